@@ -1,0 +1,17 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import type { ApiDeps } from "./deps.js";
+import { projectHandlers } from "./projects.js";
+import { versionHandlers } from "./version.js";
+
+/**
+ * flyteidl.service.AdminService, assembled from one handler module per area.
+ * Methods no module implements yet answer UNIMPLEMENTED (connect fills them in
+ * with `<service>.<method> is not implemented`).
+ */
+export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminService>> {
+  return {
+    ...projectHandlers(deps),
+    ...versionHandlers(deps),
+  };
+}

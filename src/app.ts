@@ -1,0 +1,131 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { AdminService, file_flyteidl_service_admin } from "../gen/flyteidl/service/admin_pb.js";
+import { AuthMetadataService, file_flyteidl_service_auth } from "../gen/flyteidl/service/auth_pb.js";
+import { DataProxyService, file_flyteidl_service_dataproxy } from "../gen/flyteidl/service/dataproxy_pb.js";
+import { file_flyteidl_service_identity, IdentityService } from "../gen/flyteidl/service/identity_pb.js";
+import { file_flyteidl_service_signal, SignalService } from "../gen/flyteidl/service/signal_pb.js";
+import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health_pb.js";
+import { file_grpc_reflection_v1_reflection, ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
+import { adminService } from "./api/admin-service.js";
+import { unknownService } from "./api/auth-services.js";
+import type { ApiDeps } from "./api/deps.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import { packageRoot } from "./paths.js";
+import { createCors } from "./server/cors.js";
+import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatus } from "./server/health.js";
+import type { NodeHandler, Req, Res } from "./server/http-types.js";
+import { createObservingInterceptor } from "./server/interceptors.js";
+import { registerReflection } from "./server/reflection.js";
+import { openStore } from "./storage/open-store.js";
+import type { Store } from "./storage/store.js";
+
+export interface App {
+  /** The HTTP handler for every protocol and route; hand it to a listener. */
+  handler: NodeHandler;
+  /** The RPC routes and interceptors, for in-process transports. */
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  store: Store;
+  health: HealthStatuses;
+  /** Aborts in-flight handlers' signals and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Wires store, services and transport for a configuration. Does not listen. */
+export async function buildApp(config: Config, logger: Logger): Promise<App> {
+  const store = await openStore(config.database);
+  const deps: ApiDeps = { store, domains: config.domains, version: versionInfo() };
+  // FlyteAdmin's Go clients check the "flyteadmin" service; "" is the whole server.
+  const health = createHealthStatuses([
+    ["", ServingStatus.SERVING],
+    ["flyteadmin", ServingStatus.SERVING],
+  ]);
+  const shutdown = new AbortController();
+  const interceptors = [createObservingInterceptor(logger)];
+
+  const routes = (router: ConnectRouter) => {
+    router.service(AdminService, adminService(deps));
+    router.service(SignalService, {});
+    router.service(DataProxyService, {});
+    router.service(AuthMetadataService, unknownService(AuthMetadataService));
+    router.service(IdentityService, unknownService(IdentityService));
+    registerHealth(router, health);
+    if (config.reflection) {
+      registerReflection(
+        router,
+        [
+          file_flyteidl_service_admin,
+          file_flyteidl_service_signal,
+          file_flyteidl_service_dataproxy,
+          file_flyteidl_service_auth,
+          file_flyteidl_service_identity,
+          file_grpc_health_v1_health,
+          file_grpc_reflection_v1_reflection,
+        ],
+        [AdminService, SignalService, DataProxyService, AuthMetadataService, IdentityService, Health, ServerReflection].map(
+          (s) => s.typeName,
+        ),
+      );
+    }
+  };
+
+  const rpc = connectNodeAdapter({
+    routes,
+    interceptors,
+    readMaxBytes: config.maxMessageBytes,
+    shutdownSignal: shutdown.signal,
+    fallback: plainHttp,
+  });
+  const cors = createCors(config.corsOrigins);
+
+  return {
+    handler: (req, res) => {
+      if (cors(req, res)) return;
+      rpc(req, res);
+    },
+    routes,
+    interceptors,
+    store,
+    health,
+    async close() {
+      health.set("", ServingStatus.NOT_SERVING);
+      health.set("flyteadmin", ServingStatus.NOT_SERVING);
+      shutdown.abort();
+      await store.close();
+    },
+  };
+}
+
+/** Paths that are not RPCs: FlyteAdmin's plain health check, else grpc-gateway's 404 body. */
+function plainHttp(req: Req, res: Res): void {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === "/healthcheck" && (req.method === "GET" || req.method === "HEAD")) {
+    res.statusCode = 200;
+    res.end();
+    return;
+  }
+  const body = JSON.stringify({ code: 5, message: "Not Found", details: [] });
+  res.statusCode = 404;
+  res.setHeader("content-type", "application/json");
+  res.end(body);
+}
+
+/**
+ * GetVersion's answer: the package version; the build id is not recorded in a
+ * source checkout, so it is FlyteAdmin's default `unknown`, and BuildTime is,
+ * as in FlyteAdmin without link-time values, the process start time.
+ */
+function versionInfo(): ApiDeps["version"] {
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
+  return { build: "unknown", version: pkg.version, buildTime: goTime(new Date()) };
+}
+
+/** Go's time.Time.String() layout, in UTC: `2006-01-02 15:04:05.999 +0000 UTC`. */
+function goTime(d: Date): string {
+  const iso = d.toISOString(); // 2006-01-02T15:04:05.999Z
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)} +0000 UTC`;
+}

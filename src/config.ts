@@ -1,0 +1,165 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+
+/** A domain as GetDomains reports it. */
+export interface DomainConfig {
+  id: string;
+  name: string;
+}
+
+/** The whole server configuration; see OPTIONS for what each field means. */
+export interface Config {
+  listen: string;
+  tlsCert: string;
+  tlsKey: string;
+  dataDir: string;
+  database: string;
+  storage: string;
+  domains: DomainConfig[];
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  maxMessageBytes: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  reflection: boolean;
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
+type Kind = "string" | "list" | "int" | "bool" | "domains" | "level";
+
+interface Option {
+  key: keyof Config;
+  kind: Kind;
+  default: string;
+  help: string;
+}
+
+/**
+ * Every option, in --help order. Each is settable as `key` in the config file,
+ * as FLYTEADMIN_<KEY_IN_SNAKE_CASE> in the environment and as --<key-in-kebab-case>
+ * on the command line; later sources win: defaults < file < environment < flags.
+ */
+export const OPTIONS: readonly Option[] = [
+  { key: "listen", kind: "string", default: ":8089", help: "host:port to serve every protocol on (gRPC, gRPC-Web, Connect, HTTP); port 0 picks a free one" },
+  { key: "tlsCert", kind: "string", default: "", help: "PEM certificate file; with --tls-key the port serves TLS (HTTP/2 and HTTP/1.1 by ALPN)" },
+  { key: "tlsKey", kind: "string", default: "", help: "PEM private key file for --tls-cert" },
+  { key: "dataDir", kind: "string", default: "./data", help: "folder for the embedded SQLite database and local blob storage" },
+  { key: "database", kind: "string", default: "", help: "postgres://user@host:5432/db for PostgreSQL, or a SQLite file path (default <data-dir>/flyteadmin.db; :memory: for a throw-away one)" },
+  { key: "storage", kind: "string", default: "", help: "blob storage location: a local folder (default <data-dir>/blobs) or s3://bucket/prefix" },
+  { key: "domains", kind: "domains", default: "development,staging,production", help: "the domains every project has, comma-separated ids (a config file may give {id, name} pairs)" },
+  { key: "corsOrigins", kind: "list", default: "*", help: "origins allowed to call from a browser, comma-separated; * allows any, empty disables CORS" },
+  { key: "logLevel", kind: "level", default: "info", help: `log level: ${LOG_LEVELS.join(", ")}` },
+  { key: "maxMessageBytes", kind: "int", default: String(4 * 1024 * 1024), help: "largest request message accepted, in bytes (gRPC's usual 4 MiB)" },
+  { key: "headersTimeoutMs", kind: "int", default: "10000", help: "time a client has to send request headers, in milliseconds" },
+  { key: "idleTimeoutMs", kind: "int", default: "60000", help: "idle connections are closed after this many milliseconds" },
+  { key: "shutdownTimeoutMs", kind: "int", default: "5000", help: "on SIGINT/SIGTERM, in-flight calls get this long to finish before the process exits" },
+  { key: "reflection", kind: "bool", default: "true", help: "serve grpc.reflection.v1 so tools like `buf curl` need no local protos" },
+];
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+export const envName = (key: string) => `FLYTEADMIN_${snake(key).toUpperCase()}`;
+export const flagName = (key: string) => snake(key).replace(/_/g, "-");
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface ConfigSources {
+  /** Parsed flags by option key (strings, as typed). */
+  flags?: Partial<Record<keyof Config, string>>;
+  env?: Record<string, string | undefined>;
+  /** Config file path (YAML or JSON); `undefined` for none. */
+  file?: string | undefined;
+}
+
+/** Builds the configuration: defaults < config file < environment < flags. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const fileValues = sources.file ? readConfigFile(sources.file) : {};
+  const out: Record<string, unknown> = {};
+  for (const opt of OPTIONS) {
+    let value: unknown = coerce(opt, opt.default, "default");
+    if (fileValues[opt.key] !== undefined) value = coerce(opt, fileValues[opt.key], `${sources.file}: ${opt.key}`);
+    const env = sources.env?.[envName(opt.key)];
+    if (env !== undefined && env !== "") value = coerce(opt, env, envName(opt.key));
+    const flag = sources.flags?.[opt.key];
+    if (flag !== undefined) value = coerce(opt, flag, `--${flagName(opt.key)}`);
+    out[opt.key] = value;
+  }
+  const config = out as unknown as Config;
+  if (config.database === "") config.database = join(config.dataDir, "flyteadmin.db");
+  if (config.storage === "") config.storage = join(config.dataDir, "blobs");
+  if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError("--tls-cert and --tls-key go together");
+  if (config.domains.length === 0) throw new ConfigError("at least one domain is required");
+  return config;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) throw new ConfigError(`config file ${file} must hold a mapping`);
+  const known = new Set<string>(OPTIONS.map((o) => o.key));
+  for (const key of Object.keys(parsed)) {
+    if (!known.has(key)) throw new ConfigError(`config file ${file}: unknown option ${key}`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function coerce(opt: Option, raw: unknown, where: string): unknown {
+  const fail = (what: string) => new ConfigError(`${where}: ${what}, got ${JSON.stringify(raw)}`);
+  const list = (v: unknown): string[] => {
+    if (Array.isArray(v)) return v.map(String);
+    const s = String(v).trim();
+    return s === "" ? [] : s.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  };
+  switch (opt.kind) {
+    case "string":
+      if (typeof raw !== "string") throw fail("expected a string");
+      return raw;
+    case "list":
+      return list(raw);
+    case "int": {
+      const n = typeof raw === "number" ? raw : /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
+      if (!Number.isSafeInteger(n) || n < 0) throw fail("expected a non-negative integer");
+      return n;
+    }
+    case "bool": {
+      if (typeof raw === "boolean") return raw;
+      const s = String(raw).toLowerCase();
+      if (["true", "1", "yes", "on"].includes(s)) return true;
+      if (["false", "0", "no", "off"].includes(s)) return false;
+      throw fail("expected true or false");
+    }
+    case "level": {
+      const s = String(raw).toLowerCase();
+      if (!(LOG_LEVELS as readonly string[]).includes(s)) throw fail(`expected one of ${LOG_LEVELS.join(", ")}`);
+      return s;
+    }
+    case "domains": {
+      const items: unknown[] = Array.isArray(raw) ? raw : list(raw);
+      return items.map((d): DomainConfig => {
+        if (typeof d === "string" && d !== "") return { id: d, name: d };
+        const o = d as Partial<DomainConfig> | null;
+        if (o && typeof o.id === "string" && o.id !== "") return { id: o.id, name: typeof o.name === "string" ? o.name : o.id };
+        throw fail("expected domain ids or {id, name} pairs");
+      });
+    }
+  }
+}
+
+/** The --help text for the options, generated from OPTIONS. */
+export function optionsHelp(): string {
+  return OPTIONS.map((o) => {
+    const flag = `--${flagName(o.key)}`;
+    const def = o.default === "" ? "" : ` (default ${o.default})`;
+    return `  ${flag.padEnd(22)} ${o.help}${def}\n  ${"".padEnd(22)} env ${envName(o.key)}, file key ${o.key}`;
+  }).join("\n");
+}

@@ -1,0 +1,53 @@
+/**
+ * What FlyteAdmin's filter and sort language may refer to: each entity has a
+ * short code (used in error messages, e.g. `'t.foo' is invalid filter`), the
+ * prefix clients write before a field (`task.name`), and its filterable
+ * columns with the type their filter values are parsed into.
+ */
+export type ColumnType = "text" | "int" | "timestamp";
+
+export interface EntityColumns {
+  /** FlyteAdmin's entity code: `p`, `t`, `w`, `l`, `e`, ... */
+  readonly code: string;
+  /** The field prefix clients use: `project.`, `task.`, ... */
+  readonly prefix: string;
+  readonly columns: Readonly<Record<string, ColumnType>>;
+}
+
+/**
+ * The field prefixes FlyteAdmin recognises, whether or not a given list
+ * allows them; a field with one of these prefixes refers to that entity.
+ */
+export const ENTITY_PREFIXES: Readonly<Record<string, string>> = {
+  task: "t",
+  workflow: "w",
+  launch_plan: "l",
+  execution: "e",
+  node_execution: "ne",
+  task_execution: "te",
+  entities: "nen",
+  named_entity_metadata: "nem",
+  project: "p",
+  signal: "s",
+  admin_tag: "at",
+  execution_admin_tag: "eat",
+  execution_tag: "et",
+};
+
+/**
+ * `projects` rows. FlyteAdmin's model also has `id`, `deleted_at` (never set)
+ * and `labels` (protobuf bytes); none of them is meaningful to filter or sort
+ * on, so they are not offered.
+ */
+export const PROJECT_COLUMNS: EntityColumns = {
+  code: "p",
+  prefix: "project",
+  columns: {
+    identifier: "text",
+    name: "text",
+    description: "text",
+    state: "int",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+  },
+};

@@ -1,0 +1,78 @@
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startServer } from "./server.js";
+import { openStore } from "./storage/open-store.js";
+
+const USAGE = `flyteadmin-ts: a FlyteAdmin-compatible Flyte control plane on one port.
+
+Usage:
+  flyteadmin-ts serve   [options]   start the server (the default command)
+  flyteadmin-ts migrate [options]   create or upgrade the database schema, then exit
+  flyteadmin-ts --help
+
+Options (each also settable in the config file and the environment;
+defaults < config file < environment < flags):
+  --config <file>          YAML or JSON config file (env FLYTEADMIN_CONFIG)
+${optionsHelp()}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const flagSpecs = Object.fromEntries(OPTIONS.map((o) => [flagName(o.key), { type: "string" as const }]));
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...flagSpecs, config: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const command = positionals[0] ?? "serve";
+  if (positionals.length > 1 || !["serve", "migrate"].includes(command)) {
+    process.stderr.write(`unknown command ${positionals.join(" ")}\n\n${USAGE}`);
+    return 2;
+  }
+  const flags: Partial<Record<keyof Config, string>> = {};
+  for (const o of OPTIONS) {
+    const v = (values as Record<string, unknown>)[flagName(o.key)];
+    if (typeof v === "string") flags[o.key] = v;
+  }
+  const config = loadConfig({ flags, env: process.env, file: values.config ?? (process.env.FLYTEADMIN_CONFIG || undefined) });
+  const logger = createLogger(config.logLevel);
+
+  if (command === "migrate") {
+    const store = await openStore(config.database);
+    await store.close();
+    logger.info("database is up to date", { dialect: store.dialect });
+    return 0;
+  }
+
+  const server = await startServer(config, logger);
+  logger.info("serving", { url: server.url, dialect: server.app.store.dialect, protocols: "grpc, grpc-web, connect, http" });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info("shutting down", { signal });
+      // A second signal exits at once.
+      process.once("SIGINT", () => process.exit(130));
+      process.once("SIGTERM", () => process.exit(143));
+      server.close().then(resolve, (e: unknown) => {
+        logger.error("shutdown failed", { error: String(e) });
+        resolve();
+      });
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  logger.info("stopped");
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    const message = e instanceof ConfigError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? (e as Error).message : String((e as Error)?.stack ?? e);
+    process.stderr.write(`flyteadmin-ts: ${message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,29 @@
+import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
+import type * as sqliteSchema from "./schema/sqlite.js";
+
+/**
+ * Queries are written once against the SQLite-typed drizzle API; the Postgres
+ * query builder has the same shape, so the Postgres database is used through
+ * this type too (drizzle has no dialect-neutral schema). Only connection
+ * set-up, transactions and error classification differ per dialect.
+ */
+export type Db = BetterSQLite3Database<typeof sqliteSchema>;
+export type Schema = typeof sqliteSchema;
+
+export interface Dialect {
+  readonly name: "sqlite" | "postgres";
+  readonly schema: Schema;
+  /** Runs fn outside a transaction (on SQLite still serialised with transactions). */
+  run<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Runs fn in one transaction; fn may await; a throw rolls everything back. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** True when e reports a primary-key or unique-index violation. */
+  isUniqueViolation(e: unknown): boolean;
+  close(): Promise<void>;
+}
+
+/** The driver error drizzle wraps (DrizzleQueryError keeps it as `cause`). */
+export function driverErrorCode(e: unknown): unknown {
+  const err = e as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return err?.cause?.code ?? err?.code;
+}

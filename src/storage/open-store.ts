@@ -1,0 +1,14 @@
+import { openPostgres } from "./postgres.js";
+import { createSqlStore } from "./sql-store.js";
+import { openSqlite } from "./sqlite.js";
+import type { Store } from "./store.js";
+
+/**
+ * Opens (and migrates) the configured database: a `postgres://` or
+ * `postgresql://` URL selects PostgreSQL; anything else is a SQLite file path
+ * (optionally written `sqlite:<path>`), `:memory:` for a throw-away database.
+ */
+export async function openStore(database: string): Promise<Store> {
+  if (/^postgres(ql)?:\/\//.test(database)) return createSqlStore(await openPostgres(database));
+  return createSqlStore(openSqlite(database.replace(/^sqlite:(\/\/)?/, "")));
+}

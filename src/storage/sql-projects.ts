@@ -1,0 +1,95 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { asc, eq, ne } from "drizzle-orm";
+import { LabelsSchema } from "../../gen/flyteidl/admin/common_pb.js";
+import { type Project, ProjectSchema } from "../../gen/flyteidl/admin/project_pb.js";
+import { PROJECT_COLUMNS } from "../core/entity-columns.js";
+import { alreadyExists } from "../core/errors.js";
+import type { Dialect } from "./dialect.js";
+import { type ColumnMap, orderOf, whereOf } from "./sql-list.js";
+import type { ProjectStore } from "./store.js";
+
+const ARCHIVED = 1;
+
+export function createSqlProjects(d: Dialect): ProjectStore {
+  const t = d.schema.projects;
+  const own = {
+    identifier: t.identifier,
+    name: t.name,
+    description: t.description,
+    state: t.state,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+  const columns: ColumnMap = { [PROJECT_COLUMNS.code]: own };
+  type Row = typeof t.$inferSelect;
+
+  const toProject = (row: Row): Project =>
+    create(ProjectSchema, {
+      id: row.identifier,
+      name: row.name,
+      description: row.description,
+      state: row.state,
+      ...(row.labels ? { labels: fromBinary(LabelsSchema, row.labels) } : {}),
+    });
+
+  return {
+    async create(project) {
+      const now = new Date();
+      try {
+        await d.run((db) =>
+          db.insert(t).values({
+            identifier: project.id,
+            name: project.name,
+            description: project.description,
+            labels: project.labels ? Buffer.from(toBinary(LabelsSchema, project.labels)) : null,
+            state: project.state,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+      } catch (e) {
+        if (d.isUniqueViolation(e)) {
+          throw alreadyExists(
+            'value with matching already exists (duplicate key value violates unique constraint "projects_pkey")',
+          );
+        }
+        throw e;
+      }
+    },
+
+    async get(id) {
+      const [row] = await d.run((db) => db.select().from(t).where(eq(t.identifier, id)).limit(1));
+      return row ? toProject(row) : undefined;
+    },
+
+    async update(id, patch) {
+      const rows = await d.run((db) =>
+        db
+          .update(t)
+          .set({
+            state: patch.state,
+            updatedAt: new Date(),
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(patch.description !== undefined ? { description: patch.description } : {}),
+            ...(patch.labels !== undefined ? { labels: Buffer.from(toBinary(LabelsSchema, patch.labels)) } : {}),
+          })
+          .where(eq(t.identifier, id))
+          .returning({ id: t.identifier }),
+      );
+      return rows.length === 1;
+    },
+
+    async list(query) {
+      // FlyteAdmin hides archived projects only when the request has no filter at all.
+      const where = query.filters.length > 0 ? whereOf(query.filters, columns) : ne(t.state, ARCHIVED);
+      const order = orderOf(query.sort, own, [asc(t.identifier)], [t.identifier]);
+      const rows = await d.run((db) => {
+        const q = db.select().from(t).where(where).orderBy(...order).$dynamic();
+        if (query.limit !== undefined) q.limit(query.limit);
+        if (query.offset > 0) q.offset(query.offset);
+        return q;
+      });
+      return rows.map(toProject);
+    },
+  };
+}

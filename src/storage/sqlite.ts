@@ -1,0 +1,53 @@
+import Database from "better-sqlite3";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { migrationsFolder } from "../paths.js";
+import { type Dialect, driverErrorCode } from "./dialect.js";
+import { createMutex } from "./mutex.js";
+import * as schema from "./schema/sqlite.js";
+
+/**
+ * SQLite on better-sqlite3: one connection in WAL mode, migrated on open.
+ * better-sqlite3 is synchronous and its own transaction() refuses async
+ * callbacks, so transactions are BEGIN IMMEDIATE ... COMMIT by hand, under a
+ * mutex that also serialises every other statement on the connection: an
+ * unlocked statement issued while a transaction awaits would silently join it.
+ */
+export function openSqlite(file: string): Dialect {
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  const client = new Database(file);
+  client.pragma("journal_mode = WAL"); // readers do not block the writer
+  client.pragma("synchronous = NORMAL"); // durable across process kills in WAL mode
+  client.pragma("busy_timeout = 5000"); // another process (migrate, backup) makes us wait, not fail
+  client.pragma("foreign_keys = ON");
+  // FlyteAdmin's `contains` is Postgres LIKE, which is case-sensitive.
+  client.pragma("case_sensitive_like = ON");
+  const db = drizzle({ client, schema, casing: "snake_case" });
+  migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
+
+  const lock = createMutex();
+  return {
+    name: "sqlite",
+    schema,
+    run: (fn) => lock(() => fn(db)),
+    transaction: (fn) =>
+      lock(async () => {
+        db.run(sql`BEGIN IMMEDIATE`);
+        try {
+          const out = await fn(db);
+          db.run(sql`COMMIT`);
+          return out;
+        } catch (e) {
+          db.run(sql`ROLLBACK`);
+          throw e;
+        }
+      }),
+    isUniqueViolation: (e) => /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(String(driverErrorCode(e))),
+    close: async () => {
+      await lock(async () => client.close());
+    },
+  };
+}
