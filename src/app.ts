@@ -31,7 +31,7 @@ export interface App {
   interceptors: Interceptor[];
   store: Store;
   health: HealthStatuses;
-  /** Aborts in-flight handlers' signals and closes the store. */
+  /** Aborts what is still running in handlers and closes the store; call after the listener drained. */
   close(): Promise<void>;
 }
 
@@ -92,8 +92,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     store,
     health,
     async close() {
-      health.set("", ServingStatus.NOT_SERVING);
-      health.set("flyteadmin", ServingStatus.NOT_SERVING);
+      health.shutdown();
       shutdown.abort();
       await store.close();
     },

@@ -47,6 +47,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port: address.port,
     close: () =>
       (closing ??= (async () => {
+        // Health watchers (load balancers, probes) hear NOT_SERVING first.
+        app.health.shutdown();
         await listener.close(config.shutdownTimeoutMs);
         await app.close();
       })()),

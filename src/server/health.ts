@@ -10,15 +10,30 @@ export interface HealthStatuses {
   /** Resolves at the next change (or at once when `signal` aborts). */
   changed(signal: AbortSignal): Promise<void>;
   all(): ReadonlyMap<string, Status>;
+  /** Marks every service NOT_SERVING and ends open Watch streams after they report it. */
+  shutdown(): void;
+  readonly shuttingDown: boolean;
 }
 
 export function createHealthStatuses(initial: Iterable<[string, Status]>): HealthStatuses {
   const statuses = new Map(initial);
   const waiters = new Set<() => void>();
+  let shuttingDown = false;
+  const wakeAll = () => {
+    for (const wake of [...waiters]) wake();
+  };
   return {
     set(service, status) {
       statuses.set(service, status);
-      for (const wake of [...waiters]) wake();
+      wakeAll();
+    },
+    shutdown() {
+      shuttingDown = true;
+      for (const service of statuses.keys()) statuses.set(service, Status.NOT_SERVING);
+      wakeAll();
+    },
+    get shuttingDown() {
+      return shuttingDown;
     },
     get: (service) => statuses.get(service),
     changed: (signal) =>
@@ -53,6 +68,8 @@ export function registerHealth(router: ConnectRouter, statuses: HealthStatuses):
         const status = statuses.get(req.service) ?? Status.SERVICE_UNKNOWN;
         if (status !== last) yield { status };
         last = status;
+        // A stream open at shutdown ends cleanly once it has said NOT_SERVING.
+        if (statuses.shuttingDown) return;
         await statuses.changed(ctx.signal);
       }
     },

@@ -63,7 +63,13 @@ export function createListener(handler: NodeHandler, options: ListenerOptions): 
     const h2 = http2.createServer(h2Settings, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
     trackSession(h2);
     const plain = http.createServer(
-      { headersTimeout: options.headersTimeoutMs, requestTimeout: 0, keepAliveTimeout: options.idleTimeoutMs },
+      {
+        headersTimeout: options.headersTimeoutMs,
+        requestTimeout: 0, // streams (gRPC-Web server streaming) may run long
+        keepAliveTimeout: options.idleTimeoutMs,
+        // Header timeouts are only enforced at this interval (Node's default is 30 s).
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 2))),
+      },
       handler as unknown as http.RequestListener,
     );
     plain.on("clientError", (_err, socket) => socket.destroy());
