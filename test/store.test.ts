@@ -1,16 +1,17 @@
 import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
-import { ProjectSchema } from "../gen/flyteidl/admin/project_pb.js";
+import { type Project, ProjectSchema } from "../gen/flyteidl/admin/project_pb.js";
 import { PROJECT_COLUMNS } from "../src/core/entity-columns.js";
 import { AdminError } from "../src/core/errors.js";
 import { parseListRequest } from "../src/core/list-query.js";
 import { createSqlStore } from "../src/storage/sql-store.js";
 import type { Store } from "../src/storage/store.js";
-import { backends } from "./helpers/backends.js";
+import { openPostgres } from "../src/storage/postgres.js";
+import { backends, createTestDatabase, PG_URL } from "./helpers/backends.js";
 
-const project = (id: string, over: Partial<Parameters<typeof create<typeof ProjectSchema>>[1]> = {}) =>
-  create(ProjectSchema, { id, name: id, ...over });
+type ProjectInit = Partial<Pick<Project, "name" | "description" | "state">> & { labels?: { values: Record<string, string> } };
+const project = (id: string, over: ProjectInit = {}) => create(ProjectSchema, { id, name: id, ...over });
 
 const list = (store: Store, req: { filters?: string; limit?: number; token?: string; sort?: [string, Sort_Direction] }) =>
   store.projects.list(
@@ -107,5 +108,20 @@ describe.each(backends)("Store on $name", ({ open }) => {
     expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.kind)).toEqual(
       Array(9).fill("AlreadyExists"),
     );
+  });
+});
+
+describe.runIf(PG_URL)("PostgreSQL server", () => {
+  it("lets several replicas migrate one empty database at once (advisory lock)", async () => {
+    const db = await createTestDatabase();
+    try {
+      const replicas = await Promise.all([1, 2, 3, 4].map(() => openPostgres(db.url, { poolSize: 2 })));
+      const store = createSqlStore(replicas[0]!);
+      await store.projects.create(project("after-migration"));
+      expect((await createSqlStore(replicas[3]!).projects.get("after-migration"))?.id).toBe("after-migration");
+      await Promise.all(replicas.map((r) => r.close()));
+    } finally {
+      await db.drop();
+    }
   });
 });

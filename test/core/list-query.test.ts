@@ -48,7 +48,7 @@ describe("sort_by", () => {
   it("rejects unknown keys and directions", () => {
     expect(() => parseSort(create(SortSchema, { key: "bogus" }), PROJECT_COLUMNS)).toThrow("invalid sort key 'bogus'");
     expect(() => parseSort(create(SortSchema, { key: "" }), PROJECT_COLUMNS)).toThrow("invalid sort key ''");
-    expect(() => parseSort(create(SortSchema, { key: "name", direction: 5 }), PROJECT_COLUMNS)).toThrow(
+    expect(() => parseSort(create(SortSchema, { key: "name", direction: 5 as Sort_Direction }), PROJECT_COLUMNS)).toThrow(
       'invalid sort order specified: key:"name" direction:5',
     );
   });

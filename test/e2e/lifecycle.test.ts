@@ -1,4 +1,6 @@
 import { execFile, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
@@ -77,6 +79,37 @@ describe("graceful shutdown", () => {
     expect(code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(out).toContain('"msg":"stopped"');
+  });
+});
+
+describe("durability", () => {
+  it("keeps every acknowledged write when the process is killed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flyteadmin-kill-"));
+    const start = async () => {
+      const child = spawn(process.execPath, [join(root, "bin/flyteadmin-ts.js"), "--listen", "127.0.0.1:0", "--data-dir", dir], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        child.once("exit", (code) => reject(new Error(`exited early with ${code}: ${out}`)));
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /"url":"([^"]+)"/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+      });
+      return { child, admin: createClient(AdminService, createGrpcTransport({ baseUrl: url })) };
+    };
+    const first = await start();
+    const ids = Array.from({ length: 20 }, (_, i) => `p${i}`);
+    await Promise.all(ids.map((id) => first.admin.registerProject({ project: { id, name: id } })));
+    first.child.kill("SIGKILL");
+    await new Promise((resolve) => first.child.once("exit", resolve));
+    const second = await start();
+    const listed = await second.admin.listProjects({});
+    second.child.kill("SIGTERM");
+    await new Promise((resolve) => second.child.once("exit", resolve));
+    expect(listed.projects.map((p) => p.id).sort()).toEqual([...ids].sort());
   });
 });
 

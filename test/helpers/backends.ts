@@ -45,13 +45,18 @@ async function openSharedPglite(): Promise<Dialect> {
   return { ...d, close: async () => undefined };
 }
 
-/** Creates a uniquely named database on the PG_URL server and opens it. */
-export async function openFreshPostgres(): Promise<Dialect> {
+/** Creates an empty, uniquely named database on the PG_URL server. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `flyteadmin_test_${randomBytes(6).toString("hex")}`;
   await adminQuery(`create database ${name}`);
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
-  return removing(await openPostgres(url.toString(), { poolSize: 4 }), () => adminQuery(`drop database if exists ${name} with (force)`));
+  return { url: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+}
+
+async function openFreshPostgres(): Promise<Dialect> {
+  const db = await createTestDatabase();
+  return removing(await openPostgres(db.url, { poolSize: 4 }), db.drop);
 }
 
 async function adminQuery(sql: string): Promise<void> {

@@ -13,7 +13,7 @@ export function decodeStatus(bytes: Uint8Array): { code: number; message: string
     else if (field === 2) out.message = r.string();
     else if (field === 3) {
       const any = new BinaryReader(r.bytes());
-      const detail = { typeUrl: "", value: new Uint8Array() };
+      const detail: { typeUrl: string; value: Uint8Array } = { typeUrl: "", value: new Uint8Array() };
       while (any.pos < any.len) {
         const [f, wt] = any.tag();
         if (f === 1) detail.typeUrl = any.string();
