@@ -57,3 +57,16 @@ describe("configuration", () => {
     expect(() => parseListen("8089")).toThrow(/host:port/);
   });
 });
+
+describe("documentation", () => {
+  it("README lists every option with its flag and environment name", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { OPTIONS } = await import("../src/config.js");
+    const { packageRoot } = await import("../src/paths.js");
+    const readme = readFileSync(join(packageRoot(), "README.md"), "utf8");
+    for (const o of OPTIONS) {
+      expect(readme).toContain(`\`--${flagName(o.key)}\``);
+      expect(readme).toContain(`\`${envName(o.key)}\``);
+    }
+  });
+});
