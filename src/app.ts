@@ -13,6 +13,7 @@ import { adminService } from "./api/admin-service.js";
 import { unknownService } from "./api/auth-services.js";
 import type { ApiDeps } from "./api/deps.js";
 import type { Config } from "./config.js";
+import { createAttributeResolver } from "./core/attribute-resolver.js";
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createCors } from "./server/cors.js";
@@ -38,7 +39,18 @@ export interface App {
 /** Wires store, services and transport for a configuration. Does not listen. */
 export async function buildApp(config: Config, logger: Logger): Promise<App> {
   const store = await openStore(config.database);
-  const deps: ApiDeps = { store, domains: config.domains, version: versionInfo() };
+  const attributeDefaults = {
+    workflowExecutionConfig: config.workflowExecutionConfig,
+    taskResources: config.taskResources,
+    clusterPools: config.clusterPools,
+  };
+  const deps: ApiDeps = {
+    store,
+    domains: config.domains,
+    version: versionInfo(),
+    attributeDefaults,
+    attributes: createAttributeResolver(store.attributes, attributeDefaults),
+  };
   // FlyteAdmin's Go clients check the "flyteadmin" service; "" is the whole server.
   const health = createHealthStatuses([
     ["", ServingStatus.SERVING],

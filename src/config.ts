@@ -1,6 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
+import {
+  type TaskResourceAttributes,
+  TaskResourceAttributesSchema,
+  type WorkflowExecutionConfig,
+  WorkflowExecutionConfigSchema,
+} from "../gen/flyteidl/admin/matchable_resource_pb.js";
 
 /** A domain as GetDomains reports it. */
 export interface DomainConfig {
@@ -24,12 +31,15 @@ export interface Config {
   idleTimeoutMs: number;
   shutdownTimeoutMs: number;
   reflection: boolean;
+  workflowExecutionConfig: WorkflowExecutionConfig;
+  taskResources: TaskResourceAttributes;
+  clusterPools: Record<string, string>;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
-type Kind = "string" | "list" | "int" | "bool" | "domains" | "level";
+type Kind = "string" | "list" | "int" | "bool" | "domains" | "level" | "execution-config" | "task-resources" | "string-map";
 
 interface Option {
   key: keyof Config;
@@ -58,6 +68,19 @@ export const OPTIONS: readonly Option[] = [
   { key: "idleTimeoutMs", kind: "int", default: "60000", help: "idle connections are closed after this many milliseconds" },
   { key: "shutdownTimeoutMs", kind: "int", default: "5000", help: "on SIGINT/SIGTERM, in-flight calls get this long to finish before the process exits" },
   { key: "reflection", kind: "bool", default: "true", help: "serve grpc.reflection.v1 so tools like `buf curl` need no local protos" },
+  {
+    key: "workflowExecutionConfig",
+    kind: "execution-config",
+    default: '{"maxParallelism":25}',
+    help: "server defaults for executions, the last fallback after matchable attributes: a flyteidl.admin.WorkflowExecutionConfig as JSON (maxParallelism, securityContext, rawOutputDataConfig, labels, annotations, interruptible, overwriteCache, envs)",
+  },
+  {
+    key: "taskResources",
+    kind: "task-resources",
+    default: '{"defaults":{"cpu":"2","memory":"200Mi"},"limits":{"cpu":"2","memory":"1Gi","gpu":"1"}}',
+    help: "task resource defaults and limits when no TASK_RESOURCE attribute applies: a flyteidl.admin.TaskResourceAttributes as JSON",
+  },
+  { key: "clusterPools", kind: "string-map", default: "{}", help: 'cluster pool per domain when no CLUSTER_ASSIGNMENT attribute applies, as JSON: {"production":"gpu-pool"}' },
 ];
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -143,6 +166,17 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
       if (!(LOG_LEVELS as readonly string[]).includes(s)) throw fail(`expected one of ${LOG_LEVELS.join(", ")}`);
       return s;
     }
+    case "execution-config":
+      return fromProtoJson(WorkflowExecutionConfigSchema, raw, fail);
+    case "task-resources":
+      return fromProtoJson(TaskResourceAttributesSchema, raw, fail);
+    case "string-map": {
+      const value = typeof raw === "string" ? parseJson(raw, fail) : raw;
+      if (!value || typeof value !== "object" || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
+        throw fail("expected a mapping of strings");
+      }
+      return value as Record<string, string>;
+    }
     case "domains": {
       const items: unknown[] = Array.isArray(raw) ? raw : list(raw);
       return items.map((d): DomainConfig => {
@@ -152,6 +186,28 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
         throw fail("expected domain ids or {id, name} pairs");
       });
     }
+  }
+}
+
+function parseJson(text: string, fail: (what: string) => ConfigError): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw fail("expected JSON");
+  }
+}
+
+/** Object-valued options are flyteidl messages in protobuf JSON (from a file: the same as YAML). */
+function fromProtoJson<S extends typeof WorkflowExecutionConfigSchema | typeof TaskResourceAttributesSchema>(
+  schema: S,
+  raw: unknown,
+  fail: (what: string) => ConfigError,
+) {
+  const value = typeof raw === "string" ? parseJson(raw, fail) : raw;
+  try {
+    return fromJson(schema, value as JsonValue);
+  } catch (e) {
+    throw fail(`expected a ${schema.typeName} (${(e as Error).message})`);
   }
 }
 

@@ -7,7 +7,10 @@ import { AdminError } from "../src/core/errors.js";
 import { parseListRequest } from "../src/core/list-query.js";
 import { createSqlStore } from "../src/storage/sql-store.js";
 import type { Store } from "../src/storage/store.js";
+import { MatchableResource, MatchingAttributesSchema } from "../gen/flyteidl/admin/matchable_resource_pb.js";
+import { mergePluginOverrides, scope } from "../src/core/matchable.js";
 import { openPostgres } from "../src/storage/postgres.js";
+import { sampleAttributes } from "./fixtures/attributes.js";
 import { backends, createTestDatabase, PG_URL } from "./helpers/backends.js";
 
 type ProjectInit = Partial<Pick<Project, "name" | "description" | "state">> & { labels?: { values: Record<string, string> } };
@@ -108,6 +111,42 @@ describe.each(backends)("Store on $name", ({ open }) => {
     expect(results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.kind)).toEqual(
       Array(9).fill("AlreadyExists"),
     );
+  });
+});
+
+describe.each(backends)("Attribute store on $name", ({ open }) => {
+  let store: Store;
+  afterEach(async () => store?.close());
+  const Q = MatchableResource.EXECUTION_QUEUE;
+  const key = (s: ReturnType<typeof scope>, resourceType = Q) => ({ ...s, resourceType });
+
+  it("puts, gets, resolves, lists and deletes exactly one level", async () => {
+    store = createSqlStore(await open());
+    await store.attributes.put(key(scope("p")), sampleAttributes(Q, "project"));
+    await store.attributes.put(key(scope("p", "d")), sampleAttributes(Q, "domain"));
+    await store.attributes.put(key(scope("p", "d")), sampleAttributes(Q, "domain-2"));
+    expect(await store.attributes.get(key(scope("p", "d")))).toEqual(sampleAttributes(Q, "domain-2"));
+    expect(await store.attributes.get(key(scope("p", "d", "w")))).toBeUndefined();
+    expect(await store.attributes.resolve(key(scope("p", "d", "w")))).toMatchObject({ project: "p", domain: "d", workflow: "" });
+    expect(await store.attributes.resolve(key(scope("p", "x", "w")))).toMatchObject({ project: "p", domain: "" });
+    expect(await store.attributes.resolve(key(scope("q", "d", "w")))).toBeUndefined();
+    expect((await store.attributes.list(Q)).map((r) => r.domain)).toEqual(["d", ""]);
+    expect(await store.attributes.list(MatchableResource.TASK_RESOURCE)).toEqual([]);
+    expect(await store.attributes.delete(key(scope("p")))).toBe(true);
+    expect(await store.attributes.delete(key(scope("p")))).toBe(false);
+    expect((await store.attributes.list(Q)).map((r) => r.domain)).toEqual(["d"]);
+  });
+
+  it("merges concurrent writers without losing one", async () => {
+    store = createSqlStore(await open());
+    const P = MatchableResource.PLUGIN_OVERRIDE;
+    const override = (taskType: string) =>
+      create(MatchingAttributesSchema, { target: { case: "pluginOverrides", value: { overrides: [{ taskType, pluginId: ["x"] }] } } });
+    const types = Array.from({ length: 12 }, (_, i) => `type-${i}`);
+    await Promise.all(types.map((t) => store.attributes.put(key(scope("p", "d"), P), override(t), mergePluginOverrides)));
+    const stored = await store.attributes.get(key(scope("p", "d"), P));
+    const got = stored?.target.case === "pluginOverrides" ? stored.target.value.overrides.map((o) => o.taskType) : [];
+    expect(got.sort()).toEqual([...types].sort());
   });
 });
 

@@ -1,5 +1,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { attributeHandlers } from "./attributes.js";
 import type { ApiDeps } from "./deps.js";
 import { projectHandlers } from "./projects.js";
 import { versionHandlers } from "./version.js";
@@ -12,6 +13,7 @@ import { versionHandlers } from "./version.js";
 export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminService>> {
   return {
     ...projectHandlers(deps),
+    ...attributeHandlers(deps),
     ...versionHandlers(deps),
   };
 }

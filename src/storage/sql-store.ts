@@ -1,4 +1,5 @@
 import type { Dialect } from "./dialect.js";
+import { createSqlAttributes } from "./sql-attributes.js";
 import { createSqlProjects } from "./sql-projects.js";
 import type { Store } from "./store.js";
 
@@ -6,6 +7,7 @@ import type { Store } from "./store.js";
 export function createSqlStore(d: Dialect): Store {
   return {
     projects: createSqlProjects(d),
+    attributes: createSqlAttributes(d),
     dialect: d.name,
     close: () => d.close(),
   };
