@@ -49,6 +49,7 @@ export async function buildApp(config: Config, logger: Logger): Promise<App> {
     domains: config.domains,
     version: versionInfo(),
     attributeDefaults,
+    limits: { maxWorkflowNodes: config.maxWorkflowNodes },
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
   };
   // FlyteAdmin's Go clients check the "flyteadmin" service; "" is the whole server.

@@ -34,6 +34,7 @@ export interface Config {
   workflowExecutionConfig: WorkflowExecutionConfig;
   taskResources: TaskResourceAttributes;
   clusterPools: Record<string, string>;
+  maxWorkflowNodes: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -80,6 +81,7 @@ export const OPTIONS: readonly Option[] = [
     default: '{"defaults":{"cpu":"2","memory":"200Mi"},"limits":{"cpu":"2","memory":"1Gi","gpu":"1"}}',
     help: "task resource defaults and limits when no TASK_RESOURCE attribute applies: a flyteidl.admin.TaskResourceAttributes as JSON",
   },
+  { key: "maxWorkflowNodes", kind: "int", default: "100", help: "most user nodes a registered workflow may have (0: no limit)" },
   { key: "clusterPools", kind: "string-map", default: "{}", help: 'cluster pool per domain when no CLUSTER_ASSIGNMENT attribute applies, as JSON: {"production":"gpu-pool"}' },
 ];
 

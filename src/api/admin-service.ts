@@ -1,8 +1,13 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { attributeHandlers } from "./attributes.js";
+import { descriptionHandlers } from "./descriptions.js";
 import type { ApiDeps } from "./deps.js";
+import { launchPlanHandlers } from "./launch-plans.js";
+import { namedEntityHandlers } from "./named-entities.js";
 import { projectHandlers } from "./projects.js";
+import { taskHandlers } from "./tasks.js";
+import { workflowHandlers } from "./workflows.js";
 import { versionHandlers } from "./version.js";
 
 /**
@@ -14,6 +19,11 @@ export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminSer
   return {
     ...projectHandlers(deps),
     ...attributeHandlers(deps),
+    ...taskHandlers(deps),
+    ...descriptionHandlers(deps),
+    ...workflowHandlers(deps),
+    ...launchPlanHandlers(deps),
+    ...namedEntityHandlers(deps),
     ...versionHandlers(deps),
   };
 }

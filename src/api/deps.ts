@@ -9,6 +9,8 @@ export interface ApiDeps {
   version: { build: string; version: string; buildTime: string };
   /** Server-level fallbacks for matchable attributes (the config file's execution defaults). */
   attributeDefaults: ServerAttributeDefaults;
+  /** Registration limits. */
+  limits: { maxWorkflowNodes: number };
   /** Most-specific-wins lookups over stored attributes, for executions. */
   attributes: AttributeResolver;
 }

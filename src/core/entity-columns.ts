@@ -51,3 +51,80 @@ export const PROJECT_COLUMNS: EntityColumns = {
     updated_at: "timestamp",
   },
 };
+
+/** `tasks` rows (FlyteAdmin's `closure`, `digest`, `id` and `deleted_at` are not offered). */
+export const TASK_COLUMNS: EntityColumns = {
+  code: "t",
+  prefix: "task",
+  columns: {
+    project: "text",
+    domain: "text",
+    name: "text",
+    version: "text",
+    type: "text",
+    short_description: "text",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+  },
+};
+
+/** `workflows` rows. */
+export const WORKFLOW_COLUMNS: EntityColumns = {
+  code: "w",
+  prefix: "workflow",
+  columns: {
+    project: "text",
+    domain: "text",
+    name: "text",
+    version: "text",
+    short_description: "text",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+  },
+};
+
+/** `launch_plans` rows. */
+export const LAUNCH_PLAN_COLUMNS: EntityColumns = {
+  code: "l",
+  prefix: "launch_plan",
+  columns: {
+    project: "text",
+    domain: "text",
+    name: "text",
+    version: "text",
+    state: "int",
+    schedule_type: "text",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+  },
+};
+
+/** `description_entities` rows, for sorting description lists. */
+export const DESCRIPTION_ENTITY_COLUMNS: EntityColumns = {
+  code: "d",
+  prefix: "description_entity",
+  columns: {
+    resource_type: "int",
+    project: "text",
+    domain: "text",
+    name: "text",
+    version: "text",
+    short_description: "text",
+    link: "text",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+  },
+};
+
+/** Named entities: the distinct names (`entities.`) with their metadata (`named_entity_metadata.`). */
+export const NAMED_ENTITY_COLUMNS: EntityColumns = {
+  code: "nen",
+  prefix: "entities",
+  columns: { resource_type: "int", project: "text", domain: "text", name: "text", description: "text", state: "int" },
+};
+
+export const NAMED_ENTITY_METADATA_COLUMNS: EntityColumns = {
+  code: "nem",
+  prefix: "named_entity_metadata",
+  columns: { resource_type: "int", project: "text", domain: "text", name: "text", description: "text", state: "int", created_at: "timestamp", updated_at: "timestamp" },
+};

@@ -1,4 +1,5 @@
 import type { Sort } from "../../gen/flyteidl/admin/common_pb.js";
+import type { EntityColumns } from "./entity-columns.js";
 import { type Filter, type FilterScope, parseFilters } from "./filters.js";
 import { parseToken, requireLimit } from "./pagination.js";
 import { parseSort, type SortOrder } from "./sorting.js";
@@ -28,13 +29,15 @@ export interface ListRules {
   readonly op: string;
   /** ListProjects treats limit 0 as "all"; every other list requires limit > 0. */
   readonly zeroLimitMeansAll?: boolean;
+  /** Where sort keys come from, when not the listed entity (`scope[0]`). */
+  readonly sortColumns?: EntityColumns;
 }
 
 /** Parses a list request in FlyteAdmin's order: limit, filters, sort, token. */
 export function parseListRequest(req: ListRequestFields, rules: ListRules): ListQuery {
   const limit = rules.zeroLimitMeansAll && req.limit === 0 ? undefined : requireLimit(req.limit);
   const filters = parseFilters(req.filters, rules.scope);
-  const sort = parseSort(req.sortBy, rules.scope[0]);
+  const sort = parseSort(req.sortBy, rules.sortColumns ?? rules.scope[0]);
   const offset = parseToken(req.token, rules.op);
   return { filters, sort, limit, offset };
 }

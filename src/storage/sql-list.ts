@@ -3,8 +3,11 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Filter } from "../core/filters.js";
 import type { SortOrder } from "../core/sorting.js";
 
-/** For one list: entity code -> filterable column name -> the drizzle column it means. */
-export type ColumnMap = Readonly<Record<string, Readonly<Record<string, SQLiteColumn>>>>;
+/** What a filter or sort field can mean: a column, or an expression over columns. */
+export type ColumnRef = SQLiteColumn | SQL;
+
+/** For one list: entity code -> filterable column name -> the column or expression it means. */
+export type ColumnMap = Readonly<Record<string, Readonly<Record<string, ColumnRef>>>>;
 
 /**
  * Turns parsed filters into one bound predicate (all AND-ed). Values are
@@ -16,7 +19,10 @@ export function whereOf(filters: readonly Filter[], columns: ColumnMap): SQL | u
   return and(...filters.map((f) => predicate(f, column(columns, f.entity, f.column))));
 }
 
-function predicate(f: Filter, col: SQLiteColumn): SQL {
+function predicate(f: Filter, ref: ColumnRef): SQL {
+  // drizzle's operators take a column or an SQL expression through separate
+  // overloads; the union needs one of them named.
+  const col = ref as SQLiteColumn;
   const [value] = f.values as [unknown];
   switch (f.op) {
     case "eq":
@@ -42,7 +48,7 @@ function predicate(f: Filter, col: SQLiteColumn): SQL {
   }
 }
 
-function column(columns: ColumnMap, entity: string, name: string): SQLiteColumn {
+function column(columns: ColumnMap, entity: string, name: string): ColumnRef {
   const col = columns[entity]?.[name];
   // core validated the field against the same entity definitions; a miss here is a wiring bug.
   if (!col) throw new Error(`no column mapped for ${entity}.${name}`);
@@ -55,13 +61,21 @@ function column(columns: ColumnMap, entity: string, name: string): SQLiteColumn 
  */
 export function orderOf(
   sort: SortOrder | undefined,
-  own: Readonly<Record<string, SQLiteColumn>>,
+  own: Readonly<Record<string, ColumnRef>>,
   fallback: readonly SQL[],
-  tieBreakers: readonly SQLiteColumn[],
+  tieBreakers: readonly ColumnRef[],
 ): SQL[] {
   if (!sort) return [...fallback, ...tieBreakers.map((c) => asc(c))];
   const col = own[sort.column];
   if (!col) throw new Error(`no column mapped for sort key ${sort.column}`);
   const dir = sort.direction === "asc" ? asc : desc;
   return [dir(col), ...tieBreakers.filter((c) => c !== col).map((c) => dir(c))];
+}
+
+/** Applies a list query's page (limit absent = all) to a dynamic select. */
+export function pageOf<Q extends { limit(n: number): Q; offset(n: number): Q }>(q: Q, page: { limit?: number | undefined; offset: number }): Q {
+  let out = q;
+  if (page.limit !== undefined) out = out.limit(page.limit);
+  if (page.offset > 0) out = out.offset(page.offset);
+  return out;
 }

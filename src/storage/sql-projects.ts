@@ -5,7 +5,7 @@ import { type Project, ProjectSchema } from "../../gen/flyteidl/admin/project_pb
 import { PROJECT_COLUMNS } from "../core/entity-columns.js";
 import { alreadyExists } from "../core/errors.js";
 import type { Dialect } from "./dialect.js";
-import { type ColumnMap, orderOf, whereOf } from "./sql-list.js";
+import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ProjectStore } from "./store.js";
 
 const ARCHIVED = 1;
@@ -83,12 +83,7 @@ export function createSqlProjects(d: Dialect): ProjectStore {
       // FlyteAdmin hides archived projects only when the request has no filter at all.
       const where = query.filters.length > 0 ? whereOf(query.filters, columns) : ne(t.state, ARCHIVED);
       const order = orderOf(query.sort, own, [asc(t.identifier)], [t.identifier]);
-      const rows = await d.run((db) => {
-        const q = db.select().from(t).where(where).orderBy(...order).$dynamic();
-        if (query.limit !== undefined) q.limit(query.limit);
-        if (query.offset > 0) q.offset(query.offset);
-        return q;
-      });
+      const rows = await d.run((db) => pageOf(db.select().from(t).where(where).orderBy(...order).$dynamic(), query));
       return rows.map(toProject);
     },
   };

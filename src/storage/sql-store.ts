@@ -1,6 +1,11 @@
 import type { Dialect } from "./dialect.js";
 import { createSqlAttributes } from "./sql-attributes.js";
+import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
+import { createSqlLaunchPlans } from "./sql-launch-plans.js";
+import { createSqlNamedEntities } from "./sql-named-entities.js";
+import { createSqlTasks } from "./sql-tasks.js";
+import { createSqlWorkflows } from "./sql-workflows.js";
 import type { Store } from "./store.js";
 
 /** The Store over either SQL dialect. */
@@ -8,6 +13,11 @@ export function createSqlStore(d: Dialect): Store {
   return {
     projects: createSqlProjects(d),
     attributes: createSqlAttributes(d),
+    tasks: createSqlTasks(d),
+    workflows: createSqlWorkflows(d),
+    launchPlans: createSqlLaunchPlans(d),
+    namedEntities: createSqlNamedEntities(d),
+    descriptions: createSqlDescriptions(d),
     dialect: d.name,
     close: () => d.close(),
   };

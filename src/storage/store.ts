@@ -1,4 +1,10 @@
-import type { Labels } from "../../gen/flyteidl/admin/common_pb.js";
+import type { Labels, NamedEntity, NamedEntityIdentifier, NamedEntityMetadata } from "../../gen/flyteidl/admin/common_pb.js";
+import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_entity_pb.js";
+import type { LaunchPlan } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
+import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
+import type { TypedInterface } from "../../gen/flyteidl/core/interface_pb.js";
+import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
@@ -13,6 +19,11 @@ import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
 export interface Store {
   readonly projects: ProjectStore;
   readonly attributes: AttributeStore;
+  readonly tasks: TaskStore;
+  readonly workflows: WorkflowStore;
+  readonly launchPlans: LaunchPlanStore;
+  readonly namedEntities: NamedEntityStore;
+  readonly descriptions: DescriptionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   close(): Promise<void>;
@@ -55,4 +66,89 @@ export interface AttributeStore {
   delete(key: AttributeKey): Promise<boolean>;
   /** Every row of a type, most specific first. */
   list(resourceType: MatchableResource): Promise<ScopedAttributes[]>;
+}
+
+/** Where a list of versioned entities looks: a project and domain, optionally one name. */
+export interface NameScope {
+  readonly project: string;
+  readonly domain: string;
+  readonly name?: string | undefined;
+}
+
+/** A stored version with the digest of its structure (for the identical/different rule). */
+export interface Versioned<T> {
+  readonly value: T;
+  readonly digest: Uint8Array;
+}
+
+/** Task versions. Returned tasks carry `closure.created_at` from the row. */
+export interface TaskStore {
+  /**
+   * Inserts the task and, when given, its description entity in one
+   * transaction. When the id is taken nothing is written and the stored
+   * version is returned instead.
+   */
+  create(task: Task, digest: Uint8Array, type: string, description?: DescriptionEntity): Promise<Versioned<Task> | undefined>;
+  get(id: Identifier): Promise<Task | undefined>;
+  list(scope: NameScope, query: ListQuery): Promise<Task[]>;
+  /** Distinct names in a project and domain. */
+  listIds(scope: NameScope, query: ListQuery): Promise<NamedEntityIdentifier[]>;
+}
+
+/** Description entities, written alongside task and workflow versions. */
+export interface DescriptionStore {
+  get(id: Identifier): Promise<DescriptionEntity | undefined>;
+  /** The versions of one name (the id's resource type, project, domain and name), filtered and paged. */
+  list(name: Pick<Identifier, "resourceType" | "project" | "domain" | "name">, query: ListQuery): Promise<DescriptionEntity[]>;
+}
+
+/** Workflow versions, compiled. */
+export interface WorkflowStore {
+  /** Like TaskStore.create; `typedInterface` is the template's interface as registered. */
+  create(
+    workflow: Workflow,
+    typedInterface: TypedInterface | undefined,
+    digest: Uint8Array,
+    description?: DescriptionEntity,
+  ): Promise<Versioned<Workflow> | undefined>;
+  /** The full workflow (compiled closure with created_at from the row). */
+  get(id: Identifier): Promise<Workflow | undefined>;
+  /** The interface a workflow version was registered with (what launch plans are checked against). */
+  getInterface(id: Identifier): Promise<{ typedInterface: TypedInterface | undefined } | undefined>;
+  /** Versions with a minimal closure: only the primary template's interface and created_at. */
+  list(scope: NameScope, query: ListQuery): Promise<Workflow[]>;
+  listIds(scope: NameScope, query: ListQuery): Promise<NamedEntityIdentifier[]>;
+}
+
+/** Launch plan versions and their activation. */
+export interface LaunchPlanStore {
+  /** Inserts an INACTIVE version; like TaskStore.create on a taken id. `scheduleType` is NONE, CRON or RATE. */
+  create(launchPlan: LaunchPlan, digest: Uint8Array, scheduleType: string): Promise<Versioned<LaunchPlan> | undefined>;
+  get(id: Identifier): Promise<LaunchPlan | undefined>;
+  /** The ACTIVE version of a name, if any. */
+  getActive(name: Required<NameScope>): Promise<LaunchPlan | undefined>;
+  /**
+   * Makes this version the only ACTIVE one of its name, in one transaction;
+   * returns the version it replaced (if another was active), or "missing".
+   */
+  activate(id: Identifier): Promise<{ previous: LaunchPlan | undefined } | "missing">;
+  /** Marks the version INACTIVE; false when it does not exist. */
+  deactivate(id: Identifier): Promise<boolean>;
+  /** Versions, filterable by launch plan and workflow fields (`eq(workflow.name,x)`). */
+  list(scope: NameScope, query: ListQuery): Promise<LaunchPlan[]>;
+  listActive(scope: NameScope, query: ListQuery): Promise<LaunchPlan[]>;
+  listIds(scope: NameScope, query: ListQuery): Promise<NamedEntityIdentifier[]>;
+}
+
+/** The kinds of named entity that have versions in a table. */
+export type NamedResourceType = ResourceType.TASK | ResourceType.WORKFLOW | ResourceType.LAUNCH_PLAN;
+
+/** Names with at least one task, workflow or launch plan version, and their optional metadata. */
+export interface NamedEntityStore {
+  /** The entity with its metadata (ACTIVE and no description when none is stored), or undefined when no version exists. */
+  get(type: NamedResourceType, id: Required<NameScope>): Promise<NamedEntity | undefined>;
+  /** Writes the metadata: an empty description leaves the stored one; state is always written. */
+  updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<void>;
+  /** Names in a project and domain, filtered on name and metadata, then paged. */
+  list(type: NamedResourceType, scope: NameScope, query: ListQuery): Promise<NamedEntity[]>;
 }

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { failure } from "../helpers/rpc-failure.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MatchableResource, MatchingAttributesSchema, WorkflowExecutionConfigSchema } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import { InactiveProjectSchema, Project_ProjectState } from "../../gen/flyteidl/admin/project_pb.js";
@@ -9,15 +9,6 @@ import { ALL_RESOURCE_TYPES, sampleAttributes } from "../fixtures/attributes.js"
 
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; err: ConnectError }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: Code[err.code], message: err.rawMessage, err };
-  }
-  throw new Error("expected the call to fail");
-}
 
 const P = "flytesnacks";
 const D = "development";

@@ -1,4 +1,4 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { failure as rejection } from "../helpers/rpc-failure.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
 import { Project_ProjectState as State } from "../../gen/flyteidl/admin/project_pb.js";
@@ -7,15 +7,6 @@ import { inMemoryAdmin } from "../helpers/app.js";
 
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    const err = ConnectError.from(e);
-    return { code: Code[err.code], message: err.rawMessage };
-  }
-  throw new Error("expected the call to fail");
-}
 
 const DOMAINS = [
   { id: "development", name: "development" },
@@ -144,9 +135,9 @@ describe("domains and version (scenario 25)", () => {
 describe("methods not built yet", () => {
   it("answer UNIMPLEMENTED, never a made-up result", async () => {
     const { app, admin } = await inMemoryAdmin();
-    expect(await rejection(admin.createTask({}))).toEqual({
+    expect(await rejection(admin.createExecution({}))).toEqual({
       code: "Unimplemented",
-      message: "flyteidl.service.AdminService.CreateTask is not implemented",
+      message: "flyteidl.service.AdminService.CreateExecution is not implemented",
     });
     await app.close();
   });

@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ClusterAssignmentSchema } from "../../gen/flyteidl/admin/cluster_assignment_pb.js";
 import {
@@ -54,7 +54,7 @@ describe("attribute resolution", () => {
   });
 
   it("builds the execution config from higher layers, the workflow's attribute, the project's, then the server", async () => {
-    const wecAt = (s: ReturnType<typeof scope>, init: Parameters<typeof create<typeof WorkflowExecutionConfigSchema>>[1]) =>
+    const wecAt = (s: ReturnType<typeof scope>, init: MessageInitShape<typeof WorkflowExecutionConfigSchema>) =>
       store.attributes.put(
         { ...s, resourceType: MatchableResource.WORKFLOW_EXECUTION_CONFIG },
         create(MatchingAttributesSchema, {

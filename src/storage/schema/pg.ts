@@ -1,6 +1,6 @@
 // PostgreSQL twin of src/storage/schema/sqlite.ts: same tables, same column
 // names, Postgres types (bytea, timestamptz).
-import { bigserial, customType, index, integer, pgTable, text, timestamp as pgTimestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigserial, customType, index, integer, pgTable, primaryKey, text, timestamp as pgTimestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 const timestamp = () => pgTimestamp({ withTimezone: true, precision: 3 }).notNull();
@@ -37,4 +37,109 @@ export const resources = pgTable(
     uniqueIndex("resource_idx").on(t.project, t.domain, t.workflow, t.launchPlan, t.resourceType),
     index("resources_type_priority_idx").on(t.resourceType, t.priority),
   ],
+);
+
+export const tasks = pgTable(
+  "tasks",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    closure: bytea().notNull(),
+    digest: bytea().notNull(),
+    type: text().notNull(),
+    shortDescription: text().notNull().default(""),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.version] }),
+    index("tasks_project_domain_created_idx").on(t.project, t.domain, t.createdAt),
+    index("tasks_project_domain_name_created_idx").on(t.project, t.domain, t.name, t.createdAt),
+  ],
+);
+
+export const descriptionEntities = pgTable(
+  "description_entities",
+  {
+    resourceType: integer().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    shortDescription: text().notNull().default(""),
+    longDescription: bytea(),
+    link: text().notNull().default(""),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name, t.version] }),
+    index("description_entities_name_created_idx").on(t.resourceType, t.project, t.domain, t.name, t.createdAt),
+  ],
+);
+
+export const workflows = pgTable(
+  "workflows",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    closure: bytea().notNull(),
+    typedInterface: bytea(),
+    digest: bytea().notNull(),
+    shortDescription: text().notNull().default(""),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.version] }),
+    index("workflows_project_domain_created_idx").on(t.project, t.domain, t.createdAt),
+    index("workflows_project_domain_name_created_idx").on(t.project, t.domain, t.name, t.createdAt),
+  ],
+);
+
+export const launchPlans = pgTable(
+  "launch_plans",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    workflowProject: text().notNull(),
+    workflowDomain: text().notNull(),
+    workflowName: text().notNull(),
+    workflowVersion: text().notNull(),
+    spec: bytea().notNull(),
+    closure: bytea().notNull(),
+    state: integer().notNull().default(0),
+    digest: bytea().notNull(),
+    scheduleType: text().notNull().default("NONE"),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.version] }),
+    index("launch_plans_project_domain_created_idx").on(t.project, t.domain, t.createdAt),
+    index("launch_plans_project_domain_name_created_idx").on(t.project, t.domain, t.name, t.createdAt),
+    index("launch_plans_active_idx").on(t.project, t.domain, t.state, t.name),
+    index("launch_plans_workflow_idx").on(t.workflowProject, t.workflowDomain, t.workflowName, t.workflowVersion),
+  ],
+);
+
+export const namedEntityMetadata = pgTable(
+  "named_entity_metadata",
+  {
+    resourceType: integer().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    description: text().notNull().default(""),
+    state: integer().notNull().default(0),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] })],
 );

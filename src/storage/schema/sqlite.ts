@@ -1,7 +1,7 @@
 // SQLite schema. src/storage/schema/pg.ts is its twin with the same table and
 // column names (test/schema-sync.test.ts keeps them so); queries are written
 // once against this file's types.
-import { blob, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const timestamp = () => integer({ mode: "timestamp_ms" }).notNull();
 
@@ -43,4 +43,114 @@ export const resources = sqliteTable(
     uniqueIndex("resource_idx").on(t.project, t.domain, t.workflow, t.launchPlan, t.resourceType),
     index("resources_type_priority_idx").on(t.resourceType, t.priority),
   ],
+);
+
+/** Registered task versions; `closure` holds admin.TaskClosure bytes (compiled task), `digest` its structure hash. */
+export const tasks = sqliteTable(
+  "tasks",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    closure: blob({ mode: "buffer" }).notNull(),
+    digest: blob({ mode: "buffer" }).notNull(),
+    type: text().notNull(),
+    shortDescription: text().notNull().default(""),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.version] }),
+    index("tasks_project_domain_created_idx").on(t.project, t.domain, t.createdAt),
+    index("tasks_project_domain_name_created_idx").on(t.project, t.domain, t.name, t.createdAt),
+  ],
+);
+
+/** Long descriptions of task and workflow versions (admin.Description bytes), written with them. */
+export const descriptionEntities = sqliteTable(
+  "description_entities",
+  {
+    resourceType: integer().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    shortDescription: text().notNull().default(""),
+    longDescription: blob({ mode: "buffer" }),
+    link: text().notNull().default(""),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name, t.version] }),
+    index("description_entities_name_created_idx").on(t.resourceType, t.project, t.domain, t.name, t.createdAt),
+  ],
+);
+
+/** Registered workflow versions: admin.WorkflowClosure bytes (compiled), the template's interface, digest. */
+export const workflows = sqliteTable(
+  "workflows",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    closure: blob({ mode: "buffer" }).notNull(),
+    typedInterface: blob({ mode: "buffer" }),
+    digest: blob({ mode: "buffer" }).notNull(),
+    shortDescription: text().notNull().default(""),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.version] }),
+    index("workflows_project_domain_created_idx").on(t.project, t.domain, t.createdAt),
+    index("workflows_project_domain_name_created_idx").on(t.project, t.domain, t.name, t.createdAt),
+  ],
+);
+
+/** Launch plan versions: spec and closure bytes, the workflow they launch, activation state. */
+export const launchPlans = sqliteTable(
+  "launch_plans",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    workflowProject: text().notNull(),
+    workflowDomain: text().notNull(),
+    workflowName: text().notNull(),
+    workflowVersion: text().notNull(),
+    spec: blob({ mode: "buffer" }).notNull(),
+    closure: blob({ mode: "buffer" }).notNull(),
+    state: integer().notNull().default(0),
+    digest: blob({ mode: "buffer" }).notNull(),
+    scheduleType: text().notNull().default("NONE"),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.version] }),
+    index("launch_plans_project_domain_created_idx").on(t.project, t.domain, t.createdAt),
+    index("launch_plans_project_domain_name_created_idx").on(t.project, t.domain, t.name, t.createdAt),
+    index("launch_plans_active_idx").on(t.project, t.domain, t.state, t.name),
+    index("launch_plans_workflow_idx").on(t.workflowProject, t.workflowDomain, t.workflowName, t.workflowVersion),
+  ],
+);
+
+/** Description and state of a named entity (task, workflow or launch plan name); absent means ACTIVE. */
+export const namedEntityMetadata = sqliteTable(
+  "named_entity_metadata",
+  {
+    resourceType: integer().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    description: text().notNull().default(""),
+    state: integer().notNull().default(0),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] })],
 );

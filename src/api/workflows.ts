@@ -1,0 +1,98 @@
+import { clone, create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { CreateWorkflowFailureReasonSchema, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
+import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
+import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { WorkflowTemplateSchema } from "../../gen/flyteidl/core/workflow_pb.js";
+import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { compileWorkflow, formatCompileErrors, type LaunchPlanInterface, workflowRequirements } from "../core/compiler/index.js";
+import { structureDigest } from "../core/digest.js";
+import { WORKFLOW_COLUMNS } from "../core/entity-columns.js";
+import { type ErrorDetail, invalidArgument, missingField, notFound } from "../core/errors.js";
+import { identifierText, missingEntityMessage, validateIdentifier } from "../core/identifier.js";
+import { parseIdList, parseVersionList } from "../core/named-lists.js";
+import { nextToken } from "../core/pagination.js";
+import { validateProjectAndDomain } from "../core/project-gate.js";
+import type { ApiDeps } from "./deps.js";
+import { descriptionEntityOf, refuseExisting } from "./registration.js";
+import { withDefaultType } from "./tasks.js";
+
+type Impl = Pick<ServiceImpl<typeof AdminService>, "createWorkflow" | "getWorkflow" | "listWorkflows" | "listWorkflowIds">;
+
+const failureReason = (id: Identifier, kind: "existsIdenticalStructure" | "existsDifferentStructure"): ErrorDetail[] => [
+  { desc: CreateWorkflowFailureReasonSchema, value: create(CreateWorkflowFailureReasonSchema, { reason: { case: kind, value: { id } } }) },
+];
+
+/** Workflows (FlyteAdmin's WorkflowManager): compiled at registration against the registered tasks and launch plans. */
+export function workflowHandlers({ store, domains, limits }: ApiDeps): Impl {
+  return {
+    async createWorkflow(req) {
+      const id = validateIdentifier(req.id, ResourceType.WORKFLOW);
+      await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
+      if (!req.spec?.template) throw missingField("spec");
+      const template = clone(WorkflowTemplateSchema, req.spec.template);
+      template.id = clone(IdentifierSchema, id);
+      // Every failure while compiling, a missing dependency included, is INVALID_ARGUMENT.
+      const compileFailure = (reason: string) => invalidArgument(`failed to compile workflow for [${identifierText(id)}] with err: ${reason}`);
+      const requirements = workflowRequirements(template, req.spec.subWorkflows);
+      if (requirements.errors.length > 0) throw compileFailure(formatCompileErrors(requirements.errors));
+      const tasks = [];
+      for (const taskId of requirements.tasks) {
+        const task = await store.tasks.get(taskId);
+        if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId));
+        tasks.push(task.closure.compiledTask.template);
+      }
+      const launchPlans: LaunchPlanInterface[] = [];
+      for (const lpId of requirements.launchPlans) {
+        const lp = await store.launchPlans.get(lpId);
+        if (!lp) throw compileFailure(missingEntityMessage(lpId));
+        launchPlans.push({ id: lpId, expectedInputs: lp.closure?.expectedInputs, expectedOutputs: lp.closure?.expectedOutputs });
+      }
+      const compiled = compileWorkflow({ primary: template, subWorkflows: req.spec.subWorkflows, tasks, launchPlans });
+      if ("errors" in compiled) throw compileFailure(formatCompileErrors(compiled.errors));
+      const userNodes = (compiled.closure.primary?.template?.nodes.length ?? 2) - 2;
+      if (limits.maxWorkflowNodes > 0 && userNodes > limits.maxWorkflowNodes) {
+        throw invalidArgument(`number of nodes in workflow [${identifierText(id)}] exceeds limit (${userNodes} > ${limits.maxWorkflowNodes})`);
+      }
+      const digest = structureDigest(CompiledWorkflowClosureSchema, compiled.closure);
+      const description = req.spec.description;
+      const workflow = create(WorkflowSchema, {
+        id,
+        closure: { compiledWorkflow: compiled.closure },
+        shortDescription: description?.shortDescription ?? "",
+      });
+      const existing = await store.workflows.create(workflow, req.spec.template.interface, digest, descriptionEntityOf(id, description));
+      if (!existing) return {};
+      return refuseExisting({
+        kind: "workflow",
+        id,
+        existing,
+        digest,
+        schema: CompiledWorkflowClosureSchema,
+        before: existing.value.closure!.compiledWorkflow!,
+        after: compiled.closure,
+        identicalDetails: failureReason(id, "existsIdenticalStructure"),
+        differentDetails: failureReason(id, "existsDifferentStructure"),
+      });
+    },
+
+    async getWorkflow(req) {
+      const id = validateIdentifier(withDefaultType(req.id, ResourceType.WORKFLOW), ResourceType.WORKFLOW);
+      const workflow = await store.workflows.get(id);
+      if (!workflow) throw notFound(missingEntityMessage(id));
+      return workflow;
+    },
+
+    async listWorkflows(req) {
+      const { project, domain, name, query } = parseVersionList(req, [WORKFLOW_COLUMNS], "ListWorkflows");
+      const workflows = await store.workflows.list({ project, domain, name }, query);
+      return { workflows, token: nextToken(query.offset, workflows.length, req.limit) };
+    },
+
+    async listWorkflowIds(req) {
+      const query = parseIdList(req, WORKFLOW_COLUMNS, "ListWorkflowIdentifiers");
+      const entities = await store.workflows.listIds({ project: req.project, domain: req.domain }, query);
+      return { entities, token: nextToken(query.offset, entities.length, req.limit) };
+    },
+  };
+}

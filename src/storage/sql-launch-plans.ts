@@ -1,0 +1,155 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { and, desc, eq, ne, sql } from "drizzle-orm";
+import {
+  type LaunchPlan,
+  LaunchPlanClosureSchema,
+  LaunchPlanSchema,
+  LaunchPlanSpecSchema,
+  LaunchPlanState,
+} from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { LAUNCH_PLAN_COLUMNS, WORKFLOW_COLUMNS } from "../core/entity-columns.js";
+import type { Dialect } from "./dialect.js";
+import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
+import { insertVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import type { LaunchPlanStore, NameScope } from "./store.js";
+import type { ListQuery } from "../core/list-query.js";
+
+export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
+  const t = d.schema.launchPlans;
+  const w = d.schema.workflows;
+  type Row = typeof t.$inferSelect;
+  const own = {
+    project: t.project,
+    domain: t.domain,
+    name: t.name,
+    version: t.version,
+    state: t.state,
+    schedule_type: t.scheduleType,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+  // `workflow.*` filters reach the launched workflow's row.
+  const columns: ColumnMap = {
+    [LAUNCH_PLAN_COLUMNS.code]: own,
+    [WORKFLOW_COLUMNS.code]: {
+      project: w.project,
+      domain: w.domain,
+      name: w.name,
+      version: w.version,
+      short_description: w.shortDescription,
+      created_at: w.createdAt,
+      updated_at: w.updatedAt,
+    },
+  };
+  const joinsWorkflow = (query: ListQuery) => query.filters.some((f) => f.entity === WORKFLOW_COLUMNS.code);
+
+  // State and timestamps in the closure always come from the row.
+  const toLaunchPlan = (row: Row): LaunchPlan => {
+    const closure = fromBinary(LaunchPlanClosureSchema, row.closure);
+    closure.state = row.state;
+    closure.createdAt = timestampFromDate(row.createdAt);
+    closure.updatedAt = timestampFromDate(row.updatedAt);
+    return create(LaunchPlanSchema, {
+      id: { resourceType: ResourceType.LAUNCH_PLAN, project: row.project, domain: row.domain, name: row.name, version: row.version },
+      spec: fromBinary(LaunchPlanSpecSchema, row.spec),
+      closure,
+    });
+  };
+
+  const listWhere = async (scope: NameScope, query: ListQuery, extra?: ReturnType<typeof eq>) => {
+    const order = orderOf(query.sort, own, [desc(t.createdAt)], [t.name, t.version]);
+    const where = and(nameScope(t, scope), extra, whereOf(query.filters, columns));
+    const rows = await d.run((db) => {
+      const base = db.select({ lp: t }).from(t).$dynamic();
+      const joined = joinsWorkflow(query)
+        ? base.innerJoin(
+            w,
+            and(eq(w.project, t.workflowProject), eq(w.domain, t.workflowDomain), eq(w.name, t.workflowName), eq(w.version, t.workflowVersion)),
+          )
+        : base;
+      return pageOf(joined.where(where).orderBy(...order), query);
+    });
+    return rows.map((r) => toLaunchPlan(r.lp));
+  };
+
+  return {
+    async create(launchPlan, digest, scheduleType) {
+      const id = launchPlan.id!;
+      const spec = launchPlan.spec!;
+      const wf = spec.workflowId!;
+      const now = new Date();
+      // The closure is stored without state or timestamps: those live in columns.
+      const closure = create(LaunchPlanClosureSchema, {
+        expectedInputs: launchPlan.closure?.expectedInputs,
+        expectedOutputs: launchPlan.closure?.expectedOutputs,
+      });
+      return d.transaction(async (tx) => {
+        const existing = await insertVersion(
+          tx,
+          t,
+          {
+            project: id.project,
+            domain: id.domain,
+            name: id.name,
+            version: id.version,
+            workflowProject: wf.project,
+            workflowDomain: wf.domain,
+            workflowName: wf.name,
+            workflowVersion: wf.version,
+            spec: Buffer.from(toBinary(LaunchPlanSpecSchema, spec)),
+            closure: Buffer.from(toBinary(LaunchPlanClosureSchema, closure)),
+            state: LaunchPlanState.INACTIVE,
+            digest: Buffer.from(digest),
+            scheduleType,
+            createdAt: now,
+            updatedAt: now,
+          },
+          id,
+        );
+        return existing ? { value: toLaunchPlan(existing), digest: existing.digest } : undefined;
+      });
+    },
+
+    async get(id) {
+      const [row] = await d.run((db) => db.select().from(t).where(versionKey(t, id)).limit(1));
+      return row ? toLaunchPlan(row) : undefined;
+    },
+
+    async getActive(name) {
+      const [row] = await d.run((db) =>
+        db.select().from(t).where(and(nameScope(t, name), eq(t.state, LaunchPlanState.ACTIVE))).limit(1),
+      );
+      return row ? toLaunchPlan(row) : undefined;
+    },
+
+    async activate(id) {
+      return d.transaction(async (tx) => {
+        // Lock every version of the name first: a concurrent activation then
+        // waits, and its own updates see this one's result (READ COMMITTED).
+        await tx.update(t).set({ state: sql`${t.state}` }).where(nameScope(t, id));
+        const [target] = await tx.select({ state: t.state }).from(t).where(versionKey(t, id)).limit(1);
+        if (!target) return "missing" as const;
+        const previous = await tx
+          .update(t)
+          .set({ state: LaunchPlanState.INACTIVE })
+          .where(and(nameScope(t, id), eq(t.state, LaunchPlanState.ACTIVE), ne(t.version, id.version)))
+          .returning();
+        await tx.update(t).set({ state: LaunchPlanState.ACTIVE }).where(versionKey(t, id));
+        return { previous: previous[0] ? toLaunchPlan(previous[0]) : undefined };
+      });
+    },
+
+    async deactivate(id) {
+      const rows = await d.run((db) =>
+        db.update(t).set({ state: LaunchPlanState.INACTIVE, updatedAt: new Date() }).where(versionKey(t, id)).returning({ name: t.name }),
+      );
+      return rows.length > 0;
+    },
+
+    list: (scope, query) => listWhere(scope, query),
+    listActive: (scope, query) => listWhere(scope, query, eq(t.state, LaunchPlanState.ACTIVE)),
+    listIds: (scope, query) => listNames(d, t, scope, query),
+  };
+}

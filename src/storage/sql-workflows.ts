@@ -1,0 +1,97 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { and, desc } from "drizzle-orm";
+import { type Workflow, WorkflowClosureSchema, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
+import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
+import { WORKFLOW_COLUMNS } from "../core/entity-columns.js";
+import type { Dialect } from "./dialect.js";
+import { insertDescription } from "./sql-descriptions.js";
+import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
+import { insertVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import type { WorkflowStore } from "./store.js";
+
+export function createSqlWorkflows(d: Dialect): WorkflowStore {
+  const t = d.schema.workflows;
+  type Row = typeof t.$inferSelect;
+  const own = {
+    project: t.project,
+    domain: t.domain,
+    name: t.name,
+    version: t.version,
+    short_description: t.shortDescription,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+  };
+  const columns: ColumnMap = { [WORKFLOW_COLUMNS.code]: own };
+  const idOf = (row: Row) => ({ resourceType: ResourceType.WORKFLOW, project: row.project, domain: row.domain, name: row.name, version: row.version });
+
+  const toWorkflow = (row: Row): Workflow => {
+    const closure = fromBinary(WorkflowClosureSchema, row.closure);
+    closure.createdAt = timestampFromDate(row.createdAt);
+    return create(WorkflowSchema, { id: idOf(row), closure, shortDescription: row.shortDescription });
+  };
+  // What list answers carry (FlyteAdmin's minimal closure): the interface and created_at only.
+  const toListed = (row: Row): Workflow =>
+    create(WorkflowSchema, {
+      id: idOf(row),
+      closure: {
+        createdAt: timestampFromDate(row.createdAt),
+        compiledWorkflow: {
+          primary: { template: { interface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface) : {} } },
+        },
+      },
+      shortDescription: row.shortDescription,
+    });
+
+  return {
+    async create(workflow, typedInterface, digest, description) {
+      const id = workflow.id!;
+      const now = new Date();
+      const closure = create(WorkflowClosureSchema, { compiledWorkflow: workflow.closure?.compiledWorkflow });
+      return d.transaction(async (tx) => {
+        const existing = await insertVersion(
+          tx,
+          t,
+          {
+            project: id.project,
+            domain: id.domain,
+            name: id.name,
+            version: id.version,
+            closure: Buffer.from(toBinary(WorkflowClosureSchema, closure)),
+            typedInterface: typedInterface ? Buffer.from(toBinary(TypedInterfaceSchema, typedInterface)) : null,
+            digest: Buffer.from(digest),
+            shortDescription: workflow.shortDescription,
+            createdAt: now,
+            updatedAt: now,
+          },
+          id,
+        );
+        if (existing) return { value: toWorkflow(existing), digest: existing.digest };
+        if (description) await insertDescription(d, tx, description, now);
+        return undefined;
+      });
+    },
+
+    async get(id) {
+      const [row] = await d.run((db) => db.select().from(t).where(versionKey(t, id)).limit(1));
+      return row ? toWorkflow(row) : undefined;
+    },
+
+    async getInterface(id) {
+      const [row] = await d.run((db) => db.select({ typedInterface: t.typedInterface }).from(t).where(versionKey(t, id)).limit(1));
+      if (!row) return undefined;
+      return { typedInterface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface) : undefined };
+    },
+
+    async list(scope, query) {
+      const order = orderOf(query.sort, own, [desc(t.createdAt)], [t.name, t.version]);
+      const rows = await d.run((db) =>
+        pageOf(db.select().from(t).where(and(nameScope(t, scope), whereOf(query.filters, columns))).orderBy(...order).$dynamic(), query),
+      );
+      return rows.map(toListed);
+    },
+
+    listIds: (scope, query) => listNames(d, t, scope, query),
+  };
+}
