@@ -36,9 +36,14 @@ export interface App {
   close(): Promise<void>;
 }
 
+export interface BuildOptions {
+  /** An already opened store to serve instead of opening `config.database`. */
+  store?: Store;
+}
+
 /** Wires store, services and transport for a configuration. Does not listen. */
-export async function buildApp(config: Config, logger: Logger): Promise<App> {
-  const store = await openStore(config.database);
+export async function buildApp(config: Config, logger: Logger, options: BuildOptions = {}): Promise<App> {
+  const store = options.store ?? (await openStore(config.database));
   const attributeDefaults = {
     workflowExecutionConfig: config.workflowExecutionConfig,
     taskResources: config.taskResources,

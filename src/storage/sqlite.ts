@@ -16,7 +16,12 @@ import * as schema from "./schema/sqlite.js";
  * mutex that also serialises every other statement on the connection: an
  * unlocked statement issued while a transaction awaits would silently join it.
  */
-export function openSqlite(file: string): Dialect {
+export interface SqliteOptions {
+  /** Sees every statement with its parameters (tests read query plans with it). */
+  onQuery?: (sql: string, params: unknown[]) => void;
+}
+
+export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const client = new Database(file);
   client.pragma("journal_mode = WAL"); // readers do not block the writer
@@ -25,7 +30,8 @@ export function openSqlite(file: string): Dialect {
   client.pragma("foreign_keys = ON");
   // FlyteAdmin's `contains` is Postgres LIKE, which is case-sensitive.
   client.pragma("case_sensitive_like = ON");
-  const db = drizzle({ client, schema, casing: "snake_case" });
+  const onQuery = options.onQuery;
+  const db = drizzle({ client, schema, casing: "snake_case", ...(onQuery ? { logger: { logQuery: onQuery } } : {}) });
   migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
 
   const lock = createMutex();

@@ -1,0 +1,117 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { createClient, createRouterTransport } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
+import { ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
+import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
+import { buildApp } from "../src/app.js";
+import { createLogger } from "../src/logger.js";
+import { createSqlStore } from "../src/storage/sql-store.js";
+import { openSqlite } from "../src/storage/sqlite.js";
+import { testConfig } from "./helpers/app.js";
+import { loadFlytekitPackage } from "./fixtures/flytekit.js";
+
+/**
+ * Every list query shape the console, flytectl and flytekit send must be
+ * served by an index: the test captures the SQL each list RPC runs and fails
+ * on a full scan of a table in SQLite's query plan.
+ */
+const TABLES = ["projects", "tasks", "workflows", "launch_plans", "named_entity_metadata", "description_entities", "resources"];
+const P = "flytesnacks";
+const D = "development";
+const desc = { key: "created_at", direction: Sort_Direction.DESCENDING };
+
+let dir: string;
+let captured: { sql: string; params: unknown[] }[] = [];
+let app: Awaited<ReturnType<typeof buildApp>>;
+let admin: ReturnType<typeof createClient<typeof AdminService>>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "flyteadmin-plans-"));
+  const store = createSqlStore(openSqlite(join(dir, "admin.db"), { onQuery: (sql, params) => captured.push({ sql, params }) }));
+  app = await buildApp(testConfig(), createLogger("silent"), { store });
+  admin = createClient(AdminService, createRouterTransport(app.routes, { router: { interceptors: app.interceptors } }));
+  await admin.registerProject({ project: { id: P, name: P } });
+  const pkg = loadFlytekitPackage("hello", P, D, "v1");
+  for (const t of pkg.tasks) await admin.createTask(t);
+  for (const w of pkg.workflows) await admin.createWorkflow(w);
+  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+});
+afterAll(() => app?.close());
+
+async function planOf(call: () => Promise<unknown>): Promise<string[]> {
+  captured = [];
+  await call();
+  const raw = new Database(join(dir, "admin.db"), { readonly: true });
+  try {
+    return captured
+      .filter((q) => /^\s*select/i.test(q.sql))
+      .flatMap((q) =>
+        (raw.prepare(`EXPLAIN QUERY PLAN ${q.sql}`).all(...(q.params as never[])) as { detail: string }[]).map((r) => r.detail),
+      );
+  } finally {
+    raw.close();
+  }
+}
+
+const fullScans = (plan: string[]) => plan.filter((line) => TABLES.some((t) => new RegExp(`^SCAN ${t}\\b`).test(line)));
+
+const lists: [string, () => Promise<unknown>][] = [
+  ["ListTasks by project/domain, newest first", () => admin.listTasks({ id: { project: P, domain: D }, limit: 10, sortBy: desc })],
+  ["ListTasks of one name", () => admin.listTasks({ id: { project: P, domain: D, name: "cfx.hello.wf.say_hello" }, limit: 10, sortBy: desc })],
+  ["ListTaskIds", () => admin.listTaskIds({ project: P, domain: D, limit: 100 })],
+  [
+    "ListWorkflows as the workflow page asks",
+    () =>
+      admin.listWorkflows({
+        id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" },
+        limit: 5,
+        filters: `eq(workflow.name,cfx.hello.wf.hello_wf)+eq(workflow.project,${P})+eq(workflow.domain,${D})`,
+        sortBy: desc,
+      }),
+  ],
+  ["ListWorkflows latest version (no sort)", () => admin.listWorkflows({ id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" }, limit: 1 })],
+  ["ListWorkflowIds", () => admin.listWorkflowIds({ project: P, domain: D, limit: 100 })],
+  [
+    "ListLaunchPlans by workflow",
+    () => admin.listLaunchPlans({ id: { project: P, domain: D }, limit: 10, filters: `eq(workflow.name,cfx.hello.wf.hello_wf)+eq(workflow.project,${P})+eq(workflow.domain,${D})`, sortBy: desc }),
+  ],
+  ["ListLaunchPlans of one name", () => admin.listLaunchPlans({ id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" }, limit: 1 })],
+  ["ListActiveLaunchPlans", () => admin.listActiveLaunchPlans({ project: P, domain: D, limit: 100 })],
+  ["ListLaunchPlanIds", () => admin.listLaunchPlanIds({ project: P, domain: D, limit: 100 })],
+  ["ListNamedEntities (workflows, active)", () => admin.listNamedEntities({ resourceType: ResourceType.WORKFLOW, project: P, domain: D, limit: 100, filters: "eq(state,0)", sortBy: { key: "name", direction: Sort_Direction.ASCENDING } })],
+  ["ListNamedEntities (default filter)", () => admin.listNamedEntities({ resourceType: ResourceType.TASK, project: P, domain: D, limit: 100 })],
+  [
+    "ListDescriptionEntities as the workflow page asks",
+    () =>
+      admin.listDescriptionEntities({
+        resourceType: ResourceType.WORKFLOW,
+        id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" },
+        limit: 1,
+        filters: `eq(workflow.name,cfx.hello.wf.hello_wf)+eq(workflow.project,${P})+eq(workflow.domain,${D})`,
+        sortBy: desc,
+      }),
+  ],
+  ["GetActiveLaunchPlan", () => admin.getActiveLaunchPlan({ id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" } }).catch(() => undefined)],
+  ["ListMatchableAttributes", () => admin.listMatchableAttributes({})],
+];
+
+describe("list queries use indexes", () => {
+  it.each(lists)("%s", async (_name, call) => {
+    const plan = await planOf(call);
+    if (process.env.SHOW_PLANS) console.log(_name, plan);
+    expect(plan.length).toBeGreaterThan(0);
+    expect(fullScans(plan)).toEqual([]);
+  });
+
+  it("catches a full scan when there is one", async () => {
+    const raw = new Database(join(dir, "admin.db"), { readonly: true });
+    const plan = (raw.prepare("EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE type = ?").all("x") as { detail: string }[]).map((r) => r.detail);
+    raw.close();
+    expect(fullScans(plan)).not.toEqual([]);
+  });
+});
+
