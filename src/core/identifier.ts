@@ -1,8 +1,7 @@
-import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { protoText } from "./compiler/proto-text.js";
 import { invalidArgument, missingField } from "./errors.js";
-
-/** Go's prototext quoting for the strings in identifiers (printable ASCII as is). */
-const quote = (s: string) => JSON.stringify(s);
 
 /**
  * An identifier in protobuf text format, as FlyteAdmin prints it in messages:
@@ -10,18 +9,7 @@ const quote = (s: string) => JSON.stringify(s);
  * fields left out. `withType: false` gives the repository layer's form.
  */
 export function identifierText(id: Identifier, withType = true): string {
-  const parts: string[] = [];
-  if (withType && id.resourceType !== ResourceType.UNSPECIFIED) parts.push(`resource_type:${ResourceType[id.resourceType] ?? id.resourceType}`);
-  for (const [field, value] of [
-    ["project", id.project],
-    ["domain", id.domain],
-    ["name", id.name],
-    ["version", id.version],
-    ["org", id.org],
-  ] as const) {
-    if (value !== "") parts.push(`${field}:${quote(value)}`);
-  }
-  return parts.join(" ");
+  return protoText(IdentifierSchema, withType ? id : create(IdentifierSchema, { ...id, resourceType: ResourceType.UNSPECIFIED }));
 }
 
 const KIND_NAMES: Record<number, string> = {
