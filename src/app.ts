@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
@@ -63,6 +64,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     ["flyteadmin", ServingStatus.SERVING],
   ]);
   const shutdown = new AbortController();
+  // Every in-flight call links its own signal to this one; thousands may be open at once.
+  setMaxListeners(0, shutdown.signal);
   const interceptors = [createObservingInterceptor(logger)];
 
   const routes = (router: ConnectRouter) => {
