@@ -10,8 +10,8 @@ import { loadFlytekitPackage } from "../fixtures/flytekit.js";
 
 /**
  * The catalogue pages of the Flyte console (projects, workflows, tasks,
- * launch plans), replayed from the recorded requests in
- * shared/spec/console-calls.txt against the RPCs they map to. The REST
+ * launch plans), replayed from the console's recorded requests
+ * (test/fixtures/console-calls.txt) against the RPCs they map to. The REST
  * routing itself belongs to the HTTP gateway; this checks the data path with
  * the console's exact filters, sorts and limits.
  */
@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => app?.close());
 
-const lines = readFileSync(join(packageRoot(), "..", "shared", "spec", "console-calls.txt"), "utf8")
+const lines = readFileSync(join(packageRoot(), "test", "fixtures", "console-calls.txt"), "utf8")
   .split("\n")
   .filter((l) => l.startsWith("GET /api/v1/") && !/executions|\/me\b|\/data\/|signals|metrics/.test(l))
   .map(rename);
