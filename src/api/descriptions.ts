@@ -10,7 +10,7 @@ import {
 } from "../core/entity-columns.js";
 import { invalidValue, missingField, notFound } from "../core/errors.js";
 import { parseListRequest } from "../core/list-query.js";
-import { nextToken } from "../core/pagination.js";
+import { nextToken, requireLimit } from "../core/pagination.js";
 import type { ApiDeps } from "./deps.js";
 import { withDefaultType } from "./tasks.js";
 
@@ -58,7 +58,9 @@ export function descriptionHandlers({ store }: ApiDeps): Impl {
       for (const field of ["project", "domain", "name"] as const) {
         if (id[field] === "") throw missingField(field);
       }
-      const described = describedColumns(req.resourceType);
+      requireLimit(req.limit);
+      // Filters need to know which entity they describe; without filters any type lists.
+      const described = req.filters === "" ? DESCRIPTION_ENTITY_COLUMNS : describedColumns(req.resourceType);
       // FlyteAdmin names ListWorkflows in this list's bad-token message.
       const query = parseListRequest(req, { scope: [described], op: "ListWorkflows", sortColumns: DESCRIPTION_ENTITY_COLUMNS });
       const descriptionEntities = await store.descriptions.list({ resourceType: req.resourceType, project: id.project, domain: id.domain, name: id.name }, query);

@@ -111,7 +111,9 @@ export function launchPlanHandlers({ store, domains }: ApiDeps): Impl {
     },
 
     async listLaunchPlanIds(req) {
-      // FlyteAdmin's bad-token message for this list names no operation.
+      // Validated like ListTaskIds / ListWorkflowIds (`missing project`, `invalid value for limit`):
+      // FlyteAdmin skips its own validation here and answers with repository texts
+      // (`missing and/or invalid parameters: limit`). Its bad-token message names no operation.
       const query = parseIdList(req, LAUNCH_PLAN_COLUMNS, "");
       const entities = await store.launchPlans.listIds({ project: req.project, domain: req.domain }, query);
       return { entities, token: nextToken(query.offset, entities.length, req.limit) };

@@ -39,13 +39,13 @@ export function workflowHandlers({ store, domains, limits }: ApiDeps): Impl {
       const tasks = [];
       for (const taskId of requirements.tasks) {
         const task = await store.tasks.get(taskId);
-        if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId));
+        if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId, ResourceType.TASK));
         tasks.push(task.closure.compiledTask.template);
       }
       const launchPlans: LaunchPlanInterface[] = [];
       for (const lpId of requirements.launchPlans) {
         const lp = await store.launchPlans.get(lpId);
-        if (!lp) throw compileFailure(missingEntityMessage(lpId));
+        if (!lp) throw compileFailure(missingEntityMessage(lpId, ResourceType.LAUNCH_PLAN));
         launchPlans.push({ id: lpId, expectedInputs: lp.closure?.expectedInputs, expectedOutputs: lp.closure?.expectedOutputs });
       }
       const compiled = compileWorkflow({ primary: template, subWorkflows: req.spec.subWorkflows, tasks, launchPlans });

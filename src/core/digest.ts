@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf";
+import { invalidArgument } from "./errors.js";
 
 /**
  * A message's structure as canonical JSON: protobuf JSON without default
@@ -8,7 +9,16 @@ import { type DescMessage, type MessageShape, toJson } from "@bufbuild/protobuf"
  * This is the equality FlyteAdmin's digest (jsonpb + objecthash) expresses.
  */
 export function canonicalJson<D extends DescMessage>(schema: D, message: MessageShape<D>): unknown {
-  return sortKeys(toJson(schema, message));
+  let json: unknown;
+  try {
+    json = toJson(schema, message);
+  } catch (e) {
+    // Only a well-known value out of its range (a Timestamp past year 9999, a
+    // Duration of more than 10,000 years) cannot be written as JSON; it is the
+    // client's payload that is wrong.
+    throw invalidArgument(`invalid ${schema.typeName}: ${(e as Error).message}`);
+  }
+  return sortKeys(json);
 }
 
 /** SHA-256 of the canonical JSON: equal digests mean identical structure. */

@@ -37,7 +37,10 @@ export function validateIdentifier(id: Identifier | undefined, kind: ResourceTyp
   return id;
 }
 
-/** The repository's NOT_FOUND text: `missing entity of type TASK with identifier project:"p" ...`. */
-export function missingEntityMessage(id: Identifier): string {
-  return `missing entity of type ${ResourceType[id.resourceType]} with identifier ${identifierText(id, false)}`;
+/**
+ * The repository's NOT_FOUND text: `missing entity of type TASK with identifier project:"p" ...`.
+ * The type is the table looked in, whatever the identifier says.
+ */
+export function missingEntityMessage(id: Identifier, type: ResourceType = id.resourceType): string {
+  return `missing entity of type ${ResourceType[type]} with identifier ${identifierText(id, false)}`;
 }

@@ -5,7 +5,8 @@ import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execut
 import { type Parameter, type ParameterMap, ParameterMapSchema, ParameterSchema, type TypedInterface } from "../../gen/flyteidl/core/interface_pb.js";
 import type { Literal } from "../../gen/flyteidl/core/literals_pb.js";
 import { SimpleType } from "../../gen/flyteidl/core/types_pb.js";
-import { isCastable, literalTypeOf, literalTypeText } from "./compiler/index.js";
+import { TimestampSchema } from "@bufbuild/protobuf/wkt";
+import { isCastable, literalTypeOf, literalTypeText, protoText } from "./compiler/index.js";
 import { cronError } from "./cron.js";
 import { invalidArgument, invalidValue, missingField } from "./errors.js";
 import { validateLabels } from "./projects.js";
@@ -34,7 +35,24 @@ function validateFixedInputs(literals: Record<string, Literal>): void {
   for (const [name, literal] of Object.entries(literals)) {
     if (name === "") throw invalidArgument("missing key in fixed_inputs");
     if (literal.value.case === undefined) throw invalidArgument(`missing valid literal in fixed_inputs ${name}`);
+    validateDatetime(literal);
   }
+}
+
+// google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+const MIN_SECONDS = -62135596800n;
+const MAX_SECONDS = 253402300799n;
+
+/** FlyteAdmin's ValidateDatetime: a datetime literal must be a valid Timestamp (protobuf-go's CheckValid texts). */
+function validateDatetime(literal: Literal): void {
+  if (literal.value.case !== "scalar") return;
+  const scalar = literal.value.value.value;
+  if (scalar.case !== "primitive" || scalar.value.value.case !== "datetime") return;
+  const ts = scalar.value.value.value;
+  const text = protoText(TimestampSchema, ts);
+  if (ts.seconds < MIN_SECONDS) throw invalidArgument(`timestamp (${text}) before 0001-01-01`);
+  if (ts.seconds > MAX_SECONDS) throw invalidArgument(`timestamp (${text}) after 9999-12-31`);
+  if (ts.nanos < 0 || ts.nanos >= 1e9) throw invalidArgument(`timestamp (${text}) has out-of-range nanos`);
 }
 
 function validateDefaultInputs(parameters: Record<string, Parameter>): void {
@@ -46,10 +64,11 @@ function validateDefaultInputs(parameters: Record<string, Parameter>): void {
     }
     const hasDefault = p.behavior.case === "default";
     const required = p.behavior.case === "required" && p.behavior.value;
-    if (!hasDefault && !required && p.behavior.case !== "artifactId") {
+    if (!hasDefault && !required) {
       throw invalidArgument(`Invalid variable ${name} in default_inputs - variable has neither default, nor is required. One must be specified`);
     }
     if (p.behavior.case === "default") {
+      validateDatetime(p.behavior.value);
       const literalType = literalTypeOf(p.behavior.value);
       if (!literalType) throw invalidArgument(`Failed to validate literal type for [${name}] with err: literal has no recognisable type`);
       if (!isCastable(literalType, p.var.type)) {
@@ -104,7 +123,9 @@ function expectedInputs(workflowInterface: TypedInterface | undefined, spec: Lau
 
 function validateSchedule(spec: LaunchPlanSpec, expected: ParameterMap): void {
   const schedule = spec.entityMetadata?.schedule;
-  if (!schedule || schedule.ScheduleExpression.case === undefined) return;
+  const expression = schedule?.ScheduleExpression;
+  // An empty cron_expression is no schedule, as in FlyteAdmin.
+  if (!schedule || expression?.case === undefined || (expression.case === "cronExpression" && expression.value === "")) return;
   const kickoff = schedule.kickoffTimeInputArg;
   for (const [name, p] of Object.entries(expected.parameters)) {
     if (p.behavior.case === "required" && p.behavior.value && name !== kickoff) {

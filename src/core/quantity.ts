@@ -30,3 +30,51 @@ export function parseQuantity(text: string): { value: number } | { error: string
  * resources this way, so 1500m CPU counts as 2.
  */
 export const wholeUnits = (value: number) => Math.ceil(value - 1e-9);
+
+const BINARY_SUFFIXES = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+const DECIMAL_SUFFIXES: Record<number, string> = { [-9]: "n", [-6]: "u", [-3]: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E" };
+
+/**
+ * Kubernetes' canonical text for a quantity (Quantity.String()), which
+ * FlyteAdmin quotes in resource errors: `0.5` is `500m`, `1024Mi` is `1Gi`,
+ * `1000` is `1k`. Binary quantities stay binary when whole and at least 1024;
+ * everything else takes the largest decimal suffix with a whole mantissa.
+ * Returns the text unchanged when it does not parse.
+ */
+export function canonicalQuantity(text: string): string {
+  const m = FORMAT.exec(text);
+  if (!m || "error" in parseQuantity(text)) return text;
+  const [, number = "", suffix = ""] = m;
+  // The value as an exact fraction: numerator / 10^scale.
+  const negative = number.startsWith("-");
+  const [whole = "", frac = ""] = number.replace(/^[+-]/, "").split(".");
+  let numerator = BigInt((whole || "0") + frac);
+  let scale = frac.length;
+  const exponent = suffix.startsWith("e") || suffix.startsWith("E") ? Number(suffix.slice(1)) : undefined;
+  const binary = BINARY_SUFFIXES.indexOf(suffix);
+  if (binary > 0) numerator *= 1024n ** BigInt(binary);
+  else if (exponent !== undefined) scale -= exponent;
+  else scale -= Math.log10(DECIMAL[suffix] ?? 1);
+  const sign = negative && numerator !== 0n ? "-" : "";
+  const pow10 = (n: number) => 10n ** BigInt(n);
+  // In base units when whole: numerator / 10^scale.
+  const baseWhole = scale <= 0 ? numerator * pow10(-scale) : numerator % pow10(scale) === 0n ? numerator / pow10(scale) : undefined;
+  if (binary > 0 && baseWhole !== undefined && baseWhole >= 1024n) {
+    let k = 0;
+    let v = baseWhole;
+    while (k < 6 && v % 1024n === 0n) {
+      v /= 1024n;
+      k++;
+    }
+    return `${sign}${v}${BINARY_SUFFIXES[k]}`;
+  }
+  // Largest power of ten (a multiple of 3, from nano to exa) that leaves a whole mantissa.
+  for (let e = 18; e >= -9; e -= 3) {
+    const shift = scale + e; // value / 10^e = numerator / 10^(scale + e)
+    const mantissa = shift <= 0 ? numerator * pow10(-shift) : numerator % pow10(shift) === 0n ? numerator / pow10(shift) : undefined;
+    if (mantissa === undefined) continue;
+    if (exponent !== undefined) return `${sign}${mantissa}${e === 0 ? "" : `e${e}`}`;
+    return `${sign}${mantissa}${DECIMAL_SUFFIXES[e]}`;
+  }
+  return text; // finer than a nano: Kubernetes would round; keep what was given
+}

@@ -3,9 +3,9 @@ import { type Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { Resources_ResourceName as Name } from "../../gen/flyteidl/core/tasks_pb.js";
 import { invalidArgument } from "./errors.js";
 import { identifierText } from "./identifier.js";
-import { parseQuantity, wholeUnits } from "./quantity.js";
+import { canonicalQuantity, parseQuantity, wholeUnits } from "./quantity.js";
 
-/** A parsed quantity with the text the client gave (FlyteAdmin quotes it back). */
+/** A parsed quantity with its canonical Kubernetes text (FlyteAdmin quotes that back). */
 interface Quantity {
   text: string;
   value: number;
@@ -26,10 +26,11 @@ export function resourceEntries(id: Identifier, entries: readonly { name: Name; 
       // "request" even for limits, and two spaces after "reason": FlyteAdmin's text.
       throw invalidArgument(`Parsing of ${Name[name]} request failed for value ${value} - reason  ${parsed.error}. Please follow K8s conventions for resources ${K8S_DOCS}`);
     }
-    if (name === Name.GPU && Math.round(parsed.value * 1000) % 1000 !== 0) {
+    // Kubernetes' MilliValue() rounds up, so 1.0004 GPUs is 1001m: not whole.
+    if (name === Name.GPU && Math.ceil(parsed.value * 1000 - 1e-9) % 1000 !== 0) {
       throw invalidArgument(`gpu for [${identifierText(id)}] must be a whole number, got: ${value} instead`);
     }
-    out.set(name, { text: value, value: parsed.value });
+    out.set(name, { text: canonicalQuantity(value), value: parsed.value });
   }
   return out;
 }
@@ -40,7 +41,7 @@ export function platformLimits(spec: TaskResourceSpec | undefined): ResourceMap 
   const add = (name: Name, text: string | undefined) => {
     if (!text) return;
     const parsed = parseQuantity(text);
-    if ("value" in parsed && parsed.value !== 0) out.set(name, { text, value: parsed.value });
+    if ("value" in parsed && parsed.value !== 0) out.set(name, { text: canonicalQuantity(text), value: parsed.value });
   };
   add(Name.CPU, spec?.cpu);
   add(Name.MEMORY, spec?.memory);

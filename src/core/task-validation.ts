@@ -46,7 +46,8 @@ export function podContainers(podSpec: JsonObject): PodContainer[] {
   const json = podSpec as { containers?: unknown };
   if (json.containers === undefined) return [];
   if (!Array.isArray(json.containers)) throw invalidArgument("invalid pod spec: containers must be a list");
-  return json.containers as PodContainer[];
+  // Kubernetes reads a null or scalar entry as an empty container (which then fails the name check).
+  return json.containers.map((c) => (c !== null && typeof c === "object" && !Array.isArray(c) ? (c as PodContainer) : {}));
 }
 
 /** A Kubernetes ResourceList ({cpu: "1", "ephemeral-storage": "1Gi"}) as flyteidl resource entries. */

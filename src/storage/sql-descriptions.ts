@@ -50,7 +50,9 @@ export function createSqlDescriptions(d: Dialect): DescriptionStore {
       longDescription: row.longDescription ? fromBinary(DescriptionSchema, row.longDescription) : {},
       sourceCode: { link: row.link },
     });
-  const nameOf = (id: Pick<Identifier, "resourceType" | "project" | "domain" | "name">) => and(eq(t.resourceType, id.resourceType), eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name));
+  // An unspecified resource type (possible only in unfiltered lists) matches every type.
+  const nameOf = (id: Pick<Identifier, "resourceType" | "project" | "domain" | "name">) =>
+    and(id.resourceType ? eq(t.resourceType, id.resourceType) : undefined, eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name));
 
   return {
     async get(id) {

@@ -98,7 +98,7 @@ export interface TaskStore {
 /** Description entities, written alongside task and workflow versions. */
 export interface DescriptionStore {
   get(id: Identifier): Promise<DescriptionEntity | undefined>;
-  /** The versions of one name (the id's resource type, project, domain and name), filtered and paged. */
+  /** The versions of one name (the id's resource type, any when unspecified), filtered and paged. */
   list(name: Pick<Identifier, "resourceType" | "project" | "domain" | "name">, query: ListQuery): Promise<DescriptionEntity[]>;
 }
 

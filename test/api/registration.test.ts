@@ -1,8 +1,11 @@
-import { clone } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { failure } from "../helpers/rpc-failure.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NamedEntityState, Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
-import { LaunchPlanSpecSchema, LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { LaunchPlanMetadataSchema, LaunchPlanSpecSchema, LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { ParameterMapSchema } from "../../gen/flyteidl/core/interface_pb.js";
+import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { K8sPodSchema } from "../../gen/flyteidl/core/tasks_pb.js";
 import { CreateWorkflowFailureReasonSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { App } from "../../src/app.js";
@@ -217,5 +220,46 @@ describe("description entities", () => {
     expect(res.token).toBe("1");
     expect((await failure(admin.listDescriptionEntities({ resourceType: ResourceType.TASK, id: { project: P, domain: D }, limit: 1 }))).message).toBe("missing name");
     expect((await failure(admin.getDescriptionEntity({ id: { ...task, version: "v9" } }))).message).toBe("entry not found");
+  });
+});
+
+describe("payloads a client can get wrong", () => {
+  it("are INVALID_ARGUMENT, never INTERNAL", async () => {
+    await register(hello());
+    const base = hello("v5").launchPlans[0]!;
+    const spec = clone(LaunchPlanSpecSchema, base.spec);
+    spec.workflowId = hello().launchPlans[0]!.spec.workflowId;
+    spec.fixedInputs = create(LiteralMapSchema, {
+      literals: { name: { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "datetime", value: { seconds: 999999999999999n } } } } } } } },
+    });
+    spec.defaultInputs = create(ParameterMapSchema);
+    expect(await failure(admin.createLaunchPlan({ id: base.id, spec }))).toEqual({
+      code: "InvalidArgument",
+      message: "timestamp (seconds:999999999999999) after 9999-12-31",
+    });
+
+    const task = hello("v5").tasks[0]!;
+    task.spec.template!.metadata!.timeout = { $typeName: "google.protobuf.Duration", seconds: 999999999999n, nanos: 0 };
+    const timeout = await failure(admin.createTask(task));
+    expect(timeout.code).toBe("InvalidArgument");
+
+    const pod = hello("v6").tasks[0]!;
+    pod.spec.template!.target = { case: "k8sPod", value: create(K8sPodSchema, { podSpec: { containers: [null] } }) };
+    expect(await failure(admin.createTask(pod))).toEqual({
+      code: "InvalidArgument",
+      message: "task failed compilation with Collected Errors: 1\n\tError 0: Code: InvalidValue, Node Id: root, Description: Invalid value [k8s pod spec container name].\n",
+    });
+  });
+
+  it("accept what FlyteAdmin accepts: an empty cron expression is no schedule", async () => {
+    await register(hello());
+    const base = hello("v7").launchPlans[0]!;
+    const spec = clone(LaunchPlanSpecSchema, base.spec);
+    spec.workflowId = hello().launchPlans[0]!.spec.workflowId;
+    spec.defaultInputs = create(ParameterMapSchema);
+    spec.entityMetadata = create(LaunchPlanMetadataSchema, { schedule: { ScheduleExpression: { case: "cronExpression", value: "" } } });
+    await admin.createLaunchPlan({ id: base.id, spec });
+    const descriptions = await admin.listDescriptionEntities({ id: { project: P, domain: D, name: hello().tasks[0]!.id.name }, limit: 10 });
+    expect(descriptions.descriptionEntities).toHaveLength(1);
   });
 });
