@@ -12,7 +12,7 @@ import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { LAUNCH_PLAN_COLUMNS, WORKFLOW_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
-import { insertVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 import type { LaunchPlanStore, NameScope } from "./store.js";
 import type { ListQuery } from "../core/list-query.js";
 
@@ -75,41 +75,26 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
   };
 
   return {
-    async create(launchPlan, digest, scheduleType) {
-      const id = launchPlan.id!;
+    create(launchPlan, digest, scheduleType) {
       const spec = launchPlan.spec!;
       const wf = spec.workflowId!;
-      const now = new Date();
       // The closure is stored without state or timestamps: those live in columns.
       const closure = create(LaunchPlanClosureSchema, {
         expectedInputs: launchPlan.closure?.expectedInputs,
         expectedOutputs: launchPlan.closure?.expectedOutputs,
       });
-      return d.transaction(async (tx) => {
-        const existing = await insertVersion(
-          tx,
-          t,
-          {
-            project: id.project,
-            domain: id.domain,
-            name: id.name,
-            version: id.version,
-            workflowProject: wf.project,
-            workflowDomain: wf.domain,
-            workflowName: wf.name,
-            workflowVersion: wf.version,
-            spec: Buffer.from(toBinary(LaunchPlanSpecSchema, spec)),
-            closure: Buffer.from(toBinary(LaunchPlanClosureSchema, closure)),
-            state: LaunchPlanState.INACTIVE,
-            digest: Buffer.from(digest),
-            scheduleType,
-            createdAt: now,
-            updatedAt: now,
-          },
-          id,
-        );
-        return existing ? { value: toLaunchPlan(existing), digest: existing.digest } : undefined;
-      });
+      const columns = {
+        workflowProject: wf.project,
+        workflowDomain: wf.domain,
+        workflowName: wf.name,
+        workflowVersion: wf.version,
+        spec: Buffer.from(toBinary(LaunchPlanSpecSchema, spec)),
+        closure: Buffer.from(toBinary(LaunchPlanClosureSchema, closure)),
+        state: LaunchPlanState.INACTIVE,
+        digest: Buffer.from(digest),
+        scheduleType,
+      };
+      return createVersion(d, t, launchPlan.id!, columns, toLaunchPlan);
     },
 
     async get(id) {

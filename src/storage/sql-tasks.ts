@@ -5,10 +5,9 @@ import { type Task, TaskClosureSchema, TaskSchema } from "../../gen/flyteidl/adm
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TASK_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
-import { insertDescription } from "./sql-descriptions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NameScope, TaskStore } from "./store.js";
-import { insertVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 
 export function createSqlTasks(d: Dialect): TaskStore {
   const t = d.schema.tasks;
@@ -38,32 +37,15 @@ export function createSqlTasks(d: Dialect): TaskStore {
   };
 
   return {
-    async create(task, digest, type, description) {
-      const id = task.id!;
-      const now = new Date();
+    create(task, digest, type, description) {
       const closure = create(TaskClosureSchema, { compiledTask: task.closure?.compiledTask });
-      return d.transaction(async (tx) => {
-        const existing = await insertVersion(
-          tx,
-          t,
-          {
-            project: id.project,
-            domain: id.domain,
-            name: id.name,
-            version: id.version,
-            closure: Buffer.from(toBinary(TaskClosureSchema, closure)),
-            digest: Buffer.from(digest),
-            type,
-            shortDescription: task.shortDescription,
-            createdAt: now,
-            updatedAt: now,
-          },
-          id,
-        );
-        if (existing) return { value: toTask(existing), digest: existing.digest };
-        if (description) await insertDescription(d, tx, description, now);
-        return undefined;
-      });
+      const columns = {
+        closure: Buffer.from(toBinary(TaskClosureSchema, closure)),
+        digest: Buffer.from(digest),
+        type,
+        shortDescription: task.shortDescription,
+      };
+      return createVersion(d, t, task.id!, columns, toTask, description);
     },
 
     async get(id) {

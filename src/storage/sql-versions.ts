@@ -4,7 +4,9 @@ import { type NamedEntityIdentifier, NamedEntityIdentifierSchema } from "../../g
 import type { ListQuery } from "../core/list-query.js";
 import { orderOf, pageOf } from "./sql-list.js";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_entity_pb.js";
 import type { Db, Dialect } from "./dialect.js";
+import { insertDescription } from "./sql-descriptions.js";
 import type { NameScope } from "./store.js";
 
 /** The key columns every versioned entity table (tasks, workflows, launch plans) has. */
@@ -63,4 +65,28 @@ export async function listNames(d: Dialect, t: SQLiteTable & VersionedColumns, s
     ),
   );
   return rows.map((r) => create(NamedEntityIdentifierSchema, r as { project: string; domain: string; name: string }));
+}
+
+/**
+ * Creates a version (and its description entity, when given) in one
+ * transaction. `columns` are the table's values besides the key and the
+ * timestamps. Returns undefined when created; when the key is taken, nothing
+ * is written and the stored version comes back, decoded, with its digest.
+ */
+export function createVersion<T extends SQLiteTable & VersionedColumns & { digest: SQLiteColumn }, V>(
+  d: Dialect,
+  table: T,
+  id: VersionKey,
+  columns: Omit<T["$inferInsert"], keyof VersionKey | "createdAt" | "updatedAt">,
+  decode: (row: T["$inferSelect"]) => V,
+  description?: DescriptionEntity,
+): Promise<{ value: V; digest: Uint8Array } | undefined> {
+  const now = new Date();
+  const values = { project: id.project, domain: id.domain, name: id.name, version: id.version, ...columns, createdAt: now, updatedAt: now };
+  return d.transaction(async (tx) => {
+    const existing = await insertVersion(tx, table, values as T["$inferInsert"], id);
+    if (existing) return { value: decode(existing), digest: (existing as { digest: Uint8Array }).digest };
+    if (description) await insertDescription(d, tx, description, now);
+    return undefined;
+  });
 }

@@ -6,9 +6,8 @@ import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
 import { WORKFLOW_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
-import { insertDescription } from "./sql-descriptions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
-import { insertVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 import type { WorkflowStore } from "./store.js";
 
 export function createSqlWorkflows(d: Dialect): WorkflowStore {
@@ -45,32 +44,15 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
     });
 
   return {
-    async create(workflow, typedInterface, digest, description) {
-      const id = workflow.id!;
-      const now = new Date();
+    create(workflow, typedInterface, digest, description) {
       const closure = create(WorkflowClosureSchema, { compiledWorkflow: workflow.closure?.compiledWorkflow });
-      return d.transaction(async (tx) => {
-        const existing = await insertVersion(
-          tx,
-          t,
-          {
-            project: id.project,
-            domain: id.domain,
-            name: id.name,
-            version: id.version,
-            closure: Buffer.from(toBinary(WorkflowClosureSchema, closure)),
-            typedInterface: typedInterface ? Buffer.from(toBinary(TypedInterfaceSchema, typedInterface)) : null,
-            digest: Buffer.from(digest),
-            shortDescription: workflow.shortDescription,
-            createdAt: now,
-            updatedAt: now,
-          },
-          id,
-        );
-        if (existing) return { value: toWorkflow(existing), digest: existing.digest };
-        if (description) await insertDescription(d, tx, description, now);
-        return undefined;
-      });
+      const columns = {
+        closure: Buffer.from(toBinary(WorkflowClosureSchema, closure)),
+        typedInterface: typedInterface ? Buffer.from(toBinary(TypedInterfaceSchema, typedInterface)) : null,
+        digest: Buffer.from(digest),
+        shortDescription: workflow.shortDescription,
+      };
+      return createVersion(d, t, workflow.id!, columns, toWorkflow, description);
     },
 
     async get(id) {
