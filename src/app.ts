@@ -14,7 +14,10 @@ import { adminService } from "./api/admin-service.js";
 import { unknownService } from "./api/auth-services.js";
 import type { ApiDeps } from "./api/deps.js";
 import type { Config } from "./config.js";
+import { type BlobStore } from "./blob/blob-store.js";
+import { openBlobStore } from "./blob/open-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
+import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createCors } from "./server/cors.js";
@@ -40,6 +43,10 @@ export interface App {
 export interface BuildOptions {
   /** An already opened store to serve instead of opening `config.database`. */
   store?: Store;
+  /** Blob storage to use instead of opening `config.storage`. */
+  blobs?: BlobStore;
+  /** The engine executions are handed to (default: an outside engine reporting through events). */
+  executor?: WorkflowExecutor;
 }
 
 /** Wires store, services and transport for a configuration. Does not listen. */
@@ -52,6 +59,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   };
   const deps: ApiDeps = {
     store,
+    blobs: options.blobs ?? openBlobStore(config.storage),
+    executor: options.executor ?? createExternalExecutor(),
     domains: config.domains,
     version: versionInfo(),
     attributeDefaults,
@@ -115,6 +124,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     async close() {
       health.shutdown();
       shutdown.abort();
+      deps.blobs.close();
       await store.close();
     },
   };

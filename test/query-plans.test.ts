@@ -19,7 +19,7 @@ import { loadFlytekitPackage } from "./fixtures/flytekit.js";
  * served by an index: the test captures the SQL each list RPC runs and fails
  * on a full scan of a table in SQLite's query plan.
  */
-const TABLES = ["projects", "tasks", "workflows", "launch_plans", "named_entity_metadata", "description_entities", "resources"];
+const TABLES = ["projects", "tasks", "workflows", "launch_plans", "named_entity_metadata", "description_entities", "resources", "executions", "execution_tags"];
 const P = "flytesnacks";
 const D = "development";
 const desc = { key: "created_at", direction: Sort_Direction.DESCENDING };
@@ -39,6 +39,7 @@ beforeAll(async () => {
   for (const t of pkg.tasks) await admin.createTask(t);
   for (const w of pkg.workflows) await admin.createWorkflow(w);
   for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await admin.createExecution({ project: P, domain: D, name: "e1", spec: { launchPlan: pkg.launchPlans[0]!.id, labels: { values: { team: "ml" } } }, inputs: {} });
 });
 afterAll(() => app?.close());
 
@@ -97,6 +98,17 @@ const lists: [string, () => Promise<unknown>][] = [
   ],
   ["GetActiveLaunchPlan", () => admin.getActiveLaunchPlan({ id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" } }).catch(() => undefined)],
   ["ListMatchableAttributes", () => admin.listMatchableAttributes({})],
+  ["ListExecutions, project dashboard", () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, sortBy: desc })],
+  [
+    "ListExecutions by workflow",
+    () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: `eq(workflow.name,cfx.hello.wf.hello_wf)+eq(workflow.project,${P})+eq(workflow.domain,${D})`, sortBy: desc }),
+  ],
+  [
+    "ListExecutions by launch plan",
+    () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: `eq(launch_plan.name,cfx.hello.wf.hello_wf)+eq(launch_plan.project,${P})+eq(launch_plan.domain,${D})`, sortBy: desc }),
+  ],
+  ["ListExecutions by tag", () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: "eq(execution_tag.key,team)" })],
+  ["GetExecution", () => admin.getExecution({ id: { project: P, domain: D, name: "e1" } })],
 ];
 
 describe("list queries use indexes", () => {

@@ -1,10 +1,16 @@
 import type { DomainConfig } from "../config.js";
 import type { AttributeResolver, ServerAttributeDefaults } from "../core/attribute-resolver.js";
+import type { BlobStore } from "../blob/blob-store.js";
+import type { WorkflowExecutor } from "../engine/workflow-executor.js";
 import type { Store } from "../storage/store.js";
 
 /** What the RPC handlers are given; app.ts builds it once per server. */
 export interface ApiDeps {
   store: Store;
+  /** Execution inputs and outputs. */
+  blobs: BlobStore;
+  /** Where executions are handed to run. */
+  executor: WorkflowExecutor;
   domains: readonly DomainConfig[];
   version: { build: string; version: string; buildTime: string };
   /** Server-level fallbacks for matchable attributes (the config file's execution defaults). */

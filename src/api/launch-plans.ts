@@ -1,6 +1,11 @@
 import { clone, create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { LaunchPlanSchema, LaunchPlanSpecSchema, LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import {
+  type LaunchPlanCreateRequest,
+  LaunchPlanSchema,
+  LaunchPlanSpecSchema,
+  LaunchPlanState,
+} from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import type { Schedule } from "../../gen/flyteidl/admin/schedule_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
@@ -36,8 +41,32 @@ function scheduleType(schedule: Schedule | undefined): string {
   return "NONE";
 }
 
+/** CreateLaunchPlan: validate against the workflow, store INACTIVE (the identical/different rule when the id is taken). */
+export async function createLaunchPlanVersion({ store, domains }: ApiDeps, req: LaunchPlanCreateRequest): Promise<void> {
+  // FlyteAdmin checks the workflow before the launch plan's own id.
+  const workflowId = validateIdentifier(req.spec?.workflowId, ResourceType.WORKFLOW);
+  const workflow = await store.workflows.getInterface(workflowId);
+  if (!workflow) throw notFound(missingEntityMessage(workflowId));
+  const id = validateIdentifier(req.id, ResourceType.LAUNCH_PLAN);
+  await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
+  const spec = clone(LaunchPlanSpecSchema, req.spec!);
+  const expectedInputs = validateLaunchPlanSpec(spec, workflow.typedInterface);
+  // The stored spec carries the expected inputs as its default inputs.
+  spec.defaultInputs = expectedInputs;
+  const launchPlan = create(LaunchPlanSchema, {
+    id,
+    spec,
+    closure: { expectedInputs, expectedOutputs: workflow.typedInterface?.outputs ?? {} },
+  });
+  const digest = structureDigest(LaunchPlanSchema, launchPlan);
+  const existing = await store.launchPlans.create(launchPlan, digest, scheduleType(spec.entityMetadata?.schedule));
+  if (!existing) return;
+  refuseExisting({ kind: "launch plan", id, existing, digest, schema: LaunchPlanSpecSchema, before: existing.value.spec!, after: spec });
+}
+
 /** Launch plans (FlyteAdmin's LaunchPlanManager): validated against their workflow, created inactive, activated explicitly. */
-export function launchPlanHandlers({ store, domains }: ApiDeps): Impl {
+export function launchPlanHandlers(deps: ApiDeps): Impl {
+  const { store } = deps;
   const requireName = (id: { project: string; domain: string; name: string } | undefined) => {
     if (!id || id.project === "") throw missingField("project");
     if (id.domain === "") throw missingField("domain");
@@ -47,25 +76,8 @@ export function launchPlanHandlers({ store, domains }: ApiDeps): Impl {
 
   return {
     async createLaunchPlan(req) {
-      // FlyteAdmin checks the workflow before the launch plan's own id.
-      const workflowId = validateIdentifier(req.spec?.workflowId, ResourceType.WORKFLOW);
-      const workflow = await store.workflows.getInterface(workflowId);
-      if (!workflow) throw notFound(missingEntityMessage(workflowId));
-      const id = validateIdentifier(req.id, ResourceType.LAUNCH_PLAN);
-      await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
-      const spec = clone(LaunchPlanSpecSchema, req.spec!);
-      const expectedInputs = validateLaunchPlanSpec(spec, workflow.typedInterface);
-      // The stored spec carries the expected inputs as its default inputs.
-      spec.defaultInputs = expectedInputs;
-      const launchPlan = create(LaunchPlanSchema, {
-        id,
-        spec,
-        closure: { expectedInputs, expectedOutputs: workflow.typedInterface?.outputs ?? {} },
-      });
-      const digest = structureDigest(LaunchPlanSchema, launchPlan);
-      const existing = await store.launchPlans.create(launchPlan, digest, scheduleType(spec.entityMetadata?.schedule));
-      if (!existing) return {};
-      return refuseExisting({ kind: "launch plan", id, existing, digest, schema: LaunchPlanSpecSchema, before: existing.value.spec!, after: spec });
+      await createLaunchPlanVersion(deps, req);
+      return {};
     },
 
     async getLaunchPlan(req) {

@@ -1,6 +1,6 @@
 import { clone, create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { CreateWorkflowFailureReasonSchema, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
+import { CreateWorkflowFailureReasonSchema, type WorkflowCreateRequest, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { WorkflowTemplateSchema } from "../../gen/flyteidl/core/workflow_pb.js";
@@ -23,57 +23,67 @@ const failureReason = (id: Identifier, kind: "existsIdenticalStructure" | "exist
   { desc: CreateWorkflowFailureReasonSchema, value: create(CreateWorkflowFailureReasonSchema, { reason: { case: kind, value: { id } } }) },
 ];
 
+/**
+ * CreateWorkflow: compile against the registered tasks and launch plans, then
+ * store the version (the identical/different rule when its id is taken).
+ */
+export async function createWorkflowVersion({ store, domains, limits }: ApiDeps, req: WorkflowCreateRequest): Promise<void> {
+  const id = validateIdentifier(req.id, ResourceType.WORKFLOW);
+  await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
+  if (!req.spec?.template) throw missingField("spec");
+  const template = clone(WorkflowTemplateSchema, req.spec.template);
+  template.id = clone(IdentifierSchema, id);
+  // Every failure while compiling, a missing dependency included, is INVALID_ARGUMENT.
+  const compileFailure = (reason: string) => invalidArgument(`failed to compile workflow for [${identifierText(id)}] with err: ${reason}`);
+  const requirements = workflowRequirements(template, req.spec.subWorkflows);
+  if (requirements.errors.length > 0) throw compileFailure(formatCompileErrors(requirements.errors));
+  const tasks = [];
+  for (const taskId of requirements.tasks) {
+    const task = await store.tasks.get(taskId);
+    if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId, ResourceType.TASK));
+    tasks.push(task.closure.compiledTask.template);
+  }
+  const launchPlans: LaunchPlanInterface[] = [];
+  for (const lpId of requirements.launchPlans) {
+    const lp = await store.launchPlans.get(lpId);
+    if (!lp) throw compileFailure(missingEntityMessage(lpId, ResourceType.LAUNCH_PLAN));
+    launchPlans.push({ id: lpId, expectedInputs: lp.closure?.expectedInputs, expectedOutputs: lp.closure?.expectedOutputs });
+  }
+  const compiled = compileWorkflow({ primary: template, subWorkflows: req.spec.subWorkflows, tasks, launchPlans });
+  if ("errors" in compiled) throw compileFailure(formatCompileErrors(compiled.errors));
+  const userNodes = (compiled.closure.primary?.template?.nodes.length ?? 2) - 2;
+  if (limits.maxWorkflowNodes > 0 && userNodes > limits.maxWorkflowNodes) {
+    throw invalidArgument(`number of nodes in workflow [${identifierText(id)}] exceeds limit (${userNodes} > ${limits.maxWorkflowNodes})`);
+  }
+  const digest = structureDigest(CompiledWorkflowClosureSchema, compiled.closure);
+  const description = req.spec.description;
+  const workflow = create(WorkflowSchema, {
+    id,
+    closure: { compiledWorkflow: compiled.closure },
+    shortDescription: description?.shortDescription ?? "",
+  });
+  const existing = await store.workflows.create(workflow, req.spec.template.interface, digest, descriptionEntityOf(id, description));
+  if (!existing) return;
+  refuseExisting({
+    kind: "workflow",
+    id,
+    existing,
+    digest,
+    schema: CompiledWorkflowClosureSchema,
+    before: existing.value.closure!.compiledWorkflow!,
+    after: compiled.closure,
+    identicalDetails: failureReason(id, "existsIdenticalStructure"),
+    differentDetails: failureReason(id, "existsDifferentStructure"),
+  });
+}
+
 /** Workflows (FlyteAdmin's WorkflowManager): compiled at registration against the registered tasks and launch plans. */
-export function workflowHandlers({ store, domains, limits }: ApiDeps): Impl {
+export function workflowHandlers(deps: ApiDeps): Impl {
+  const { store } = deps;
   return {
     async createWorkflow(req) {
-      const id = validateIdentifier(req.id, ResourceType.WORKFLOW);
-      await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
-      if (!req.spec?.template) throw missingField("spec");
-      const template = clone(WorkflowTemplateSchema, req.spec.template);
-      template.id = clone(IdentifierSchema, id);
-      // Every failure while compiling, a missing dependency included, is INVALID_ARGUMENT.
-      const compileFailure = (reason: string) => invalidArgument(`failed to compile workflow for [${identifierText(id)}] with err: ${reason}`);
-      const requirements = workflowRequirements(template, req.spec.subWorkflows);
-      if (requirements.errors.length > 0) throw compileFailure(formatCompileErrors(requirements.errors));
-      const tasks = [];
-      for (const taskId of requirements.tasks) {
-        const task = await store.tasks.get(taskId);
-        if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId, ResourceType.TASK));
-        tasks.push(task.closure.compiledTask.template);
-      }
-      const launchPlans: LaunchPlanInterface[] = [];
-      for (const lpId of requirements.launchPlans) {
-        const lp = await store.launchPlans.get(lpId);
-        if (!lp) throw compileFailure(missingEntityMessage(lpId, ResourceType.LAUNCH_PLAN));
-        launchPlans.push({ id: lpId, expectedInputs: lp.closure?.expectedInputs, expectedOutputs: lp.closure?.expectedOutputs });
-      }
-      const compiled = compileWorkflow({ primary: template, subWorkflows: req.spec.subWorkflows, tasks, launchPlans });
-      if ("errors" in compiled) throw compileFailure(formatCompileErrors(compiled.errors));
-      const userNodes = (compiled.closure.primary?.template?.nodes.length ?? 2) - 2;
-      if (limits.maxWorkflowNodes > 0 && userNodes > limits.maxWorkflowNodes) {
-        throw invalidArgument(`number of nodes in workflow [${identifierText(id)}] exceeds limit (${userNodes} > ${limits.maxWorkflowNodes})`);
-      }
-      const digest = structureDigest(CompiledWorkflowClosureSchema, compiled.closure);
-      const description = req.spec.description;
-      const workflow = create(WorkflowSchema, {
-        id,
-        closure: { compiledWorkflow: compiled.closure },
-        shortDescription: description?.shortDescription ?? "",
-      });
-      const existing = await store.workflows.create(workflow, req.spec.template.interface, digest, descriptionEntityOf(id, description));
-      if (!existing) return {};
-      return refuseExisting({
-        kind: "workflow",
-        id,
-        existing,
-        digest,
-        schema: CompiledWorkflowClosureSchema,
-        before: existing.value.closure!.compiledWorkflow!,
-        after: compiled.closure,
-        identicalDetails: failureReason(id, "existsIdenticalStructure"),
-        differentDetails: failureReason(id, "existsDifferentStructure"),
-      });
+      await createWorkflowVersion(deps, req);
+      return {};
     },
 
     async getWorkflow(req) {

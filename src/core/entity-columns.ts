@@ -128,3 +128,42 @@ export const NAMED_ENTITY_METADATA_COLUMNS: EntityColumns = {
   prefix: "named_entity_metadata",
   columns: { resource_type: "int", project: "text", domain: "text", name: "text", description: "text", state: "int", created_at: "timestamp", updated_at: "timestamp" },
 };
+
+/**
+ * `executions` rows. FlyteAdmin names the key columns `execution_project`
+ * etc.; `created_at` and `execution_created_at` are the same moment here.
+ */
+export const EXECUTION_COLUMNS: EntityColumns = {
+  code: "e",
+  prefix: "execution",
+  columns: {
+    execution_project: "text",
+    execution_domain: "text",
+    execution_name: "text",
+    phase: "text",
+    mode: "int",
+    user: "text",
+    state: "int",
+    launch_entity: "text",
+    cluster: "text",
+    error_kind: "text",
+    error_code: "text",
+    abort_cause: "text",
+    started_at: "timestamp",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+    execution_created_at: "timestamp",
+    execution_updated_at: "timestamp",
+  },
+};
+
+/** What execution lists may filter on about the launched launch plan, workflow or task: their keys. */
+const keyColumns = (code: string, prefix: string): EntityColumns => ({
+  code,
+  prefix,
+  columns: { project: "text", domain: "text", name: "text", version: "text" },
+});
+export const EXECUTION_LAUNCH_PLAN_COLUMNS = keyColumns("l", "launch_plan");
+export const EXECUTION_WORKFLOW_COLUMNS = keyColumns("w", "workflow");
+export const EXECUTION_TASK_COLUMNS = keyColumns("t", "task");
+export const EXECUTION_TAG_COLUMNS: EntityColumns = { code: "et", prefix: "execution_tag", columns: { key: "text", value: "text" } };

@@ -35,7 +35,7 @@ function validateFixedInputs(literals: Record<string, Literal>): void {
   for (const [name, literal] of Object.entries(literals)) {
     if (name === "") throw invalidArgument("missing key in fixed_inputs");
     if (literal.value.case === undefined) throw invalidArgument(`missing valid literal in fixed_inputs ${name}`);
-    validateDatetime(literal);
+    validateDatetimeLiteral(literal);
   }
 }
 
@@ -44,7 +44,7 @@ const MIN_SECONDS = -62135596800n;
 const MAX_SECONDS = 253402300799n;
 
 /** FlyteAdmin's ValidateDatetime: a datetime literal must be a valid Timestamp (protobuf-go's CheckValid texts). */
-function validateDatetime(literal: Literal): void {
+export function validateDatetimeLiteral(literal: Literal): void {
   if (literal.value.case !== "scalar") return;
   const scalar = literal.value.value.value;
   if (scalar.case !== "primitive" || scalar.value.value.case !== "datetime") return;
@@ -68,7 +68,7 @@ function validateDefaultInputs(parameters: Record<string, Parameter>): void {
       throw invalidArgument(`Invalid variable ${name} in default_inputs - variable has neither default, nor is required. One must be specified`);
     }
     if (p.behavior.case === "default") {
-      validateDatetime(p.behavior.value);
+      validateDatetimeLiteral(p.behavior.value);
       const literalType = literalTypeOf(p.behavior.value);
       if (!literalType) throw invalidArgument(`Failed to validate literal type for [${name}] with err: literal has no recognisable type`);
       if (!isCastable(literalType, p.var.type)) {
@@ -152,7 +152,7 @@ function validateSchedule(spec: LaunchPlanSpec, expected: ParameterMap): void {
 
 const NOTIFY_PHASES = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED]);
 
-function validateNotifications(notifications: readonly Notification[]): void {
+export function validateNotifications(notifications: readonly Notification[]): void {
   for (const n of notifications) {
     if (n.type.case === undefined) throw invalidValue("notification type");
     const recipients = n.type.value.recipientsEmail;

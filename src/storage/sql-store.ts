@@ -2,6 +2,7 @@ import type { Dialect } from "./dialect.js";
 import { createSqlAttributes } from "./sql-attributes.js";
 import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
+import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlTasks } from "./sql-tasks.js";
@@ -17,6 +18,7 @@ export function createSqlStore(d: Dialect): Store {
     workflows: createSqlWorkflows(d),
     launchPlans: createSqlLaunchPlans(d),
     namedEntities: createSqlNamedEntities(d),
+    executions: createSqlExecutions(d),
     descriptions: createSqlDescriptions(d),
     dialect: d.name,
     close: () => d.close(),

@@ -1,5 +1,6 @@
 import type { Labels, NamedEntity, NamedEntityIdentifier, NamedEntityMetadata } from "../../gen/flyteidl/admin/common_pb.js";
 import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_entity_pb.js";
+import type { Execution, ExecutionClosure } from "../../gen/flyteidl/admin/execution_pb.js";
 import type { LaunchPlan } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
@@ -23,6 +24,7 @@ export interface Store {
   readonly workflows: WorkflowStore;
   readonly launchPlans: LaunchPlanStore;
   readonly namedEntities: NamedEntityStore;
+  readonly executions: ExecutionStore;
   readonly descriptions: DescriptionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
@@ -151,4 +153,36 @@ export interface NamedEntityStore {
   updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<void>;
   /** Names in a project and domain, filtered on name and metadata, then paged. */
   list(type: NamedResourceType, scope: NameScope, query: ListQuery): Promise<NamedEntity[]>;
+}
+
+/** An execution with the bookkeeping FlyteAdmin keeps beside its spec and closure. */
+export interface StoredExecution {
+  /** id, spec and closure (created_at / updated_at from the row). */
+  readonly execution: Execution;
+  readonly launchPlan?: Identifier | undefined;
+  readonly workflow: Identifier;
+  readonly task?: Identifier | undefined;
+  /** "launch_plan" or "task". */
+  readonly launchEntity: string;
+  readonly inputsUri: string;
+  readonly userInputsUri: string;
+  readonly user: string;
+  readonly cluster: string;
+}
+
+export type ExecutionKey = Required<NameScope>;
+
+export interface ExecutionStore {
+  /** Inserts the execution and its tags in one transaction; false (nothing written) when the name is taken. */
+  create(execution: StoredExecution, tags: readonly (readonly [string, string])[]): Promise<boolean>;
+  exists(id: ExecutionKey): Promise<boolean>;
+  get(id: ExecutionKey): Promise<StoredExecution | undefined>;
+  /**
+   * Replaces the closure (and the columns derived from it) when the stored
+   * phase still is `expectedPhase`; false when it changed meanwhile or the
+   * execution is gone. `state` and `abortCause` update their columns too.
+   */
+  updateClosure(id: ExecutionKey, expectedPhase: number, closure: ExecutionClosure, extra?: { state?: number; abortCause?: string }): Promise<boolean>;
+  /** Executions of a project and domain (and execution name), newest first unless sorted. */
+  list(scope: NameScope, query: ListQuery): Promise<Execution[]>;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { buildApp, type App } from "../../src/app.js";
@@ -7,7 +10,8 @@ import { startServer, type RunningServer } from "../../src/server.js";
 
 /** A configuration for tests: throw-away SQLite, no logs, loopback on a free port. */
 export function testConfig(over: Partial<Record<keyof Config, string>> = {}): Config {
-  return loadConfig({ flags: { database: ":memory:", logLevel: "silent", listen: "127.0.0.1:0", ...over } });
+  const storage = mkdtempSync(join(tmpdir(), "flyteadmin-blobs-"));
+  return loadConfig({ flags: { database: ":memory:", storage, logLevel: "silent", listen: "127.0.0.1:0", ...over } });
 }
 
 /** An app served through an in-memory transport: the full router and interceptors, no HTTP. */

@@ -1,6 +1,6 @@
 // PostgreSQL twin of src/storage/schema/sqlite.ts: same tables, same column
 // names, Postgres types (bytea, timestamptz).
-import { bigserial, customType, index, integer, pgTable, primaryKey, text, timestamp as pgTimestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, customType, index, integer, pgTable, primaryKey, text, timestamp as pgTimestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 const timestamp = () => pgTimestamp({ withTimezone: true, precision: 3 }).notNull();
@@ -142,4 +142,62 @@ export const namedEntityMetadata = pgTable(
     updatedAt: timestamp(),
   },
   (t) => [primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] })],
+);
+
+export const executions = pgTable(
+  "executions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    launchPlanProject: text().notNull().default(""),
+    launchPlanDomain: text().notNull().default(""),
+    launchPlanName: text().notNull().default(""),
+    launchPlanVersion: text().notNull().default(""),
+    workflowProject: text().notNull(),
+    workflowDomain: text().notNull(),
+    workflowName: text().notNull(),
+    workflowVersion: text().notNull(),
+    taskProject: text().notNull().default(""),
+    taskDomain: text().notNull().default(""),
+    taskName: text().notNull().default(""),
+    taskVersion: text().notNull().default(""),
+    phase: text().notNull().default("UNDEFINED"),
+    spec: bytea().notNull(),
+    closure: bytea().notNull(),
+    startedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    durationNs: bigint({ mode: "number" }),
+    abortCause: text().notNull().default(""),
+    mode: integer().notNull().default(0),
+    user: text().notNull().default(""),
+    state: integer().notNull().default(0),
+    launchEntity: text().notNull(),
+    cluster: text().notNull().default(""),
+    inputsUri: text().notNull().default(""),
+    userInputsUri: text().notNull().default(""),
+    errorKind: text(),
+    errorCode: text(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name] }),
+    index("executions_created_idx").on(t.project, t.domain, t.createdAt),
+    index("executions_launch_plan_idx").on(t.project, t.domain, t.launchPlanName, t.createdAt),
+    index("executions_workflow_idx").on(t.project, t.domain, t.workflowName, t.createdAt),
+    index("executions_task_idx").on(t.project, t.domain, t.taskName, t.createdAt),
+    index("executions_phase_idx").on(t.phase),
+  ],
+);
+
+export const executionTags = pgTable(
+  "execution_tags",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    key: text().notNull(),
+    value: text().notNull().default(""),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.key, t.value] }), index("execution_tags_key_value_idx").on(t.key, t.value)],
 );

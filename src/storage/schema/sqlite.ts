@@ -154,3 +154,67 @@ export const namedEntityMetadata = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] })],
 );
+
+/**
+ * Workflow executions: spec and closure bytes plus the columns lists filter
+ * and sort on. The launched entities are kept as their key columns (a task
+ * launch has an empty launch plan), so `launch_plan.name` and friends need no join.
+ */
+export const executions = sqliteTable(
+  "executions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    launchPlanProject: text().notNull().default(""),
+    launchPlanDomain: text().notNull().default(""),
+    launchPlanName: text().notNull().default(""),
+    launchPlanVersion: text().notNull().default(""),
+    workflowProject: text().notNull(),
+    workflowDomain: text().notNull(),
+    workflowName: text().notNull(),
+    workflowVersion: text().notNull(),
+    taskProject: text().notNull().default(""),
+    taskDomain: text().notNull().default(""),
+    taskName: text().notNull().default(""),
+    taskVersion: text().notNull().default(""),
+    phase: text().notNull().default("UNDEFINED"),
+    spec: blob({ mode: "buffer" }).notNull(),
+    closure: blob({ mode: "buffer" }).notNull(),
+    startedAt: integer({ mode: "timestamp_ms" }),
+    durationNs: integer(),
+    abortCause: text().notNull().default(""),
+    mode: integer().notNull().default(0),
+    user: text().notNull().default(""),
+    state: integer().notNull().default(0),
+    launchEntity: text().notNull(),
+    cluster: text().notNull().default(""),
+    inputsUri: text().notNull().default(""),
+    userInputsUri: text().notNull().default(""),
+    errorKind: text(),
+    errorCode: text(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name] }),
+    index("executions_created_idx").on(t.project, t.domain, t.createdAt),
+    index("executions_launch_plan_idx").on(t.project, t.domain, t.launchPlanName, t.createdAt),
+    index("executions_workflow_idx").on(t.project, t.domain, t.workflowName, t.createdAt),
+    index("executions_task_idx").on(t.project, t.domain, t.taskName, t.createdAt),
+    index("executions_phase_idx").on(t.phase),
+  ],
+);
+
+/** An execution's labels (key, value) and tags (key, ""), for `execution_tag.` filters. */
+export const executionTags = sqliteTable(
+  "execution_tags",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    key: text().notNull(),
+    value: text().notNull().default(""),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.key, t.value] }), index("execution_tags_key_value_idx").on(t.key, t.value)],
+);

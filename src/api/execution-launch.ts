@@ -1,0 +1,178 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
+import {
+  ExecutionClosureSchema,
+  ExecutionMetadata_ExecutionMode as Mode,
+  ExecutionMetadataSchema,
+  ExecutionSchema,
+  type ExecutionSpec,
+  ExecutionSpecSchema,
+  ExecutionState,
+  SystemMetadataSchema,
+} from "../../gen/flyteidl/admin/execution_pb.js";
+import { type LaunchPlan, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
+import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { AdminError, alreadyExists, notFound } from "../core/errors.js";
+import { mergeExecutionInputs } from "../core/execution-inputs.js";
+import { missingEntityMessage } from "../core/identifier.js";
+import { singleTaskLaunchPlanId, singleTaskWorkflow, singleTaskWorkflowId } from "../core/single-task-workflow.js";
+import type { ApiDeps } from "./deps.js";
+import { createLaunchPlanVersion } from "./launch-plans.js";
+import { createWorkflowVersion } from "./workflows.js";
+
+/** One CreateExecution (or relaunch / recovery) after its request checks. */
+export interface LaunchRequest {
+  id: WorkflowExecutionIdentifier;
+  spec: ExecutionSpec;
+  /** The user's inputs as sent (kept as `user_inputs`). */
+  inputs: LiteralMap | undefined;
+  requestedAt: Date;
+}
+
+/** Where FlyteAdmin keeps an execution's inputs: `metadata/<project>/<domain>/<name>/{inputs,user_inputs}`. */
+export const inputsKey = (id: WorkflowExecutionIdentifier, which: "inputs" | "user_inputs") => `metadata/${id.project}/${id.domain}/${id.name}/${which}`;
+
+const tolerateExisting = async (register: Promise<void>) => {
+  try {
+    await register;
+  } catch (e) {
+    if (!(e instanceof AdminError && e.kind === "AlreadyExists")) throw e;
+  }
+};
+
+/**
+ * FlyteAdmin's launch pipeline for both paths: resolve the launch plan (or the
+ * generated `.flytegen.<task>` one), merge inputs, resolve the execution
+ * config, store the inputs, hand off to the executor, and persist the
+ * execution. The name is checked before anything is written, so a duplicate
+ * changes nothing.
+ */
+export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promise<WorkflowExecutionIdentifier> {
+  const { store, blobs, executor, attributes } = deps;
+  const { id } = req;
+  const duplicate = () => alreadyExists(`value with matching already exists (duplicate key value violates unique constraint "executions_pkey")`);
+  if (await store.executions.exists(id)) throw duplicate();
+  if (req.spec.metadata?.parentNodeExecution) {
+    // Node executions arrive with engine events; without one the parent cannot exist.
+    const parent = req.spec.metadata.parentNodeExecution;
+    throw notFound(`Failed to get existing node execution id: [${parent.nodeId}]: node execution not found`);
+  }
+  const ref = req.spec.launchPlan!;
+  const isTask = ref.resourceType === ResourceType.TASK;
+  const launchPlan = isTask ? await singleTaskLaunchPlan(deps, ref, req.spec) : await store.launchPlans.get(ref);
+  if (!launchPlan) throw notFound(missingEntityMessage(ref, ResourceType.LAUNCH_PLAN));
+  const lpSpec = launchPlan.spec!;
+  const inputs = mergeExecutionInputs(req.inputs, launchPlan.closure?.expectedInputs, lpSpec.fixedInputs);
+  const workflowId = lpSpec.workflowId!;
+  const workflow = await store.workflows.get(isTask ? singleTaskWorkflowId(ref) : workflowId);
+  if (!workflow) throw notFound(missingEntityMessage(workflowId, ResourceType.WORKFLOW));
+  const scope = { project: id.project, domain: id.domain, workflow: workflow.id!.name, launchPlan: launchPlan.id!.name };
+  const config = await attributes.workflowExecutionConfig(scope, isTask ? [req.spec] : [req.spec, lpSpec]);
+  const clusterAssignment = await attributes.clusterAssignment(scope, req.spec.clusterAssignment);
+
+  const inputsUri = blobs.uri(inputsKey(id, "inputs"));
+  const userInputsUri = blobs.uri(inputsKey(id, "user_inputs"));
+  await blobs.putMessage(inputsKey(id, "inputs"), LiteralMapSchema, inputs);
+  await blobs.putMessage(inputsKey(id, "user_inputs"), LiteralMapSchema, req.inputs ?? create(LiteralMapSchema));
+
+  const spec = clone(ExecutionSpecSchema, req.spec);
+  spec.metadata ??= create(ExecutionMetadataSchema);
+  spec.metadata.principal = ""; // no authentication: FlyteAdmin records an empty user
+  spec.metadata.artifactIds = [];
+  spec.securityContext = config.securityContext ?? create(SecurityContextSchema, { runAs: {} });
+  if (!isTask) spec.maxParallelism = config.maxParallelism;
+
+  const createdAt = new Date();
+  const closure = create(ExecutionClosureSchema, {
+    phase: Phase.UNDEFINED,
+    createdAt: timestampFromDate(createdAt),
+    updatedAt: timestampFromDate(createdAt),
+    workflowId: workflow.id,
+    notifications:
+      spec.notificationOverrides.case === "disableAll" && spec.notificationOverrides.value
+        ? []
+        : spec.notificationOverrides.case === "notifications" && spec.notificationOverrides.value.notifications.length > 0
+          ? spec.notificationOverrides.value.notifications
+          : (lpSpec.entityMetadata?.notifications ?? []),
+    stateChangeDetails: { state: ExecutionState.EXECUTION_ACTIVE, principal: "", occurredAt: timestampFromDate(createdAt) },
+  });
+  let cluster = "";
+  try {
+    cluster = (
+      await executor.execute({
+        id,
+        namespace: `${id.project}-${id.domain}`,
+        workflow: workflow.id!,
+        launchPlan: launchPlan.id!,
+        closure: workflow.closure!.compiledWorkflow!,
+        inputs,
+        inputsUri,
+        acceptedAt: req.requestedAt,
+        config,
+        clusterAssignment,
+        recoveryExecution: spec.metadata.mode === Mode.RECOVERED ? spec.metadata.referenceExecution : undefined,
+      })
+    ).cluster;
+  } catch (e) {
+    // A single-task launch reports the failure; a launch-plan launch records a FAILED execution.
+    if (isTask) throw e;
+    const code = e instanceof AdminError ? e.kind : "Unknown";
+    closure.phase = Phase.FAILED;
+    closure.outputResult = {
+      case: "error",
+      value: create(ExecutionErrorSchema, {
+        code,
+        message: String((e as Error).message ?? e),
+        kind: code === "InvalidArgument" ? ErrorKind.USER : ErrorKind.SYSTEM,
+      }),
+    };
+  }
+  spec.metadata.systemMetadata = create(SystemMetadataSchema, { executionCluster: cluster, namespace: `${id.project}-${id.domain}` });
+  const tags = isTask ? [] : [...Object.entries(spec.labels?.values ?? {}), ...spec.tags.map((t) => [t, ""] as [string, string])];
+  const created = await store.executions.create(
+    {
+      execution: create(ExecutionSchema, { id, spec, closure }),
+      launchPlan: isTask ? undefined : launchPlan.id,
+      workflow: workflow.id!,
+      task: isTask ? ref : undefined,
+      launchEntity: isTask ? "task" : "launch_plan",
+      inputsUri,
+      userInputsUri,
+      user: "",
+      cluster,
+    },
+    tags,
+  );
+  if (!created) throw duplicate();
+  return id;
+}
+
+/** Gets or creates the `.flytegen.<task>` workflow and INACTIVE launch plan, marked SYSTEM_GENERATED. */
+async function singleTaskLaunchPlan(deps: ApiDeps, taskId: Identifier, spec: ExecutionSpec): Promise<LaunchPlan | undefined> {
+  const { store } = deps;
+  const task = await store.tasks.get(taskId);
+  const template = task?.closure?.compiledTask?.template;
+  if (!template) throw notFound(missingEntityMessage(taskId, ResourceType.TASK));
+  const workflowId = singleTaskWorkflowId(taskId);
+  const lpId = singleTaskLaunchPlanId(taskId);
+  await tolerateExisting(createWorkflowVersion(deps, { $typeName: "flyteidl.admin.WorkflowCreateRequest", id: workflowId, spec: { $typeName: "flyteidl.admin.WorkflowSpec", template: singleTaskWorkflow(template), subWorkflows: [] } }));
+  await tolerateExisting(
+    createLaunchPlanVersion(deps, {
+      $typeName: "flyteidl.admin.LaunchPlanCreateRequest",
+      id: lpId,
+      spec: create(LaunchPlanSpecSchema, {
+        workflowId,
+        authRole: spec.authRole,
+        securityContext: spec.securityContext,
+      }),
+    }),
+  );
+  for (const [type, id] of [[ResourceType.WORKFLOW, workflowId], [ResourceType.LAUNCH_PLAN, lpId]] as const) {
+    await store.namedEntities.updateMetadata(type, { project: id.project, domain: id.domain, name: id.name }, { $typeName: "flyteidl.admin.NamedEntityMetadata", description: "", state: NamedEntityState.SYSTEM_GENERATED });
+  }
+  return store.launchPlans.get(lpId);
+}

@@ -1,0 +1,210 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  ExecutionClosureSchema,
+  ExecutionMetadata_ExecutionMode as Mode,
+  ExecutionMetadataSchema,
+  type ExecutionSpec,
+  ExecutionSpecSchema,
+} from "../../gen/flyteidl/admin/execution_pb.js";
+import { EventErrorAlreadyInTerminalStateSchema, EventFailureReasonSchema } from "../../gen/flyteidl/admin/event_pb.js";
+import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import {
+  EXECUTION_COLUMNS,
+  EXECUTION_LAUNCH_PLAN_COLUMNS,
+  EXECUTION_TAG_COLUMNS,
+  EXECUTION_TASK_COLUMNS,
+  EXECUTION_WORKFLOW_COLUMNS,
+} from "../core/entity-columns.js";
+import { AdminError, missingField, notFound } from "../core/errors.js";
+import { generateExecutionName, validateExecutionName, validateExecutionSpec } from "../core/execution-request.js";
+import { parseVersionList } from "../core/named-lists.js";
+import { nextToken } from "../core/pagination.js";
+import { validateProjectAndDomain } from "../core/project-gate.js";
+import type { ExecutionKey } from "../storage/store.js";
+import type { ApiDeps } from "./deps.js";
+import { launchExecution } from "./execution-launch.js";
+
+type Impl = Pick<
+  ServiceImpl<typeof AdminService>,
+  | "createExecution"
+  | "relaunchExecution"
+  | "recoverExecution"
+  | "getExecution"
+  | "updateExecution"
+  | "terminateExecution"
+  | "listExecutions"
+  | "getExecutionData"
+>;
+
+const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED]);
+const ERROR_MESSAGE_LIST_BYTES = 100;
+
+function requireExecutionId(id: { project: string; domain: string; name: string } | undefined): ExecutionKey {
+  if (!id) throw missingField("id");
+  if (id.project === "") throw missingField("project");
+  if (id.domain === "") throw missingField("domain");
+  if (id.name === "") throw missingField("name");
+  return { project: id.project, domain: id.domain, name: id.name };
+}
+
+const executionNotFound = (id: ExecutionKey) =>
+  notFound(`missing entity of type execution with identifier project:"${id.project}" domain:"${id.domain}" name:"${id.name}"`);
+
+/** Cuts a string to at most n UTF-8 bytes without splitting a character. */
+function trimUtf8(text: string, n: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  return bytes.length <= n ? text : bytes.subarray(0, n).toString("utf8").replace(/\uFFFD$/, "");
+}
+
+/** Executions (FlyteAdmin's ExecutionManager), handed to the configured WorkflowExecutor. */
+export function executionHandlers(deps: ApiDeps): Impl {
+  const { store, domains, blobs, executor } = deps;
+
+  const load = async (id: ExecutionKey) => {
+    const stored = await store.executions.get(id);
+    if (!stored) throw executionNotFound(id);
+    return stored;
+  };
+
+  /** Relaunch and recovery: the stored spec again, with new metadata, under a new (or given) name. */
+  const again = async (
+    reference: ExecutionKey,
+    name: string,
+    edit: (spec: ExecutionSpec) => void,
+    inputsFrom: (stored: Awaited<ReturnType<typeof load>>) => Promise<LiteralMap | undefined>,
+  ) => {
+    const requestedAt = new Date();
+    const stored = await load(reference);
+    validateExecutionName({ project: reference.project, domain: reference.domain, name });
+    const spec = clone(ExecutionSpecSchema, stored.execution.spec!);
+    spec.metadata ??= create(ExecutionMetadataSchema);
+    spec.metadata.referenceExecution = { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...reference, org: "" };
+    edit(spec);
+    const inputs = await inputsFrom(stored);
+    const id = await launchExecution(deps, {
+      id: { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", project: reference.project, domain: reference.domain, name: name || generateExecutionName(), org: "" },
+      spec,
+      inputs,
+      requestedAt,
+    });
+    return { id };
+  };
+  const userInputs = async (stored: Awaited<ReturnType<typeof load>>) =>
+    stored.userInputsUri ? await blobs.getMessage(blobs.keyOf(stored.userInputsUri) ?? "", LiteralMapSchema) : undefined;
+
+  return {
+    async createExecution(req) {
+      const requestedAt = new Date();
+      validateExecutionName(req);
+      await validateProjectAndDomain(store.projects, domains, req.project, req.domain);
+      // Older clients put the inputs in the spec.
+      const inputs = Object.keys(req.inputs?.literals ?? {}).length > 0 ? req.inputs : req.spec?.inputs;
+      validateExecutionSpec(req.spec, inputs);
+      const id = await launchExecution(deps, {
+        id: { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", project: req.project, domain: req.domain, name: req.name || generateExecutionName(), org: "" },
+        spec: req.spec!,
+        inputs,
+        requestedAt,
+      });
+      return { id };
+    },
+
+    relaunchExecution(req) {
+      return again(requireExecutionId(req.id), req.name, (spec) => {
+        spec.metadata!.mode = Mode.RELAUNCH;
+        spec.overwriteCache = req.overwriteCache;
+      }, async (stored) => (await userInputs(stored)) ?? stored.execution.spec?.inputs);
+    },
+
+    recoverExecution(req) {
+      return again(requireExecutionId(req.id), req.name, (spec) => {
+        spec.metadata!.mode = Mode.RECOVERED;
+        if (req.metadata) spec.metadata!.parentNodeExecution = req.metadata.parentNodeExecution;
+      }, userInputs);
+    },
+
+    async getExecution(req) {
+      const stored = await load(requireExecutionId(req.id));
+      return stored.execution;
+    },
+
+    async updateExecution(req) {
+      const id = requireExecutionId(req.id);
+      const requestedAt = new Date();
+      // Retried compare-and-set on the phase, so a concurrent event is never overwritten.
+      for (;;) {
+        const stored = await load(id);
+        const closure = clone(ExecutionClosureSchema, stored.execution.closure!);
+        closure.stateChangeDetails = { $typeName: "flyteidl.admin.ExecutionStateChangeDetails", state: req.state, principal: "", occurredAt: timestampFromDate(requestedAt) };
+        if (await store.executions.updateClosure(id, closure.phase, closure, { state: req.state })) return {};
+      }
+    },
+
+    async terminateExecution(req) {
+      const id = requireExecutionId(req.id);
+      for (;;) {
+        const stored = await load(id);
+        const closure = clone(ExecutionClosureSchema, stored.execution.closure!);
+        const current = closure.phase;
+        if (TERMINAL.has(current)) {
+          throw new AdminError("FailedPrecondition", "Cannot abort an already terminated workflow execution", [
+            {
+              desc: EventFailureReasonSchema,
+              value: create(EventFailureReasonSchema, {
+                reason: { case: "alreadyInTerminalState", value: create(EventErrorAlreadyInTerminalStateSchema, { currentPhase: Phase[current] }) },
+              }),
+            },
+          ]);
+        }
+        closure.phase = Phase.ABORTING;
+        closure.outputResult = { case: "abortMetadata", value: { $typeName: "flyteidl.admin.AbortMetadata", cause: req.cause, principal: "" } };
+        if (await store.executions.updateClosure(id, current, closure, { abortCause: req.cause })) break;
+      }
+      await executor.abort({ $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...id, org: "" }, req.cause);
+      return {};
+    },
+
+    async listExecutions(req) {
+      const scope = [EXECUTION_COLUMNS, EXECUTION_LAUNCH_PLAN_COLUMNS, EXECUTION_WORKFLOW_COLUMNS, EXECUTION_TASK_COLUMNS, EXECUTION_TAG_COLUMNS] as const;
+      const { project, domain, name, query } = parseVersionList(req, scope, "ListExecutions");
+      // Archived executions stay hidden unless the request filters on state itself.
+      const filters = query.filters.some((f) => f.column === "state")
+        ? query.filters
+        : [...query.filters, { entity: EXECUTION_COLUMNS.code, column: "state", type: "int" as const, op: "eq" as const, values: [0] }];
+      const executions = await store.executions.list({ project, domain, name }, { ...query, filters });
+      for (const e of executions) {
+        // Lists carry no inputs and at most 100 bytes of an error message.
+        if (e.spec) e.spec.inputs = undefined;
+        if (e.closure) {
+          e.closure.computedInputs = undefined;
+          if (e.closure.outputResult.case === "error") e.closure.outputResult.value.message = trimUtf8(e.closure.outputResult.value.message, ERROR_MESSAGE_LIST_BYTES);
+        }
+      }
+      return { executions, token: nextToken(query.offset, executions.length, req.limit) };
+    },
+
+    async getExecutionData(req) {
+      const stored = await load(requireExecutionId(req.id));
+      // Read failures leave the maps empty, as FlyteAdmin does.
+      const read = async (uri: string) => {
+        const key = uri ? blobs.keyOf(uri) : undefined;
+        return (key ? await blobs.getMessage(key, LiteralMapSchema).catch(() => undefined) : undefined) ?? create(LiteralMapSchema);
+      };
+      const result = stored.execution.closure?.outputResult;
+      const outputs = result?.case === "outputs" ? result.value.data : undefined;
+      const fullOutputs =
+        result?.case === "outputData"
+          ? result.value
+          : outputs?.case === "values"
+            ? outputs.value
+            : outputs?.case === "uri"
+              ? await read(outputs.value)
+              : create(LiteralMapSchema);
+      return { fullInputs: await read(stored.inputsUri), fullOutputs, inputs: {}, outputs: {} };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { createHash } from "node:crypto";
+import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
+
+/** What `head` reports about a stored blob. */
+export interface BlobInfo {
+  size: number;
+  /** The 16-byte MD5 digest, when the store knows it (always after a put that gave one). */
+  contentMd5?: Uint8Array;
+}
+
+export interface PutOptions {
+  /** Expected MD5 of the bytes; a mismatch rejects the put and leaves the old blob untouched. */
+  contentMd5?: Uint8Array;
+}
+
+/**
+ * Byte-level operations every backend implements. Keys are '/'-separated relative
+ * paths (see `checkKey`); the same key always maps to the same URI.
+ */
+export interface RawBlobStore {
+  /** The location's URI scheme+base, e.g. "file:///abs/dir" or "s3://bucket/prefix"; `uri(k)` is `${base}/${k}`. */
+  readonly base: string;
+  uri(key: string): string;
+  /** Inverse of `uri`; undefined when the URI is not inside this store or names no valid key. */
+  keyOf(uri: string): string | undefined;
+  /** Atomic: readers see the previous blob or the new one, never a mix. */
+  put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void>;
+  /** undefined when absent. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  head(key: string): Promise<BlobInfo | undefined>;
+  /** Deleting an absent key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys that start with `prefix` (a plain string prefix, as S3 has it), sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Releases connections (S3); a no-op for the local store. */
+  close(): void;
+}
+
+export interface BlobStore extends RawBlobStore {
+  putMessage<D extends DescMessage>(key: string, schema: D, message: MessageShape<D>, options?: PutOptions): Promise<void>;
+  getMessage<D extends DescMessage>(key: string, schema: D): Promise<MessageShape<D> | undefined>;
+}
+
+/** Adds the protobuf helpers on top of a backend, so each backend only deals in bytes. */
+export function withMessages(raw: RawBlobStore): BlobStore {
+  return Object.assign(raw, {
+    putMessage<D extends DescMessage>(key: string, schema: D, message: MessageShape<D>, options?: PutOptions) {
+      return raw.put(key, toBinary(schema, message), options);
+    },
+    async getMessage<D extends DescMessage>(key: string, schema: D) {
+      const bytes = await raw.get(key);
+      return bytes === undefined ? undefined : fromBinary(schema, bytes);
+    },
+  });
+}
+
+/**
+ * Throws unless `key` is a safe relative path. Empty, "." and ".." segments are refused
+ * (not just "..") because the local store would fold "a//b" and "a/./b" onto "a/b" while
+ * S3 keeps them distinct, so the two backends would disagree about which blobs exist.
+ */
+export function checkKey(key: string): string {
+  checkChars(key, "key");
+  if (key === "") throw new Error("invalid blob key: must not be empty");
+  checkSegments(key, key.split("/"), "key");
+  return key;
+}
+
+/** Like `checkKey`, but "" (everything) and a trailing "/" are allowed. */
+export function checkPrefix(prefix: string): string {
+  checkChars(prefix, "prefix");
+  if (prefix === "") return prefix;
+  const segments = prefix.split("/");
+  if (prefix.endsWith("/")) segments.pop();
+  checkSegments(prefix, segments, "prefix");
+  return prefix;
+}
+
+function checkChars(value: string, what: string): void {
+  if (typeof value !== "string") throw new Error(`invalid blob ${what}: must be a string`);
+  if (value.startsWith("/")) throw new Error(`invalid blob ${what} "${value}": must be relative, not absolute`);
+  if (value.includes("\\")) throw new Error(`invalid blob ${what} "${value}": backslashes are not allowed`);
+  if (value.includes("\0")) throw new Error(`invalid blob ${what}: NUL characters are not allowed`);
+}
+
+function checkSegments(value: string, segments: string[], what: string): void {
+  for (const s of segments) {
+    if (s === "..") throw new Error(`invalid blob ${what} "${value}": ".." segments are not allowed`);
+    if (s === "." || s === "") throw new Error(`invalid blob ${what} "${value}": empty or "." segments are not allowed`);
+  }
+}
+
+export function md5(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("md5").update(bytes).digest());
+}
+
+/** Both backends check the digest before writing, so a bad digest behaves the same everywhere. */
+export function verifyMd5(key: string, bytes: Uint8Array, expected: Uint8Array | undefined): void {
+  if (expected === undefined) return;
+  if (expected.length !== 16) throw new Error(`put ${key}: contentMd5 must be 16 bytes, got ${expected.length}`);
+  if (!Buffer.from(md5(bytes)).equals(Buffer.from(expected))) {
+    throw new Error(`put ${key}: contentMd5 does not match the bytes`);
+  }
+}
+
+/** `keyOf` shared by the backends: strip `${base}/` and accept only valid keys. */
+export function keyUnder(base: string, uri: string): string | undefined {
+  const head = `${base}/`;
+  if (!uri.startsWith(head)) return undefined;
+  const key = uri.slice(head.length);
+  try {
+    return checkKey(key);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,151 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { type BlobInfo, type BlobStore, type PutOptions, checkKey, checkPrefix, keyUnder, verifyMd5, withMessages } from "./blob-store.js";
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Connection settings; without credentials the SDK's default chain (env, profile, IMDS...) applies. */
+export interface S3ConnectionOptions {
+  /** For S3-compatible servers (MinIO, ...), e.g. "http://localhost:9000". */
+  endpoint?: string;
+  /** Defaults to AWS_REGION / AWS_DEFAULT_REGION, then "us-east-1" (S3-compatible servers rarely care). */
+  region?: string;
+  /** Address buckets as endpoint/bucket instead of bucket.endpoint; most S3-compatible servers need this. */
+  forcePathStyle?: boolean;
+  credentials?: S3Credentials;
+}
+
+export interface S3BlobStoreOptions extends S3ConnectionOptions {
+  bucket: string;
+  /** Object-key prefix under which all keys live, without leading/trailing '/'. */
+  prefix?: string;
+  /** Max keys per ListObjectsV2 page; only worth setting to exercise pagination. */
+  listPageSize?: number;
+}
+
+/** User metadata name under which the put's MD5 is kept: S3 does not return Content-MD5 on HEAD. */
+const MD5_META = "content-md5";
+
+export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
+  const { bucket } = options;
+  if (!bucket || bucket.includes("/")) throw new Error(`invalid S3 bucket name "${bucket}"`);
+  const prefix = (options.prefix ?? "").replace(/^\/+|\/+$/g, "");
+  if (prefix !== "") checkKey(prefix);
+  const base = prefix === "" ? `s3://${bucket}` : `s3://${bucket}/${prefix}`;
+  const objectKey = (key: string): string => (prefix === "" ? key : `${prefix}/${key}`);
+
+  const client = new S3Client({
+    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    ...(options.forcePathStyle !== undefined && { forcePathStyle: options.forcePathStyle }),
+    ...(options.credentials !== undefined && { credentials: options.credentials }),
+    // The SDK's default CRC32 trailers are rejected by many S3-compatible servers; we send
+    // Content-MD5 ourselves when the caller has one, which every implementation understands.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+
+  async function put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<void> {
+    checkKey(key);
+    verifyMd5(key, bytes, opts?.contentMd5);
+    const md5 = opts?.contentMd5 && Buffer.from(opts.contentMd5).toString("base64");
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: objectKey(key),
+        Body: bytes,
+        ContentType: "application/octet-stream",
+        ...(md5 !== undefined && { ContentMD5: md5, Metadata: { [MD5_META]: md5 } }),
+      }),
+    );
+  }
+
+  async function get(key: string): Promise<Uint8Array | undefined> {
+    checkKey(key);
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+    } catch (err) {
+      if (isMissingKey(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function head(key: string): Promise<BlobInfo | undefined> {
+    checkKey(key);
+    try {
+      const res = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      const md5 = res.Metadata?.[MD5_META];
+      const digest = md5 === undefined ? undefined : new Uint8Array(Buffer.from(md5, "base64"));
+      return {
+        size: res.ContentLength ?? 0,
+        ...(digest?.length === 16 && { contentMd5: digest }),
+      };
+    } catch (err) {
+      if (isMissingKey(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function del(key: string): Promise<void> {
+    checkKey(key);
+    // S3 answers 204 for absent keys too, so "absent is fine" needs no special case.
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+  }
+
+  async function list(listPrefix: string): Promise<string[]> {
+    checkPrefix(listPrefix);
+    const full = prefix === "" ? listPrefix : `${prefix}/${listPrefix}`;
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: full,
+          ...(token !== undefined && { ContinuationToken: token }),
+          ...(options.listPageSize !== undefined && { MaxKeys: options.listPageSize }),
+        }),
+      );
+      for (const obj of res.Contents ?? []) {
+        // Objects written by other tools may have names no key can address ("a//b"); skip them.
+        const key = obj.Key === undefined ? undefined : keyUnder(base, `s3://${bucket}/${obj.Key}`);
+        if (key !== undefined) keys.push(key);
+      }
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return keys.sort();
+  }
+
+  return withMessages({
+    base,
+    uri: (key) => `${base}/${checkKey(key)}`,
+    keyOf: (uri) => keyUnder(base, uri),
+    put,
+    get,
+    head,
+    delete: del,
+    list,
+    close: () => client.destroy(),
+  });
+}
+
+/**
+ * GetObject says NoSuchKey; HeadObject has no body, so only its 404 tells. NoSuchBucket is
+ * a misconfiguration and must surface, not read as "absent".
+ */
+function isMissingKey(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.name === "NoSuchBucket") return false;
+  return e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata?.httpStatusCode === 404;
+}

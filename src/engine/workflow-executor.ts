@@ -1,0 +1,45 @@
+import type { WorkflowExecutionConfig } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
+import type { ClusterAssignment } from "../../gen/flyteidl/admin/cluster_assignment_pb.js";
+import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
+import type { Identifier, WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+
+/** Everything an engine needs to run a workflow execution (FlyteAdmin's ExecutionData). */
+export interface ExecutionLaunch {
+  id: WorkflowExecutionIdentifier;
+  /** The Kubernetes namespace FlyteAdmin would use: `<project>-<domain>`. */
+  namespace: string;
+  workflow: Identifier;
+  launchPlan: Identifier;
+  closure: CompiledWorkflowClosure;
+  inputs: LiteralMap;
+  /** Where the merged inputs are stored. */
+  inputsUri: string;
+  acceptedAt: Date;
+  config: WorkflowExecutionConfig;
+  clusterAssignment?: ClusterAssignment | undefined;
+  /** Set for a RECOVERED execution: the one whose successful nodes may be reused. */
+  recoveryExecution?: WorkflowExecutionIdentifier | undefined;
+}
+
+/** Runs workflow executions. The engine reports progress back through the event RPCs. */
+export interface WorkflowExecutor {
+  /** Starts the execution; returns the cluster it runs on ("" when there is only one). */
+  execute(launch: ExecutionLaunch): Promise<{ cluster: string }>;
+  /** Stops a running execution; stopping one that is not running is not an error. */
+  abort(id: WorkflowExecutionIdentifier, cause: string): Promise<void>;
+}
+
+/**
+ * The executor for an outside engine (flytepropeller or another process that
+ * reads executions and sends events): accepting the hand-off is all there is
+ * to do here, so executions wait in UNDEFINED until the engine reports.
+ */
+export function createExternalExecutor(): WorkflowExecutor {
+  return {
+    async execute() {
+      return { cluster: "" };
+    },
+    async abort() {},
+  };
+}

@@ -1,0 +1,176 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { and, desc, eq, exists } from "drizzle-orm";
+import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
+import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import {
+  EXECUTION_COLUMNS,
+  EXECUTION_LAUNCH_PLAN_COLUMNS,
+  EXECUTION_TAG_COLUMNS,
+  EXECUTION_TASK_COLUMNS,
+  EXECUTION_WORKFLOW_COLUMNS,
+} from "../core/entity-columns.js";
+import type { Dialect } from "./dialect.js";
+import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
+import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
+
+const ref = (resourceType: ResourceType, project: string, domain: string, name: string, version: string): Identifier | undefined =>
+  name === "" ? undefined : ({ $typeName: "flyteidl.core.Identifier", resourceType, project, domain, name, version, org: "" } as Identifier);
+
+export function createSqlExecutions(d: Dialect): ExecutionStore {
+  const t = d.schema.executions;
+  const tags = d.schema.executionTags;
+  type Row = typeof t.$inferSelect;
+  const own = {
+    execution_project: t.project,
+    execution_domain: t.domain,
+    execution_name: t.name,
+    phase: t.phase,
+    mode: t.mode,
+    user: t.user,
+    state: t.state,
+    launch_entity: t.launchEntity,
+    cluster: t.cluster,
+    error_kind: t.errorKind,
+    error_code: t.errorCode,
+    abort_cause: t.abortCause,
+    started_at: t.startedAt,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+    execution_created_at: t.createdAt,
+    execution_updated_at: t.updatedAt,
+  };
+  const columns: ColumnMap = {
+    [EXECUTION_COLUMNS.code]: own,
+    [EXECUTION_LAUNCH_PLAN_COLUMNS.code]: { project: t.launchPlanProject, domain: t.launchPlanDomain, name: t.launchPlanName, version: t.launchPlanVersion },
+    [EXECUTION_WORKFLOW_COLUMNS.code]: { project: t.workflowProject, domain: t.workflowDomain, name: t.workflowName, version: t.workflowVersion },
+    [EXECUTION_TASK_COLUMNS.code]: { project: t.taskProject, domain: t.taskDomain, name: t.taskName, version: t.taskVersion },
+  };
+  const keyOf = (id: ExecutionKey) => and(eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name));
+
+  const toStored = (row: Row): StoredExecution => {
+    const closure = fromBinary(ExecutionClosureSchema, row.closure);
+    closure.createdAt = timestampFromDate(row.createdAt);
+    closure.updatedAt = timestampFromDate(row.updatedAt);
+    return {
+      execution: create(ExecutionSchema, {
+        id: { project: row.project, domain: row.domain, name: row.name },
+        spec: fromBinary(ExecutionSpecSchema, row.spec),
+        closure,
+      }),
+      launchPlan: ref(ResourceType.LAUNCH_PLAN, row.launchPlanProject, row.launchPlanDomain, row.launchPlanName, row.launchPlanVersion),
+      workflow: ref(ResourceType.WORKFLOW, row.workflowProject, row.workflowDomain, row.workflowName, row.workflowVersion)!,
+      task: ref(ResourceType.TASK, row.taskProject, row.taskDomain, row.taskName, row.taskVersion),
+      launchEntity: row.launchEntity,
+      inputsUri: row.inputsUri,
+      userInputsUri: row.userInputsUri,
+      user: row.user,
+      cluster: row.cluster,
+    };
+  };
+
+  return {
+    async create(stored, tagPairs) {
+      const e = stored.execution;
+      const id = e.id!;
+      const closure = e.closure!;
+      const now = closure.createdAt ? timestampDate(closure.createdAt) : new Date();
+      const lp = stored.launchPlan;
+      const task = stored.task;
+      return d.transaction(async (tx) => {
+        const inserted = await tx
+          .insert(t)
+          .values({
+            project: id.project,
+            domain: id.domain,
+            name: id.name,
+            launchPlanProject: lp?.project ?? "",
+            launchPlanDomain: lp?.domain ?? "",
+            launchPlanName: lp?.name ?? "",
+            launchPlanVersion: lp?.version ?? "",
+            workflowProject: stored.workflow.project,
+            workflowDomain: stored.workflow.domain,
+            workflowName: stored.workflow.name,
+            workflowVersion: stored.workflow.version,
+            taskProject: task?.project ?? "",
+            taskDomain: task?.domain ?? "",
+            taskName: task?.name ?? "",
+            taskVersion: task?.version ?? "",
+            phase: Phase[closure.phase] ?? "UNDEFINED",
+            spec: Buffer.from(toBinary(ExecutionSpecSchema, e.spec!)),
+            closure: Buffer.from(toBinary(ExecutionClosureSchema, closure)),
+            mode: e.spec?.metadata?.mode ?? 0,
+            user: stored.user,
+            state: closure.stateChangeDetails?.state ?? 0,
+            launchEntity: stored.launchEntity,
+            cluster: stored.cluster,
+            inputsUri: stored.inputsUri,
+            userInputsUri: stored.userInputsUri,
+            errorKind: closure.outputResult.case === "error" ? String(closure.outputResult.value.kind) : null,
+            errorCode: closure.outputResult.case === "error" ? closure.outputResult.value.code : null,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning({ name: t.name });
+        if (inserted.length === 0) return false;
+        if (tagPairs.length > 0) {
+          const unique = [...new Map(tagPairs.map(([k, v]) => [`${k}\u0000${v}`, [k, v] as const])).values()];
+          await tx.insert(tags).values(unique.map(([key, value]) => ({ project: id.project, domain: id.domain, name: id.name, key, value })));
+        }
+        return true;
+      });
+    },
+
+    async exists(id) {
+      const rows = await d.run((db) => db.select({ name: t.name }).from(t).where(keyOf(id)).limit(1));
+      return rows.length > 0;
+    },
+
+    async get(id) {
+      const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
+      return row ? toStored(row) : undefined;
+    },
+
+    async updateClosure(id, expectedPhase, closure, extra = {}) {
+      const rows = await d.run((db) =>
+        db
+          .update(t)
+          .set({
+            phase: Phase[closure.phase] ?? "UNDEFINED",
+            closure: Buffer.from(toBinary(ExecutionClosureSchema, closure)),
+            updatedAt: new Date(),
+            ...(extra.state !== undefined ? { state: extra.state } : {}),
+            ...(extra.abortCause !== undefined ? { abortCause: extra.abortCause } : {}),
+          })
+          .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
+          .returning({ name: t.name }),
+      );
+      return rows.length > 0;
+    },
+
+    async list(scope, query) {
+      // Tag filters match through a correlated EXISTS, so an execution with several tags is listed once.
+      const own = query.filters.filter((f) => f.entity !== EXECUTION_TAG_COLUMNS.code);
+      const tagFilters = query.filters.filter((f) => f.entity === EXECUTION_TAG_COLUMNS.code);
+      const tagColumns: ColumnMap = { [EXECUTION_TAG_COLUMNS.code]: { key: tags.key, value: tags.value } };
+      const order = orderOf(query.sort, columns[EXECUTION_COLUMNS.code]!, [desc(t.createdAt)], [t.name]);
+      const rows = await d.run((db) => {
+        const tagged =
+          tagFilters.length > 0
+            ? exists(
+                db
+                  .select({ key: tags.key })
+                  .from(tags)
+                  .where(and(eq(tags.project, t.project), eq(tags.domain, t.domain), eq(tags.name, t.name), whereOf(tagFilters, tagColumns))),
+              )
+            : undefined;
+        const where = and(eq(t.project, scope.project), eq(t.domain, scope.domain), scope.name ? eq(t.name, scope.name) : undefined, whereOf(own, columns), tagged);
+        return pageOf(db.select().from(t).where(where).orderBy(...order).$dynamic(), query);
+      });
+      return rows.map((r) => toStored(r).execution);
+    },
+  };
+}
+

@@ -1,0 +1,160 @@
+import { clone } from "@bufbuild/protobuf";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
+import { EventFailureReasonSchema } from "../../gen/flyteidl/admin/event_pb.js";
+import { ExecutionClosureSchema, ExecutionMetadata_ExecutionMode as Mode, ExecutionState } from "../../gen/flyteidl/admin/execution_pb.js";
+import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
+import type { App } from "../../src/app.js";
+import { inMemoryAdmin } from "../helpers/app.js";
+import { failure } from "../helpers/rpc-failure.js";
+import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+
+type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
+
+const P = "flytesnacks";
+const D = "development";
+const pkg = loadFlytekitPackage("hello", P, D, "v1");
+const lpId = pkg.launchPlans[0]!.id;
+const taskId = pkg.tasks[0]!.id;
+const str = (s: string) => ({ value: { case: "scalar" as const, value: { value: { case: "primitive" as const, value: { value: { case: "stringValue" as const, value: s } } } } } });
+const int = (n: bigint) => ({ value: { case: "scalar" as const, value: { value: { case: "primitive" as const, value: { value: { case: "integer" as const, value: n } } } } } });
+/** The string value of a scalar literal in a map. */
+const stringOf = (m: LiteralMap | undefined, k: string) => {
+  const literal = m?.literals[k]?.value;
+  const scalar = literal?.case === "scalar" ? literal.value.value : undefined;
+  const primitive = scalar?.case === "primitive" ? scalar.value.value : undefined;
+  return primitive?.case === "stringValue" ? primitive.value : undefined;
+};
+
+let app: App;
+let admin: Admin;
+beforeEach(async () => {
+  ({ app, admin } = await inMemoryAdmin());
+  await admin.registerProject({ project: { id: P, name: P } });
+  for (const t of pkg.tasks) await admin.createTask(t);
+  for (const w of pkg.workflows) await admin.createWorkflow(w);
+  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await admin.updateLaunchPlan({ id: lpId, state: LaunchPlanState.ACTIVE });
+});
+afterEach(() => app.close());
+
+const run = (over: { name?: string; inputs?: Record<string, ReturnType<typeof str>>; launchPlan?: typeof lpId } = {}) =>
+  admin.createExecution({
+    project: P,
+    domain: D,
+    name: over.name ?? "",
+    spec: { launchPlan: over.launchPlan ?? lpId, metadata: { principal: "placeholder" } },
+    inputs: { literals: over.inputs ?? {} },
+  });
+
+describe("CreateExecution through the launch plan", () => {
+  it("runs hello world with its default input and reads it back (scenario 1, 5)", async () => {
+    const { id } = await run();
+    expect(id?.name).toMatch(/^a[bcdfghjklmnpqrstvwxz2456789]{19}$/);
+    const e = await admin.getExecution({ id });
+    expect(e.closure?.phase).toBe(Phase.UNDEFINED);
+    expect(e.closure?.stateChangeDetails?.state).toBe(ExecutionState.EXECUTION_ACTIVE);
+    expect(e.closure?.workflowId?.name).toBe("cfx.hello.wf.hello_wf");
+    expect(e.spec?.metadata?.principal).toBe("");
+    expect(e.spec?.maxParallelism).toBe(25);
+    expect(e.spec?.metadata?.systemMetadata?.namespace).toBe(`${P}-${D}`);
+    const data = await admin.getExecutionData({ id });
+    expect(stringOf(data.fullInputs, "name")).toBe("world");
+    expect(data.fullOutputs?.literals).toEqual({});
+    const userInputs = await app.store.executions.get({ project: P, domain: D, name: id!.name });
+    expect(userInputs?.userInputsUri).toMatch(new RegExp(`/metadata/${P}/${D}/${id!.name}/user_inputs$`));
+  });
+
+  it("takes explicit inputs and refuses wrong ones with FlyteAdmin's messages (scenario 4)", async () => {
+    const { id } = await run({ name: "explicit", inputs: { name: str("flyte") } });
+    expect(stringOf((await admin.getExecutionData({ id })).fullInputs, "name")).toBe("flyte");
+    expect((await failure(run({ inputs: { name: int(1n) as never } }))).message).toBe(
+      "invalid name input wrong type. Expected simple:STRING, but got simple:INTEGER",
+    );
+    expect((await failure(run({ inputs: { z: str("x") } }))).message).toBe("invalid input z");
+  });
+
+  it("refuses duplicates and bad names without writing anything (scenarios 2, 3, 6)", async () => {
+    await run({ name: "exec1", inputs: { name: str("first") } });
+    expect(await failure(run({ name: "exec1", inputs: { name: str("second") } }))).toMatchObject({ code: "AlreadyExists" });
+    expect(stringOf((await admin.getExecutionData({ id: { project: P, domain: D, name: "exec1" } })).fullInputs, "name")).toBe("first");
+    expect((await failure(run({ name: "Exec_1" }))).message).toBe("invalid name format: exec_1, does not match regex '^[a-z][a-z\\-0-9]*$'");
+    expect((await failure(run({ launchPlan: { ...lpId, resourceType: ResourceType.UNSPECIFIED } }))).message).toMatch(/^Invalid reference entity resource type \[UNSPECIFIED\]/);
+    expect((await failure(run({ launchPlan: { ...lpId, version: "v9" } }))).code).toBe("NotFound");
+  });
+});
+
+describe("CreateExecution of a single task (scenario 8)", () => {
+  it("generates the .flytegen workflow and inactive launch plan", async () => {
+    const { id } = await run({ launchPlan: taskId, inputs: { name: str("task") } });
+    const e = await admin.getExecution({ id });
+    expect(e.closure?.workflowId?.name).toBe(".flytegen.cfx.hello.wf.say_hello");
+    expect(e.spec?.launchPlan?.resourceType).toBe(ResourceType.TASK);
+    const lp = await admin.getLaunchPlan({ id: { ...taskId, resourceType: ResourceType.LAUNCH_PLAN, name: ".flytegen.cfx.hello.wf.say_hello" } });
+    expect(lp.closure?.state).toBe(LaunchPlanState.INACTIVE);
+    const entity = await admin.getNamedEntity({ resourceType: ResourceType.WORKFLOW, id: { project: P, domain: D, name: ".flytegen.cfx.hello.wf.say_hello" } });
+    expect(entity.metadata?.state).toBe(2);
+    const listed = await admin.listExecutions({ id: { project: P, domain: D }, limit: 10, filters: "eq(launch_entity,task)" });
+    expect(listed.executions.map((x) => x.id?.name)).toEqual([id!.name]);
+    // Running the task again reuses the generated entities.
+    await run({ launchPlan: taskId, inputs: { name: str("again") } });
+  });
+});
+
+describe("the execution lifecycle", () => {
+  it("lists as the console filters, hiding archived executions (archive)", async () => {
+    const a = (await run({ name: "a1" })).id!;
+    await run({ name: "a2" });
+    const wf = "cfx.hello.wf.hello_wf";
+    const byWorkflow = await admin.listExecutions({
+      id: { project: P, domain: D },
+      limit: 10,
+      filters: `eq(workflow.name,${wf})+eq(workflow.project,${P})+eq(workflow.domain,${D})`,
+      sortBy: { key: "created_at", direction: Sort_Direction.DESCENDING },
+    });
+    expect(byWorkflow.executions.map((e) => e.id?.name)).toEqual(["a2", "a1"]);
+    const byLaunchPlan = await admin.listExecutions({ id: { project: P, domain: D }, limit: 10, filters: `eq(launch_plan.name,${lpId.name})` });
+    expect(byLaunchPlan.executions).toHaveLength(2);
+    await admin.updateExecution({ id: a, state: ExecutionState.EXECUTION_ARCHIVED });
+    expect((await admin.listExecutions({ id: { project: P, domain: D }, limit: 10 })).executions.map((e) => e.id?.name)).toEqual(["a2"]);
+    expect((await admin.listExecutions({ id: { project: P, domain: D }, limit: 10, filters: "eq(state,1)" })).executions.map((e) => e.id?.name)).toEqual(["a1"]);
+    expect((await admin.getExecution({ id: a })).closure?.stateChangeDetails?.state).toBe(ExecutionState.EXECUTION_ARCHIVED);
+    expect((await admin.listExecutions({ id: { project: P, domain: D }, limit: 10, filters: "eq(execution_tag.key,x)" })).executions).toEqual([]);
+  });
+
+  it("relaunches and recovers with the original user inputs", async () => {
+    const source = (await run({ name: "source", inputs: { name: str("orig") } })).id!;
+    const relaunched = (await admin.relaunchExecution({ id: source, name: "" })).id!;
+    const r = await admin.getExecution({ id: relaunched });
+    expect(r.spec?.metadata?.mode).toBe(Mode.RELAUNCH);
+    expect(r.spec?.metadata?.referenceExecution?.name).toBe("source");
+    expect(stringOf((await admin.getExecutionData({ id: relaunched })).fullInputs, "name")).toBe("orig");
+    const recovered = (await admin.recoverExecution({ id: source, name: "recovered" })).id!;
+    expect((await admin.getExecution({ id: recovered })).spec?.metadata?.mode).toBe(Mode.RECOVERED);
+    expect((await failure(admin.relaunchExecution({ id: { project: P, domain: D, name: "nope" }, name: "" }))).code).toBe("NotFound");
+  });
+
+  it("terminates: ABORTING, again ABORTING, and refused once terminal with the phase detail", async () => {
+    const id = (await run({ name: "victim" })).id!;
+    await admin.terminateExecution({ id, cause: "user asked" });
+    let e = await admin.getExecution({ id });
+    expect(e.closure?.phase).toBe(Phase.ABORTING);
+    expect(e.closure?.outputResult).toMatchObject({ case: "abortMetadata", value: { cause: "user asked" } });
+    await admin.terminateExecution({ id, cause: "again" });
+    expect((await admin.getExecution({ id })).closure?.phase).toBe(Phase.ABORTING);
+    // An engine reports the end; until events exist, set it the way the event path will.
+    const done = clone(ExecutionClosureSchema, e.closure!);
+    done.phase = Phase.SUCCEEDED;
+    await app.store.executions.updateClosure({ project: P, domain: D, name: "victim" }, Phase.ABORTING, done);
+    const refused = await failure(admin.terminateExecution({ id, cause: "late" }));
+    expect([refused.code, refused.message]).toEqual(["FailedPrecondition", "Cannot abort an already terminated workflow execution"]);
+    const detail = refused.err.findDetails(EventFailureReasonSchema)[0];
+    expect(detail?.reason).toMatchObject({ case: "alreadyInTerminalState", value: { currentPhase: "SUCCEEDED" } });
+    e = await admin.getExecution({ id });
+    expect(e.closure?.phase).toBe(Phase.SUCCEEDED);
+  });
+});
+

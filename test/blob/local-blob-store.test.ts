@@ -1,0 +1,67 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LOCAL_TMP_DIR, createLocalBlobStore } from "../../src/blob/local-blob-store.js";
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe("local blob store specifics", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "blob-local-"));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it("keeps each key as a plain file at its path, named by a file:// URI", async () => {
+    const store = createLocalBlobStore(dir);
+    await store.put("metadata/p/d/n/inputs", bytes("payload"));
+    expect(await readFile(join(dir, "metadata/p/d/n/inputs"), "utf8")).toBe("payload");
+    expect(store.uri("metadata/p/d/n/inputs")).toBe(`file://${dir}/metadata/p/d/n/inputs`);
+    // Nothing but the blob is left beside it (the temp file was renamed away).
+    expect(await readdir(join(dir, "metadata/p/d/n"))).toEqual(["inputs"]);
+  });
+
+  it("computes the md5 on head even when none was given", async () => {
+    const store = createLocalBlobStore(dir);
+    await store.put("k", bytes("abc"));
+    const expected = new Uint8Array(createHash("md5").update("abc").digest());
+    expect(await store.head("k")).toEqual({ size: 3, contentMd5: expected });
+  });
+
+  it("reserves its temp dir: not a key, not listed, not a URI", async () => {
+    const store = createLocalBlobStore(dir);
+    await mkdir(join(dir, LOCAL_TMP_DIR), { recursive: true });
+    await writeFile(join(dir, LOCAL_TMP_DIR, "orphan"), "half a write");
+    await store.put("visible", bytes("x"));
+    expect(await store.list("")).toEqual(["visible"]);
+    expect(await store.list(".blob")).toEqual([]);
+    await expect(store.get(`${LOCAL_TMP_DIR}/orphan`)).rejects.toThrow(/reserved/);
+    await expect(store.put(`${LOCAL_TMP_DIR}/x`, bytes("x"))).rejects.toThrow(/reserved/);
+    expect(store.keyOf(`${store.base}/${LOCAL_TMP_DIR}/orphan`)).toBeUndefined();
+    // A key that merely starts with the same characters is an ordinary key.
+    await store.put(`${LOCAL_TMP_DIR}x/y`, bytes("y"));
+    expect(await store.list("")).toEqual([`${LOCAL_TMP_DIR}x/y`, "visible"]);
+  });
+
+  it("creates its directory, and treats a directory at a key as absent", async () => {
+    const store = createLocalBlobStore(join(dir, "not/yet/there"));
+    expect(await readdir(join(dir, "not/yet/there"))).toEqual([]);
+    await store.put("a/b", bytes("x"));
+    expect(await store.get("a")).toBeUndefined();
+    await expect(store.delete("a")).resolves.toBeUndefined();
+    expect(await store.get("a/b")).toEqual(bytes("x"));
+  });
+
+  it("leaves no temp file behind when a put fails", async () => {
+    const store = createLocalBlobStore(dir);
+    await store.put("file", bytes("x"));
+    // "file" is a file, so "file/child" cannot be created beneath it.
+    await expect(store.put("file/child", bytes("y"))).rejects.toThrow();
+    await mkdir(join(dir, "dirkey"));
+    // Renaming a file over a directory fails after the temp file was written.
+    await expect(store.put("dirkey", bytes("y"))).rejects.toThrow();
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+  });
+});
