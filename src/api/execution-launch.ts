@@ -11,12 +11,12 @@ import {
   ExecutionState,
   SystemMetadataSchema,
 } from "../../gen/flyteidl/admin/execution_pb.js";
-import { type LaunchPlan, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { ConcurrencyLimitBehavior, type LaunchPlan, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
 import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
-import { AdminError, alreadyExists, notFound } from "../core/errors.js";
+import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
 import { mergeExecutionInputs } from "../core/execution-inputs.js";
 import { missingEntityMessage } from "../core/identifier.js";
 import { singleTaskLaunchPlanId, singleTaskWorkflow, singleTaskWorkflowId } from "../core/single-task-workflow.js";
@@ -66,6 +66,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   const launchPlan = isTask ? await singleTaskLaunchPlan(deps, ref, req.spec) : await store.launchPlans.get(ref);
   if (!launchPlan) throw notFound(missingEntityMessage(ref, ResourceType.LAUNCH_PLAN));
   const lpSpec = launchPlan.spec!;
+  await checkConcurrency(deps, id, launchPlan);
   const inputs = mergeExecutionInputs(req.inputs, launchPlan.closure?.expectedInputs, lpSpec.fixedInputs);
   const workflowId = lpSpec.workflowId!;
   const workflow = await store.workflows.get(isTask ? singleTaskWorkflowId(ref) : workflowId);
@@ -175,4 +176,23 @@ async function singleTaskLaunchPlan(deps: ApiDeps, taskId: Identifier, spec: Exe
     await store.namedEntities.updateMetadata(type, { project: id.project, domain: id.domain, name: id.name }, { $typeName: "flyteidl.admin.NamedEntityMetadata", description: "", state: NamedEntityState.SYSTEM_GENERATED });
   }
   return store.launchPlans.get(lpId);
+}
+
+/**
+ * A launch plan's concurrency policy: with `max` executions of its name
+ * QUEUED or RUNNING, SKIP refuses the new one (ALREADY_EXISTS, so schedulers
+ * take it as done); an unspecified behaviour lets it run.
+ */
+async function checkConcurrency(deps: ApiDeps, id: WorkflowExecutionIdentifier, launchPlan: LaunchPlan): Promise<void> {
+  const policy = launchPlan.spec?.concurrencyPolicy;
+  if (!policy) return;
+  const name = launchPlan.id!.name;
+  const running = await deps.store.executions.countByLaunchPlan({ project: id.project, domain: id.domain, name }, ["QUEUED", "RUNNING"]);
+  if (running < policy.max) return;
+  if (policy.behavior === ConcurrencyLimitBehavior.SKIP) {
+    throw alreadyExists(`concurrency limit (${policy.max}) reached for launch plan ${name}; skipping execution`);
+  }
+  if (policy.behavior !== ConcurrencyLimitBehavior.UNSPECIFIED) {
+    throw invalidArgument(`unsupported concurrency limit behavior ${policy.behavior} for launch plan ${name}`);
+  }
 }

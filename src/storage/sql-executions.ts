@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { and, desc, eq, exists } from "drizzle-orm";
+import { and, count, desc, eq, exists, inArray } from "drizzle-orm";
 import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -148,6 +148,16 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
           .returning({ name: t.name }),
       );
       return rows.length > 0;
+    },
+
+    async countByLaunchPlan(scope, phases) {
+      const [row] = await d.run((db) =>
+        db
+          .select({ n: count() })
+          .from(t)
+          .where(and(eq(t.project, scope.project), eq(t.domain, scope.domain), eq(t.launchPlanName, scope.name), inArray(t.phase, [...phases]))),
+      );
+      return Number(row?.n ?? 0);
     },
 
     async list(scope, query) {

@@ -183,6 +183,8 @@ export interface ExecutionStore {
    * execution is gone. `state` and `abortCause` update their columns too.
    */
   updateClosure(id: ExecutionKey, expectedPhase: number, closure: ExecutionClosure, extra?: { state?: number; abortCause?: string }): Promise<boolean>;
+  /** How many executions of a launch plan name (any version) are in one of the given phases. */
+  countByLaunchPlan(scope: Required<NameScope>, phases: readonly string[]): Promise<number>;
   /** Executions of a project and domain (and execution name), newest first unless sorted. */
   list(scope: NameScope, query: ListQuery): Promise<Execution[]>;
 }

@@ -1,9 +1,9 @@
-import { clone } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
 import { EventFailureReasonSchema } from "../../gen/flyteidl/admin/event_pb.js";
 import { ExecutionClosureSchema, ExecutionMetadata_ExecutionMode as Mode, ExecutionState } from "../../gen/flyteidl/admin/execution_pb.js";
-import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { ConcurrencyLimitBehavior, ConcurrencyPolicySchema, LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
@@ -158,3 +158,23 @@ describe("the execution lifecycle", () => {
   });
 });
 
+
+describe("launch plan concurrency (scenario 9)", () => {
+  it("skips a launch over the limit with ALREADY_EXISTS", async () => {
+    const limited = loadFlytekitPackage("hello", P, D, "v2").launchPlans[0]!;
+    limited.spec.workflowId = pkg.launchPlans[0]!.spec.workflowId;
+    limited.spec.concurrencyPolicy = create(ConcurrencyPolicySchema, { max: 1, behavior: ConcurrencyLimitBehavior.SKIP });
+    await admin.createLaunchPlan(limited);
+    const first = (await run({ name: "c1", launchPlan: limited.id })).id!;
+    // Not yet running (UNDEFINED): it does not count.
+    await run({ name: "c2", launchPlan: limited.id });
+    const stored = await admin.getExecution({ id: first });
+    const running = clone(ExecutionClosureSchema, stored.closure!);
+    running.phase = Phase.RUNNING;
+    await app.store.executions.updateClosure({ project: P, domain: D, name: "c1" }, Phase.UNDEFINED, running);
+    expect(await failure(run({ name: "c3", launchPlan: limited.id }))).toEqual({
+      code: "AlreadyExists",
+      message: `concurrency limit (1) reached for launch plan ${limited.id.name}; skipping execution`,
+    });
+  });
+});

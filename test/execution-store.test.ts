@@ -1,0 +1,68 @@
+import { create } from "@bufbuild/protobuf";
+import { afterEach, describe, expect, it } from "vitest";
+import { ExecutionClosureSchema, ExecutionSchema } from "../gen/flyteidl/admin/execution_pb.js";
+import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
+import { IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
+import {
+  EXECUTION_COLUMNS,
+  EXECUTION_LAUNCH_PLAN_COLUMNS,
+  EXECUTION_TAG_COLUMNS,
+  EXECUTION_TASK_COLUMNS,
+  EXECUTION_WORKFLOW_COLUMNS,
+} from "../src/core/entity-columns.js";
+import { parseListRequest } from "../src/core/list-query.js";
+import { createSqlStore } from "../src/storage/sql-store.js";
+import type { Store, StoredExecution } from "../src/storage/store.js";
+import { backends } from "./helpers/backends.js";
+
+const P = "p";
+const D = "d";
+const scope = [EXECUTION_COLUMNS, EXECUTION_LAUNCH_PLAN_COLUMNS, EXECUTION_WORKFLOW_COLUMNS, EXECUTION_TASK_COLUMNS, EXECUTION_TAG_COLUMNS] as const;
+const query = (filters = "") => parseListRequest({ filters, limit: 100, token: "" }, { scope, op: "ListExecutions" });
+
+const execution = (name: string, lp: string): StoredExecution => ({
+  execution: create(ExecutionSchema, {
+    id: { project: P, domain: D, name },
+    spec: { launchPlan: { resourceType: ResourceType.LAUNCH_PLAN, project: P, domain: D, name: lp, version: "v1" } },
+    closure: create(ExecutionClosureSchema, { phase: Phase.UNDEFINED }),
+  }),
+  launchPlan: create(IdentifierSchema, { resourceType: ResourceType.LAUNCH_PLAN, project: P, domain: D, name: lp, version: "v1" }),
+  workflow: create(IdentifierSchema, { resourceType: ResourceType.WORKFLOW, project: P, domain: D, name: `wf-${lp}`, version: "v1" }),
+  launchEntity: "launch_plan",
+  inputsUri: "",
+  userInputsUri: "",
+  user: "",
+  cluster: "",
+});
+
+describe.each(backends)("Execution store on $name", ({ open }) => {
+  let store: Store;
+  afterEach(async () => store?.close());
+
+  it("creates once, lists by joined keys and tags, and counts by phase", async () => {
+    store = createSqlStore(await open());
+    expect(await store.executions.create(execution("e1", "lp"), [["team", "ml"], ["nightly", ""], ["team", "ml"]])).toBe(true);
+    expect(await store.executions.create(execution("e2", "lp"), [["team", "ops"]])).toBe(true);
+    expect(await store.executions.create(execution("e3", "other"), [])).toBe(true);
+    expect(await store.executions.create(execution("e1", "lp"), [])).toBe(false);
+    const names = async (filters: string) => (await store.executions.list({ project: P, domain: D }, query(filters))).map((e) => e.id?.name).sort();
+    expect(await names("eq(launch_plan.name,lp)")).toEqual(["e1", "e2"]);
+    expect(await names("eq(workflow.name,wf-other)")).toEqual(["e3"]);
+    expect(await names("eq(execution_tag.key,team)")).toEqual(["e1", "e2"]);
+    expect(await names("eq(execution_tag.key,team)+eq(execution_tag.value,ml)")).toEqual(["e1"]);
+    expect(await names("eq(phase,UNDEFINED)+gt(created_at,2000-01-01T00:00:00Z)")).toEqual(["e1", "e2", "e3"]);
+    expect(await store.executions.countByLaunchPlan({ project: P, domain: D, name: "lp" }, ["RUNNING"])).toBe(0);
+  });
+
+  it("updates the closure only from the phase it expects", async () => {
+    store = createSqlStore(await open());
+    await store.executions.create(execution("e1", "lp"), []);
+    const key = { project: P, domain: D, name: "e1" };
+    const running = create(ExecutionClosureSchema, { phase: Phase.RUNNING });
+    const results = await Promise.all([1, 2, 3, 4].map(() => store.executions.updateClosure(key, Phase.UNDEFINED, running)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect((await store.executions.get(key))?.execution.closure?.phase).toBe(Phase.RUNNING);
+    expect(await store.executions.countByLaunchPlan({ project: P, domain: D, name: "lp" }, ["QUEUED", "RUNNING"])).toBe(1);
+    expect(await store.executions.updateClosure({ ...key, name: "nope" }, Phase.UNDEFINED, running)).toBe(false);
+  });
+});
