@@ -91,3 +91,33 @@ describe("registration over every protocol", () => {
     }
   });
 });
+
+describe("executions over the wire", () => {
+  it("launch through an independent gRPC client and read back everywhere", async () => {
+    const pkg = loadFlytekitPackage("hello", P, D, "v-exec");
+    for (const t of pkg.tasks) await clients.grpc!.createTask(t);
+    for (const w of pkg.workflows) await clients.grpc!.createWorkflow(w);
+    for (const lp of pkg.launchPlans) await clients.grpc!.createLaunchPlan(lp);
+    const { project, domain, name, version } = pkg.launchPlans[0]!.id;
+    const grpcJs = grpcJsAdminClient(`127.0.0.1:${server.port}`);
+    try {
+      const created = (await grpcJs.call("CreateExecution", {
+        project: P,
+        domain: D,
+        name: "wire-run",
+        spec: { launch_plan: { resource_type: "LAUNCH_PLAN", project, domain, name, version }, metadata: { principal: "sdk" } },
+        inputs: { literals: { name: { scalar: { primitive: { string_value: "wire" } } } } },
+      })) as { id: { name: string } };
+      expect(created.id.name).toBe("wire-run");
+    } finally {
+      grpcJs.close();
+    }
+    for (const c of Object.values(clients)) {
+      const data = await c.getExecutionData({ id: { project: P, domain: D, name: "wire-run" } });
+      const literal = data.fullInputs?.literals.name?.value;
+      expect(literal?.case === "scalar" && literal.value.value.case === "primitive" && literal.value.value.value.value.value).toBe("wire");
+    }
+    const listed = await clients["grpc-web"]!.listExecutions({ id: { project: P, domain: D }, limit: 10, filters: `eq(launch_plan.name,${name})` });
+    expect(listed.executions.map((e) => e.id?.name)).toEqual(["wire-run"]);
+  });
+});
