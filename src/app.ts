@@ -16,6 +16,7 @@ import type { ApiDeps } from "./api/deps.js";
 import type { Config } from "./config.js";
 import { type BlobStore } from "./blob/blob-store.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
+import type { S3ConnectionOptions } from "./blob/s3-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
 import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
 import type { Logger } from "./logger.js";
@@ -59,7 +60,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   };
   const deps: ApiDeps = {
     store,
-    blobs: options.blobs ?? openBlobStore(config.storage),
+    blobs: options.blobs ?? openBlobStore(config.storage, s3Options(config)),
     executor: options.executor ?? createExternalExecutor(),
     domains: config.domains,
     version: versionInfo(),
@@ -158,4 +159,14 @@ function versionInfo(): ApiDeps["version"] {
 function goTime(d: Date): string {
   const iso = d.toISOString(); // 2006-01-02T15:04:05.999Z
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)} +0000 UTC`;
+}
+
+/** The S3 connection settings of the configuration (used only for an s3:// storage location). */
+function s3Options(config: Config): S3ConnectionOptions {
+  return {
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+    ...(config.s3Region ? { region: config.s3Region } : {}),
+    forcePathStyle: config.s3ForcePathStyle,
+    ...(config.s3AccessKeyId ? { credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey } } : {}),
+  };
 }

@@ -35,6 +35,11 @@ export interface Config {
   taskResources: TaskResourceAttributes;
   clusterPools: Record<string, string>;
   maxWorkflowNodes: number;
+  s3Endpoint: string;
+  s3Region: string;
+  s3ForcePathStyle: boolean;
+  s3AccessKeyId: string;
+  s3SecretAccessKey: string;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -61,6 +66,11 @@ export const OPTIONS: readonly Option[] = [
   { key: "dataDir", kind: "string", default: "./data", help: "folder for the embedded SQLite database and local blob storage" },
   { key: "database", kind: "string", default: "", help: "postgres://user@host:5432/db for PostgreSQL, or a SQLite file path (default <data-dir>/flyteadmin.db; :memory: for a throw-away one)" },
   { key: "storage", kind: "string", default: "", help: "blob storage location: a local folder (default <data-dir>/blobs) or s3://bucket/prefix" },
+  { key: "s3Endpoint", kind: "string", default: "", help: "with an s3:// storage location: the endpoint of an S3-compatible server (e.g. http://minio:9000); empty for AWS" },
+  { key: "s3Region", kind: "string", default: "", help: "with an s3:// storage location: the region (default AWS_REGION, else us-east-1)" },
+  { key: "s3ForcePathStyle", kind: "bool", default: "false", help: "with an s3:// storage location: address buckets by path, as most S3-compatible servers need" },
+  { key: "s3AccessKeyId", kind: "string", default: "", help: "with an s3:// storage location: access key id (default: the AWS SDK's credential chain)" },
+  { key: "s3SecretAccessKey", kind: "string", default: "", help: "with an s3:// storage location: secret access key (prefer the environment over flags)" },
   { key: "domains", kind: "domains", default: "development,staging,production", help: "the domains every project has, comma-separated ids (a config file may give {id, name} pairs)" },
   { key: "corsOrigins", kind: "list", default: "*", help: "origins allowed to call from a browser, comma-separated; * allows any, empty disables CORS" },
   { key: "logLevel", kind: "level", default: "info", help: `log level: ${LOG_LEVELS.join(", ")}` },

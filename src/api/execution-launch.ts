@@ -77,13 +77,13 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
 
   const inputsUri = blobs.uri(inputsKey(id, "inputs"));
   const userInputsUri = blobs.uri(inputsKey(id, "user_inputs"));
-  await blobs.putMessage(inputsKey(id, "inputs"), LiteralMapSchema, inputs);
-  await blobs.putMessage(inputsKey(id, "user_inputs"), LiteralMapSchema, req.inputs ?? create(LiteralMapSchema));
+  const namespace = `${id.project}-${id.domain}`;
 
   const spec = clone(ExecutionSpecSchema, req.spec);
   spec.metadata ??= create(ExecutionMetadataSchema);
   spec.metadata.principal = ""; // no authentication: FlyteAdmin records an empty user
   spec.metadata.artifactIds = [];
+  spec.metadata.systemMetadata = create(SystemMetadataSchema, { executionCluster: "", namespace });
   spec.securityContext = config.securityContext ?? create(SecurityContextSchema, { runAs: {} });
   if (!isTask) spec.maxParallelism = config.maxParallelism;
 
@@ -101,39 +101,9 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
           : (lpSpec.entityMetadata?.notifications ?? []),
     stateChangeDetails: { state: ExecutionState.EXECUTION_ACTIVE, principal: "", occurredAt: timestampFromDate(createdAt) },
   });
-  let cluster = "";
-  try {
-    cluster = (
-      await executor.execute({
-        id,
-        namespace: `${id.project}-${id.domain}`,
-        workflow: workflow.id!,
-        launchPlan: launchPlan.id!,
-        closure: workflow.closure!.compiledWorkflow!,
-        inputs,
-        inputsUri,
-        acceptedAt: req.requestedAt,
-        config,
-        clusterAssignment,
-        recoveryExecution: spec.metadata.mode === Mode.RECOVERED ? spec.metadata.referenceExecution : undefined,
-      })
-    ).cluster;
-  } catch (e) {
-    // A single-task launch reports the failure; a launch-plan launch records a FAILED execution.
-    if (isTask) throw e;
-    const code = e instanceof AdminError ? e.kind : "Unknown";
-    closure.phase = Phase.FAILED;
-    closure.outputResult = {
-      case: "error",
-      value: create(ExecutionErrorSchema, {
-        code,
-        message: String((e as Error).message ?? e),
-        kind: code === "InvalidArgument" ? ErrorKind.USER : ErrorKind.SYSTEM,
-      }),
-    };
-  }
-  spec.metadata.systemMetadata = create(SystemMetadataSchema, { executionCluster: cluster, namespace: `${id.project}-${id.domain}` });
   const tags = isTask ? [] : [...Object.entries(spec.labels?.values ?? {}), ...spec.tags.map((t) => [t, ""] as [string, string])];
+  // The row and the input blobs are written together: a duplicate name (even
+  // one racing this call) writes no blob, and a failed blob write leaves no row.
   const created = await store.executions.create(
     {
       execution: create(ExecutionSchema, { id, spec, closure }),
@@ -144,11 +114,58 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
       inputsUri,
       userInputsUri,
       user: "",
-      cluster,
+      cluster: "",
     },
     tags,
+    async () => {
+      await blobs.putMessage(inputsKey(id, "inputs"), LiteralMapSchema, inputs);
+      await blobs.putMessage(inputsKey(id, "user_inputs"), LiteralMapSchema, req.inputs ?? create(LiteralMapSchema));
+    },
   );
   if (!created) throw duplicate();
+
+  const key = { project: id.project, domain: id.domain, name: id.name };
+  let cluster: string;
+  try {
+    ({ cluster } = await executor.execute({
+      id,
+      namespace,
+      workflow: workflow.id!,
+      launchPlan: launchPlan.id!,
+      closure: workflow.closure!.compiledWorkflow!,
+      inputs,
+      inputsUri,
+      acceptedAt: req.requestedAt,
+      config,
+      clusterAssignment,
+      recoveryExecution: spec.metadata.mode === Mode.RECOVERED ? spec.metadata.referenceExecution : undefined,
+    }));
+  } catch (e) {
+    if (isTask) {
+      // A single-task launch reports the failure and leaves nothing behind.
+      await store.executions.delete(key);
+      await Promise.all([blobs.delete(inputsKey(id, "inputs")), blobs.delete(inputsKey(id, "user_inputs"))]);
+      throw e;
+    }
+    // A launch-plan launch is recorded as FAILED with the executor's error, as FlyteAdmin does.
+    const code = e instanceof AdminError ? e.kind : "Unknown";
+    const failed = clone(ExecutionClosureSchema, closure);
+    failed.phase = Phase.FAILED;
+    failed.outputResult = {
+      case: "error",
+      value: create(ExecutionErrorSchema, {
+        code,
+        message: String((e as Error).message ?? e),
+        kind: code === "InvalidArgument" ? ErrorKind.USER : ErrorKind.SYSTEM,
+      }),
+    };
+    await store.executions.updateClosure(key, Phase.UNDEFINED, failed);
+    return id;
+  }
+  if (cluster !== "") {
+    spec.metadata.systemMetadata.executionCluster = cluster;
+    await store.executions.updateClosure(key, Phase.UNDEFINED, closure, { spec, cluster });
+  }
   return id;
 }
 

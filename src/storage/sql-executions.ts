@@ -71,7 +71,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
   };
 
   return {
-    async create(stored, tagPairs) {
+    async create(stored, tagPairs, beforeCommit) {
       const e = stored.execution;
       const id = e.id!;
       const closure = e.closure!;
@@ -119,7 +119,15 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
           const unique = [...new Map(tagPairs.map(([k, v]) => [`${k}\u0000${v}`, [k, v] as const])).values()];
           await tx.insert(tags).values(unique.map(([key, value]) => ({ project: id.project, domain: id.domain, name: id.name, key, value })));
         }
+        if (beforeCommit) await beforeCommit();
         return true;
+      });
+    },
+
+    async delete(id) {
+      await d.transaction(async (tx) => {
+        await tx.delete(tags).where(and(eq(tags.project, id.project), eq(tags.domain, id.domain), eq(tags.name, id.name)));
+        await tx.delete(t).where(keyOf(id));
       });
     },
 
@@ -143,6 +151,11 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
             updatedAt: new Date(),
             ...(extra.state !== undefined ? { state: extra.state } : {}),
             ...(extra.abortCause !== undefined ? { abortCause: extra.abortCause } : {}),
+            ...(extra.spec !== undefined ? { spec: Buffer.from(toBinary(ExecutionSpecSchema, extra.spec)) } : {}),
+            ...(extra.cluster !== undefined ? { cluster: extra.cluster } : {}),
+            ...(closure.outputResult.case === "error"
+              ? { errorKind: String(closure.outputResult.value.kind), errorCode: closure.outputResult.value.code }
+              : {}),
           })
           .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
           .returning({ name: t.name }),

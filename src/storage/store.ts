@@ -1,6 +1,6 @@
 import type { Labels, NamedEntity, NamedEntityIdentifier, NamedEntityMetadata } from "../../gen/flyteidl/admin/common_pb.js";
 import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_entity_pb.js";
-import type { Execution, ExecutionClosure } from "../../gen/flyteidl/admin/execution_pb.js";
+import type { Execution, ExecutionClosure, ExecutionSpec } from "../../gen/flyteidl/admin/execution_pb.js";
 import type { LaunchPlan } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
@@ -173,8 +173,15 @@ export interface StoredExecution {
 export type ExecutionKey = Required<NameScope>;
 
 export interface ExecutionStore {
-  /** Inserts the execution and its tags in one transaction; false (nothing written) when the name is taken. */
-  create(execution: StoredExecution, tags: readonly (readonly [string, string])[]): Promise<boolean>;
+  /**
+   * Inserts the execution and its tags in one transaction; false (nothing
+   * written) when the name is taken. `beforeCommit` runs inside the
+   * transaction once the row is in: its failure undoes the insert, and a
+   * concurrent create of the same name waits, then sees the name taken.
+   */
+  create(execution: StoredExecution, tags: readonly (readonly [string, string])[], beforeCommit?: () => Promise<void>): Promise<boolean>;
+  /** Removes an execution and its tags (a launch the executor refused). */
+  delete(id: ExecutionKey): Promise<void>;
   exists(id: ExecutionKey): Promise<boolean>;
   get(id: ExecutionKey): Promise<StoredExecution | undefined>;
   /**
@@ -182,7 +189,12 @@ export interface ExecutionStore {
    * phase still is `expectedPhase`; false when it changed meanwhile or the
    * execution is gone. `state` and `abortCause` update their columns too.
    */
-  updateClosure(id: ExecutionKey, expectedPhase: number, closure: ExecutionClosure, extra?: { state?: number; abortCause?: string }): Promise<boolean>;
+  updateClosure(
+    id: ExecutionKey,
+    expectedPhase: number,
+    closure: ExecutionClosure,
+    extra?: { state?: number; abortCause?: string; spec?: ExecutionSpec; cluster?: string },
+  ): Promise<boolean>;
   /** How many executions of a launch plan name (any version) are in one of the given phases. */
   countByLaunchPlan(scope: Required<NameScope>, phases: readonly string[]): Promise<number>;
   /** Executions of a project and domain (and execution name), newest first unless sorted. */

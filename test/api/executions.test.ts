@@ -178,3 +178,33 @@ describe("launch plan concurrency (scenario 9)", () => {
     });
   });
 });
+
+describe("launch failures", () => {
+  it("keep racing duplicates from touching the winner's inputs", async () => {
+    const names = ["one", "two", "three", "four"];
+    const results = await Promise.allSettled(names.map((n) => run({ name: "race", inputs: { name: str(n) } })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const winner = names[results.findIndex((r) => r.status === "fulfilled")];
+    expect(stringOf((await admin.getExecutionData({ id: { project: P, domain: D, name: "race" } })).fullInputs, "name")).toBe(winner);
+  });
+
+  it("record a FAILED execution on the launch-plan path and write nothing on the task path", async () => {
+    const failing = await inMemoryAdmin({}, { executor: { execute: async () => Promise.reject(new Error("cluster unreachable")), abort: async () => undefined } });
+    try {
+      const a = failing.admin;
+      await a.registerProject({ project: { id: P, name: P } });
+      for (const t of pkg.tasks) await a.createTask(t);
+      for (const w of pkg.workflows) await a.createWorkflow(w);
+      for (const lp of pkg.launchPlans) await a.createLaunchPlan(lp);
+      const { id } = await a.createExecution({ project: P, domain: D, name: "doomed", spec: { launchPlan: lpId }, inputs: {} });
+      const e = await a.getExecution({ id });
+      expect(e.closure?.phase).toBe(Phase.FAILED);
+      expect(e.closure?.outputResult).toMatchObject({ case: "error", value: { code: "Unknown", message: "cluster unreachable" } });
+      const task = await failure(a.createExecution({ project: P, domain: D, name: "doomed-task", spec: { launchPlan: taskId }, inputs: { literals: { name: str("x") } } }));
+      expect(task.code).toBe("Internal");
+      expect((await failure(a.getExecution({ id: { project: P, domain: D, name: "doomed-task" } }))).code).toBe("NotFound");
+    } finally {
+      await failing.app.close();
+    }
+  });
+});

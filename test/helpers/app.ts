@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, createRouterTransport, type Client } from "@connectrpc/connect";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
-import { buildApp, type App } from "../../src/app.js";
+import { buildApp, type App, type BuildOptions } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server.js";
@@ -15,12 +15,12 @@ export function testConfig(over: Partial<Record<keyof Config, string>> = {}): Co
 }
 
 /** An app served through an in-memory transport: the full router and interceptors, no HTTP. */
-export async function inMemoryAdmin(over: Partial<Record<keyof Config, string>> = {}): Promise<{
+export async function inMemoryAdmin(over: Partial<Record<keyof Config, string>> = {}, options: BuildOptions = {}): Promise<{
   app: App;
   admin: Client<typeof AdminService>;
 }> {
   const config = testConfig(over);
-  const app = await buildApp(config, createLogger("silent"));
+  const app = await buildApp(config, createLogger("silent"), options);
   const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
   return { app, admin: createClient(AdminService, transport) };
 }
