@@ -13,7 +13,7 @@ import {
 } from "../../gen/flyteidl/admin/execution_pb.js";
 import { ConcurrencyLimitBehavior, type LaunchPlan, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
-import { SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
+import { type SecurityContext, SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
 import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
@@ -72,7 +72,9 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   const workflow = await store.workflows.get(isTask ? singleTaskWorkflowId(ref) : workflowId);
   if (!workflow) throw notFound(missingEntityMessage(workflowId, ResourceType.WORKFLOW));
   const scope = { project: id.project, domain: id.domain, workflow: workflow.id!.name, launchPlan: launchPlan.id!.name };
-  const config = await attributes.workflowExecutionConfig(scope, isTask ? [req.spec] : [req.spec, lpSpec]);
+  const config = await attributes.workflowExecutionConfig(scope, isTask ? [req.spec] : [req.spec, lpSpec], {
+    securityContext: legacySecurityContext(req.spec, isTask ? undefined : lpSpec),
+  });
   const clusterAssignment = await attributes.clusterAssignment(scope, req.spec.clusterAssignment);
 
   const inputsUri = blobs.uri(inputsKey(id, "inputs"));
@@ -212,4 +214,20 @@ async function checkConcurrency(deps: ApiDeps, id: WorkflowExecutionIdentifier, 
   if (policy.behavior !== ConcurrencyLimitBehavior.UNSPECIFIED) {
     throw invalidArgument(`unsupported concurrency limit behavior ${policy.behavior} for launch plan ${name}`);
   }
+}
+
+/**
+ * The deprecated ways to name a run's identity, used when no security context
+ * names one: the request's auth role, then the launch plan's auth role, auth
+ * and role fields.
+ */
+function legacySecurityContext(spec: ExecutionSpec, lpSpec: LaunchPlan["spec"]): SecurityContext | undefined {
+  const roles = [
+    { iamRole: spec.authRole?.assumableIamRole, k8sServiceAccount: spec.authRole?.kubernetesServiceAccount },
+    { iamRole: lpSpec?.authRole?.assumableIamRole, k8sServiceAccount: lpSpec?.authRole?.kubernetesServiceAccount },
+    { iamRole: lpSpec?.auth?.assumableIamRole, k8sServiceAccount: lpSpec?.auth?.kubernetesServiceAccount },
+    { iamRole: lpSpec?.role, k8sServiceAccount: "" },
+  ];
+  const found = roles.find((r) => r.iamRole || r.k8sServiceAccount);
+  return found ? create(SecurityContextSchema, { runAs: { iamRole: found.iamRole ?? "", k8sServiceAccount: found.k8sServiceAccount ?? "" } }) : undefined;
 }

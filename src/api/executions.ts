@@ -41,6 +41,8 @@ type Impl = Pick<
 >;
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED]);
+// FlyteAdmin's remoteData.maxSizeInBytes: larger data is not returned inline.
+const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const ERROR_MESSAGE_LIST_BYTES = 100;
 
 function requireExecutionId(id: { project: string; domain: string; name: string } | undefined): ExecutionKey {
@@ -192,7 +194,9 @@ export function executionHandlers(deps: ApiDeps): Impl {
       // Read failures leave the maps empty, as FlyteAdmin does.
       const read = async (uri: string) => {
         const key = uri ? blobs.keyOf(uri) : undefined;
-        return (key ? await blobs.getMessage(key, LiteralMapSchema).catch(() => undefined) : undefined) ?? create(LiteralMapSchema);
+        const info = key ? await blobs.head(key).catch(() => undefined) : undefined;
+        if (!key || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
+        return (await blobs.getMessage(key, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
       };
       const result = stored.execution.closure?.outputResult;
       const outputs = result?.case === "outputs" ? result.value.data : undefined;

@@ -39,7 +39,12 @@ export interface AttributeResolver {
    * plan spec) first, then the WORKFLOW_EXECUTION_CONFIG attribute for the
    * workflow, then the project-level one, then the server defaults.
    */
-  workflowExecutionConfig(scope: ExecutionScope, higher?: readonly (ExecutionConfigLayer | undefined)[]): Promise<WorkflowExecutionConfig>;
+  workflowExecutionConfig(
+    scope: ExecutionScope,
+    higher?: readonly (ExecutionConfigLayer | undefined)[],
+    /** A layer between the stored attributes and the server defaults (the deprecated auth roles). */
+    beforeDefaults?: ExecutionConfigLayer,
+  ): Promise<WorkflowExecutionConfig>;
   /** Task resource defaults and limits: a stored TASK_RESOURCE attribute wins as a whole, else the server's. */
   taskResources(scope: ExecutionScope): Promise<TaskResourceAttributes>;
   /**
@@ -65,10 +70,10 @@ export function createAttributeResolver(source: AttributeSource, defaults: Serve
   return {
     resolve,
 
-    async workflowExecutionConfig(scope, higher = []) {
+    async workflowExecutionConfig(scope, higher = [], beforeDefaults) {
       const forWorkflow = wecOf(await resolve({ project: scope.project, domain: scope.domain, workflow: scope.workflow ?? "" }, MatchableResource.WORKFLOW_EXECUTION_CONFIG));
       const forProject = wecOf(await resolve({ project: scope.project, domain: "" }, MatchableResource.WORKFLOW_EXECUTION_CONFIG));
-      return mergeExecutionConfig([...higher, forWorkflow, forProject, serverExecutionDefaults(defaults.workflowExecutionConfig)]);
+      return mergeExecutionConfig([...higher, forWorkflow, forProject, beforeDefaults, serverExecutionDefaults(defaults.workflowExecutionConfig)]);
     },
 
     async taskResources(scope) {

@@ -208,3 +208,30 @@ describe("launch failures", () => {
     }
   });
 });
+
+describe("execution config resolution", () => {
+  it("takes matchable attributes and the deprecated auth role where the request says nothing", async () => {
+    await admin.updateProjectDomainAttributes({
+      attributes: { project: P, domain: D, matchingAttributes: { target: { case: "workflowExecutionConfig", value: { maxParallelism: 7 } } } },
+    });
+    const { id } = await admin.createExecution({
+      project: P,
+      domain: D,
+      name: "configured",
+      spec: { launchPlan: lpId, authRole: { kubernetesServiceAccount: "legacy-sa" } },
+      inputs: {},
+    });
+    const e = await admin.getExecution({ id });
+    expect(e.spec?.maxParallelism).toBe(7);
+    expect(e.spec?.securityContext?.runAs?.k8sServiceAccount).toBe("legacy-sa");
+    const explicit = await admin.createExecution({
+      project: P,
+      domain: D,
+      name: "explicit-config",
+      spec: { launchPlan: lpId, maxParallelism: 3, securityContext: { runAs: { k8sServiceAccount: "mine" } }, authRole: { kubernetesServiceAccount: "legacy-sa" } },
+      inputs: {},
+    });
+    const x = await admin.getExecution({ id: explicit.id });
+    expect([x.spec?.maxParallelism, x.spec?.securityContext?.runAs?.k8sServiceAccount]).toEqual([3, "mine"]);
+  });
+});
