@@ -201,3 +201,18 @@ export const executionTags = pgTable(
   },
   (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.key, t.value] }), index("execution_tags_key_value_idx").on(t.key, t.value)],
 );
+
+export const signals = pgTable(
+  "signals",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    signalId: text().notNull(),
+    type: bytea().notNull(),
+    value: bytea(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.signalId] })],
+);

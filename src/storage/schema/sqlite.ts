@@ -218,3 +218,19 @@ export const executionTags = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.key, t.value] }), index("execution_tags_key_value_idx").on(t.key, t.value)],
 );
+
+/** Gate-node signals: the expected type (core.LiteralType bytes) and, once set, the value (core.Literal bytes). */
+export const signals = sqliteTable(
+  "signals",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    signalId: text().notNull(),
+    type: blob({ mode: "buffer" }).notNull(),
+    value: blob({ mode: "buffer" }),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.signalId] })],
+);
