@@ -142,6 +142,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
         const stored = await load(id);
         const closure = clone(ExecutionClosureSchema, stored.execution.closure!);
         closure.stateChangeDetails = { $typeName: "flyteidl.admin.ExecutionStateChangeDetails", state: req.state, principal: "", occurredAt: timestampFromDate(requestedAt) };
+        closure.updatedAt = timestampFromDate(requestedAt);
         if (await store.executions.updateClosure(id, closure.phase, closure, { state: req.state })) return {};
       }
     },
@@ -163,6 +164,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
           ]);
         }
         closure.phase = Phase.ABORTING;
+        closure.updatedAt = timestampFromDate(new Date());
         closure.outputResult = { case: "abortMetadata", value: { $typeName: "flyteidl.admin.AbortMetadata", cause: req.cause, principal: "" } };
         if (await store.executions.updateClosure(id, current, closure, { abortCause: req.cause })) break;
       }

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { and, count, desc, eq, exists, inArray } from "drizzle-orm";
 import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
-import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { ExecutionError_ErrorKind as ErrorKind, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import {
   EXECUTION_COLUMNS,
@@ -107,7 +107,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
             cluster: stored.cluster,
             inputsUri: stored.inputsUri,
             userInputsUri: stored.userInputsUri,
-            errorKind: closure.outputResult.case === "error" ? String(closure.outputResult.value.kind) : null,
+            errorKind: closure.outputResult.case === "error" ? (ErrorKind[closure.outputResult.value.kind] ?? "UNKNOWN") : null,
             errorCode: closure.outputResult.case === "error" ? closure.outputResult.value.code : null,
             createdAt: now,
             updatedAt: now,
@@ -142,25 +142,37 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     },
 
     async updateClosure(id, expectedPhase, closure, extra = {}) {
-      const rows = await d.run((db) =>
-        db
+      const events = d.schema.executionEvents;
+      // The update and its history row commit together; the phase condition
+      // makes the update a compare-and-set on both dialects.
+      return d.transaction(async (tx) => {
+        const rows = await tx
           .update(t)
           .set({
             phase: Phase[closure.phase] ?? "UNDEFINED",
             closure: Buffer.from(toBinary(ExecutionClosureSchema, closure)),
-            updatedAt: new Date(),
+            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
             ...(extra.state !== undefined ? { state: extra.state } : {}),
             ...(extra.abortCause !== undefined ? { abortCause: extra.abortCause } : {}),
             ...(extra.spec !== undefined ? { spec: Buffer.from(toBinary(ExecutionSpecSchema, extra.spec)) } : {}),
             ...(extra.cluster !== undefined ? { cluster: extra.cluster } : {}),
+            ...(extra.startedAt !== undefined ? { startedAt: extra.startedAt } : {}),
+            ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
             ...(closure.outputResult.case === "error"
-              ? { errorKind: String(closure.outputResult.value.kind), errorCode: closure.outputResult.value.code }
+              ? { errorKind: ErrorKind[closure.outputResult.value.kind] ?? "UNKNOWN", errorCode: closure.outputResult.value.code }
               : {}),
           })
           .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
-          .returning({ name: t.name }),
-      );
-      return rows.length > 0;
+          .returning({ name: t.name });
+        if (rows.length === 0) return false;
+        if (extra.event) {
+          await tx
+            .insert(events)
+            .values({ ...id, phase: extra.event.phase, producerId: extra.event.producerId, occurredAt: extra.event.occurredAt, createdAt: new Date() })
+            .onConflictDoNothing();
+        }
+        return true;
+      });
     },
 
     async countByLaunchPlan(scope, phases) {

@@ -193,7 +193,16 @@ export interface ExecutionStore {
     id: ExecutionKey,
     expectedPhase: number,
     closure: ExecutionClosure,
-    extra?: { state?: number; abortCause?: string; spec?: ExecutionSpec; cluster?: string },
+    extra?: {
+      state?: number;
+      abortCause?: string;
+      spec?: ExecutionSpec;
+      cluster?: string;
+      startedAt?: Date;
+      durationNs?: number;
+      /** Recorded in the event history (one row per phase). */
+      event?: { phase: string; producerId: string; occurredAt: Date };
+    },
   ): Promise<boolean>;
   /** How many executions of a launch plan name (any version) are in one of the given phases. */
   countByLaunchPlan(scope: Required<NameScope>, phases: readonly string[]): Promise<number>;

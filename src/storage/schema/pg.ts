@@ -216,3 +216,17 @@ export const signals = pgTable(
   },
   (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.signalId] })],
 );
+
+export const executionEvents = pgTable(
+  "execution_events",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    phase: text().notNull(),
+    producerId: text().notNull().default(""),
+    occurredAt: pgTimestamp({ withTimezone: true, precision: 3 }).notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.phase] })],
+);

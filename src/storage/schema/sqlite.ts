@@ -234,3 +234,18 @@ export const signals = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.signalId] })],
 );
+
+/** The phases each execution went through, as reported (one row per phase; a repeat is dropped). */
+export const executionEvents = sqliteTable(
+  "execution_events",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    phase: text().notNull(),
+    producerId: text().notNull().default(""),
+    occurredAt: integer({ mode: "timestamp_ms" }).notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.phase] })],
+);
