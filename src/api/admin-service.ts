@@ -2,6 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { attributeHandlers } from "./attributes.js";
 import { descriptionHandlers } from "./descriptions.js";
+import { eventHandlers } from "./events.js";
 import { executionHandlers } from "./executions.js";
 import type { ApiDeps } from "./deps.js";
 import { launchPlanHandlers } from "./launch-plans.js";
@@ -26,6 +27,7 @@ export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminSer
     ...launchPlanHandlers(deps),
     ...namedEntityHandlers(deps),
     ...executionHandlers(deps),
+    ...eventHandlers(deps),
     ...versionHandlers(deps),
   };
 }

@@ -171,6 +171,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
             .values({ ...id, phase: extra.event.phase, producerId: extra.event.producerId, occurredAt: extra.event.occurredAt, createdAt: new Date() })
             .onConflictDoNothing();
         }
+        if (extra.beforeCommit) await extra.beforeCommit();
         return true;
       });
     },

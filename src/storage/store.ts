@@ -202,6 +202,8 @@ export interface ExecutionStore {
       durationNs?: number;
       /** Recorded in the event history (one row per phase). */
       event?: { phase: string; producerId: string; occurredAt: Date };
+      /** Runs inside the transaction after the update applied; its failure undoes it (a lost race never calls it). */
+      beforeCommit?: () => Promise<void>;
     },
   ): Promise<boolean>;
   /** How many executions of a launch plan name (any version) are in one of the given phases. */
