@@ -81,6 +81,7 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
           ...(durationNs !== undefined ? { durationNs } : {}),
           ...(assignCluster !== undefined ? { cluster: assignCluster, ...(spec ? { spec } : {}) } : {}),
           event: { phase: Phase[event.phase] ?? String(event.phase), producerId: event.producerId, occurredAt },
+          expectedClosure: stored.closureBytes,
           ...(offload ? { beforeCommit: offload } : {}),
         });
         if (applied) return {};

@@ -1,6 +1,7 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
+import { NamedEntityMetadataSchema, NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
+import { WorkflowCreateRequestSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import {
   ExecutionClosureSchema,
   ExecutionMetadata_ExecutionMode as Mode,
@@ -11,7 +12,7 @@ import {
   ExecutionState,
   SystemMetadataSchema,
 } from "../../gen/flyteidl/admin/execution_pb.js";
-import { ConcurrencyLimitBehavior, type LaunchPlan, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import { ConcurrencyLimitBehavior, type LaunchPlan, LaunchPlanCreateRequestSchema, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type SecurityContext, SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
 import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -55,7 +56,6 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   const { store, blobs, executor, attributes } = deps;
   const { id } = req;
   const duplicate = () => alreadyExists(`value with matching already exists (duplicate key value violates unique constraint "executions_pkey")`);
-  if (await store.executions.exists(id)) throw duplicate();
   if (req.spec.metadata?.parentNodeExecution) {
     // Node executions arrive with engine events; without one the parent cannot exist.
     const parent = req.spec.metadata.parentNodeExecution;
@@ -66,16 +66,19 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   const launchPlan = isTask ? await singleTaskLaunchPlan(deps, ref, req.spec) : await store.launchPlans.get(ref);
   if (!launchPlan) throw notFound(missingEntityMessage(ref, ResourceType.LAUNCH_PLAN));
   const lpSpec = launchPlan.spec!;
-  await checkConcurrency(deps, id, launchPlan);
   const inputs = mergeExecutionInputs(req.inputs, launchPlan.closure?.expectedInputs, lpSpec.fixedInputs);
   const workflowId = lpSpec.workflowId!;
   const workflow = await store.workflows.get(isTask ? singleTaskWorkflowId(ref) : workflowId);
   if (!workflow) throw notFound(missingEntityMessage(workflowId, ResourceType.WORKFLOW));
-  const scope = { project: id.project, domain: id.domain, workflow: workflow.id!.name, launchPlan: launchPlan.id!.name };
+  // A task launch has no workflow of its own to look attributes up for (FlyteAdmin passes none).
+  const scope = { project: id.project, domain: id.domain, workflow: isTask ? "" : workflow.id!.name, launchPlan: launchPlan.id!.name };
   const config = await attributes.workflowExecutionConfig(scope, isTask ? [req.spec] : [req.spec, lpSpec], {
     securityContext: legacySecurityContext(req.spec, isTask ? undefined : lpSpec),
   });
   const clusterAssignment = await attributes.clusterAssignment(scope, req.spec.clusterAssignment);
+  if (!isTask) await checkConcurrency(deps, launchPlan);
+  // Checked only now, so a bad request is reported as such even under a taken name.
+  if (await store.executions.exists(id)) throw duplicate();
 
   const inputsUri = blobs.uri(inputsKey(id, "inputs"));
   const userInputsUri = blobs.uri(inputsKey(id, "user_inputs"));
@@ -171,6 +174,9 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   return id;
 }
 
+const markSystemGenerated = (deps: ApiDeps, type: ResourceType.WORKFLOW | ResourceType.LAUNCH_PLAN, id: Identifier) =>
+  deps.store.namedEntities.updateMetadata(type, { project: id.project, domain: id.domain, name: id.name }, create(NamedEntityMetadataSchema, { state: NamedEntityState.SYSTEM_GENERATED }));
+
 /** Gets or creates the `.flytegen.<task>` workflow and INACTIVE launch plan, marked SYSTEM_GENERATED. */
 async function singleTaskLaunchPlan(deps: ApiDeps, taskId: Identifier, spec: ExecutionSpec): Promise<LaunchPlan | undefined> {
   const { store } = deps;
@@ -179,21 +185,25 @@ async function singleTaskLaunchPlan(deps: ApiDeps, taskId: Identifier, spec: Exe
   if (!template) throw notFound(missingEntityMessage(taskId, ResourceType.TASK));
   const workflowId = singleTaskWorkflowId(taskId);
   const lpId = singleTaskLaunchPlanId(taskId);
-  await tolerateExisting(createWorkflowVersion(deps, { $typeName: "flyteidl.admin.WorkflowCreateRequest", id: workflowId, spec: { $typeName: "flyteidl.admin.WorkflowSpec", template: singleTaskWorkflow(template), subWorkflows: [] } }));
-  await tolerateExisting(
-    createLaunchPlanVersion(deps, {
-      $typeName: "flyteidl.admin.LaunchPlanCreateRequest",
-      id: lpId,
-      spec: create(LaunchPlanSpecSchema, {
-        workflowId,
-        authRole: spec.authRole,
-        securityContext: spec.securityContext,
-      }),
-    }),
-  );
-  for (const [type, id] of [[ResourceType.WORKFLOW, workflowId], [ResourceType.LAUNCH_PLAN, lpId]] as const) {
-    await store.namedEntities.updateMetadata(type, { project: id.project, domain: id.domain, name: id.name }, { $typeName: "flyteidl.admin.NamedEntityMetadata", description: "", state: NamedEntityState.SYSTEM_GENERATED });
+  // Reused when they exist, whatever identity later runs ask for; created (and marked) once.
+  if (!(await store.workflows.getInterface(workflowId))) {
+    await tolerateExisting(
+      createWorkflowVersion(deps, create(WorkflowCreateRequestSchema, { id: workflowId, spec: { template: singleTaskWorkflow(template) } })),
+    );
+    await markSystemGenerated(deps, ResourceType.WORKFLOW, workflowId);
   }
+  const existing = await store.launchPlans.get(lpId);
+  if (existing) return existing;
+  await tolerateExisting(
+    createLaunchPlanVersion(
+      deps,
+      create(LaunchPlanCreateRequestSchema, {
+        id: lpId,
+        spec: create(LaunchPlanSpecSchema, { workflowId, authRole: spec.authRole, securityContext: spec.securityContext }),
+      }),
+    ),
+  );
+  await markSystemGenerated(deps, ResourceType.LAUNCH_PLAN, lpId);
   return store.launchPlans.get(lpId);
 }
 
@@ -202,11 +212,12 @@ async function singleTaskLaunchPlan(deps: ApiDeps, taskId: Identifier, spec: Exe
  * QUEUED or RUNNING, SKIP refuses the new one (ALREADY_EXISTS, so schedulers
  * take it as done); an unspecified behaviour lets it run.
  */
-async function checkConcurrency(deps: ApiDeps, id: WorkflowExecutionIdentifier, launchPlan: LaunchPlan): Promise<void> {
+async function checkConcurrency(deps: ApiDeps, launchPlan: LaunchPlan): Promise<void> {
   const policy = launchPlan.spec?.concurrencyPolicy;
   if (!policy) return;
-  const name = launchPlan.id!.name;
-  const running = await deps.store.executions.countByLaunchPlan({ project: id.project, domain: id.domain, name }, ["QUEUED", "RUNNING"]);
+  // Counted where the launch plan lives, whichever project and domain the executions run in.
+  const { project, domain, name } = launchPlan.id!;
+  const running = await deps.store.executions.countByLaunchPlan({ project, domain, name }, ["QUEUED", "RUNNING"]);
   if (running < policy.max) return;
   if (policy.behavior === ConcurrencyLimitBehavior.SKIP) {
     throw alreadyExists(`concurrency limit (${policy.max}) reached for launch plan ${name}; skipping execution`);

@@ -81,12 +81,15 @@ export function executionHandlers(deps: ApiDeps): Impl {
   ) => {
     const requestedAt = new Date();
     const stored = await load(reference);
+    // The whole CreateExecution validation runs again: the project may be archived by now.
     validateExecutionName({ project: reference.project, domain: reference.domain, name });
+    await validateProjectAndDomain(store.projects, domains, reference.project, reference.domain);
     const spec = clone(ExecutionSpecSchema, stored.execution.spec!);
     spec.metadata ??= create(ExecutionMetadataSchema);
     spec.metadata.referenceExecution = { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...reference, org: "" };
     edit(spec);
     const inputs = await inputsFrom(stored);
+    validateExecutionSpec(spec, inputs);
     const id = await launchExecution(deps, {
       id: { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", project: reference.project, domain: reference.domain, name: name || generateExecutionName(), org: "" },
       spec,
@@ -143,7 +146,8 @@ export function executionHandlers(deps: ApiDeps): Impl {
         const closure = clone(ExecutionClosureSchema, stored.execution.closure!);
         closure.stateChangeDetails = { $typeName: "flyteidl.admin.ExecutionStateChangeDetails", state: req.state, principal: "", occurredAt: timestampFromDate(requestedAt) };
         closure.updatedAt = timestampFromDate(requestedAt);
-        if (await store.executions.updateClosure(id, closure.phase, closure, { state: req.state })) return {};
+        const applied = await store.executions.updateClosure(id, closure.phase, closure, { state: req.state, expectedClosure: stored.closureBytes });
+        if (applied) return {};
       }
     },
 
@@ -166,7 +170,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
         closure.phase = Phase.ABORTING;
         closure.updatedAt = timestampFromDate(new Date());
         closure.outputResult = { case: "abortMetadata", value: { $typeName: "flyteidl.admin.AbortMetadata", cause: req.cause, principal: "" } };
-        if (await store.executions.updateClosure(id, current, closure, { abortCause: req.cause })) break;
+        if (await store.executions.updateClosure(id, current, closure, { abortCause: req.cause, expectedClosure: stored.closureBytes })) break;
       }
       await executor.abort({ $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...id, org: "" }, req.cause);
       return {};

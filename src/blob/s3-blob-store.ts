@@ -53,6 +53,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     // Content-MD5 ourselves when the caller has one, which every implementation understands.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
+    // A stalled server must not hold a caller (or a database transaction waiting on it) forever.
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
   });
 
   async function put(key: string, bytes: Uint8Array, opts?: PutOptions): Promise<void> {

@@ -167,3 +167,20 @@ export const EXECUTION_LAUNCH_PLAN_COLUMNS = keyColumns("l", "launch_plan");
 export const EXECUTION_WORKFLOW_COLUMNS = keyColumns("w", "workflow");
 export const EXECUTION_TASK_COLUMNS = keyColumns("t", "task");
 export const EXECUTION_TAG_COLUMNS: EntityColumns = { code: "et", prefix: "execution_tag", columns: { key: "text", value: "text" } };
+
+/** `node_executions` rows. */
+export const NODE_EXECUTION_COLUMNS: EntityColumns = {
+  code: "ne",
+  prefix: "node_execution",
+  columns: {
+    node_id: "text",
+    phase: "text",
+    error_kind: "text",
+    error_code: "text",
+    started_at: "timestamp",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+    node_execution_created_at: "timestamp",
+    node_execution_updated_at: "timestamp",
+  },
+};

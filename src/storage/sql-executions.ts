@@ -67,6 +67,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
       userInputsUri: row.userInputsUri,
       user: row.user,
       cluster: row.cluster,
+      closureBytes: row.closure,
     };
   };
 
@@ -162,7 +163,13 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
               ? { errorKind: ErrorKind[closure.outputResult.value.kind] ?? "UNKNOWN", errorCode: closure.outputResult.value.code }
               : {}),
           })
-          .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
+          .where(
+            and(
+              keyOf(id),
+              eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED"),
+              extra.expectedClosure ? eq(t.closure, Buffer.from(extra.expectedClosure)) : undefined,
+            ),
+          )
           .returning({ name: t.name });
         if (rows.length === 0) return false;
         if (extra.event) {

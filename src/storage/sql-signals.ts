@@ -35,11 +35,12 @@ export function createSqlSignals(d: Dialect): SignalStore {
     const [row] = await d.run((db) => db.select().from(t).where(keyOf(k)).limit(1));
     return row;
   };
-  // FromSignalModel: the id is rebuilt from the key columns (so a request's `org` is not echoed).
+  // FromSignalModel: the id is rebuilt from the key columns (so a request's
+  // `org` is not echoed); empty type/value bytes read as unset, as in Go.
   const toSignal = (row: Row): Signal =>
     create(SignalSchema, {
       id: { signalId: row.signalId, executionId: { project: row.project, domain: row.domain, name: row.name } },
-      type: fromBinary(LiteralTypeSchema, row.type),
+      ...(row.type.length > 0 ? { type: fromBinary(LiteralTypeSchema, row.type) } : {}),
       ...(row.value && row.value.length > 0 ? { value: fromBinary(LiteralSchema, row.value) } : {}),
     });
 

@@ -5,6 +5,7 @@ import { createSqlProjects } from "./sql-projects.js";
 import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
+import { createSqlNodeExecutions } from "./sql-node-executions.js";
 import { createSqlTasks } from "./sql-tasks.js";
 import { createSqlWorkflows } from "./sql-workflows.js";
 import type { Store } from "./store.js";
@@ -19,6 +20,7 @@ export function createSqlStore(d: Dialect): Store {
     launchPlans: createSqlLaunchPlans(d),
     namedEntities: createSqlNamedEntities(d),
     executions: createSqlExecutions(d),
+    nodeExecutions: createSqlNodeExecutions(d),
     descriptions: createSqlDescriptions(d),
     dialect: d.name,
     close: () => d.close(),

@@ -2,6 +2,7 @@ import type { Labels, NamedEntity, NamedEntityIdentifier, NamedEntityMetadata } 
 import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_entity_pb.js";
 import type { Execution, ExecutionClosure, ExecutionSpec } from "../../gen/flyteidl/admin/execution_pb.js";
 import type { LaunchPlan } from "../../gen/flyteidl/admin/launch_plan_pb.js";
+import type { NodeExecution, NodeExecutionClosure, NodeExecutionMetaData } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
 import type { TypedInterface } from "../../gen/flyteidl/core/interface_pb.js";
@@ -25,6 +26,7 @@ export interface Store {
   readonly launchPlans: LaunchPlanStore;
   readonly namedEntities: NamedEntityStore;
   readonly executions: ExecutionStore;
+  readonly nodeExecutions: NodeExecutionStore;
   readonly descriptions: DescriptionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
@@ -168,6 +170,8 @@ export interface StoredExecution {
   readonly userInputsUri: string;
   readonly user: string;
   readonly cluster: string;
+  /** The stored closure bytes: passing them back to updateClosure makes it a compare-and-set on the whole closure. */
+  readonly closureBytes?: Uint8Array;
 }
 
 export type ExecutionKey = Required<NameScope>;
@@ -202,6 +206,8 @@ export interface ExecutionStore {
       durationNs?: number;
       /** Recorded in the event history (one row per phase). */
       event?: { phase: string; producerId: string; occurredAt: Date };
+      /** Applies only if the closure is still these bytes (nothing else changed it since it was read). */
+      expectedClosure?: Uint8Array;
       /** Runs inside the transaction after the update applied; its failure undoes it (a lost race never calls it). */
       beforeCommit?: () => Promise<void>;
     },
@@ -210,4 +216,21 @@ export interface ExecutionStore {
   countByLaunchPlan(scope: Required<NameScope>, phases: readonly string[]): Promise<number>;
   /** Executions of a project and domain (and execution name), newest first unless sorted. */
   list(scope: NameScope, query: ListQuery): Promise<Execution[]>;
+}
+
+/** A node execution's key: its workflow execution and node id. */
+export interface NodeExecutionKey extends ExecutionKey {
+  readonly nodeId: string;
+}
+
+/** Which node executions a list covers: the top level, or the children of one parent node. */
+export type NodeParent = { readonly kind: "top" } | { readonly kind: "node"; readonly nodeId: string };
+
+export interface NodeExecutionStore {
+  get(id: NodeExecutionKey): Promise<NodeExecution | undefined>;
+  /** Inserts a node execution; false (nothing written) when it exists already. */
+  create(execution: NodeExecution, parent: { nodeId?: string | undefined }, eventVersion: number): Promise<boolean>;
+  /** Replaces closure and metadata when the stored phase still is `expectedPhase`; false otherwise. */
+  update(id: NodeExecutionKey, expectedPhase: number, closure: NodeExecutionClosure, metadata: NodeExecutionMetaData, extra?: { startedAt?: Date; durationNs?: number }): Promise<boolean>;
+  list(execution: ExecutionKey, parent: NodeParent, query: ListQuery): Promise<NodeExecution[]>;
 }

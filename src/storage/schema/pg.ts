@@ -230,3 +230,31 @@ export const executionEvents = pgTable(
   },
   (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.phase] })],
 );
+
+export const nodeExecutions = pgTable(
+  "node_executions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    nodeId: text().notNull(),
+    phase: text().notNull(),
+    closure: bytea().notNull(),
+    metadata: bytea().notNull(),
+    inputUri: text().notNull().default(""),
+    parentNodeId: text(),
+    parentTaskExecution: text(),
+    startedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    durationNs: bigint({ mode: "number" }),
+    errorKind: text(),
+    errorCode: text(),
+    eventVersion: integer().notNull().default(0),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.nodeId] }),
+    index("node_executions_parent_idx").on(t.project, t.domain, t.name, t.parentNodeId, t.createdAt),
+    index("node_executions_parent_task_idx").on(t.parentTaskExecution),
+  ],
+);

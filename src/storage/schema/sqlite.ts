@@ -249,3 +249,32 @@ export const executionEvents = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.project, t.domain, t.name, t.phase] })],
 );
+
+/** Node executions, created by the first event of a node; children name their parent node or task attempt. */
+export const nodeExecutions = sqliteTable(
+  "node_executions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    nodeId: text().notNull(),
+    phase: text().notNull(),
+    closure: blob({ mode: "buffer" }).notNull(),
+    metadata: blob({ mode: "buffer" }).notNull(),
+    inputUri: text().notNull().default(""),
+    parentNodeId: text(),
+    parentTaskExecution: text(),
+    startedAt: integer({ mode: "timestamp_ms" }),
+    durationNs: integer(),
+    errorKind: text(),
+    errorCode: text(),
+    eventVersion: integer().notNull().default(0),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name, t.nodeId] }),
+    index("node_executions_parent_idx").on(t.project, t.domain, t.name, t.parentNodeId, t.createdAt),
+    index("node_executions_parent_task_idx").on(t.parentTaskExecution),
+  ],
+);

@@ -1,0 +1,121 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import {
+  type NodeExecution,
+  NodeExecutionClosureSchema,
+  NodeExecutionMetaDataSchema,
+  NodeExecutionSchema,
+} from "../../gen/flyteidl/admin/node_execution_pb.js";
+import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
+import type { Dialect } from "./dialect.js";
+import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
+import type { NodeExecutionKey, NodeExecutionStore } from "./store.js";
+
+export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
+  const t = d.schema.nodeExecutions;
+  const e = d.schema.executions;
+  type Row = typeof t.$inferSelect;
+  const own = {
+    node_id: t.nodeId,
+    phase: t.phase,
+    error_kind: t.errorKind,
+    error_code: t.errorCode,
+    started_at: t.startedAt,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+    node_execution_created_at: t.createdAt,
+    node_execution_updated_at: t.updatedAt,
+  };
+  // `execution.` filters reach the workflow execution's row.
+  const columns: ColumnMap = {
+    [NODE_EXECUTION_COLUMNS.code]: own,
+    [EXECUTION_COLUMNS.code]: { phase: e.phase, mode: e.mode, user: e.user, state: e.state, cluster: e.cluster, created_at: e.createdAt, updated_at: e.updatedAt },
+  };
+  const keyOf = (id: NodeExecutionKey) => and(eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name), eq(t.nodeId, id.nodeId));
+  const errorColumns = (closure: NodeExecution["closure"]) =>
+    closure?.outputResult.case === "error"
+      ? { errorKind: ErrorKind[closure.outputResult.value.kind] ?? "UNKNOWN", errorCode: closure.outputResult.value.code }
+      : {};
+
+  const toNodeExecution = (row: Row): NodeExecution => {
+    const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
+    return create(NodeExecutionSchema, {
+      id: { nodeId: row.nodeId, executionId: { project: row.project, domain: row.domain, name: row.name } },
+      inputUri: row.inputUri,
+      closure,
+      metadata: fromBinary(NodeExecutionMetaDataSchema, row.metadata),
+    });
+  };
+
+  return {
+    async get(id) {
+      const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
+      return row ? toNodeExecution(row) : undefined;
+    },
+
+    async create(ne, parent, eventVersion) {
+      const id = ne.id!;
+      const exec = id.executionId!;
+      const closure = ne.closure!;
+      const rows = await d.run((db) =>
+        db
+          .insert(t)
+          .values({
+            project: exec.project,
+            domain: exec.domain,
+            name: exec.name,
+            nodeId: id.nodeId,
+            phase: Phase[closure.phase] ?? "UNDEFINED",
+            closure: Buffer.from(toBinary(NodeExecutionClosureSchema, closure)),
+            metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, ne.metadata ?? create(NodeExecutionMetaDataSchema))),
+            inputUri: ne.inputUri,
+            parentNodeId: parent.nodeId ?? null,
+            startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
+            eventVersion,
+            ...errorColumns(closure),
+            createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
+            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+          })
+          .onConflictDoNothing()
+          .returning({ nodeId: t.nodeId }),
+      );
+      return rows.length > 0;
+    },
+
+    async update(id, expectedPhase, closure, metadata, extra = {}) {
+      const rows = await d.run((db) =>
+        db
+          .update(t)
+          .set({
+            phase: Phase[closure.phase] ?? "UNDEFINED",
+            closure: Buffer.from(toBinary(NodeExecutionClosureSchema, closure)),
+            metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, metadata)),
+            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+            ...(extra.startedAt !== undefined ? { startedAt: extra.startedAt } : {}),
+            ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
+            ...errorColumns(closure),
+          })
+          .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
+          .returning({ nodeId: t.nodeId }),
+      );
+      return rows.length > 0;
+    },
+
+    async list(execution, parent, query) {
+      const parentCondition = parent.kind === "top" ? and(isNull(t.parentNodeId), isNull(t.parentTaskExecution)) : eq(t.parentNodeId, parent.nodeId);
+      // Nodes in the order they started, unless a sort is asked for.
+      const order = orderOf(query.sort, own, [asc(t.createdAt)], [t.nodeId]);
+      const joinsExecution = query.filters.some((f) => f.entity === EXECUTION_COLUMNS.code);
+      const rows = await d.run((db) => {
+        const base = db.select({ ne: t }).from(t).$dynamic();
+        const joined = joinsExecution ? base.innerJoin(e, and(eq(e.project, t.project), eq(e.domain, t.domain), eq(e.name, t.name))) : base;
+        const where = and(eq(t.project, execution.project), eq(t.domain, execution.domain), eq(t.name, execution.name), parentCondition, whereOf(query.filters, columns));
+        return pageOf(joined.where(where).orderBy(...order), query);
+      });
+      return rows.map((r) => toNodeExecution(r.ne));
+    },
+  };
+}
+
