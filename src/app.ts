@@ -12,6 +12,7 @@ import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health
 import { file_grpc_reflection_v1_reflection, ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { adminService } from "./api/admin-service.js";
 import { unknownService } from "./api/auth-services.js";
+import { signalService } from "./api/signals.js";
 import type { ApiDeps } from "./api/deps.js";
 import type { Config } from "./config.js";
 import { type BlobStore } from "./blob/blob-store.js";
@@ -80,7 +81,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
 
   const routes = (router: ConnectRouter) => {
     router.service(AdminService, adminService(deps));
-    router.service(SignalService, {});
+    router.service(SignalService, signalService({ signals: store.signals }));
     router.service(DataProxyService, {});
     router.service(AuthMetadataService, unknownService(AuthMetadataService));
     router.service(IdentityService, unknownService(IdentityService));

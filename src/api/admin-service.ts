@@ -7,6 +7,7 @@ import { executionHandlers } from "./executions.js";
 import type { ApiDeps } from "./deps.js";
 import { launchPlanHandlers } from "./launch-plans.js";
 import { namedEntityHandlers } from "./named-entities.js";
+import { nodeExecutionHandlers } from "./node-executions.js";
 import { projectHandlers } from "./projects.js";
 import { taskHandlers } from "./tasks.js";
 import { workflowHandlers } from "./workflows.js";
@@ -28,6 +29,7 @@ export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminSer
     ...namedEntityHandlers(deps),
     ...executionHandlers(deps),
     ...eventHandlers(deps),
+    ...nodeExecutionHandlers(deps),
     ...versionHandlers(deps),
   };
 }

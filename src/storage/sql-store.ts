@@ -6,6 +6,7 @@ import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
+import { createSqlSignals } from "./sql-signals.js";
 import { createSqlTasks } from "./sql-tasks.js";
 import { createSqlWorkflows } from "./sql-workflows.js";
 import type { Store } from "./store.js";
@@ -21,6 +22,7 @@ export function createSqlStore(d: Dialect): Store {
     namedEntities: createSqlNamedEntities(d),
     executions: createSqlExecutions(d),
     nodeExecutions: createSqlNodeExecutions(d),
+    signals: createSqlSignals(d),
     descriptions: createSqlDescriptions(d),
     dialect: d.name,
     close: () => d.close(),

@@ -10,6 +10,7 @@ import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifie
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
+import type { SignalStore } from "./signal-store.js";
 import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
 
 /**
@@ -27,6 +28,7 @@ export interface Store {
   readonly namedEntities: NamedEntityStore;
   readonly executions: ExecutionStore;
   readonly nodeExecutions: NodeExecutionStore;
+  readonly signals: SignalStore;
   readonly descriptions: DescriptionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;

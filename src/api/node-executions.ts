@@ -1,0 +1,202 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  type NodeExecution,
+  NodeExecutionClosureSchema,
+  NodeExecutionMetaDataSchema,
+  NodeExecutionSchema,
+} from "../../gen/flyteidl/admin/node_execution_pb.js";
+import { NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import type { NodeExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
+import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
+import { alreadyExists, invalidArgument, missingField, notFound } from "../core/errors.js";
+import { parseListRequest } from "../core/list-query.js";
+import { nextToken } from "../core/pagination.js";
+import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
+import type { ExecutionKey, NodeExecutionKey } from "../storage/store.js";
+import type { ApiDeps } from "./deps.js";
+
+type Impl = Pick<ServiceImpl<typeof AdminService>, "createNodeEvent" | "getNodeExecution" | "listNodeExecutions" | "getNodeExecutionData">;
+
+const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.SKIPPED, Phase.TIMED_OUT, Phase.RECOVERED]);
+const MAX_INLINE_BYTES = 2 * 1024 * 1024;
+const ERROR_MESSAGE_LIST_BYTES = 100;
+
+const executionText = (id: ExecutionKey) => `project:"${id.project}" domain:"${id.domain}" name:"${id.name}"`;
+const nodeText = (id: NodeExecutionKey) => `node_id:"${id.nodeId}" execution_id:{${executionText(id)}}`;
+const name = (p: Phase) => Phase[p] ?? String(p);
+
+function requireExecution(id: { project: string; domain: string; name: string } | undefined, field = "execution_id"): ExecutionKey {
+  if (!id || id.project === "" || id.domain === "" || id.name === "") throw missingField(field);
+  return { project: id.project, domain: id.domain, name: id.name };
+}
+
+/**
+ * Node executions as engines report them (FlyteAdmin's NodeExecutionManager):
+ * created by a node's first event, then moved by later ones, each a
+ * compare-and-set on the stored phase.
+ */
+export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
+  /** The closure fields every accepted event sets, FlyteAdmin's rules for create and update alike. */
+  const applyEvent = async (closure: NodeExecution["closure"] & object, event: NodeExecutionEvent, key: NodeExecutionKey) => {
+    const occurredAt = timestampDate(event.occurredAt!);
+    closure.phase = event.phase;
+    closure.updatedAt = event.reportedAt ?? event.occurredAt;
+    let startedAt: Date | undefined;
+    let durationNs: number | undefined;
+    if (event.phase === Phase.RUNNING) {
+      closure.startedAt = event.occurredAt;
+      closure.deckUri = event.deckUri;
+      startedAt = occurredAt;
+    }
+    if (TERMINAL.has(event.phase)) {
+      if (closure.startedAt) {
+        const ms = occurredAt.getTime() - timestampDate(closure.startedAt).getTime();
+        closure.duration = durationFromMs(ms);
+        durationNs = ms * 1e6;
+      }
+      const result = event.outputResult;
+      if (result.case === "outputUri") closure.outputResult = { case: "outputUri", value: result.value };
+      else if (result.case === "outputData") {
+        const outputsKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/offloaded_outputs`;
+        await blobs.putMessage(outputsKey, LiteralMapSchema, result.value);
+        closure.outputResult = { case: "outputUri", value: blobs.uri(outputsKey) };
+      } else if (result.case === "error") closure.outputResult = { case: "error", value: result.value };
+      if (event.deckUri) closure.deckUri = event.deckUri;
+    }
+    if (event.targetMetadata.case === "taskNodeMetadata") {
+      const t = event.targetMetadata.value;
+      closure.targetMetadata = {
+        case: "taskNodeMetadata",
+        value: {
+          $typeName: "flyteidl.admin.TaskNodeMetadata",
+          checkpointUri: t.checkpointUri,
+          cacheStatus: t.catalogKey ? t.cacheStatus : 0,
+          catalogKey: t.catalogKey,
+        },
+      };
+    }
+    return { startedAt, durationNs };
+  };
+
+  return {
+    async createNodeEvent(req) {
+      const event = req.event;
+      if (!event?.id?.executionId) throw invalidArgument("missing event id");
+      if (!event.occurredAt) throw invalidArgument("missing occurred_at");
+      const exec = requireExecution(event.id.executionId);
+      const key: NodeExecutionKey = { ...exec, nodeId: event.id.nodeId };
+      const workflowExecution = await store.executions.get(exec);
+      if (!workflowExecution) {
+        throw notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
+      }
+      checkCluster(event.producerId, workflowExecution.cluster);
+      for (;;) {
+        const existing = await store.nodeExecutions.get(key);
+        if (!existing) {
+          const parentNodeId = event.parentNodeMetadata?.nodeId;
+          if (parentNodeId && !(await store.nodeExecutions.get({ ...exec, nodeId: parentNodeId }))) {
+            throw notFound(`Failed to get existing node execution id: [${nodeText({ ...exec, nodeId: parentNodeId })}]`);
+          }
+          if (event.parentTaskMetadata) {
+            throw notFound(`Failed to get existing task execution for node [${event.id.nodeId}]: task executions are not recorded by this server yet`);
+          }
+          const closure = create(NodeExecutionClosureSchema, { createdAt: event.occurredAt });
+          await applyEvent(closure, event, key);
+          let inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : "";
+          if (event.inputValue.case === "inputData") {
+            const inputsKey = `metadata/${exec.project}/${exec.domain}/${exec.name}/${key.nodeId}/offloaded_inputs`;
+            await blobs.putMessage(inputsKey, LiteralMapSchema, event.inputValue.value);
+            inputUri = blobs.uri(inputsKey);
+          }
+          const metadata = create(NodeExecutionMetaDataSchema, {
+            retryGroup: event.retryGroup,
+            specNodeId: event.specNodeId,
+            isParentNode: event.isParent,
+            isDynamic: event.isDynamic,
+            isArray: event.isArray,
+          });
+          const ne = create(NodeExecutionSchema, { id: event.id, inputUri, closure, metadata });
+          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId }, event.eventVersion)) return {};
+          continue; // another event created it meanwhile: apply this one as an update
+        }
+        const before = existing.closure!;
+        if (before.phase === event.phase) throw alreadyExists(`This phase was already recorded ${name(before.phase)} for ${nodeText(key)}`);
+        if (TERMINAL.has(before.phase)) {
+          // FlyteAdmin reports the event's phase as the "current" one here.
+          throw alreadyInTerminalState(`Invalid phase change from ${name(before.phase)} to ${name(event.phase)} for node execution ${nodeText(key)}`, name(event.phase));
+        }
+        const closure = clone(NodeExecutionClosureSchema, before);
+        if (event.targetMetadata.case === "workflowNodeMetadata") {
+          const child = event.targetMetadata.value.executionId;
+          if (!child || !(await store.executions.exists(requireExecution(child)))) {
+            throw notFound(`Failed to get existing execution id: [${child ? executionText(requireExecution(child)) : ""}]`);
+          }
+          if (closure.targetMetadata.case !== "workflowNodeMetadata") {
+            closure.targetMetadata = { case: "workflowNodeMetadata", value: { $typeName: "flyteidl.admin.WorkflowNodeMetadata", executionId: child } };
+          }
+        }
+        const timing = await applyEvent(closure, event, key);
+        if (event.targetMetadata.case === "taskNodeMetadata" && event.targetMetadata.value.dynamicWorkflow) {
+          closure.dynamicJobSpecUri = event.targetMetadata.value.dynamicWorkflow.dynamicJobSpecUri;
+        }
+        // The flags only ever turn on.
+        const metadata = clone(NodeExecutionMetaDataSchema, existing.metadata ?? create(NodeExecutionMetaDataSchema));
+        metadata.isParentNode ||= event.isParent;
+        metadata.isDynamic ||= event.isDynamic;
+        metadata.isArray ||= event.isArray;
+        if (await store.nodeExecutions.update(key, before.phase, closure, metadata, timing)) return {};
+      }
+    },
+
+    async getNodeExecution(req) {
+      const exec = requireExecution(req.id?.executionId);
+      const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
+      const ne = await store.nodeExecutions.get(key);
+      if (!ne) throw notFound(`missing entity of type node execution with identifier ${nodeText(key)}`);
+      return ne;
+    },
+
+    async listNodeExecutions(req) {
+      const exec = requireExecution(req.workflowExecutionId);
+      const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutions" });
+      if (req.uniqueParentId !== "" && !(await store.nodeExecutions.get({ ...exec, nodeId: req.uniqueParentId }))) {
+        throw notFound(`missing entity of type node execution with identifier ${nodeText({ ...exec, nodeId: req.uniqueParentId })}`);
+      }
+      const parent = req.uniqueParentId === "" ? ({ kind: "top" } as const) : ({ kind: "node", nodeId: req.uniqueParentId } as const);
+      const nodeExecutions = await store.nodeExecutions.list(exec, parent, query);
+      for (const ne of nodeExecutions) {
+        const r = ne.closure?.outputResult;
+        if (r?.case === "error") r.value.message = Buffer.from(r.value.message).subarray(0, ERROR_MESSAGE_LIST_BYTES).toString("utf8").replace(/\uFFFD$/, "");
+      }
+      return { nodeExecutions, token: nextToken(query.offset, nodeExecutions.length, req.limit) };
+    },
+
+    async getNodeExecutionData(req) {
+      const exec = requireExecution(req.id?.executionId);
+      const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
+      const ne = await store.nodeExecutions.get(key);
+      if (!ne) throw notFound(`missing entity of type node execution with identifier ${nodeText(key)}`);
+      // Read failures and oversized data leave the maps empty, as FlyteAdmin does.
+      const read = async (uri: string): Promise<LiteralMap> => {
+        const blobKey = uri ? blobs.keyOf(uri) : undefined;
+        const info = blobKey ? await blobs.head(blobKey).catch(() => undefined) : undefined;
+        if (!blobKey || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
+        return (await blobs.getMessage(blobKey, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
+      };
+      const out = ne.closure?.outputResult;
+      const fullOutputs = out?.case === "outputData" ? out.value : out?.case === "outputUri" ? await read(out.value) : create(LiteralMapSchema);
+      const base = `flyte://v1/${exec.project}/${exec.domain}/${exec.name}/${key.nodeId}`;
+      return {
+        inputs: {},
+        outputs: {},
+        fullInputs: await read(ne.inputUri),
+        fullOutputs,
+        flyteUrls: { inputs: `${base}/i`, outputs: `${base}/o`, deck: ne.closure?.deckUri ? `${base}/d` : "" },
+      };
+    },
+  };
+}
