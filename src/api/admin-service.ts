@@ -9,6 +9,7 @@ import { launchPlanHandlers } from "./launch-plans.js";
 import { namedEntityHandlers } from "./named-entities.js";
 import { nodeExecutionHandlers } from "./node-executions.js";
 import { projectHandlers } from "./projects.js";
+import { taskExecutionHandlers } from "./task-executions.js";
 import { taskHandlers } from "./tasks.js";
 import { workflowHandlers } from "./workflows.js";
 import { versionHandlers } from "./version.js";
@@ -30,6 +31,7 @@ export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminSer
     ...executionHandlers(deps),
     ...eventHandlers(deps),
     ...nodeExecutionHandlers(deps),
+    ...taskExecutionHandlers(deps),
     ...versionHandlers(deps),
   };
 }

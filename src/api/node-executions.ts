@@ -16,7 +16,8 @@ import { alreadyExists, invalidArgument, missingField, notFound } from "../core/
 import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
-import type { ExecutionKey, NodeExecutionKey } from "../storage/store.js";
+import type { ExecutionKey, NodeExecutionKey, TaskExecutionKey } from "../storage/store.js";
+import type { TaskExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { ApiDeps } from "./deps.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "createNodeEvent" | "getNodeExecution" | "listNodeExecutions" | "getNodeExecutionData">;
@@ -32,6 +33,19 @@ const name = (p: Phase) => Phase[p] ?? String(p);
 function requireExecution(id: { project: string; domain: string; name: string } | undefined, field = "execution_id"): ExecutionKey {
   if (!id || id.project === "" || id.domain === "" || id.name === "") throw missingField(field);
   return { project: id.project, domain: id.domain, name: id.name };
+}
+
+/** The store key of a task execution identifier (fields left empty stay empty; validation is the caller's). */
+export function taskExecutionKey(id: TaskExecutionIdentifier): TaskExecutionKey {
+  const exec = id.nodeExecutionId?.executionId;
+  return {
+    project: exec?.project ?? "",
+    domain: exec?.domain ?? "",
+    name: exec?.name ?? "",
+    nodeId: id.nodeExecutionId?.nodeId ?? "",
+    retryAttempt: id.retryAttempt,
+    task: { project: id.taskId?.project ?? "", domain: id.taskId?.domain ?? "", name: id.taskId?.name ?? "", version: id.taskId?.version ?? "" },
+  };
 }
 
 /**
@@ -101,8 +115,9 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
           if (parentNodeId && !(await store.nodeExecutions.get({ ...exec, nodeId: parentNodeId }))) {
             throw notFound(`Failed to get existing node execution id: [${nodeText({ ...exec, nodeId: parentNodeId })}]`);
           }
-          if (event.parentTaskMetadata) {
-            throw notFound(`Failed to get existing task execution for node [${event.id.nodeId}]: task executions are not recorded by this server yet`);
+          const parentTask = event.parentTaskMetadata?.id ? taskExecutionKey(event.parentTaskMetadata.id) : undefined;
+          if (parentTask && !(await store.taskExecutions.get(parentTask))) {
+            throw notFound(`Failed to get existing task execution id: [${parentTask.task.name} attempt ${parentTask.retryAttempt} of node ${parentTask.nodeId}]`);
           }
           const closure = create(NodeExecutionClosureSchema, { createdAt: event.occurredAt });
           await applyEvent(closure, event, key);
@@ -120,7 +135,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             isArray: event.isArray,
           });
           const ne = create(NodeExecutionSchema, { id: event.id, inputUri, closure, metadata });
-          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId }, event.eventVersion)) return {};
+          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId, taskExecution: parentTask }, event.eventVersion)) return {};
           continue; // another event created it meanwhile: apply this one as an update
         }
         const before = existing.closure!;

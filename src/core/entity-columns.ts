@@ -184,3 +184,19 @@ export const NODE_EXECUTION_COLUMNS: EntityColumns = {
     node_execution_updated_at: "timestamp",
   },
 };
+
+/** `task_executions` rows. */
+export const TASK_EXECUTION_COLUMNS: EntityColumns = {
+  code: "te",
+  prefix: "task_execution",
+  columns: {
+    retry_attempt: "int",
+    phase: "text",
+    phase_version: "int",
+    started_at: "timestamp",
+    created_at: "timestamp",
+    updated_at: "timestamp",
+    task_execution_created_at: "timestamp",
+    task_execution_updated_at: "timestamp",
+  },
+};

@@ -72,6 +72,10 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
             metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, ne.metadata ?? create(NodeExecutionMetaDataSchema))),
             inputUri: ne.inputUri,
             parentNodeId: parent.nodeId ?? null,
+            // Matches the key sql-task-executions.ts looks children up by.
+            parentTaskExecution: parent.taskExecution
+              ? `${parent.taskExecution.project}/${parent.taskExecution.domain}/${parent.taskExecution.name}/${parent.taskExecution.nodeId}/${parent.taskExecution.retryAttempt}`
+              : null,
             startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
             eventVersion,
             ...errorColumns(closure),

@@ -7,6 +7,7 @@ import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
 import { createSqlSignals } from "./sql-signals.js";
+import { createSqlTaskExecutions } from "./sql-task-executions.js";
 import { createSqlTasks } from "./sql-tasks.js";
 import { createSqlWorkflows } from "./sql-workflows.js";
 import type { Store } from "./store.js";
@@ -23,6 +24,7 @@ export function createSqlStore(d: Dialect): Store {
     executions: createSqlExecutions(d),
     nodeExecutions: createSqlNodeExecutions(d),
     signals: createSqlSignals(d),
+    taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
     dialect: d.name,
     close: () => d.close(),

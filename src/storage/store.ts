@@ -3,6 +3,7 @@ import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_ent
 import type { Execution, ExecutionClosure, ExecutionSpec } from "../../gen/flyteidl/admin/execution_pb.js";
 import type { LaunchPlan } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import type { NodeExecution, NodeExecutionClosure, NodeExecutionMetaData } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import type { TaskExecution, TaskExecutionClosure } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
 import type { TypedInterface } from "../../gen/flyteidl/core/interface_pb.js";
@@ -29,6 +30,7 @@ export interface Store {
   readonly executions: ExecutionStore;
   readonly nodeExecutions: NodeExecutionStore;
   readonly signals: SignalStore;
+  readonly taskExecutions: TaskExecutionStore;
   readonly descriptions: DescriptionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
@@ -231,8 +233,24 @@ export type NodeParent = { readonly kind: "top" } | { readonly kind: "node"; rea
 export interface NodeExecutionStore {
   get(id: NodeExecutionKey): Promise<NodeExecution | undefined>;
   /** Inserts a node execution; false (nothing written) when it exists already. */
-  create(execution: NodeExecution, parent: { nodeId?: string | undefined }, eventVersion: number): Promise<boolean>;
+  create(execution: NodeExecution, parent: { nodeId?: string | undefined; taskExecution?: TaskExecutionKey | undefined }, eventVersion: number): Promise<boolean>;
   /** Replaces closure and metadata when the stored phase still is `expectedPhase`; false otherwise. */
   update(id: NodeExecutionKey, expectedPhase: number, closure: NodeExecutionClosure, metadata: NodeExecutionMetaData, extra?: { startedAt?: Date; durationNs?: number }): Promise<boolean>;
   list(execution: ExecutionKey, parent: NodeParent, query: ListQuery): Promise<NodeExecution[]>;
+}
+
+/** A task execution attempt's key. */
+export interface TaskExecutionKey extends NodeExecutionKey {
+  readonly task: { readonly project: string; readonly domain: string; readonly name: string; readonly version: string };
+  readonly retryAttempt: number;
+}
+
+export interface TaskExecutionStore {
+  get(id: TaskExecutionKey): Promise<{ execution: TaskExecution; phaseVersion: number } | undefined>;
+  /** Inserts an attempt; false (nothing written) when it exists already. */
+  create(execution: TaskExecution, phaseVersion: number): Promise<boolean>;
+  /** Replaces the closure when phase and phase version are still the expected ones; false otherwise. */
+  update(id: TaskExecutionKey, expected: { phase: number; phaseVersion: number }, closure: TaskExecutionClosure, phaseVersion: number, extra?: { startedAt?: Date; durationNs?: number }): Promise<boolean>;
+  /** The attempts of one node execution. */
+  list(node: NodeExecutionKey, query: ListQuery): Promise<TaskExecution[]>;
 }

@@ -135,9 +135,9 @@ describe("domains and version (scenario 25)", () => {
 describe("methods not built yet", () => {
   it("answer UNIMPLEMENTED, never a made-up result", async () => {
     const { app, admin } = await inMemoryAdmin();
-    expect(await rejection(admin.createTaskEvent({}))).toEqual({
+    expect(await rejection(admin.getExecutionMetrics({}))).toEqual({
       code: "Unimplemented",
-      message: "flyteidl.service.AdminService.CreateTaskEvent is not implemented",
+      message: "flyteidl.service.AdminService.GetExecutionMetrics is not implemented",
     });
     await app.close();
   });

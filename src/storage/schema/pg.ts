@@ -258,3 +258,29 @@ export const nodeExecutions = pgTable(
     index("node_executions_parent_task_idx").on(t.parentTaskExecution),
   ],
 );
+
+export const taskExecutions = pgTable(
+  "task_executions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    executionProject: text().notNull(),
+    executionDomain: text().notNull(),
+    executionName: text().notNull(),
+    nodeId: text().notNull(),
+    retryAttempt: integer().notNull(),
+    phase: text().notNull(),
+    phaseVersion: integer().notNull().default(0),
+    inputUri: text().notNull().default(""),
+    closure: bytea().notNull(),
+    startedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    durationNs: bigint({ mode: "number" }),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionProject, t.executionDomain, t.executionName, t.nodeId, t.retryAttempt, t.project, t.domain, t.name, t.version] }),
+  ],
+);

@@ -278,3 +278,30 @@ export const nodeExecutions = sqliteTable(
     index("node_executions_parent_task_idx").on(t.parentTaskExecution),
   ],
 );
+
+/** Task execution attempts, keyed by task version, node execution and retry attempt. */
+export const taskExecutions = sqliteTable(
+  "task_executions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    executionProject: text().notNull(),
+    executionDomain: text().notNull(),
+    executionName: text().notNull(),
+    nodeId: text().notNull(),
+    retryAttempt: integer().notNull(),
+    phase: text().notNull(),
+    phaseVersion: integer().notNull().default(0),
+    inputUri: text().notNull().default(""),
+    closure: blob({ mode: "buffer" }).notNull(),
+    startedAt: integer({ mode: "timestamp_ms" }),
+    durationNs: integer(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.executionProject, t.executionDomain, t.executionName, t.nodeId, t.retryAttempt, t.project, t.domain, t.name, t.version] }),
+  ],
+);

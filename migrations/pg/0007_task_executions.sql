@@ -1,0 +1,20 @@
+CREATE TABLE "task_executions" (
+	"project" text NOT NULL,
+	"domain" text NOT NULL,
+	"name" text NOT NULL,
+	"version" text NOT NULL,
+	"execution_project" text NOT NULL,
+	"execution_domain" text NOT NULL,
+	"execution_name" text NOT NULL,
+	"node_id" text NOT NULL,
+	"retry_attempt" integer NOT NULL,
+	"phase" text NOT NULL,
+	"phase_version" integer DEFAULT 0 NOT NULL,
+	"input_uri" text DEFAULT '' NOT NULL,
+	"closure" "bytea" NOT NULL,
+	"started_at" timestamp (3) with time zone,
+	"duration_ns" bigint,
+	"created_at" timestamp (3) with time zone NOT NULL,
+	"updated_at" timestamp (3) with time zone NOT NULL,
+	CONSTRAINT "task_executions_execution_project_execution_domain_execution_name_node_id_retry_attempt_project_domain_name_version_pk" PRIMARY KEY("execution_project","execution_domain","execution_name","node_id","retry_attempt","project","domain","name","version")
+);

@@ -1,0 +1,20 @@
+CREATE TABLE `task_executions` (
+	`project` text NOT NULL,
+	`domain` text NOT NULL,
+	`name` text NOT NULL,
+	`version` text NOT NULL,
+	`execution_project` text NOT NULL,
+	`execution_domain` text NOT NULL,
+	`execution_name` text NOT NULL,
+	`node_id` text NOT NULL,
+	`retry_attempt` integer NOT NULL,
+	`phase` text NOT NULL,
+	`phase_version` integer DEFAULT 0 NOT NULL,
+	`input_uri` text DEFAULT '' NOT NULL,
+	`closure` blob NOT NULL,
+	`started_at` integer,
+	`duration_ns` integer,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	PRIMARY KEY(`execution_project`, `execution_domain`, `execution_name`, `node_id`, `retry_attempt`, `project`, `domain`, `name`, `version`)
+);

@@ -1,0 +1,187 @@
+import { clone, create, type JsonObject } from "@bufbuild/protobuf";
+import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ReasonSchema, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
+import { TaskExecution_Phase as Phase, type TaskLog } from "../../gen/flyteidl/core/execution_pb.js";
+import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import type { TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
+import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
+import { alreadyExists, missingField, notFound } from "../core/errors.js";
+import { validateIdentifier } from "../core/identifier.js";
+import { parseListRequest } from "../core/list-query.js";
+import { nextToken } from "../core/pagination.js";
+import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
+import type { TaskExecutionKey } from "../storage/store.js";
+import type { ApiDeps } from "./deps.js";
+import { checkOutputSize } from "./events.js";
+import { taskExecutionKey } from "./node-executions.js";
+
+type Impl = Pick<ServiceImpl<typeof AdminService>, "createTaskEvent" | "getTaskExecution" | "listTaskExecutions" | "getTaskExecutionData">;
+
+// Task attempts end in these; RETRYABLE_FAILURE is not an end, another attempt follows.
+const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED]);
+const MAX_INLINE_BYTES = 2 * 1024 * 1024;
+const name = (p: Phase) => Phase[p] ?? String(p);
+const keyText = (k: TaskExecutionKey) =>
+  `task_id:{project:"${k.task.project}" domain:"${k.task.domain}" name:"${k.task.name}" version:"${k.task.version}"} node_execution_id:{node_id:"${k.nodeId}" execution_id:{project:"${k.project}" domain:"${k.domain}" name:"${k.name}"}} retry_attempt:${k.retryAttempt}`;
+
+/** FlyteAdmin's mergeLogs: the latest logs, plus earlier ones whose name and URI both differ from all of them. */
+function mergeLogs(existing: readonly TaskLog[], latest: readonly TaskLog[]): TaskLog[] {
+  return [...latest, ...existing.filter((e) => latest.every((l) => l.uri !== e.uri && l.name !== e.name))];
+}
+
+/** JSON merge patch (RFC 7386): objects merge, everything else is replaced. */
+function mergePatch(target: JsonObject | undefined, patch: JsonObject | undefined): JsonObject | undefined {
+  if (!patch) return target;
+  const out: JsonObject = { ...(target ?? {}) };
+  for (const [k, v] of Object.entries(patch)) {
+    const current = out[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && current && typeof current === "object" && !Array.isArray(current)
+        ? (mergePatch(current as JsonObject, v as JsonObject) as JsonObject)
+        : v;
+  }
+  return out;
+}
+
+function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | undefined): TaskExecutionKey {
+  if (!id) throw missingField("id");
+  const taskId = id.taskId && id.taskId.resourceType === ResourceType.UNSPECIFIED ? { ...id.taskId, resourceType: ResourceType.TASK } : id.taskId;
+  validateIdentifier(taskId, ResourceType.TASK);
+  const key = taskExecutionKey(id);
+  if (key.nodeId === "") throw missingField("node_id");
+  if (key.project === "" || key.domain === "" || key.name === "") throw missingField("execution_id");
+  return key;
+}
+
+/** Task execution attempts as engines report them (FlyteAdmin's TaskExecutionManager). */
+export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
+  const offload = async (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs", data: LiteralMap) => {
+    const blobKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.task.project}/${key.task.domain}/${key.task.name}/${key.task.version}/${key.retryAttempt}/${which}`;
+    await blobs.putMessage(blobKey, LiteralMapSchema, data);
+    return blobs.uri(blobKey);
+  };
+
+  /** What every accepted event sets: phase, times, and at the end duration and outputs or error. */
+  const applyEvent = async (closure: ReturnType<typeof create<typeof TaskExecutionClosureSchema>>, event: TaskExecutionEvent, key: TaskExecutionKey, firstRunning: boolean) => {
+    const occurredAt = timestampDate(event.occurredAt!);
+    closure.phase = event.phase;
+    closure.updatedAt = event.reportedAt ?? event.occurredAt;
+    let startedAt: Date | undefined;
+    let durationNs: number | undefined;
+    if (event.phase === Phase.RUNNING && firstRunning) {
+      closure.startedAt = event.occurredAt;
+      startedAt = occurredAt;
+    }
+    if (TERMINAL.has(event.phase)) {
+      if (closure.startedAt) {
+        const ms = occurredAt.getTime() - timestampDate(closure.startedAt).getTime();
+        closure.duration = durationFromMs(ms);
+        durationNs = ms * 1e6;
+      }
+      const r = event.outputResult;
+      if (r.case === "outputUri") closure.outputResult = { case: "outputUri", value: r.value };
+      else if (r.case === "outputData") closure.outputResult = { case: "outputUri", value: await offload(key, "offloaded_outputs", r.value) };
+      else if (r.case === "error") closure.outputResult = { case: "error", value: r.value };
+    }
+    const reasons = event.reasons.length > 0 ? event.reasons.map((x) => ({ occurredAt: x.occurredAt, message: x.reason })) : event.reason ? [{ occurredAt: event.occurredAt, message: event.reason }] : [];
+    for (const r of reasons) {
+      if (event.reasons.length === 0 && r.message === closure.reason) continue; // a repeated deprecated reason is not a new one
+      closure.reasons.push(create(ReasonSchema, r));
+      closure.reason = r.message;
+    }
+    return { startedAt, durationNs };
+  };
+
+  return {
+    async createTaskEvent(req) {
+      const event = req.event;
+      if (!event) throw missingField("event");
+      if (!event.occurredAt) throw missingField("occurred_at");
+      if (event.outputResult.case === "outputData") checkOutputSize(event.outputResult.value);
+      if (!event.parentNodeExecutionId?.executionId) throw missingField("execution_id");
+      validateIdentifier(event.taskId, ResourceType.TASK);
+      const key = taskExecutionKey({ $typeName: "flyteidl.core.TaskExecutionIdentifier", taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt });
+      const execution = await store.executions.get(key);
+      if (!execution) throw notFound(`Failed to get existing execution id: [project:"${key.project}" domain:"${key.domain}" name:"${key.name}"]`);
+      checkCluster(event.producerId, execution.cluster);
+      for (;;) {
+        const existing = await store.taskExecutions.get(key);
+        if (!existing) {
+          if (!(await store.nodeExecutions.get(key))) throw notFound(`Failed to get existing node execution id: [node_id:"${key.nodeId}"]`);
+          const closure = create(TaskExecutionClosureSchema, {
+            createdAt: event.occurredAt,
+            logs: event.logs,
+            customInfo: event.customInfo,
+            taskType: event.taskType,
+            eventVersion: event.eventVersion,
+            metadata: event.metadata,
+          });
+          await applyEvent(closure, event, key, true);
+          const inputUri =
+            event.inputValue.case === "inputUri" ? event.inputValue.value : event.inputValue.case === "inputData" ? await offload(key, "offloaded_inputs", event.inputValue.value) : "";
+          const te = create(TaskExecutionSchema, {
+            id: { taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt },
+            inputUri,
+            closure,
+          });
+          if (await store.taskExecutions.create(te, event.phaseVersion)) return {};
+          continue;
+        }
+        const before = existing.execution.closure!;
+        if (before.phase === event.phase && existing.phaseVersion >= event.phaseVersion) {
+          throw alreadyExists(`have already recorded task execution phase ${name(event.phase)} (version: ${event.phaseVersion}) for ${keyText(key)}`);
+        }
+        if (TERMINAL.has(before.phase)) {
+          throw alreadyInTerminalState(`invalid phase change from ${name(before.phase)} to ${name(event.phase)} for task execution ${keyText(key)}`, name(event.phase));
+        }
+        const closure = clone(TaskExecutionClosureSchema, before);
+        closure.logs = mergeLogs(before.logs, event.logs);
+        closure.customInfo = mergePatch(before.customInfo, event.customInfo);
+        if (event.metadata) closure.metadata = event.metadata;
+        closure.eventVersion = Math.max(before.eventVersion, event.eventVersion);
+        const timing = await applyEvent(closure, event, key, !before.startedAt);
+        if (await store.taskExecutions.update(key, { phase: before.phase, phaseVersion: existing.phaseVersion }, closure, event.phaseVersion, timing)) return {};
+      }
+    },
+
+    async getTaskExecution(req) {
+      const key = requireTaskExecutionId(req.id);
+      const found = await store.taskExecutions.get(key);
+      if (!found) throw notFound(`missing entity of type task execution with identifier ${keyText(key)}`);
+      return found.execution;
+    },
+
+    async listTaskExecutions(req) {
+      const exec = req.nodeExecutionId?.executionId;
+      if (!req.nodeExecutionId || !exec || exec.project === "" || exec.domain === "" || exec.name === "") throw missingField("execution_id");
+      if (req.nodeExecutionId.nodeId === "") throw missingField("node_id");
+      const query = parseListRequest(req, { scope: [TASK_EXECUTION_COLUMNS], op: "ListTaskExecutions" });
+      const taskExecutions = await store.taskExecutions.list({ project: exec.project, domain: exec.domain, name: exec.name, nodeId: req.nodeExecutionId.nodeId }, query);
+      return { taskExecutions, token: nextToken(query.offset, taskExecutions.length, req.limit) };
+    },
+
+    async getTaskExecutionData(req) {
+      const key = requireTaskExecutionId(req.id);
+      const found = await store.taskExecutions.get(key);
+      if (!found) throw notFound(`missing entity of type task execution with identifier ${keyText(key)}`);
+      const read = async (uri: string): Promise<LiteralMap> => {
+        const blobKey = uri ? blobs.keyOf(uri) : undefined;
+        const info = blobKey ? await blobs.head(blobKey).catch(() => undefined) : undefined;
+        if (!blobKey || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
+        return (await blobs.getMessage(blobKey, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
+      };
+      const out = found.execution.closure?.outputResult;
+      const base = `flyte://v1/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.retryAttempt}`;
+      return {
+        inputs: {},
+        outputs: {},
+        fullInputs: await read(found.execution.inputUri),
+        fullOutputs: out?.case === "outputData" ? out.value : out?.case === "outputUri" ? await read(out.value) : create(LiteralMapSchema),
+        flyteUrls: { inputs: `${base}/i`, outputs: `${base}/o`, deck: "" },
+      };
+    },
+  };
+}

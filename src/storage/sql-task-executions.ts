@@ -1,0 +1,120 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { and, asc, eq } from "drizzle-orm";
+import { type TaskExecution, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
+import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
+import type { Dialect } from "./dialect.js";
+import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
+import type { NodeExecutionKey, TaskExecutionKey, TaskExecutionStore } from "./store.js";
+
+export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
+  const t = d.schema.taskExecutions;
+  const n = d.schema.nodeExecutions;
+  type Row = typeof t.$inferSelect;
+  const own = {
+    retry_attempt: t.retryAttempt,
+    phase: t.phase,
+    phase_version: t.phaseVersion,
+    started_at: t.startedAt,
+    created_at: t.createdAt,
+    updated_at: t.updatedAt,
+    task_execution_created_at: t.createdAt,
+    task_execution_updated_at: t.updatedAt,
+  };
+  const columns: ColumnMap = { [TASK_EXECUTION_COLUMNS.code]: own };
+  const nodeOf = (id: NodeExecutionKey) =>
+    and(eq(t.executionProject, id.project), eq(t.executionDomain, id.domain), eq(t.executionName, id.name), eq(t.nodeId, id.nodeId));
+  const keyOf = (id: TaskExecutionKey) =>
+    and(
+      nodeOf(id),
+      eq(t.retryAttempt, id.retryAttempt),
+      eq(t.project, id.task.project),
+      eq(t.domain, id.task.domain),
+      eq(t.name, id.task.name),
+      eq(t.version, id.task.version),
+    );
+
+  const toTaskExecution = (row: Row, isParent: boolean): TaskExecution =>
+    create(TaskExecutionSchema, {
+      id: {
+        taskId: { resourceType: ResourceType.TASK, project: row.project, domain: row.domain, name: row.name, version: row.version },
+        nodeExecutionId: { nodeId: row.nodeId, executionId: { project: row.executionProject, domain: row.executionDomain, name: row.executionName } },
+        retryAttempt: row.retryAttempt,
+      },
+      inputUri: row.inputUri,
+      closure: fromBinary(TaskExecutionClosureSchema, row.closure),
+      isParent,
+    });
+  // An attempt is a parent when node executions name it as theirs.
+  const parentKey = (row: Row) => `${row.executionProject}/${row.executionDomain}/${row.executionName}/${row.nodeId}/${row.retryAttempt}`;
+  const hasChildren = async (row: Row) => {
+    const children = await d.run((db) => db.select({ id: n.nodeId }).from(n).where(eq(n.parentTaskExecution, parentKey(row))).limit(1));
+    return children.length > 0;
+  };
+
+  return {
+    async get(id) {
+      const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
+      return row ? { execution: toTaskExecution(row, await hasChildren(row)), phaseVersion: row.phaseVersion } : undefined;
+    },
+
+    async create(te, phaseVersion) {
+      const id = te.id!;
+      const node = id.nodeExecutionId!;
+      const exec = node.executionId!;
+      const task = id.taskId!;
+      const closure = te.closure!;
+      const rows = await d.run((db) =>
+        db
+          .insert(t)
+          .values({
+            project: task.project,
+            domain: task.domain,
+            name: task.name,
+            version: task.version,
+            executionProject: exec.project,
+            executionDomain: exec.domain,
+            executionName: exec.name,
+            nodeId: node.nodeId,
+            retryAttempt: id.retryAttempt,
+            phase: Phase[closure.phase] ?? "UNDEFINED",
+            phaseVersion,
+            inputUri: te.inputUri,
+            closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)),
+            startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
+            createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
+            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+          })
+          .onConflictDoNothing()
+          .returning({ nodeId: t.nodeId }),
+      );
+      return rows.length > 0;
+    },
+
+    async update(id, expected, closure, phaseVersion, extra = {}) {
+      const rows = await d.run((db) =>
+        db
+          .update(t)
+          .set({
+            phase: Phase[closure.phase] ?? "UNDEFINED",
+            phaseVersion,
+            closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)),
+            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+            ...(extra.startedAt !== undefined ? { startedAt: extra.startedAt } : {}),
+            ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
+          })
+          .where(and(keyOf(id), eq(t.phase, Phase[expected.phase] ?? "UNDEFINED"), eq(t.phaseVersion, expected.phaseVersion)))
+          .returning({ nodeId: t.nodeId }),
+      );
+      return rows.length > 0;
+    },
+
+    async list(node, query) {
+      const order = orderOf(query.sort, own, [asc(t.retryAttempt)], [t.retryAttempt, t.name, t.version]);
+      const rows = await d.run((db) => pageOf(db.select().from(t).where(and(nodeOf(node), whereOf(query.filters, columns))).orderBy(...order).$dynamic(), query));
+      return Promise.all(rows.map(async (row) => toTaskExecution(row, await hasChildren(row))));
+    },
+  };
+}
