@@ -17,6 +17,12 @@ export interface Dialect {
   run<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /** Runs fn in one transaction; fn may await; a throw rolls everything back. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction, waits until no other transaction holds `key`, then
+   * holds it until this one ends (Postgres: an advisory transaction lock).
+   * SQLite transactions already run one at a time, so there it does nothing.
+   */
+  lock(tx: Db, key: string): Promise<void>;
   /** True when e reports a primary-key or unique-index violation. */
   isUniqueViolation(e: unknown): boolean;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import type { PGlite } from "@electric-sql/pglite";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import { type SQL, sql } from "drizzle-orm";
 import pg from "pg";
 import { migrationsFolder } from "../paths.js";
 import { type Db, type Dialect, driverErrorCode, type Schema } from "./dialect.js";
@@ -49,6 +50,10 @@ function pgDialect(db: Db, close: () => Promise<void>): Dialect {
     run: (fn) => fn(db),
     // The Postgres transaction API is async and takes an async callback.
     transaction: (fn) => (db.transaction as unknown as (f: (tx: Db) => Promise<unknown>) => Promise<never>)(fn),
+    lock: async (tx, key) => {
+      // The Postgres query builder runs raw SQL with execute() (the SQLite-typed handle calls it run()).
+      await (tx as unknown as { execute(query: SQL): Promise<unknown> }).execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+    },
     isUniqueViolation,
     close,
   };

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { and, desc, eq, ne, sql } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import {
   type LaunchPlan,
   LaunchPlanClosureSchema,
@@ -111,9 +111,9 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
 
     async activate(id) {
       return d.transaction(async (tx) => {
-        // Lock every version of the name first: a concurrent activation then
-        // waits, and its own updates see this one's result (READ COMMITTED).
-        await tx.update(t).set({ state: sql`${t.state}` }).where(nameScope(t, id));
+        // Activations of one name take turns, so each sees the version the
+        // previous one left active (READ COMMITTED re-reads per statement).
+        await d.lock(tx, `launch-plan-activation/${id.project}/${id.domain}/${id.name}`);
         const [target] = await tx.select({ state: t.state }).from(t).where(versionKey(t, id)).limit(1);
         if (!target) return "missing" as const;
         const previous = await tx

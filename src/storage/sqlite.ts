@@ -51,6 +51,7 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
           throw e;
         }
       }),
+    lock: async () => undefined,
     isUniqueViolation: (e) => /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(String(driverErrorCode(e))),
     close: async () => {
       await lock(async () => client.close());
