@@ -7,6 +7,7 @@ import {
   NodeExecutionMetaDataSchema,
   NodeExecutionSchema,
 } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { NodeExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
@@ -20,7 +21,10 @@ import type { ExecutionKey, NodeExecutionKey, TaskExecutionKey } from "../storag
 import type { TaskExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { ApiDeps } from "./deps.js";
 
-type Impl = Pick<ServiceImpl<typeof AdminService>, "createNodeEvent" | "getNodeExecution" | "listNodeExecutions" | "getNodeExecutionData">;
+type Impl = Pick<
+  ServiceImpl<typeof AdminService>,
+  "createNodeEvent" | "getNodeExecution" | "listNodeExecutions" | "getNodeExecutionData" | "listNodeExecutionsForTask" | "getDynamicNodeWorkflow"
+>;
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.SKIPPED, Phase.TIMED_OUT, Phase.RECOVERED]);
 const MAX_INLINE_BYTES = 2 * 1024 * 1024;
@@ -96,6 +100,25 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     return { startedAt, durationNs };
   };
 
+  /** Stores the compiled closure of a dynamic node's generated workflow (on every event that carries it). */
+  const storeDynamicWorkflow = async (event: NodeExecutionEvent, key: NodeExecutionKey): Promise<string | undefined> => {
+    const dynamic = event.targetMetadata.case === "taskNodeMetadata" ? event.targetMetadata.value.dynamicWorkflow : undefined;
+    if (!dynamic?.compiledWorkflow) return undefined;
+    const wf = dynamic.id;
+    const blobKey = `metadata/admin/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${wf?.project}_${wf?.domain}_${wf?.name}_${wf?.version}`;
+    await blobs.putMessage(blobKey, CompiledWorkflowClosureSchema, dynamic.compiledWorkflow);
+    return blobs.uri(blobKey);
+  };
+
+  const loadDynamicWorkflow = async (key: NodeExecutionKey) => {
+    const uri = await store.nodeExecutions.dynamicWorkflowUri(key);
+    const blobKey = uri ? blobs.keyOf(uri) : undefined;
+    if (!blobKey) return undefined;
+    const closure = await blobs.getMessage(blobKey, CompiledWorkflowClosureSchema);
+    if (!closure?.primary?.template) throw new Error(`dynamic workflow closure at ${uri} is unreadable or has no primary workflow`);
+    return closure;
+  };
+
   return {
     async createNodeEvent(req) {
       const event = req.event;
@@ -108,6 +131,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         throw notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
       }
       checkCluster(event.producerId, workflowExecution.cluster);
+      const dynamicWorkflowUri = await storeDynamicWorkflow(event, key);
       for (;;) {
         const existing = await store.nodeExecutions.get(key);
         if (!existing) {
@@ -135,7 +159,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             isArray: event.isArray,
           });
           const ne = create(NodeExecutionSchema, { id: event.id, inputUri, closure, metadata });
-          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId, taskExecution: parentTask }, event.eventVersion)) return {};
+          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId, taskExecution: parentTask }, event.eventVersion, dynamicWorkflowUri)) return {};
           continue; // another event created it meanwhile: apply this one as an update
         }
         const before = existing.closure!;
@@ -163,7 +187,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         metadata.isParentNode ||= event.isParent;
         metadata.isDynamic ||= event.isDynamic;
         metadata.isArray ||= event.isArray;
-        if (await store.nodeExecutions.update(key, before.phase, closure, metadata, timing)) return {};
+        if (await store.nodeExecutions.update(key, before.phase, closure, metadata, { ...timing, ...(dynamicWorkflowUri ? { dynamicWorkflowUri } : {}) })) return {};
       }
     },
 
@@ -205,13 +229,36 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       const out = ne.closure?.outputResult;
       const fullOutputs = out?.case === "outputData" ? out.value : out?.case === "outputUri" ? await read(out.value) : create(LiteralMapSchema);
       const base = `flyte://v1/${exec.project}/${exec.domain}/${exec.name}/${key.nodeId}`;
+      const dynamic = await loadDynamicWorkflow(key);
       return {
         inputs: {},
         outputs: {},
         fullInputs: await read(ne.inputUri),
         fullOutputs,
         flyteUrls: { inputs: `${base}/i`, outputs: `${base}/o`, deck: ne.closure?.deckUri ? `${base}/d` : "" },
+        ...(dynamic
+          ? { dynamicWorkflow: { id: dynamic.primary?.template?.id, compiledWorkflow: dynamic, dynamicJobSpecUri: ne.closure?.dynamicJobSpecUri ?? "" } }
+          : {}),
       };
+    },
+
+    async listNodeExecutionsForTask(req) {
+      const id = req.taskExecutionId;
+      if (!id) throw missingField("task_execution_id");
+      const key = taskExecutionKey(id);
+      if (key.project === "" || key.domain === "" || key.name === "" || key.nodeId === "") throw missingField("execution_id");
+      if (!(await store.taskExecutions.get(key))) throw notFound(`missing entity of type task execution for node [${key.nodeId}] attempt ${key.retryAttempt}`);
+      const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutionsForTask" });
+      const nodeExecutions = await store.nodeExecutions.list(key, { kind: "task", taskExecution: key }, query);
+      return { nodeExecutions, token: nextToken(query.offset, nodeExecutions.length, req.limit) };
+    },
+
+    async getDynamicNodeWorkflow(req) {
+      const exec = requireExecution(req.id?.executionId);
+      const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
+      const compiledWorkflow = await loadDynamicWorkflow(key);
+      if (!compiledWorkflow) throw notFound("node does not contain dynamic workflow");
+      return { compiledWorkflow };
     },
   };
 }

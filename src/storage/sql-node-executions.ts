@@ -11,7 +11,10 @@ import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } f
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
-import type { NodeExecutionKey, NodeExecutionStore } from "./store.js";
+import type { NodeExecutionKey, NodeExecutionStore, TaskExecutionKey } from "./store.js";
+
+/** How a node execution names the task attempt it runs under (sql-task-executions.ts finds children by it). */
+export const taskExecutionRef = (k: TaskExecutionKey) => `${k.project}/${k.domain}/${k.name}/${k.nodeId}/${k.retryAttempt}`;
 
 export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
   const t = d.schema.nodeExecutions;
@@ -55,7 +58,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       return row ? toNodeExecution(row) : undefined;
     },
 
-    async create(ne, parent, eventVersion) {
+    async create(ne, parent, eventVersion, dynamicWorkflowUri = "") {
       const id = ne.id!;
       const exec = id.executionId!;
       const closure = ne.closure!;
@@ -73,11 +76,10 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
             inputUri: ne.inputUri,
             parentNodeId: parent.nodeId ?? null,
             // Matches the key sql-task-executions.ts looks children up by.
-            parentTaskExecution: parent.taskExecution
-              ? `${parent.taskExecution.project}/${parent.taskExecution.domain}/${parent.taskExecution.name}/${parent.taskExecution.nodeId}/${parent.taskExecution.retryAttempt}`
-              : null,
+            parentTaskExecution: parent.taskExecution ? taskExecutionRef(parent.taskExecution) : null,
             startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
             eventVersion,
+            dynamicWorkflowUri,
             ...errorColumns(closure),
             createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
             updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
@@ -99,6 +101,8 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
             updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
             ...(extra.startedAt !== undefined ? { startedAt: extra.startedAt } : {}),
             ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
+            // Replaced only by a new reference, never cleared.
+            ...(extra.dynamicWorkflowUri ? { dynamicWorkflowUri: extra.dynamicWorkflowUri } : {}),
             ...errorColumns(closure),
           })
           .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
@@ -107,8 +111,18 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       return rows.length > 0;
     },
 
+    async dynamicWorkflowUri(id) {
+      const [row] = await d.run((db) => db.select({ uri: t.dynamicWorkflowUri }).from(t).where(keyOf(id)).limit(1));
+      return row?.uri ?? "";
+    },
+
     async list(execution, parent, query) {
-      const parentCondition = parent.kind === "top" ? and(isNull(t.parentNodeId), isNull(t.parentTaskExecution)) : eq(t.parentNodeId, parent.nodeId);
+      const parentCondition =
+        parent.kind === "top"
+          ? and(isNull(t.parentNodeId), isNull(t.parentTaskExecution))
+          : parent.kind === "node"
+            ? eq(t.parentNodeId, parent.nodeId)
+            : eq(t.parentTaskExecution, taskExecutionRef(parent.taskExecution));
       // Nodes in the order they started, unless a sort is asked for.
       const order = orderOf(query.sort, own, [asc(t.createdAt)], [t.nodeId]);
       const joinsExecution = query.filters.some((f) => f.entity === EXECUTION_COLUMNS.code);

@@ -6,6 +6,7 @@ import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
+import { taskExecutionRef } from "./sql-node-executions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, TaskExecutionKey, TaskExecutionStore } from "./store.js";
 
@@ -48,7 +49,15 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       isParent,
     });
   // An attempt is a parent when node executions name it as theirs.
-  const parentKey = (row: Row) => `${row.executionProject}/${row.executionDomain}/${row.executionName}/${row.nodeId}/${row.retryAttempt}`;
+  const parentKey = (row: Row) =>
+    taskExecutionRef({
+      project: row.executionProject,
+      domain: row.executionDomain,
+      name: row.executionName,
+      nodeId: row.nodeId,
+      retryAttempt: row.retryAttempt,
+      task: { project: row.project, domain: row.domain, name: row.name, version: row.version },
+    });
   const hasChildren = async (row: Row) => {
     const children = await d.run((db) => db.select({ id: n.nodeId }).from(n).where(eq(n.parentTaskExecution, parentKey(row))).limit(1));
     return children.length > 0;

@@ -228,14 +228,30 @@ export interface NodeExecutionKey extends ExecutionKey {
 }
 
 /** Which node executions a list covers: the top level, or the children of one parent node. */
-export type NodeParent = { readonly kind: "top" } | { readonly kind: "node"; readonly nodeId: string };
+export type NodeParent =
+  | { readonly kind: "top" }
+  | { readonly kind: "node"; readonly nodeId: string }
+  | { readonly kind: "task"; readonly taskExecution: TaskExecutionKey };
 
 export interface NodeExecutionStore {
   get(id: NodeExecutionKey): Promise<NodeExecution | undefined>;
   /** Inserts a node execution; false (nothing written) when it exists already. */
-  create(execution: NodeExecution, parent: { nodeId?: string | undefined; taskExecution?: TaskExecutionKey | undefined }, eventVersion: number): Promise<boolean>;
+  create(
+    execution: NodeExecution,
+    parent: { nodeId?: string | undefined; taskExecution?: TaskExecutionKey | undefined },
+    eventVersion: number,
+    dynamicWorkflowUri?: string,
+  ): Promise<boolean>;
   /** Replaces closure and metadata when the stored phase still is `expectedPhase`; false otherwise. */
-  update(id: NodeExecutionKey, expectedPhase: number, closure: NodeExecutionClosure, metadata: NodeExecutionMetaData, extra?: { startedAt?: Date; durationNs?: number }): Promise<boolean>;
+  update(
+    id: NodeExecutionKey,
+    expectedPhase: number,
+    closure: NodeExecutionClosure,
+    metadata: NodeExecutionMetaData,
+    extra?: { startedAt?: Date; durationNs?: number; dynamicWorkflowUri?: string },
+  ): Promise<boolean>;
+  /** Where the dynamic workflow a node generated is stored ("" when none). */
+  dynamicWorkflowUri(id: NodeExecutionKey): Promise<string>;
   list(execution: ExecutionKey, parent: NodeParent, query: ListQuery): Promise<NodeExecution[]>;
 }
 

@@ -107,3 +107,30 @@ describe("propeller's events for hello world", () => {
     expect((await failure(admin.createTaskEvent({ event: { taskId: { ...taskId, resourceType: 0 }, parentNodeExecutionId: { nodeId: "n0", executionId: exec }, occurredAt: at(1) } }))).code).toBe("InvalidArgument");
   });
 });
+
+describe("a dynamic node", () => {
+  it("records its generated workflow and its children under the parent task attempt", async () => {
+    const wfId = pkg.workflows[0]!.id;
+    const compiled = (await admin.getWorkflow({ id: wfId })).closure!.compiledWorkflow!;
+    await wf(Phase.RUNNING, 0);
+    await node("n0", NodePhase.RUNNING, 1, { isParent: true, isDynamic: true });
+    await task(0, TaskPhase.RUNNING, 2);
+    await node("n0", NodePhase.DYNAMIC_RUNNING, 3, {
+      targetMetadata: { case: "taskNodeMetadata", value: { dynamicWorkflow: { id: wfId, compiledWorkflow: compiled, dynamicJobSpecUri: "s3://b/futures.pb" } } },
+    });
+    const parentTask = { taskId, nodeExecutionId: { nodeId: "n0", executionId: exec }, retryAttempt: 0 };
+    await node("n0-0-dn0", NodePhase.RUNNING, 4, { parentNodeMetadata: { nodeId: "n0" }, parentTaskMetadata: { id: parentTask } });
+
+    const dynamic = await admin.getDynamicNodeWorkflow({ id: { nodeId: "n0", executionId: exec } });
+    expect(dynamic.compiledWorkflow?.primary?.template?.id?.name).toBe(wfId.name);
+    const data = await admin.getNodeExecutionData({ id: { nodeId: "n0", executionId: exec } });
+    expect(data.dynamicWorkflow?.dynamicJobSpecUri).toBe("s3://b/futures.pb");
+    const meta = (await admin.getNodeExecution({ id: { nodeId: "n0", executionId: exec } })).metadata;
+    expect([meta?.isParentNode, meta?.isDynamic]).toEqual([true, true]);
+    const children = await admin.listNodeExecutionsForTask({ taskExecutionId: parentTask, limit: 10 });
+    expect(children.nodeExecutions.map((n) => n.id?.nodeId)).toEqual(["n0-0-dn0"]);
+    expect((await admin.listNodeExecutions({ workflowExecutionId: exec, limit: 10, uniqueParentId: "n0" })).nodeExecutions).toHaveLength(1);
+    expect((await admin.getTaskExecution({ id: parentTask })).isParent).toBe(true);
+    expect((await failure(admin.getDynamicNodeWorkflow({ id: { nodeId: "n0-0-dn0", executionId: exec } }))).message).toBe("node does not contain dynamic workflow");
+  });
+});

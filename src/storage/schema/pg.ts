@@ -248,6 +248,7 @@ export const nodeExecutions = pgTable(
     durationNs: bigint({ mode: "number" }),
     errorKind: text(),
     errorCode: text(),
+    dynamicWorkflowUri: text().notNull().default(""),
     eventVersion: integer().notNull().default(0),
     createdAt: timestamp(),
     updatedAt: timestamp(),

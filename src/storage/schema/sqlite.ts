@@ -268,6 +268,7 @@ export const nodeExecutions = sqliteTable(
     durationNs: integer(),
     errorKind: text(),
     errorCode: text(),
+    dynamicWorkflowUri: text().notNull().default(""),
     eventVersion: integer().notNull().default(0),
     createdAt: timestamp(),
     updatedAt: timestamp(),

@@ -1,0 +1,1 @@
+ALTER TABLE "node_executions" ADD COLUMN "dynamic_workflow_uri" text DEFAULT '' NOT NULL;
