@@ -27,6 +27,7 @@ import { validateProjectAndDomain } from "../core/project-gate.js";
 import type { ExecutionKey } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
 import { launchExecution } from "./execution-launch.js";
+import { readInlineData } from "./inline-data.js";
 
 type Impl = Pick<
   ServiceImpl<typeof AdminService>,
@@ -41,8 +42,6 @@ type Impl = Pick<
 >;
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED]);
-// FlyteAdmin's remoteData.maxSizeInBytes: larger data is not returned inline.
-const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const ERROR_MESSAGE_LIST_BYTES = 100;
 
 function requireExecutionId(id: { project: string; domain: string; name: string } | undefined): ExecutionKey {
@@ -197,13 +196,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
 
     async getExecutionData(req) {
       const stored = await load(requireExecutionId(req.id));
-      // Read failures leave the maps empty, as FlyteAdmin does.
-      const read = async (uri: string) => {
-        const key = uri ? blobs.keyOf(uri) : undefined;
-        const info = key ? await blobs.head(key).catch(() => undefined) : undefined;
-        if (!key || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
-        return (await blobs.getMessage(key, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
-      };
+      const read = (uri: string) => readInlineData(blobs, uri);
       const result = stored.execution.closure?.outputResult;
       const outputs = result?.case === "outputs" ? result.value.data : undefined;
       const fullOutputs =

@@ -9,7 +9,7 @@ import {
 } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
-import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { NodeExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
@@ -20,6 +20,7 @@ import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rul
 import type { ExecutionKey, NodeExecutionKey, TaskExecutionKey } from "../storage/store.js";
 import type { TaskExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { ApiDeps } from "./deps.js";
+import { readInlineData } from "./inline-data.js";
 
 type Impl = Pick<
   ServiceImpl<typeof AdminService>,
@@ -27,7 +28,6 @@ type Impl = Pick<
 >;
 
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.SKIPPED, Phase.TIMED_OUT, Phase.RECOVERED]);
-const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const ERROR_MESSAGE_LIST_BYTES = 100;
 
 const executionText = (id: ExecutionKey) => `project:"${id.project}" domain:"${id.domain}" name:"${id.name}"`;
@@ -219,13 +219,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
       const ne = await store.nodeExecutions.get(key);
       if (!ne) throw notFound(`missing entity of type node execution with identifier ${nodeText(key)}`);
-      // Read failures and oversized data leave the maps empty, as FlyteAdmin does.
-      const read = async (uri: string): Promise<LiteralMap> => {
-        const blobKey = uri ? blobs.keyOf(uri) : undefined;
-        const info = blobKey ? await blobs.head(blobKey).catch(() => undefined) : undefined;
-        if (!blobKey || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
-        return (await blobs.getMessage(blobKey, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
-      };
+      const read = (uri: string) => readInlineData(blobs, uri);
       const out = ne.closure?.outputResult;
       const fullOutputs = out?.case === "outputData" ? out.value : out?.case === "outputUri" ? await read(out.value) : create(LiteralMapSchema);
       const base = `flyte://v1/${exec.project}/${exec.domain}/${exec.name}/${key.nodeId}`;

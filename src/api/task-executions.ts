@@ -15,6 +15,7 @@ import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
 import type { TaskExecutionKey } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
+import { readInlineData } from "./inline-data.js";
 import { checkOutputSize } from "./events.js";
 import { taskExecutionKey } from "./node-executions.js";
 
@@ -22,7 +23,6 @@ type Impl = Pick<ServiceImpl<typeof AdminService>, "createTaskEvent" | "getTaskE
 
 // Task attempts end in these; RETRYABLE_FAILURE is not an end, another attempt follows.
 const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED]);
-const MAX_INLINE_BYTES = 2 * 1024 * 1024;
 const name = (p: Phase) => Phase[p] ?? String(p);
 const keyText = (k: TaskExecutionKey) =>
   `task_id:{project:"${k.task.project}" domain:"${k.task.domain}" name:"${k.task.name}" version:"${k.task.version}"} node_execution_id:{node_id:"${k.nodeId}" execution_id:{project:"${k.project}" domain:"${k.domain}" name:"${k.name}"}} retry_attempt:${k.retryAttempt}`;
@@ -167,12 +167,7 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       const key = requireTaskExecutionId(req.id);
       const found = await store.taskExecutions.get(key);
       if (!found) throw notFound(`missing entity of type task execution with identifier ${keyText(key)}`);
-      const read = async (uri: string): Promise<LiteralMap> => {
-        const blobKey = uri ? blobs.keyOf(uri) : undefined;
-        const info = blobKey ? await blobs.head(blobKey).catch(() => undefined) : undefined;
-        if (!blobKey || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
-        return (await blobs.getMessage(blobKey, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
-      };
+      const read = (uri: string) => readInlineData(blobs, uri);
       const out = found.execution.closure?.outputResult;
       const base = `flyte://v1/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.retryAttempt}`;
       return {
