@@ -56,11 +56,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   const { store, blobs, executor, attributes } = deps;
   const { id } = req;
   const duplicate = () => alreadyExists(`value with matching already exists (duplicate key value violates unique constraint "executions_pkey")`);
-  if (req.spec.metadata?.parentNodeExecution) {
-    // Node executions arrive with engine events; without one the parent cannot exist.
-    const parent = req.spec.metadata.parentNodeExecution;
-    throw notFound(`Failed to get existing node execution id: [${parent.nodeId}]: node execution not found`);
-  }
+  const inherited = await inheritFromParent(deps, req.spec);
   const ref = req.spec.launchPlan!;
   const isTask = ref.resourceType === ResourceType.TASK;
   const launchPlan = isTask ? await singleTaskLaunchPlan(deps, ref, req.spec) : await store.launchPlans.get(ref);
@@ -86,8 +82,13 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
 
   const spec = clone(ExecutionSpecSchema, req.spec);
   spec.metadata ??= create(ExecutionMetadataSchema);
-  spec.metadata.principal = ""; // no authentication: FlyteAdmin records an empty user
+  // No authentication: FlyteAdmin records an empty user, or the parent run's for a child execution.
+  spec.metadata.principal = inherited?.principal ?? "";
   spec.metadata.artifactIds = [];
+  if (inherited) {
+    spec.metadata.nesting = inherited.nesting;
+    if (inherited.clusterLabel && !spec.executionClusterLabel) spec.executionClusterLabel = inherited.clusterLabel;
+  }
   spec.metadata.systemMetadata = create(SystemMetadataSchema, { executionCluster: "", namespace });
   spec.securityContext = config.securityContext ?? create(SecurityContextSchema, { runAs: {} });
   if (!isTask) spec.maxParallelism = config.maxParallelism;
@@ -118,7 +119,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
       launchEntity: isTask ? "task" : "launch_plan",
       inputsUri,
       userInputsUri,
-      user: "",
+      user: spec.metadata.principal,
       cluster: "",
     },
     tags,
@@ -241,4 +242,27 @@ function legacySecurityContext(spec: ExecutionSpec, lpSpec: LaunchPlan["spec"]):
   ];
   const found = roles.find((r) => r.iamRole || r.k8sServiceAccount);
   return found ? create(SecurityContextSchema, { runAs: { iamRole: found.iamRole ?? "", k8sServiceAccount: found.k8sServiceAccount ?? "" } }) : undefined;
+}
+
+/**
+ * A child execution (launched by a launch-plan node) takes its principal,
+ * nesting depth and cluster label from the run of its parent node, which must
+ * exist (FlyteAdmin's getInheritedExecMetadata).
+ */
+async function inheritFromParent(deps: ApiDeps, spec: ExecutionSpec) {
+  const parent = spec.metadata?.parentNodeExecution;
+  if (!parent) return undefined;
+  const exec = parent.executionId;
+  const key = { project: exec?.project ?? "", domain: exec?.domain ?? "", name: exec?.name ?? "", nodeId: parent.nodeId };
+  const node = await deps.store.nodeExecutions.get(key);
+  const source = node ? await deps.store.executions.get(key) : undefined;
+  if (!source) {
+    throw notFound(`Failed to get existing node execution id: [node_id:"${key.nodeId}" execution_id:{project:"${key.project}" domain:"${key.domain}" name:"${key.name}"}]`);
+  }
+  const sourceSpec = source.execution.spec;
+  return {
+    principal: source.user,
+    nesting: (sourceSpec?.metadata?.nesting ?? 0) + 1,
+    clusterLabel: sourceSpec?.executionClusterLabel,
+  };
 }

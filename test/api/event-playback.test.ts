@@ -134,3 +134,25 @@ describe("a dynamic node", () => {
     expect((await failure(admin.getDynamicNodeWorkflow({ id: { nodeId: "n0-0-dn0", executionId: exec } }))).message).toBe("node does not contain dynamic workflow");
   });
 });
+
+describe("a launch plan node", () => {
+  it("launches a child execution that inherits from its parent node's run", async () => {
+    await wf(Phase.RUNNING, 0);
+    await node("n0", NodePhase.RUNNING, 1);
+    const child = await admin.createExecution({
+      project: P,
+      domain: D,
+      name: "child-run",
+      spec: { launchPlan: pkg.launchPlans[0]!.id, metadata: { mode: 5, nesting: 7, parentNodeExecution: { nodeId: "n0", executionId: exec } } },
+      inputs: {},
+    });
+    expect((await admin.getExecution({ id: child.id })).spec?.metadata?.nesting).toBe(1);
+    await node("n0", NodePhase.SUCCEEDED, 2, { targetMetadata: { case: "workflowNodeMetadata", value: { executionId: child.id } } });
+    const n0 = await admin.getNodeExecution({ id: { nodeId: "n0", executionId: exec } });
+    expect(n0.closure?.targetMetadata).toMatchObject({ case: "workflowNodeMetadata", value: { executionId: { name: "child-run" } } });
+    const orphan = await failure(
+      admin.createExecution({ project: P, domain: D, name: "orphan", spec: { launchPlan: pkg.launchPlans[0]!.id, metadata: { parentNodeExecution: { nodeId: "nope", executionId: exec } } }, inputs: {} }),
+    );
+    expect(orphan.code).toBe("NotFound");
+  });
+});
