@@ -6,6 +6,7 @@ import { eventHandlers } from "./events.js";
 import { executionHandlers } from "./executions.js";
 import type { ApiDeps } from "./deps.js";
 import { launchPlanHandlers } from "./launch-plans.js";
+import { metricsHandlers } from "./metrics.js";
 import { namedEntityHandlers } from "./named-entities.js";
 import { nodeExecutionHandlers } from "./node-executions.js";
 import { projectHandlers } from "./projects.js";
@@ -32,6 +33,7 @@ export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminSer
     ...eventHandlers(deps),
     ...nodeExecutionHandlers(deps),
     ...taskExecutionHandlers(deps),
+    ...metricsHandlers(deps),
     ...versionHandlers(deps),
   };
 }

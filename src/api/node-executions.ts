@@ -65,6 +65,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     closure.updatedAt = event.reportedAt ?? event.occurredAt;
     let startedAt: Date | undefined;
     let durationNs: number | undefined;
+    let beforeCommit: (() => Promise<void>) | undefined;
     if (event.phase === Phase.RUNNING) {
       closure.startedAt = event.occurredAt;
       closure.deckUri = event.deckUri;
@@ -79,8 +80,9 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       const result = event.outputResult;
       if (result.case === "outputUri") closure.outputResult = { case: "outputUri", value: result.value };
       else if (result.case === "outputData") {
+        // Written by the event that wins, inside its transaction.
         const outputsKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/offloaded_outputs`;
-        await blobs.putMessage(outputsKey, LiteralMapSchema, result.value);
+        beforeCommit = () => blobs.putMessage(outputsKey, LiteralMapSchema, result.value);
         closure.outputResult = { case: "outputUri", value: blobs.uri(outputsKey) };
       } else if (result.case === "error") closure.outputResult = { case: "error", value: result.value };
       if (event.deckUri) closure.deckUri = event.deckUri;
@@ -97,7 +99,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         },
       };
     }
-    return { startedAt, durationNs };
+    return { startedAt, durationNs, beforeCommit };
   };
 
   /** Stores the compiled closure of a dynamic node's generated workflow (on every event that carries it). */
@@ -144,11 +146,13 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             throw notFound(`Failed to get existing task execution id: [${parentTask.task.name} attempt ${parentTask.retryAttempt} of node ${parentTask.nodeId}]`);
           }
           const closure = create(NodeExecutionClosureSchema, { createdAt: event.occurredAt });
-          await applyEvent(closure, event, key);
+          const { beforeCommit } = await applyEvent(closure, event, key);
           let inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : "";
+          let writeInputs: (() => Promise<void>) | undefined;
           if (event.inputValue.case === "inputData") {
             const inputsKey = `metadata/${exec.project}/${exec.domain}/${exec.name}/${key.nodeId}/offloaded_inputs`;
-            await blobs.putMessage(inputsKey, LiteralMapSchema, event.inputValue.value);
+            const data = event.inputValue.value;
+            writeInputs = () => blobs.putMessage(inputsKey, LiteralMapSchema, data);
             inputUri = blobs.uri(inputsKey);
           }
           const metadata = create(NodeExecutionMetaDataSchema, {
@@ -159,7 +163,13 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             isArray: event.isArray,
           });
           const ne = create(NodeExecutionSchema, { id: event.id, inputUri, closure, metadata });
-          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId, taskExecution: parentTask }, event.eventVersion, dynamicWorkflowUri)) return {};
+          const writeBlobs = async () => {
+            await writeInputs?.();
+            await beforeCommit?.();
+          };
+          if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId, taskExecution: parentTask }, event.eventVersion, dynamicWorkflowUri, writeBlobs)) {
+            return {};
+          }
           continue; // another event created it meanwhile: apply this one as an update
         }
         const before = existing.closure!;
@@ -179,6 +189,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
           }
         }
         const timing = await applyEvent(closure, event, key);
+        const { beforeCommit: writeOutputs, ...times } = timing;
         if (event.targetMetadata.case === "taskNodeMetadata" && event.targetMetadata.value.dynamicWorkflow) {
           closure.dynamicJobSpecUri = event.targetMetadata.value.dynamicWorkflow.dynamicJobSpecUri;
         }
@@ -187,7 +198,8 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         metadata.isParentNode ||= event.isParent;
         metadata.isDynamic ||= event.isDynamic;
         metadata.isArray ||= event.isArray;
-        if (await store.nodeExecutions.update(key, before.phase, closure, metadata, { ...timing, ...(dynamicWorkflowUri ? { dynamicWorkflowUri } : {}) })) return {};
+        const extra = { ...times, ...(dynamicWorkflowUri ? { dynamicWorkflowUri } : {}), ...(writeOutputs ? { beforeCommit: writeOutputs } : {}) };
+        if (await store.nodeExecutions.update(key, before.phase, closure, metadata, extra)) return {};
       }
     },
 

@@ -58,10 +58,9 @@ function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | und
 
 /** Task execution attempts as engines report them (FlyteAdmin's TaskExecutionManager). */
 export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
-  const offload = async (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs", data: LiteralMap) => {
+  const offloadTo = (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs", data: LiteralMap) => {
     const blobKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.task.project}/${key.task.domain}/${key.task.name}/${key.task.version}/${key.retryAttempt}/${which}`;
-    await blobs.putMessage(blobKey, LiteralMapSchema, data);
-    return blobs.uri(blobKey);
+    return { uri: blobs.uri(blobKey), write: () => blobs.putMessage(blobKey, LiteralMapSchema, data) };
   };
 
   /** What every accepted event sets: phase, times, and at the end duration and outputs or error. */
@@ -71,6 +70,7 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     closure.updatedAt = event.reportedAt ?? event.occurredAt;
     let startedAt: Date | undefined;
     let durationNs: number | undefined;
+    let beforeCommit: (() => Promise<void>) | undefined;
     if (event.phase === Phase.RUNNING && firstRunning) {
       closure.startedAt = event.occurredAt;
       startedAt = occurredAt;
@@ -83,7 +83,12 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       }
       const r = event.outputResult;
       if (r.case === "outputUri") closure.outputResult = { case: "outputUri", value: r.value };
-      else if (r.case === "outputData") closure.outputResult = { case: "outputUri", value: await offload(key, "offloaded_outputs", r.value) };
+      else if (r.case === "outputData") {
+        // Written by the event that wins, inside its transaction.
+        const { uri, write } = offloadTo(key, "offloaded_outputs", r.value);
+        beforeCommit = write;
+        closure.outputResult = { case: "outputUri", value: uri };
+      }
       else if (r.case === "error") closure.outputResult = { case: "error", value: r.value };
     }
     const reasons = event.reasons.length > 0 ? event.reasons.map((x) => ({ occurredAt: x.occurredAt, message: x.reason })) : event.reason ? [{ occurredAt: event.occurredAt, message: event.reason }] : [];
@@ -92,7 +97,7 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       closure.reasons.push(create(ReasonSchema, r));
       closure.reason = r.message;
     }
-    return { startedAt, durationNs };
+    return { startedAt, durationNs, beforeCommit };
   };
 
   return {
@@ -119,15 +124,19 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             eventVersion: event.eventVersion,
             metadata: event.metadata,
           });
-          await applyEvent(closure, event, key, true);
-          const inputUri =
-            event.inputValue.case === "inputUri" ? event.inputValue.value : event.inputValue.case === "inputData" ? await offload(key, "offloaded_inputs", event.inputValue.value) : "";
+          const { beforeCommit: writeOutputs } = await applyEvent(closure, event, key, true);
+          const inputs = event.inputValue.case === "inputData" ? offloadTo(key, "offloaded_inputs", event.inputValue.value) : undefined;
+          const inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : (inputs?.uri ?? "");
           const te = create(TaskExecutionSchema, {
             id: { taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt },
             inputUri,
             closure,
           });
-          if (await store.taskExecutions.create(te, event.phaseVersion)) return {};
+          const writeBlobs = async () => {
+            await inputs?.write();
+            await writeOutputs?.();
+          };
+          if (await store.taskExecutions.create(te, event.phaseVersion, writeBlobs)) return {};
           continue;
         }
         const before = existing.execution.closure!;
@@ -142,8 +151,9 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         closure.customInfo = mergePatch(before.customInfo, event.customInfo);
         if (event.metadata) closure.metadata = event.metadata;
         closure.eventVersion = Math.max(before.eventVersion, event.eventVersion);
-        const timing = await applyEvent(closure, event, key, !before.startedAt);
-        if (await store.taskExecutions.update(key, { phase: before.phase, phaseVersion: existing.phaseVersion }, closure, event.phaseVersion, timing)) return {};
+        const { beforeCommit, ...times } = await applyEvent(closure, event, key, !before.startedAt);
+        const extra = { ...times, ...(beforeCommit ? { beforeCommit } : {}) };
+        if (await store.taskExecutions.update(key, { phase: before.phase, phaseVersion: existing.phaseVersion }, closure, event.phaseVersion, extra)) return {};
       }
     },
 

@@ -58,12 +58,12 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       return row ? toNodeExecution(row) : undefined;
     },
 
-    async create(ne, parent, eventVersion, dynamicWorkflowUri = "") {
+    async create(ne, parent, eventVersion, dynamicWorkflowUri = "", beforeCommit) {
       const id = ne.id!;
       const exec = id.executionId!;
       const closure = ne.closure!;
-      const rows = await d.run((db) =>
-        db
+      return d.transaction(async (db) => {
+        const rows = await db
           .insert(t)
           .values({
             project: exec.project,
@@ -85,14 +85,16 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
             updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
           })
           .onConflictDoNothing()
-          .returning({ nodeId: t.nodeId }),
-      );
-      return rows.length > 0;
+          .returning({ nodeId: t.nodeId });
+        if (rows.length === 0) return false;
+        if (beforeCommit) await beforeCommit();
+        return true;
+      });
     },
 
     async update(id, expectedPhase, closure, metadata, extra = {}) {
-      const rows = await d.run((db) =>
-        db
+      return d.transaction(async (db) => {
+        const rows = await db
           .update(t)
           .set({
             phase: Phase[closure.phase] ?? "UNDEFINED",
@@ -106,9 +108,11 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
             ...errorColumns(closure),
           })
           .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
-          .returning({ nodeId: t.nodeId }),
-      );
-      return rows.length > 0;
+          .returning({ nodeId: t.nodeId });
+        if (rows.length === 0) return false;
+        if (extra.beforeCommit) await extra.beforeCommit();
+        return true;
+      });
     },
 
     async dynamicWorkflowUri(id) {

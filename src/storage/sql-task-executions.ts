@@ -69,14 +69,14 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       return row ? { execution: toTaskExecution(row, await hasChildren(row)), phaseVersion: row.phaseVersion } : undefined;
     },
 
-    async create(te, phaseVersion) {
+    async create(te, phaseVersion, beforeCommit) {
       const id = te.id!;
       const node = id.nodeExecutionId!;
       const exec = node.executionId!;
       const task = id.taskId!;
       const closure = te.closure!;
-      const rows = await d.run((db) =>
-        db
+      return d.transaction(async (db) => {
+        const rows = await db
           .insert(t)
           .values({
             project: task.project,
@@ -97,14 +97,16 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
             updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
           })
           .onConflictDoNothing()
-          .returning({ nodeId: t.nodeId }),
-      );
-      return rows.length > 0;
+          .returning({ nodeId: t.nodeId });
+        if (rows.length === 0) return false;
+        if (beforeCommit) await beforeCommit();
+        return true;
+      });
     },
 
     async update(id, expected, closure, phaseVersion, extra = {}) {
-      const rows = await d.run((db) =>
-        db
+      return d.transaction(async (db) => {
+        const rows = await db
           .update(t)
           .set({
             phase: Phase[closure.phase] ?? "UNDEFINED",
@@ -115,9 +117,11 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
             ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
           })
           .where(and(keyOf(id), eq(t.phase, Phase[expected.phase] ?? "UNDEFINED"), eq(t.phaseVersion, expected.phaseVersion)))
-          .returning({ nodeId: t.nodeId }),
-      );
-      return rows.length > 0;
+          .returning({ nodeId: t.nodeId });
+        if (rows.length === 0) return false;
+        if (extra.beforeCommit) await extra.beforeCommit();
+        return true;
+      });
     },
 
     async list(node, query) {

@@ -241,6 +241,8 @@ export interface NodeExecutionStore {
     parent: { nodeId?: string | undefined; taskExecution?: TaskExecutionKey | undefined },
     eventVersion: number,
     dynamicWorkflowUri?: string,
+    /** Runs inside the transaction once the row is in; its failure undoes the insert. */
+    beforeCommit?: () => Promise<void>,
   ): Promise<boolean>;
   /** Replaces closure and metadata when the stored phase still is `expectedPhase`; false otherwise. */
   update(
@@ -248,7 +250,7 @@ export interface NodeExecutionStore {
     expectedPhase: number,
     closure: NodeExecutionClosure,
     metadata: NodeExecutionMetaData,
-    extra?: { startedAt?: Date; durationNs?: number; dynamicWorkflowUri?: string },
+    extra?: { startedAt?: Date; durationNs?: number; dynamicWorkflowUri?: string; beforeCommit?: () => Promise<void> },
   ): Promise<boolean>;
   /** Where the dynamic workflow a node generated is stored ("" when none). */
   dynamicWorkflowUri(id: NodeExecutionKey): Promise<string>;
@@ -264,9 +266,15 @@ export interface TaskExecutionKey extends NodeExecutionKey {
 export interface TaskExecutionStore {
   get(id: TaskExecutionKey): Promise<{ execution: TaskExecution; phaseVersion: number } | undefined>;
   /** Inserts an attempt; false (nothing written) when it exists already. */
-  create(execution: TaskExecution, phaseVersion: number): Promise<boolean>;
+  create(execution: TaskExecution, phaseVersion: number, beforeCommit?: () => Promise<void>): Promise<boolean>;
   /** Replaces the closure when phase and phase version are still the expected ones; false otherwise. */
-  update(id: TaskExecutionKey, expected: { phase: number; phaseVersion: number }, closure: TaskExecutionClosure, phaseVersion: number, extra?: { startedAt?: Date; durationNs?: number }): Promise<boolean>;
+  update(
+    id: TaskExecutionKey,
+    expected: { phase: number; phaseVersion: number },
+    closure: TaskExecutionClosure,
+    phaseVersion: number,
+    extra?: { startedAt?: Date; durationNs?: number; beforeCommit?: () => Promise<void> },
+  ): Promise<boolean>;
   /** The attempts of one node execution. */
   list(node: NodeExecutionKey, query: ListQuery): Promise<TaskExecution[]>;
 }
