@@ -7,6 +7,7 @@ import type { CompiledWorkflowClosure, ConnectionSet_IdList } from "../../gen/fl
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type Span, SpanSchema } from "../../gen/flyteidl/core/metrics_pb.js";
 import type { BranchNode, Node } from "../../gen/flyteidl/core/workflow_pb.js";
+import { END_NODE_ID, START_NODE_ID } from "./compiler/index.js";
 import { invalidArgument, missingField, notFound } from "./errors.js";
 import { identifierText, missingEntityMessage } from "./identifier.js";
 
@@ -29,8 +30,7 @@ export const TASK_SETUP = "TASK_SETUP";
 export const TASK_RUNTIME = "TASK_RUNTIME";
 export const TASK_TEARDOWN = "TASK_TEARDOWN";
 
-export const START_NODE_ID = "start-node";
-export const END_NODE_ID = "end-node";
+export { END_NODE_ID, START_NODE_ID };
 
 /** An execution id as far as lookups care (a WorkflowExecutionIdentifier or a plain object). */
 export interface ExecutionRef {
