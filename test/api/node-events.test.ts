@@ -87,11 +87,16 @@ describe("signals for gate nodes", () => {
     const signals = createClient(SignalService, createRouterTransport(app.routes, { router: { interceptors: app.interceptors } }));
     const id = { executionId: exec, signalId: "approve" };
     const bool = { type: { case: "simple" as const, value: 4 } };
+    // The gate node waits (propeller polls GetOrCreateSignal) until someone sets the signal.
+    await node("gate", NodePhase.RUNNING, 1);
     await signals.getOrCreateSignal({ id, type: bool });
+    expect((await signals.getOrCreateSignal({ id, type: bool })).value).toBeUndefined();
     expect((await signals.listSignals({ workflowExecutionId: exec, limit: 10 })).signals.map((s) => s.id?.signalId)).toEqual(["approve"]);
     await signals.setSignal({ id, value: { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "boolean", value: true } } } } } } });
     const got = await signals.getOrCreateSignal({ id, type: bool });
     expect(got.value?.value.case).toBe("scalar");
+    await node("gate", NodePhase.SUCCEEDED, 5);
+    expect((await admin.getNodeExecution({ id: { nodeId: "gate", executionId: exec } })).closure?.duration?.seconds).toBe(4n);
     expect((await failure(signals.setSignal({ id: { ...id, signalId: "nope" }, value: got.value }))).code).toBe("InvalidArgument");
   });
 });
