@@ -1,8 +1,8 @@
-import { clone, create, type JsonObject } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ReasonSchema, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
-import { TaskExecution_Phase as Phase, type TaskLog } from "../../gen/flyteidl/core/execution_pb.js";
+import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
@@ -17,6 +17,7 @@ import type { TaskExecutionKey } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
 import { readInlineData } from "./inline-data.js";
 import { checkOutputSize } from "./events.js";
+import { logsForPhase, mergeLogs, mergePatch, mergeTaskMetadata, sortedMetadata } from "../core/task-execution-merge.js";
 import { taskExecutionKey } from "./node-executions.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "createTaskEvent" | "getTaskExecution" | "listTaskExecutions" | "getTaskExecutionData">;
@@ -26,25 +27,6 @@ const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED]);
 const name = (p: Phase) => Phase[p] ?? String(p);
 const keyText = (k: TaskExecutionKey) =>
   `task_id:{project:"${k.task.project}" domain:"${k.task.domain}" name:"${k.task.name}" version:"${k.task.version}"} node_execution_id:{node_id:"${k.nodeId}" execution_id:{project:"${k.project}" domain:"${k.domain}" name:"${k.name}"}} retry_attempt:${k.retryAttempt}`;
-
-/** FlyteAdmin's mergeLogs: the latest logs, plus earlier ones whose name and URI both differ from all of them. */
-function mergeLogs(existing: readonly TaskLog[], latest: readonly TaskLog[]): TaskLog[] {
-  return [...latest, ...existing.filter((e) => latest.every((l) => l.uri !== e.uri && l.name !== e.name))];
-}
-
-/** JSON merge patch (RFC 7386): objects merge, everything else is replaced. */
-function mergePatch(target: JsonObject | undefined, patch: JsonObject | undefined): JsonObject | undefined {
-  if (!patch) return target;
-  const out: JsonObject = { ...(target ?? {}) };
-  for (const [k, v] of Object.entries(patch)) {
-    const current = out[k];
-    out[k] =
-      v && typeof v === "object" && !Array.isArray(v) && current && typeof current === "object" && !Array.isArray(current)
-        ? (mergePatch(current as JsonObject, v as JsonObject) as JsonObject)
-        : v;
-  }
-  return out;
-}
 
 function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | undefined): TaskExecutionKey {
   if (!id) throw missingField("id");
@@ -122,7 +104,7 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             customInfo: event.customInfo,
             taskType: event.taskType,
             eventVersion: event.eventVersion,
-            metadata: event.metadata,
+            metadata: sortedMetadata(event.metadata),
           });
           const { beforeCommit: writeOutputs } = await applyEvent(closure, event, key, true);
           const inputs = event.inputValue.case === "inputData" ? offloadTo(key, "offloaded_inputs", event.inputValue.value) : undefined;
@@ -148,8 +130,12 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         }
         const closure = clone(TaskExecutionClosureSchema, before);
         closure.logs = mergeLogs(before.logs, event.logs);
+        if (before.phase !== event.phase) closure.logs = logsForPhase(closure.logs, event.phase);
         closure.customInfo = mergePatch(before.customInfo, event.customInfo);
-        if (event.metadata) closure.metadata = event.metadata;
+        closure.metadata = mergeTaskMetadata(before.metadata, event.metadata);
+        if (before.phase !== event.phase) {
+          for (const r of closure.metadata?.externalResources ?? []) r.logs = logsForPhase(r.logs, event.phase);
+        }
         closure.eventVersion = Math.max(before.eventVersion, event.eventVersion);
         const { beforeCommit, ...times } = await applyEvent(closure, event, key, !before.startedAt);
         const extra = { ...times, ...(beforeCommit ? { beforeCommit } : {}) };
