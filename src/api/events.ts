@@ -1,5 +1,5 @@
 import { clone, create, toBinary } from "@bufbuild/protobuf";
-import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ExecutionClosureSchema, ExecutionSpecSchema, LiteralMapBlobSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
@@ -7,6 +7,7 @@ import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/liter
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { AdminError, invalidArgument, notFound } from "../core/errors.js";
 import { checkWorkflowTransition, TERMINAL_WORKFLOW_PHASES } from "../core/workflow-event-rules.js";
+import { durationUntil } from "../core/event-duration.js";
 import type { ApiDeps } from "./deps.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "createWorkflowEvent">;
@@ -56,10 +57,10 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
           closure.startedAt = event.occurredAt;
           startedAt = occurredAt;
         }
-        if (TERMINAL_WORKFLOW_PHASES.has(event.phase) && closure.startedAt) {
-          const ms = occurredAt.getTime() - timestampDate(closure.startedAt).getTime();
-          closure.duration = durationFromMs(ms);
-          durationNs = ms * 1e6;
+        const ran = TERMINAL_WORKFLOW_PHASES.has(event.phase) ? durationUntil(closure.startedAt, occurredAt) : undefined;
+        if (ran) {
+          closure.duration = ran.duration;
+          durationNs = ran.ns;
         }
         const result = event.outputResult;
         let offload: (() => Promise<void>) | undefined;

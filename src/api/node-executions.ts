@@ -1,5 +1,5 @@
 import { clone, create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
   type NodeExecution,
@@ -19,6 +19,7 @@ import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
 import type { ExecutionKey, NodeExecutionKey, TaskExecutionKey } from "../storage/store.js";
 import type { TaskExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import { durationUntil } from "../core/event-duration.js";
 import type { ApiDeps } from "./deps.js";
 import { readInlineData } from "./inline-data.js";
 
@@ -72,10 +73,10 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       startedAt = occurredAt;
     }
     if (TERMINAL.has(event.phase)) {
-      if (closure.startedAt) {
-        const ms = occurredAt.getTime() - timestampDate(closure.startedAt).getTime();
-        closure.duration = durationFromMs(ms);
-        durationNs = ms * 1e6;
+      const ran = durationUntil(closure.startedAt, occurredAt);
+      if (ran) {
+        closure.duration = ran.duration;
+        durationNs = ran.ns;
       }
       const result = event.outputResult;
       if (result.case === "outputUri") closure.outputResult = { case: "outputUri", value: result.value };

@@ -1,5 +1,5 @@
 import { clone, create } from "@bufbuild/protobuf";
-import { durationFromMs, timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ReasonSchema, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
@@ -14,6 +14,7 @@ import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
 import type { TaskExecutionKey } from "../storage/store.js";
+import { durationUntil } from "../core/event-duration.js";
 import type { ApiDeps } from "./deps.js";
 import { readInlineData } from "./inline-data.js";
 import { checkOutputSize } from "./events.js";
@@ -58,10 +59,10 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       startedAt = occurredAt;
     }
     if (TERMINAL.has(event.phase)) {
-      if (closure.startedAt) {
-        const ms = occurredAt.getTime() - timestampDate(closure.startedAt).getTime();
-        closure.duration = durationFromMs(ms);
-        durationNs = ms * 1e6;
+      const ran = durationUntil(closure.startedAt, occurredAt);
+      if (ran) {
+        closure.duration = ran.duration;
+        durationNs = ran.ns;
       }
       const r = event.outputResult;
       if (r.case === "outputUri") closure.outputResult = { case: "outputUri", value: r.value };
