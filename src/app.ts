@@ -1,5 +1,9 @@
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
+import { createRegistry } from "@bufbuild/protobuf";
+import { EventFailureReasonSchema } from "../gen/flyteidl/admin/event_pb.js";
+import { InactiveProjectSchema } from "../gen/flyteidl/admin/project_pb.js";
+import { CreateWorkflowFailureReasonSchema } from "../gen/flyteidl/admin/workflow_pb.js";
 import { join } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -23,6 +27,7 @@ import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createCors } from "./server/cors.js";
+import { createGateway } from "./server/gateway/gateway.js";
 import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatus } from "./server/health.js";
 import type { NodeHandler, Req, Res } from "./server/http-types.js";
 import { createObservingInterceptor } from "./server/interceptors.js";
@@ -105,12 +110,29 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     }
   };
 
+  const gateway = createGateway({
+    services: [AdminService, SignalService, DataProxyService, AuthMetadataService, IdentityService],
+    routes,
+    interceptors,
+    registry: createRegistry(InactiveProjectSchema, CreateWorkflowFailureReasonSchema, EventFailureReasonSchema),
+    maxBodyBytes: config.maxMessageBytes,
+  });
   const rpc = connectNodeAdapter({
     routes,
     interceptors,
     readMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
-    fallback: plainHttp,
+    // Paths that are not RPCs: FlyteAdmin's REST mapping, then its plain endpoints.
+    fallback: (req, res) => {
+      gateway(req, res).then(
+        (handled) => handled || plainHttp(req, res),
+        (e: unknown) => {
+          logger.error("http request failed unexpectedly", { path: req.url, error: String((e as Error)?.stack ?? e) });
+          if (!res.headersSent) res.statusCode = 500;
+          res.end();
+        },
+      );
+    },
   });
   const cors = createCors(config.corsOrigins);
 
