@@ -64,7 +64,16 @@ export function matchRoute(
       pathMatched = true;
       continue;
     }
-    return { route, values: m.slice(1).map((v) => decodeURIComponent(v)) };
+    return { route, values: m.slice(1).map(decodeSegment) };
   }
   return pathMatched ? "method-not-allowed" : "not-found";
+}
+
+/** A path segment's value; a malformed escape is kept as sent rather than failing the request. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
