@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { type TaskExecution, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -58,15 +58,24 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       retryAttempt: row.retryAttempt,
       task: { project: row.project, domain: row.domain, name: row.name, version: row.version },
     });
-  const hasChildren = async (row: Row) => {
-    const children = await d.run((db) => db.select({ id: n.nodeId }).from(n).where(eq(n.parentTaskExecution, parentKey(row))).limit(1));
-    return children.length > 0;
+  /** Which of the rows have child node executions, in one query for the whole page. */
+  const parentsAmong = async (rows: readonly Row[]): Promise<Set<string>> => {
+    if (rows.length === 0) return new Set();
+    const found = await d.run((db) =>
+      db
+        .selectDistinct({ parent: n.parentTaskExecution })
+        .from(n)
+        .where(inArray(n.parentTaskExecution, rows.map(parentKey))),
+    );
+    return new Set(found.map((f) => f.parent ?? ""));
   };
 
   return {
     async get(id) {
       const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
-      return row ? { execution: toTaskExecution(row, await hasChildren(row)), phaseVersion: row.phaseVersion } : undefined;
+      if (!row) return undefined;
+      const parents = await parentsAmong([row]);
+      return { execution: toTaskExecution(row, parents.has(parentKey(row))), phaseVersion: row.phaseVersion };
     },
 
     async create(te, phaseVersion, beforeCommit) {
@@ -127,7 +136,8 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     async list(node, query) {
       const order = orderOf(query.sort, own, [asc(t.retryAttempt)], [t.retryAttempt, t.name, t.version]);
       const rows = await d.run((db) => pageOf(db.select().from(t).where(and(nodeOf(node), whereOf(query.filters, columns))).orderBy(...order).$dynamic(), query));
-      return Promise.all(rows.map(async (row) => toTaskExecution(row, await hasChildren(row))));
+      const parents = await parentsAmong(rows);
+      return rows.map((row) => toTaskExecution(row, parents.has(parentKey(row))));
     },
   };
 }
