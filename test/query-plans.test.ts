@@ -12,7 +12,7 @@ import { createLogger } from "../src/logger.js";
 import { createSqlStore } from "../src/storage/sql-store.js";
 import { openSqlite } from "../src/storage/sqlite.js";
 import { testConfig } from "./helpers/app.js";
-import { loadFlytekitPackage } from "./fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "./fixtures/flytekit.js";
 
 /**
  * Every list query shape the console, flytectl and flytekit send must be
@@ -36,9 +36,7 @@ beforeAll(async () => {
   admin = createClient(AdminService, createRouterTransport(app.routes, { router: { interceptors: app.interceptors } }));
   await admin.registerProject({ project: { id: P, name: P } });
   const pkg = loadFlytekitPackage("hello", P, D, "v1");
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
   await admin.createExecution({ project: P, domain: D, name: "e1", spec: { launchPlan: pkg.launchPlans[0]!.id, labels: { values: { team: "ml" } } }, inputs: {} });
 });
 afterAll(() => app?.close());

@@ -6,7 +6,7 @@ import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import type { App } from "../../src/app.js";
 import { packageRoot } from "../../src/paths.js";
 import { inMemoryAdmin } from "../helpers/app.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 /**
  * The catalogue pages of the Flyte console (projects, workflows, tasks,
@@ -26,9 +26,7 @@ beforeAll(async () => {
   ({ app, admin } = await inMemoryAdmin());
   await admin.registerProject({ project: { id: P, name: P } });
   const pkg = loadFlytekitPackage("hello", P, D, "v1");
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
   await admin.updateLaunchPlan({ id: pkg.launchPlans[0]!.id, state: LaunchPlanState.ACTIVE });
 });
 afterAll(() => app?.close());

@@ -11,7 +11,7 @@ import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { App } from "../../src/app.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 /**
  * The events flytepropeller sends for hello world (start node, one task node
@@ -33,9 +33,7 @@ let admin: Admin;
 beforeEach(async () => {
   ({ app, admin } = await inMemoryAdmin());
   await admin.registerProject({ project: { id: P, name: P } });
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
   await admin.createExecution({ ...exec, spec: { launchPlan: pkg.launchPlans[0]!.id }, inputs: {} });
 });
 afterEach(() => app.close());

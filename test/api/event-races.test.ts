@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { NodeExecution_Phase as NodePhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { createTestDatabase, PG_URL } from "../helpers/backends.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 /**
  * Two engines reporting the same execution at once: every event is applied
@@ -27,9 +27,7 @@ describe.each(databases)("racing engines on %s", (_name, openDb) => {
     try {
       await admin.registerProject({ project: { id: P, name: P } });
       const pkg = loadFlytekitPackage("hello", P, D, "v1");
-      for (const t of pkg.tasks) await admin.createTask(t);
-      for (const w of pkg.workflows) await admin.createWorkflow(w);
-      for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+      await registerPackage(admin, pkg);
       const at = (s: number) => timestampFromDate(new Date(Date.parse("2026-04-01T00:00:00Z") + s * 1000));
       for (let round = 0; round < 5; round++) {
         const exec = { project: P, domain: D, name: `race${round}` };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { startS3Server, TEST_BUCKET, TEST_CREDENTIALS, type TestS3Server } from "../blob/s3-server.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 /** The server configured with an s3:// storage location keeps execution inputs in the bucket. */
 const P = "flytesnacks";
@@ -22,9 +22,7 @@ beforeAll(async () => {
   }));
   await admin.registerProject({ project: { id: P, name: P } });
   const pkg = loadFlytekitPackage("hello", P, D, "v1");
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
 });
 afterAll(async () => {
   await app?.close();

@@ -10,7 +10,7 @@ import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { App } from "../../src/app.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 
@@ -34,9 +34,7 @@ let admin: Admin;
 beforeEach(async () => {
   ({ app, admin } = await inMemoryAdmin());
   await admin.registerProject({ project: { id: P, name: P } });
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
   await admin.updateLaunchPlan({ id: lpId, state: LaunchPlanState.ACTIVE });
 });
 afterEach(() => app.close());
@@ -193,9 +191,7 @@ describe("launch failures", () => {
     try {
       const a = failing.admin;
       await a.registerProject({ project: { id: P, name: P } });
-      for (const t of pkg.tasks) await a.createTask(t);
-      for (const w of pkg.workflows) await a.createWorkflow(w);
-      for (const lp of pkg.launchPlans) await a.createLaunchPlan(lp);
+      await registerPackage(a, pkg);
       const { id } = await a.createExecution({ project: P, domain: D, name: "doomed", spec: { launchPlan: lpId }, inputs: {} });
       const e = await a.getExecution({ id });
       expect(e.closure?.phase).toBe(Phase.FAILED);

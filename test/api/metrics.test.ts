@@ -18,7 +18,7 @@ import type { App } from "../../src/app.js";
 import { createLocalBlobStore } from "../../src/blob/local-blob-store.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 /**
  * GetExecutionMetrics over what propeller's events for hello world leave in
@@ -47,9 +47,7 @@ beforeEach(async () => {
   const deps = { store: app.store, blobs };
   metrics = createClient(AdminService, createRouterTransport((router) => router.service(AdminService, metricsHandlers(deps)), { router: { interceptors: app.interceptors } }));
   await admin.registerProject({ project: { id: P, name: P } });
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
   await admin.createExecution({ ...exec, spec: { launchPlan: pkg.launchPlans[0]!.id }, inputs: {} });
 });
 afterEach(() => app.close());

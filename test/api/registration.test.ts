@@ -10,7 +10,7 @@ import { CreateWorkflowFailureReasonSchema } from "../../gen/flyteidl/admin/work
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { App } from "../../src/app.js";
 import { inMemoryAdmin } from "../helpers/app.js";
-import { type FlytekitPackage, loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { type FlytekitPackage, loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 
@@ -26,11 +26,7 @@ beforeEach(async () => {
 afterEach(() => app.close());
 
 /** What `pyflyte register` does with a package: every task, workflow and launch plan in order. */
-async function register(pkg: FlytekitPackage) {
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
-}
+const register = (pkg: FlytekitPackage) => registerPackage(admin, pkg);
 const hello = (version = "v1") => loadFlytekitPackage("hello", P, D, version);
 
 describe("workflows", () => {

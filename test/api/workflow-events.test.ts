@@ -7,7 +7,7 @@ import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { App } from "../../src/app.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
-import { loadFlytekitPackage } from "../fixtures/flytekit.js";
+import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 
@@ -22,9 +22,7 @@ beforeEach(async () => {
   ({ app, admin } = await inMemoryAdmin());
   await admin.registerProject({ project: { id: P, name: P } });
   const pkg = loadFlytekitPackage("hello", P, D, "v1");
-  for (const t of pkg.tasks) await admin.createTask(t);
-  for (const w of pkg.workflows) await admin.createWorkflow(w);
-  for (const lp of pkg.launchPlans) await admin.createLaunchPlan(lp);
+  await registerPackage(admin, pkg);
   await admin.createExecution({ project: P, domain: D, name: "e1", spec: { launchPlan: pkg.launchPlans[0]!.id }, inputs: {} });
   clock += 3_600_000;
 });
