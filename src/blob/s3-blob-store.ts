@@ -1,11 +1,4 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { type BlobInfo, type BlobStore, type PutOptions, checkKey, checkPrefix, keyUnder, verifyMd5, withMessages } from "./blob-store.js";
 
 export interface S3Credentials {
@@ -44,7 +37,20 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   const base = prefix === "" ? `s3://${bucket}` : `s3://${bucket}/${prefix}`;
   const objectKey = (key: string): string => (prefix === "" ? key : `${prefix}/${key}`);
 
-  const client = new S3Client({
+  // The SDK is loaded on first use: importing it costs ~100 ms and ~25 MB, which a
+  // server on local storage should not pay at start-up.
+  type Sdk = typeof import("@aws-sdk/client-s3");
+  let loaded: Promise<{ sdk: Sdk; client: S3Client }> | undefined;
+  let opened: S3Client | undefined;
+  let closed = false;
+  const s3 = () =>
+    (loaded ??= import("@aws-sdk/client-s3").then((sdk) => {
+      opened = newClient(sdk);
+      // Closed while the SDK loaded: the client must not keep sockets open.
+      if (closed) opened.destroy();
+      return { sdk, client: opened };
+    }));
+  const newClient = (sdk: Sdk) => new sdk.S3Client({
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
     ...(options.forcePathStyle !== undefined && { forcePathStyle: options.forcePathStyle }),
@@ -61,8 +67,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     checkKey(key);
     verifyMd5(key, bytes, opts?.contentMd5);
     const md5 = opts?.contentMd5 && Buffer.from(opts.contentMd5).toString("base64");
+    const { sdk, client } = await s3();
     await client.send(
-      new PutObjectCommand({
+      new sdk.PutObjectCommand({
         Bucket: bucket,
         Key: objectKey(key),
         Body: bytes,
@@ -75,7 +82,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   async function get(key: string): Promise<Uint8Array | undefined> {
     checkKey(key);
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      const { sdk, client } = await s3();
+      const res = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
       return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
     } catch (err) {
       if (isMissingKey(err)) return undefined;
@@ -86,7 +94,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   async function head(key: string): Promise<BlobInfo | undefined> {
     checkKey(key);
     try {
-      const res = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      const { sdk, client } = await s3();
+      const res = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
       const md5 = res.Metadata?.[MD5_META];
       const digest = md5 === undefined ? undefined : new Uint8Array(Buffer.from(md5, "base64"));
       return {
@@ -102,7 +111,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
   async function del(key: string): Promise<void> {
     checkKey(key);
     // S3 answers 204 for absent keys too, so "absent is fine" needs no special case.
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+    const { sdk, client } = await s3();
+    await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
   }
 
   async function list(listPrefix: string): Promise<string[]> {
@@ -110,9 +120,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     const full = prefix === "" ? listPrefix : `${prefix}/${listPrefix}`;
     const keys: string[] = [];
     let token: string | undefined;
+    const { sdk, client } = await s3();
     do {
       const res = await client.send(
-        new ListObjectsV2Command({
+        new sdk.ListObjectsV2Command({
           Bucket: bucket,
           Prefix: full,
           ...(token !== undefined && { ContinuationToken: token }),
@@ -138,7 +149,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     head,
     delete: del,
     list,
-    close: () => client.destroy(),
+    close: () => {
+      closed = true;
+      opened?.destroy();
+    },
   });
 }
 

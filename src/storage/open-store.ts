@@ -1,4 +1,3 @@
-import { openPostgres } from "./postgres.js";
 import { createSqlStore } from "./sql-store.js";
 import { openSqlite } from "./sqlite.js";
 import type { Store } from "./store.js";
@@ -7,8 +6,13 @@ import type { Store } from "./store.js";
  * Opens (and migrates) the configured database: a `postgres://` or
  * `postgresql://` URL selects PostgreSQL; anything else is a SQLite file path
  * (optionally written `sqlite:<path>`), `:memory:` for a throw-away database.
+ * The PostgreSQL driver is imported only when used, so a SQLite server does
+ * not load it (it costs start-up time and memory).
  */
 export async function openStore(database: string): Promise<Store> {
-  if (/^postgres(ql)?:\/\//.test(database)) return createSqlStore(await openPostgres(database));
+  if (/^postgres(ql)?:\/\//.test(database)) {
+    const { openPostgres } = await import("./postgres.js");
+    return createSqlStore(await openPostgres(database));
+  }
   return createSqlStore(openSqlite(database.replace(/^sqlite:(\/\/)?/, "")));
 }
