@@ -65,4 +65,15 @@ describe.each(backends)("Execution store on $name", ({ open }) => {
     expect(await store.executions.countByLaunchPlan({ project: P, domain: D, name: "lp" }, ["QUEUED", "RUNNING"])).toBe(1);
     expect(await store.executions.updateClosure({ ...key, name: "nope" }, Phase.UNDEFINED, running)).toBe(false);
   });
+
+  it("bulk-loads many executions in one call, or none when a name is taken", async () => {
+    store = createSqlStore(await open());
+    const many = Array.from({ length: 1203 }, (_, i) => execution(`bulk-${i}`, i % 2 ? "odd" : "even"));
+    await store.executions.createMany(many);
+    const all = await store.executions.list({ project: P, domain: D }, parseListRequest({ filters: "eq(launch_plan.name,odd)", limit: 2000, token: "" }, { scope, op: "ListExecutions" }));
+    expect(all).toHaveLength(601);
+    expect((await store.executions.get({ project: P, domain: D, name: "bulk-1202" }))?.launchPlan?.name).toBe("even");
+    await expect(store.executions.createMany([execution("fresh", "lp"), execution("bulk-7", "lp")])).rejects.toThrow();
+    expect(await store.executions.exists({ project: P, domain: D, name: "fresh" })).toBe(false);
+  });
 });

@@ -188,6 +188,12 @@ export interface ExecutionStore {
    * concurrent create of the same name waits, then sees the name taken.
    */
   create(execution: StoredExecution, tags: readonly (readonly [string, string])[], beforeCommit?: () => Promise<void>): Promise<boolean>;
+  /**
+   * Bulk load (imports, benchmarks): inserts executions without tags in one
+   * transaction and multi-row statements. No checks: a name already taken
+   * fails the whole call and writes nothing.
+   */
+  createMany(executions: readonly StoredExecution[]): Promise<void>;
   /** Removes an execution and its tags (a launch the executor refused). */
   delete(id: ExecutionKey): Promise<void>;
   exists(id: ExecutionKey): Promise<boolean>;
