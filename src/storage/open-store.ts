@@ -1,3 +1,4 @@
+import type { DatabaseObserver } from "./database-observer.js";
 import { createSqlStore } from "./sql-store.js";
 import { openSqlite } from "./sqlite.js";
 import type { Store } from "./store.js";
@@ -9,10 +10,10 @@ import type { Store } from "./store.js";
  * The PostgreSQL driver is imported only when used, so a SQLite server does
  * not load it (it costs start-up time and memory).
  */
-export async function openStore(database: string): Promise<Store> {
+export async function openStore(database: string, options: { observer?: DatabaseObserver } = {}): Promise<Store> {
   if (/^postgres(ql)?:\/\//.test(database)) {
     const { openPostgres } = await import("./postgres.js");
-    return createSqlStore(await openPostgres(database));
+    return createSqlStore(await openPostgres(database, options));
   }
-  return createSqlStore(openSqlite(database.replace(/^sqlite:(\/\/)?/, "")));
+  return createSqlStore(openSqlite(database.replace(/^sqlite:(\/\/)?/, ""), options));
 }

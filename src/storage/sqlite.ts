@@ -5,6 +5,7 @@ import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { migrationsFolder } from "../paths.js";
+import { type DatabaseObserver, noDatabaseObserver, secondsSince, type WaitKind } from "./database-observer.js";
 import { type Dialect, driverErrorCode } from "./dialect.js";
 import { createMutex } from "./mutex.js";
 import * as schema from "./schema/sqlite.js";
@@ -19,6 +20,8 @@ import * as schema from "./schema/sqlite.js";
 export interface SqliteOptions {
   /** Sees every statement with its parameters (tests read query plans with it). */
   onQuery?: (sql: string, params: unknown[]) => void;
+  /** Hears how long work waited for the connection mutex. */
+  observer?: DatabaseObserver;
 }
 
 export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
@@ -34,13 +37,22 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
   const db = drizzle({ client, schema, casing: "snake_case", ...(onQuery ? { logger: { logQuery: onQuery } } : {}) });
   migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
 
-  const lock = createMutex();
+  const mutex = createMutex();
+  const observer = options.observer ?? noDatabaseObserver;
+  // Time spent queued behind other work on the one connection: the cost of serialising.
+  const lock = <T>(kind: WaitKind, fn: () => Promise<T>): Promise<T> => {
+    const queued = performance.now();
+    return mutex(() => {
+      observer.waited(kind, secondsSince(queued));
+      return fn();
+    });
+  };
   return {
     name: "sqlite",
     schema,
-    run: (fn) => lock(() => fn(db)),
+    run: (fn) => lock("statement", () => fn(db)),
     transaction: (fn) =>
-      lock(async () => {
+      lock("transaction", async () => {
         db.run(sql`BEGIN IMMEDIATE`);
         try {
           const out = await fn(db);
@@ -54,7 +66,7 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
     lock: async () => undefined,
     isUniqueViolation: (e) => /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(String(driverErrorCode(e))),
     close: async () => {
-      await lock(async () => client.close());
+      await mutex(async () => client.close());
     },
   };
 }
