@@ -6,6 +6,25 @@ import { isUnexpected, toConnectError } from "./errors.js";
 /** The id of the current call, also sent back as the `x-request-id` response header. */
 export const requestIdKey = createContextKey<string>("", { description: "request id" });
 
+/**
+ * Set by callers that make the RPC on a client's behalf in-process (the REST
+ * gateway says "rest"); the content type would only show their own transport.
+ */
+export const protocolKey = createContextKey<string>("", { description: "protocol the client used" });
+
+/** Hears about every finished call; the metrics registry counts and times them. */
+export interface RpcObserver {
+  finished(call: { procedure: string; protocol: string; code: string; seconds: number }): void;
+}
+
+/** An interceptor that records the protocol an in-process caller received the call on. */
+export function markProtocol(protocol: string): Interceptor {
+  return (next) => (req) => {
+    req.contextValues.set(protocolKey, protocol);
+    return next(req);
+  };
+}
+
 /** The wire protocol a call arrived on, from its content type. */
 export function protocolOf(contentType: string | null): string {
   const ct = contentType ?? "";
@@ -20,29 +39,30 @@ export function protocolOf(contentType: string | null): string {
  * procedure, protocol, code and duration. Unexpected failures are logged with
  * their stack under the same request id the client sees.
  */
-export function createObservingInterceptor(logger: Logger): Interceptor {
+export function createObservingInterceptor(logger: Logger, observer?: RpcObserver): Interceptor {
   return (next) => async (req) => {
     const requestId = req.header.get("x-request-id") || randomUUID();
     req.contextValues.set(requestIdKey, requestId);
     const started = performance.now();
-    const fields = () => ({
-      procedure: `${req.service.typeName}/${req.method.name}`,
-      protocol: protocolOf(req.header.get("content-type")),
-      requestId,
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
+    const procedure = `${req.service.typeName}/${req.method.name}`;
+    const protocol = req.contextValues.get(protocolKey) || protocolOf(req.header.get("content-type"));
+    const done = (code: string) => {
+      const durationMs = performance.now() - started;
+      observer?.finished({ procedure: `/${procedure}`, protocol, code, seconds: durationMs / 1000 });
+      return { procedure, protocol, requestId, durationMs: Math.round(durationMs * 1000) / 1000, code };
+    };
     try {
       const res = await next(req);
       res.header.set("x-request-id", requestId);
-      logger.info("rpc", { ...fields(), code: "ok" });
+      logger.info("rpc", done("ok"));
       return res;
     } catch (e) {
       const err = toConnectError(e, requestId);
       err.metadata.set("x-request-id", requestId);
       if (isUnexpected(e)) {
-        logger.error("rpc failed unexpectedly", { ...fields(), code: codeName(err), error: String((e as Error)?.stack ?? e) });
+        logger.error("rpc failed unexpectedly", { ...done(codeName(err)), error: String((e as Error)?.stack ?? e) });
       } else {
-        logger.info("rpc", { ...fields(), code: codeName(err), message: err.rawMessage });
+        logger.info("rpc", { ...done(codeName(err)), message: err.rawMessage });
       }
       throw err;
     }

@@ -1,6 +1,7 @@
 import type { DescMessage, DescService, MessageShape, Registry } from "@bufbuild/protobuf";
 import { Code, type ConnectRouter, ConnectError, createClient, createRouterTransport, type Interceptor } from "@connectrpc/connect";
 import type { Req, Res } from "../http-types.js";
+import { markProtocol } from "../interceptors.js";
 import { BadRequest, buildRequest } from "./request.js";
 import { encodeError, encodeMessage, encodingFor } from "./response.js";
 import { matchRoute, routesOf } from "./routes.js";
@@ -28,7 +29,9 @@ type Call = (request: MessageShape<DescMessage>, options: { headers: Record<stri
  */
 export function createGateway(options: GatewayOptions) {
   const routes = routesOf(options.services);
-  const transport = createRouterTransport(options.routes, { router: { interceptors: options.interceptors } });
+  // Outermost, so the observing interceptor logs and counts these calls as "rest".
+  const interceptors = [markProtocol("rest"), ...options.interceptors];
+  const transport = createRouterTransport(options.routes, { router: { interceptors } });
   const clients = new Map(options.services.map((s) => [s.typeName, createClient(s, transport) as unknown as Record<string, Call>]));
 
   return async function handle(req: Req, res: Res): Promise<boolean> {
