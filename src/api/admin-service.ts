@@ -2,6 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { attributeHandlers } from "./attributes.js";
 import { descriptionHandlers } from "./descriptions.js";
+import { noEventMetrics, withEventCounts } from "./event-counts.js";
 import { eventHandlers } from "./events.js";
 import { executionHandlers } from "./executions.js";
 import type { ApiDeps } from "./deps.js";
@@ -21,7 +22,7 @@ import { versionHandlers } from "./version.js";
  * with `<service>.<method> is not implemented`).
  */
 export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminService>> {
-  return {
+  const handlers: Partial<ServiceImpl<typeof AdminService>> = {
     ...projectHandlers(deps),
     ...attributeHandlers(deps),
     ...taskHandlers(deps),
@@ -36,4 +37,5 @@ export function adminService(deps: ApiDeps): Partial<ServiceImpl<typeof AdminSer
     ...metricsHandlers(deps),
     ...versionHandlers(deps),
   };
+  return withEventCounts(handlers, deps.events ?? noEventMetrics);
 }

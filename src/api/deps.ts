@@ -2,6 +2,7 @@ import type { DomainConfig } from "../config.js";
 import type { AttributeResolver, ServerAttributeDefaults } from "../core/attribute-resolver.js";
 import type { BlobStore } from "../blob/blob-store.js";
 import type { WorkflowExecutor } from "../engine/workflow-executor.js";
+import type { EventMetrics } from "./event-counts.js";
 import type { Store } from "../storage/store.js";
 
 /** What the RPC handlers are given; app.ts builds it once per server. */
@@ -19,4 +20,6 @@ export interface ApiDeps {
   limits: { maxWorkflowNodes: number };
   /** Most-specific-wins lookups over stored attributes, for executions. */
   attributes: AttributeResolver;
+  /** Counts accepted and refused engine events (nothing is counted when absent). */
+  events?: EventMetrics;
 }
