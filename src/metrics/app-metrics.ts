@@ -1,0 +1,99 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { EventKind, EventMetrics, RefusalReason } from "../api/event-counts.js";
+import type { RpcObserver } from "../server/interceptors.js";
+import type { DatabaseObserver, PoolStats, WaitKind } from "../storage/database-observer.js";
+import { processMetrics } from "./process-metrics.js";
+
+/** One app's instruments, in a registry of its own so apps in one process never share counts. */
+export interface AppMetrics {
+  rpc: RpcObserver;
+  database: DatabaseObserver;
+  events: EventMetrics;
+  /** The Prometheus text exposition of every metric, with its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+// From a cached read (about a millisecond) to a call near a client's usual deadline.
+const RPC_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+// Waiting for the database is usually nothing, so the low end is finer.
+const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const EVENT_KINDS: readonly EventKind[] = ["workflow", "node", "task"];
+
+export function createAppMetrics(): AppMetrics {
+  const registry = new Registry();
+  for (const metric of processMetrics()) registry.registerMetric(metric);
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: "flyteadmin_rpc_requests_total",
+    help: "RPCs finished, by procedure, protocol the client used (grpc, grpc-web, connect, rest) and status code.",
+    labelNames: ["procedure", "protocol", "code"] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: "flyteadmin_rpc_duration_seconds",
+    help: "Time from receiving an RPC to its response (for streams: to the response headers), by procedure and protocol.",
+    labelNames: ["procedure", "protocol"] as const,
+    buckets: RPC_BUCKETS,
+    registers,
+  });
+  const waits = new Histogram({
+    name: "flyteadmin_db_wait_seconds",
+    help: "Time work waited before it could use the database: the SQLite connection mutex, a PostgreSQL pool connection, or an advisory lock.",
+    labelNames: ["kind"] as const,
+    buckets: WAIT_BUCKETS,
+    registers,
+  });
+  const accepted = new Counter({
+    name: "flyteadmin_events_accepted_total",
+    help: "Workflow, node and task execution events accepted.",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  const refused = new Counter({
+    name: "flyteadmin_events_refused_total",
+    help: "Workflow, node and task execution events refused, by reason.",
+    labelNames: ["kind", "reason"] as const,
+    registers,
+  });
+  // Present from the start, so a rate over the first events is not lost.
+  for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
+
+  return {
+    rpc: {
+      finished({ procedure, protocol, code, seconds }) {
+        requests.inc({ procedure, protocol, code });
+        duration.observe({ procedure, protocol }, seconds);
+      },
+    },
+    database: {
+      waited: (kind: WaitKind, seconds: number) => waits.observe({ kind }, seconds),
+      pool: (stats: () => PoolStats) => registerPoolGauges(registry, stats),
+    },
+    events: {
+      accepted: (kind: EventKind) => accepted.inc({ kind }),
+      refused: (kind: EventKind, reason: RefusalReason) => refused.inc({ kind, reason }),
+    },
+    async scrape() {
+      // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;
+      // the exposition format spells it `NaN`, and stricter parsers than Prometheus's insist.
+      return { contentType: registry.contentType, body: (await registry.metrics()).replace(/ Nan$/gm, " NaN") };
+    },
+  };
+}
+
+/** Pool gauges exist only for a database with a pool (PostgreSQL); they read the pool at scrape time. */
+function registerPoolGauges(registry: Registry, stats: () => PoolStats): void {
+  const gauge = (name: string, help: string, read: (s: PoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read(stats()));
+      },
+    });
+  gauge("flyteadmin_db_pool_connections", "PostgreSQL connections open in the pool, idle or in use.", (s) => s.total);
+  gauge("flyteadmin_db_pool_idle_connections", "PostgreSQL connections open in the pool and idle.", (s) => s.idle);
+  gauge("flyteadmin_db_pool_waiting_requests", "Queries and transactions waiting for a PostgreSQL connection from the pool.", (s) => s.waiting);
+}
