@@ -15,12 +15,16 @@ import { file_flyteidl_service_signal, SignalService } from "../gen/flyteidl/ser
 import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection, ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { adminService } from "./api/admin-service.js";
+import { dataProxyService } from "./api/data-proxy.js";
 import { unknownService } from "./api/auth-services.js";
 import { signalService } from "./api/signals.js";
 import type { ApiDeps } from "./api/deps.js";
-import type { Config } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { type BlobStore } from "./blob/blob-store.js";
+import { createLocalUrlSigner } from "./blob/local-url-signer.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
+import type { UrlSigner } from "./blob/url-signer.js";
+import { urlSigningKey } from "./blob/url-signing-key.js";
 import type { S3ConnectionOptions } from "./blob/s3-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
 import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
@@ -28,6 +32,9 @@ import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createCors } from "./server/cors.js";
 import { createGateway } from "./server/gateway/gateway.js";
+import { createAppMetrics } from "./metrics/app-metrics.js";
+import { createMetricsEndpoint } from "./server/metrics-endpoint.js";
+import { createSignedBlobEndpoint } from "./server/signed-blob-endpoint.js";
 import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatus } from "./server/health.js";
 import type { NodeHandler, Req, Res } from "./server/http-types.js";
 import { createObservingInterceptor } from "./server/interceptors.js";
@@ -58,7 +65,9 @@ export interface BuildOptions {
 
 /** Wires store, services and transport for a configuration. Does not listen. */
 export async function buildApp(config: Config, logger: Logger, options: BuildOptions = {}): Promise<App> {
-  const store = options.store ?? (await openStore(config.database));
+  // Per app, so apps built side by side (tests) count separately.
+  const metrics = config.metrics ? createAppMetrics() : undefined;
+  const store = options.store ?? (await openStore(config.database, metrics ? { observer: metrics.database } : {}));
   const attributeDefaults = {
     workflowExecutionConfig: config.workflowExecutionConfig,
     taskResources: config.taskResources,
@@ -73,7 +82,15 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     attributeDefaults,
     limits: { maxWorkflowNodes: config.maxWorkflowNodes },
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
+    ...(metrics ? { events: metrics.events } : {}),
   };
+  // S3 signs its own URLs; the local store's are signed here and served by signedBlobs.
+  const localSigner = deps.blobs.presign ? undefined : createLocalUrlSigner(urlSigningKey(config.urlSigningKey, config.dataDir));
+  const signer: UrlSigner = localSigner ?? { sign: (r) => deps.blobs.presign!(r) };
+  const signedBlobs = localSigner
+    ? createSignedBlobEndpoint({ blobs: deps.blobs, signer: localSigner, maxUploadBytes: config.maxUploadBytes, logger })
+    : async () => false;
+  checkPublicUrl(config.publicUrl);
   // FlyteAdmin's Go clients check the "flyteadmin" service; "" is the whole server.
   const health = createHealthStatuses([
     ["", ServingStatus.SERVING],
@@ -82,12 +99,12 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const shutdown = new AbortController();
   // Every in-flight call links its own signal to this one; thousands may be open at once.
   setMaxListeners(0, shutdown.signal);
-  const interceptors = [createObservingInterceptor(logger)];
+  const interceptors = [createObservingInterceptor(logger, metrics?.rpc)];
 
   const routes = (router: ConnectRouter) => {
     router.service(AdminService, adminService(deps));
     router.service(SignalService, signalService({ signals: store.signals }));
-    router.service(DataProxyService, {});
+    router.service(DataProxyService, dataProxyService({ ...deps, urls: signer, publicUrl: config.publicUrl }));
     router.service(AuthMetadataService, unknownService(AuthMetadataService));
     router.service(IdentityService, unknownService(IdentityService));
     registerHealth(router, health);
@@ -122,10 +139,10 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     interceptors,
     readMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
-    // Paths that are not RPCs: FlyteAdmin's REST mapping, then its plain endpoints.
+    // Paths that are not RPCs: signed blob URLs, FlyteAdmin's REST mapping, then its plain endpoints.
     fallback: (req, res) => {
-      gateway(req, res).then(
-        (handled) => handled || plainHttp(req, res),
+      signedBlobs(req, res).then(
+        async (handled) => handled || (await gateway(req, res)) || plainHttp(req, res),
         (e: unknown) => {
           logger.error("http request failed unexpectedly", { path: req.url, error: String((e as Error)?.stack ?? e) });
           if (!res.headersSent) res.statusCode = 500;
@@ -135,10 +152,14 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     },
   });
   const cors = createCors(config.corsOrigins);
+  const metricsEndpoint = metrics
+    ? createMetricsEndpoint(metrics.scrape, (e) => logger.error("collecting metrics failed", { error: String((e as Error)?.stack ?? e) }))
+    : () => false;
 
   return {
     handler: (req, res) => {
       if (cors(req, res)) return;
+      if (metricsEndpoint(req, res)) return;
       rpc(req, res);
     },
     routes,
@@ -152,6 +173,20 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       await store.close();
     },
   };
+}
+
+/** The configured public URL must be a bare http(s) origin: signed URLs are built on it. */
+function checkPublicUrl(publicUrl: string): void {
+  if (publicUrl === "") return;
+  let url: URL | undefined;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.search !== "" || url.hash !== "") {
+    throw new ConfigError(`publicUrl "${publicUrl}" must be an http:// or https:// URL such as https://flyte.example.com`);
+  }
 }
 
 /** Paths that are not RPCs: FlyteAdmin's plain health check, else grpc-gateway's 404 body. */

@@ -31,6 +31,7 @@ export interface Config {
   idleTimeoutMs: number;
   shutdownTimeoutMs: number;
   reflection: boolean;
+  metrics: boolean;
   workflowExecutionConfig: WorkflowExecutionConfig;
   taskResources: TaskResourceAttributes;
   clusterPools: Record<string, string>;
@@ -40,6 +41,9 @@ export interface Config {
   s3ForcePathStyle: boolean;
   s3AccessKeyId: string;
   s3SecretAccessKey: string;
+  publicUrl: string;
+  urlSigningKey: string;
+  maxUploadBytes: number;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -71,6 +75,9 @@ export const OPTIONS: readonly Option[] = [
   { key: "s3ForcePathStyle", kind: "bool", default: "false", help: "with an s3:// storage location: address buckets by path, as most S3-compatible servers need" },
   { key: "s3AccessKeyId", kind: "string", default: "", help: "with an s3:// storage location: access key id (default: the AWS SDK's credential chain)" },
   { key: "s3SecretAccessKey", kind: "string", default: "", help: "with an s3:// storage location: secret access key (prefer the environment over flags)" },
+  { key: "publicUrl", kind: "string", default: "", help: "scheme://host:port clients reach this server at, for the upload and download URLs it signs (default: the address each request came to)" },
+  { key: "urlSigningKey", kind: "string", default: "", help: "secret for the upload and download URLs signed for local storage (default: a random key kept in <data-dir>/url-signing.key)" },
+  { key: "maxUploadBytes", kind: "int", default: String(256 * 1024 * 1024), help: "largest body accepted on a signed upload URL to local storage, in bytes" },
   { key: "domains", kind: "domains", default: "development,staging,production", help: "the domains every project has, comma-separated ids (a config file may give {id, name} pairs)" },
   { key: "corsOrigins", kind: "list", default: "*", help: "origins allowed to call from a browser, comma-separated; * allows any, empty disables CORS" },
   { key: "logLevel", kind: "level", default: "info", help: `log level: ${LOG_LEVELS.join(", ")}` },
@@ -79,6 +86,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "idleTimeoutMs", kind: "int", default: "60000", help: "idle connections are closed after this many milliseconds" },
   { key: "shutdownTimeoutMs", kind: "int", default: "5000", help: "on SIGINT/SIGTERM, in-flight calls get this long to finish before the process exits" },
   { key: "reflection", kind: "bool", default: "true", help: "serve grpc.reflection.v1 so tools like `buf curl` need no local protos" },
+  { key: "metrics", kind: "bool", default: "true", help: "serve Prometheus metrics at GET /metrics on the same port" },
   {
     key: "workflowExecutionConfig",
     kind: "execution-config",

@@ -32,7 +32,8 @@ const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.ABORTED, Phase.SK
 const ERROR_MESSAGE_LIST_BYTES = 100;
 
 const executionText = (id: ExecutionKey) => `project:"${id.project}" domain:"${id.domain}" name:"${id.name}"`;
-const nodeText = (id: NodeExecutionKey) => `node_id:"${id.nodeId}" execution_id:{${executionText(id)}}`;
+/** A node execution id as Go prints the proto in FlyteAdmin's messages. */
+export const nodeText = (id: NodeExecutionKey) => `node_id:"${id.nodeId}" execution_id:{${executionText(id)}}`;
 const name = (p: Phase) => Phase[p] ?? String(p);
 
 function requireExecution(id: { project: string; domain: string; name: string } | undefined, field = "execution_id"): ExecutionKey {

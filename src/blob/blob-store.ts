@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { PresignRequest, SignedUrl } from "./url-signer.js";
 import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
 
 /** What `head` reports about a stored blob. */
@@ -32,6 +33,8 @@ export interface RawBlobStore {
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix` (a plain string prefix, as S3 has it), sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Signed URLs the store's own server honours (S3 presigning); absent for the local store. */
+  presign?(request: PresignRequest): Promise<SignedUrl>;
   /** Releases connections (S3); a no-op for the local store. */
   close(): void;
 }

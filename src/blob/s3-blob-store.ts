@@ -1,4 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { PresignRequest, SignedUrl } from "./url-signer.js";
 import { type BlobInfo, type BlobStore, type PutOptions, checkKey, checkPrefix, keyUnder, verifyMd5, withMessages } from "./blob-store.js";
 
 export interface S3Credentials {
@@ -97,7 +98,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       const { sdk, client } = await s3();
       const res = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
       const md5 = res.Metadata?.[MD5_META];
-      const digest = md5 === undefined ? undefined : new Uint8Array(Buffer.from(md5, "base64"));
+      // Objects uploaded through a presigned URL without the metadata header: a
+      // single-part upload's ETag is its hex MD5 (multipart ETags carry a "-N").
+      const etag = /^"?([0-9a-f]{32})"?$/i.exec(res.ETag ?? "")?.[1];
+      const digest =
+        md5 !== undefined ? new Uint8Array(Buffer.from(md5, "base64")) : etag !== undefined ? new Uint8Array(Buffer.from(etag, "hex")) : undefined;
       return {
         size: res.ContentLength ?? 0,
         ...(digest?.length === 16 && { contentMd5: digest }),
@@ -140,6 +145,30 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     return keys.sort();
   }
 
+  /**
+   * An S3 presigned URL. A PUT is bound to the MD5 when one is given (Content-MD5 is
+   * a signed header); the metadata header is kept out of the query string so that
+   * the client sends it, as the returned headers say.
+   */
+  async function presign(r: PresignRequest): Promise<SignedUrl> {
+    checkKey(r.key);
+    const [{ sdk, client }, { getSignedUrl }] = await Promise.all([s3(), import("@aws-sdk/s3-request-presigner")]);
+    const target = { Bucket: bucket, Key: objectKey(r.key) };
+    if (r.method === "GET") return { url: await getSignedUrl(client, new sdk.GetObjectCommand(target), { expiresIn: r.expiresInSeconds }), headers: {} };
+    const md5 = r.contentMd5?.length ? Buffer.from(r.contentMd5).toString("base64") : undefined;
+    const withMetadata = md5 !== undefined && r.addMd5Metadata === true;
+    const command = new sdk.PutObjectCommand({
+      ...target,
+      ...(md5 !== undefined && { ContentMD5: md5 }),
+      ...(withMetadata && { Metadata: { [MD5_META]: md5 } }),
+    });
+    const url = await getSignedUrl(client, command, { expiresIn: r.expiresInSeconds, unhoistableHeaders: new Set([`x-amz-meta-${MD5_META}`]) });
+    const headers: Record<string, string> = {};
+    if (md5 !== undefined) headers["Content-MD5"] = md5;
+    if (withMetadata) headers[`x-amz-meta-${MD5_META}`] = md5;
+    return { url, headers };
+  }
+
   return withMessages({
     base,
     uri: (key) => `${base}/${checkKey(key)}`,
@@ -149,6 +178,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     head,
     delete: del,
     list,
+    presign,
     close: () => {
       closed = true;
       opened?.destroy();

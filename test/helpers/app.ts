@@ -8,10 +8,11 @@ import { type Config, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
-/** A configuration for tests: throw-away SQLite, no logs, loopback on a free port. */
+/** A configuration for tests: throw-away SQLite and data folder, no logs, loopback on a free port. */
 export function testConfig(over: Partial<Record<keyof Config, string>> = {}): Config {
-  const storage = mkdtempSync(join(tmpdir(), "flyteadmin-blobs-"));
-  return loadConfig({ flags: { database: ":memory:", storage, logLevel: "silent", listen: "127.0.0.1:0", ...over } });
+  const dataDir = mkdtempSync(join(tmpdir(), "flyteadmin-data-"));
+  const storage = join(dataDir, "blobs");
+  return loadConfig({ flags: { dataDir, database: ":memory:", storage, logLevel: "silent", listen: "127.0.0.1:0", ...over } });
 }
 
 /** An app served through an in-memory transport: the full router and interceptors, no HTTP. */

@@ -1,0 +1,189 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { NodeExecutionGetDataRequestSchema, NodeExecutionGetDataResponseSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import {
+  TaskExecutionGetDataRequestSchema,
+  TaskExecutionGetDataResponseSchema,
+  TaskExecutionListRequestSchema,
+} from "../../gen/flyteidl/admin/task_execution_pb.js";
+import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import {
+  ArtifactType,
+  type CreateDownloadLinkRequest,
+  CreateDownloadLinkRequestSchema,
+  type DataProxyService,
+  GetDataResponseSchema,
+  PreSignedURLsSchema,
+} from "../../gen/flyteidl/service/dataproxy_pb.js";
+import { checkKey } from "../blob/blob-store.js";
+import type { UrlSigner } from "../blob/url-signer.js";
+import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
+import { parseFlyteUrl } from "../core/flyte-url.js";
+import { checkUploadRequest, downloadExpiry, randomFileName, uploadExpiry, uploadKey } from "../core/upload-location.js";
+import type { ApiDeps } from "./deps.js";
+import { nodeExecutionHandlers, nodeText } from "./node-executions.js";
+import { taskExecutionHandlers } from "./task-executions.js";
+
+export interface DataProxyDeps extends ApiDeps {
+  /** Signs blob URLs: S3 presigning, or this server's own signed endpoint for the local store. */
+  urls: UrlSigner;
+  /** scheme://host[:port] for self-served URLs; empty to use the address each caller reached us at. */
+  publicUrl: string;
+}
+
+// FlyteAdmin's server.dataProxy upload and download maxExpiresIn, also the default expiry.
+const MAX_EXPIRY_NANOS = 3600n * 1_000_000_000n;
+// server.dataProxy.upload.storagePrefix.
+const UPLOAD_PREFIX = "";
+
+/** flyteidl.service.DataProxyService over the server's blob store. */
+export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataProxyService> {
+  const { store, blobs, urls } = deps;
+  const nodes = nodeExecutionHandlers(deps);
+  const tasks = taskExecutionHandlers(deps);
+  const origin = (ctx: HandlerContext) => originOf(ctx, deps.publicUrl);
+
+  async function createDownloadLink(req: CreateDownloadLinkRequest, ctx: HandlerContext) {
+    const expiry = downloadExpiry(req.expiresIn, MAX_EXPIRY_NANOS);
+    const invalid = (reason: string) => invalidArgument(`error while validating request. Error: ${reason}`);
+    if (typeof expiry === "string") throw invalid(expiry);
+    if (req.artifactType === ArtifactType.UNDEFINED) throw invalid(`invalid artifact type [${ArtifactType[req.artifactType]}]`);
+    if (req.source.case !== "nodeExecutionId") throw invalid("source is required. Provided nil");
+    const id = req.source.value;
+    const key = { project: id.executionId?.project ?? "", domain: id.executionId?.domain ?? "", name: id.executionId?.name ?? "", nodeId: id.nodeId };
+    const node = await store.nodeExecutions.get(key);
+    if (!node) {
+      throw invalidArgument(`failed to find node execution [${nodeText(key)}]. Error: missing entity of type node execution with identifier ${nodeText(key)}`);
+    }
+    const deckUri = node.closure?.deckUri ?? "";
+    if (deckUri === "") throw notFound(`no deckUrl found for request [artifact_type:${ArtifactType[req.artifactType]} node_execution_id:{${nodeText(key)}}]`);
+    const blobKey = blobs.keyOf(deckUri);
+    if (!blobKey || !(await blobs.head(blobKey))) throw notFound("object not found");
+    const signed = await urls.sign({ key: blobKey, method: "GET", expiresInSeconds: seconds(expiry), origin: origin(ctx) });
+    const expiresAt = expiresAtOf(expiry);
+    return {
+      signedUrl: [signed.url],
+      expiresAt,
+      preSignedUrls: create(PreSignedURLsSchema, { signedUrl: [signed.url], expiresAt }),
+    };
+  }
+
+  return {
+    async createUploadLocation(req, ctx) {
+      checkUploadRequest(req);
+      if (req.contentMd5.length !== 0 && req.contentMd5.length !== 16) {
+        throw invalidArgument(`content_md5 must be the 16 bytes of an MD5 digest, got ${req.contentMd5.length} bytes`);
+      }
+      // A caller-chosen folder and name is a fixed place: refuse to let other content replace it.
+      if (req.filename !== "" && req.filenameRoot !== "") {
+        const known = locationKey(uploadKey(req, req.filename, UPLOAD_PREFIX));
+        const info = await blobs.head(known).catch((e: unknown) => {
+          throw new AdminError("Internal", `failed to check if file exists at location [${blobs.uri(known)}], Error: ${String(e)}`);
+        });
+        const matches = info?.contentMd5 !== undefined && req.contentMd5.length === 16 && Buffer.from(info.contentMd5).equals(Buffer.from(req.contentMd5));
+        if (info && !matches) {
+          throw alreadyExists(`file already exists at location [${blobs.uri(known)}], specify a matching hash if you wish to rewrite`);
+        }
+      }
+      const expiry = uploadExpiry(req.expiresIn, MAX_EXPIRY_NANOS);
+      const key = locationKey(uploadKey(req, req.filename !== "" ? req.filename : randomFileName(), UPLOAD_PREFIX));
+      const signed = await urls.sign({
+        key,
+        method: "PUT",
+        expiresInSeconds: seconds(expiry),
+        ...(req.contentMd5.length ? { contentMd5: req.contentMd5 } : {}),
+        addMd5Metadata: req.addContentMd5Metadata,
+        origin: origin(ctx),
+      });
+      return { signedUrl: signed.url, nativeUrl: blobs.uri(key), expiresAt: expiresAtOf(expiry), headers: signed.headers };
+    },
+
+    async createDownloadLocation(req, ctx) {
+      const expiry = downloadExpiry(req.expiresIn, MAX_EXPIRY_NANOS);
+      const invalid = (reason: string) => invalidArgument(`error while validating request: ${reason}`);
+      if (typeof expiry === "string") throw invalid(expiry);
+      const key = blobs.keyOf(req.nativeUrl);
+      if (!key) throw invalid(`native_url [${req.nativeUrl}] is not in this server's blob storage (${blobs.base})`);
+      // As in FlyteAdmin, the object's existence is not checked: the URL may be handed out before the write.
+      const signed = await urls.sign({ key, method: "GET", expiresInSeconds: seconds(expiry), origin: origin(ctx) });
+      return { signedUrl: signed.url, expiresAt: expiresAtOf(expiry) };
+    },
+
+    createDownloadLink,
+
+    async getData(req, ctx) {
+      const invalid = (reason: string) => invalidArgument(`failed to validate resolve artifact request. Error: ${reason}`);
+      if (req.flyteUrl === "") throw invalid("source is required. Provided empty string");
+      if (!req.flyteUrl.startsWith("flyte://")) throw invalid("request does not start with the correct prefix");
+      const url = parseFlyteUrl(req.flyteUrl);
+      if (!url) throw invalidArgument(`failed to parse artifact url Error: failed to parse [${req.flyteUrl}]`);
+      const nodeExecutionId = { executionId: { project: url.project, domain: url.domain, name: url.name }, nodeId: url.nodeId };
+      const key = { project: url.project, domain: url.domain, name: url.name, nodeId: url.nodeId };
+
+      let map: LiteralMap | undefined;
+      let where: string;
+      if (url.retryAttempt === undefined) {
+        where = `node execution [${nodeText(key)}]`;
+        if (url.io === "d") {
+          const request = create(CreateDownloadLinkRequestSchema, {
+            artifactType: ArtifactType.DECK,
+            source: { case: "nodeExecutionId", value: nodeExecutionId },
+          });
+          return create(GetDataResponseSchema, { data: { case: "preSignedUrls", value: (await createDownloadLink(request, ctx)).preSignedUrls } });
+        }
+        const data = create(
+          NodeExecutionGetDataResponseSchema,
+          await nodes.getNodeExecutionData(create(NodeExecutionGetDataRequestSchema, { id: nodeExecutionId }), ctx),
+        );
+        map = url.io === "i" ? data.fullInputs : data.fullOutputs;
+      } else {
+        const attempt = `${nodeText(key)} retry_attempt:${url.retryAttempt}`;
+        const filters = `eq(retry_attempt,${url.retryAttempt})`;
+        const listed = await Promise.resolve(tasks.listTaskExecutions(create(TaskExecutionListRequestSchema, { nodeExecutionId, limit: 1, filters }), ctx)).catch(
+          (e: unknown) => {
+            throw invalidArgument(`failed to list task executions [${attempt}]. Error: ${(e as Error).message}`);
+          },
+        );
+        const found = listed.taskExecutions?.[0];
+        if (!found) throw invalidArgument(`no task executions were listed [${attempt}]. Error: <nil>`);
+        if (url.io === "d") throw invalidArgument("deck type cannot be specified with a retry attempt, just use the node instead");
+        where = `task execution [${attempt}]`;
+        const data = create(
+          TaskExecutionGetDataResponseSchema,
+          await tasks.getTaskExecutionData(create(TaskExecutionGetDataRequestSchema, { id: found.id }), ctx),
+        );
+        map = url.io === "i" ? data.fullInputs : data.fullOutputs;
+      }
+      if (url.literal !== undefined) {
+        const literal = map?.literals[url.literal];
+        if (!literal) throw invalidArgument(`name [${url.literal}] not found in ${where}`);
+        return create(GetDataResponseSchema, { data: { case: "literal", value: literal } });
+      }
+      return create(GetDataResponseSchema, { data: { case: "literalMap", value: map ?? create(LiteralMapSchema) } });
+    },
+  };
+}
+
+/** A blob key from request parts; a part that makes no valid key is the caller's mistake. */
+function locationKey(key: string): string {
+  try {
+    return checkKey(key);
+  } catch (e) {
+    throw invalidArgument(`invalid upload location [${key}]: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Where the caller reached this server: the configured public URL, else the
+ * proxy headers the REST gateway (or a reverse proxy) sets, else the request's own.
+ */
+function originOf(ctx: HandlerContext, publicUrl: string): string {
+  if (publicUrl !== "") return publicUrl.replace(/\/+$/, "");
+  const host = ctx.requestHeader.get("x-forwarded-host");
+  if (host) return `${ctx.requestHeader.get("x-forwarded-proto") ?? "http"}://${host}`;
+  return new URL(ctx.url).origin;
+}
+
+const seconds = (nanos: bigint) => Number(nanos / 1_000_000_000n);
+const expiresAtOf = (nanos: bigint) => timestampFromMs(Date.now() + Number(nanos / 1_000_000n));

@@ -1,0 +1,25 @@
+/** A URL that lets its holder read or write one blob until it expires, without other credentials. */
+export interface SignedUrl {
+  url: string;
+  /** Headers the client must send with the request (the signature covers them). */
+  headers: Record<string, string>;
+}
+
+export interface SignRequest {
+  key: string;
+  method: "PUT" | "GET";
+  expiresInSeconds: number;
+  /** For PUT: the only content the URL accepts. */
+  contentMd5?: Uint8Array;
+  /** For PUT: also record the MD5 as object metadata, so a later existence check can compare it. */
+  addMd5Metadata?: boolean;
+  /** scheme://host[:port] the caller reached this server at; self-served URLs point there. */
+  origin: string;
+}
+
+export interface UrlSigner {
+  sign(request: SignRequest): Promise<SignedUrl>;
+}
+
+/** What a store that signs its own URLs (S3) is asked: no origin, the store has its own address. */
+export type PresignRequest = Omit<SignRequest, "origin">;

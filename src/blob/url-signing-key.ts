@@ -1,0 +1,29 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/**
+ * The secret for locally signed URLs: the configured one, else a random key kept
+ * in the data folder, so URLs handed out stay valid across restarts. The file is
+ * written aside and hard-linked into place, so two servers starting on one folder
+ * agree on one key and neither can read a half-written file.
+ */
+export function urlSigningKey(configured: string, dataDir: string): Uint8Array {
+  if (configured !== "") return Buffer.from(configured, "utf8");
+  const file = join(dataDir, "url-signing.key");
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true });
+    const aside = `${file}.${process.pid}.tmp`;
+    writeFileSync(aside, randomBytes(32).toString("base64"), { mode: 0o600 });
+    try {
+      linkSync(aside, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    } finally {
+      rmSync(aside, { force: true });
+    }
+  }
+  const key = Buffer.from(readFileSync(file, "utf8").trim(), "base64");
+  if (key.length < 16) throw new Error(`${file} holds no usable key; delete it to have a new one made`);
+  return key;
+}
