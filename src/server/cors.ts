@@ -2,9 +2,9 @@ import { cors as connectCors } from "@connectrpc/connect";
 import type { Req, Res } from "./http-types.js";
 
 const ALLOW_METHODS = [...new Set([...connectCors.allowedMethods, "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])].join(", ");
-// Connect/gRPC-Web headers, plus what the Flyte console and browser apps send.
-const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "flyte-authorization", "X-Request-Id", "Accept"].join(", ");
-const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id"].join(", ");
+// Connect/gRPC-Web headers, plus what the Flyte console and browser apps send (Content-MD5 with signed uploads).
+const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "flyte-authorization", "X-Request-Id", "Accept", "Content-MD5"].join(", ");
+const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id", "ETag"].join(", ");
 
 /**
  * CORS for every route and protocol on the port. Requests without an Origin,

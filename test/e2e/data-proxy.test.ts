@@ -129,6 +129,22 @@ describe("the register flow", () => {
     expect(random.headers).toEqual({});
   });
 
+  it("takes large uploads up to the limit and refuses larger ones with 413", async () => {
+    const big = new Uint8Array(8 * 1024 * 1024).fill(3);
+    const loc = await proxy.createUploadLocation({ project: P, domain: D, filename: "big.bin", contentMd5: md5(big) });
+    expect((await put(loc.signedUrl, big, loc.headers)).status).toBe(200);
+    const small = await realServer({ maxUploadBytes: "1024" });
+    try {
+      const client = createClient(DataProxyService, createGrpcTransport({ baseUrl: small.url }));
+      const over = await client.createUploadLocation({ project: P, domain: D, filename: "over.bin", contentMd5: md5(big) });
+      const res = await put(over.signedUrl, big, over.headers);
+      expect(res.status).toBe(413);
+      expect(await res.text()).toMatch(/larger than the 1024-byte limit/);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("answers on REST with URLs on the address the caller used", async () => {
     const res = await fetch(`${server.url}/api/v1/dataproxy/artifact_urn`, {
       method: "POST",
