@@ -2,6 +2,9 @@ import type { DescMessage, DescService, MessageShape, Registry } from "@bufbuild
 import { Code, type ConnectRouter, ConnectError, createClient, createRouterTransport, type Interceptor } from "@connectrpc/connect";
 import type { Req, Res } from "../http-types.js";
 import { markProtocol } from "../interceptors.js";
+import { endWithTrailers, writeMetadata } from "./metadata.js";
+import { openApiDocument } from "./openapi.js";
+import { parseQuery } from "./query.js";
 import { BadRequest, buildRequest } from "./request.js";
 import { encodeError, encodeMessage, encodingFor } from "./response.js";
 import { matchRoute, routesOf } from "./routes.js";
@@ -19,7 +22,10 @@ export interface GatewayOptions {
 // Request headers an RPC handler or interceptor may read, passed through to the in-process call.
 const FORWARDED = ["authorization", "flyte-authorization", "x-request-id"];
 
-type Call = (request: MessageShape<DescMessage>, options: { headers: Record<string, string> }) => Promise<MessageShape<DescMessage>>;
+type Call = (
+  request: MessageShape<DescMessage>,
+  options: { headers: Record<string, string>; onHeader(h: Headers): void; onTrailer(t: Headers): void },
+) => Promise<MessageShape<DescMessage>>;
 
 /**
  * FlyteAdmin's REST mapping (grpc-gateway) generated from the google.api.http
@@ -33,15 +39,36 @@ export function createGateway(options: GatewayOptions) {
   const interceptors = [markProtocol("rest"), ...options.interceptors];
   const transport = createRouterTransport(options.routes, { router: { interceptors } });
   const clients = new Map(options.services.map((s) => [s.typeName, createClient(s, transport) as unknown as Record<string, Call>]));
+  // /api/v1/openapi, built from the same services and routes on first request.
+  let openapi: string | undefined;
 
   return async function handle(req: Req, res: Res): Promise<boolean> {
     const url = new URL(req.url ?? "/", "http://gateway");
-    const found = matchRoute(routes, req.method ?? "GET", url.pathname);
+    if (url.pathname === "/api/v1/openapi") {
+      // FlyteAdmin answers this path on any method.
+      openapi ??= JSON.stringify(openApiDocument(options.services, routes));
+      res.statusCode = 200;
+      res.setHeader("content-type", "application/json");
+      res.end(openapi);
+      return true;
+    }
+    // grpc-gateway's "path length fallback": a POST of exactly this content type may stand in for a GET
+    // whose query string would be too long; only then is X-HTTP-Method-Override honoured.
+    const formPost = req.method === "POST" && req.headers["content-type"] === "application/x-www-form-urlencoded";
+    const override = formPost ? String(req.headers["x-http-method-override"] ?? "").toUpperCase() : "";
+    let found = matchRoute(routes, override || (req.method ?? "GET"), url.pathname);
+    let fromForm = override !== "";
+    if (found === "method-not-allowed" && formPost && !override) {
+      // grpc-gateway takes whichever other route it meets first; a GET, when there is one, is the deterministic choice.
+      const asGet = matchRoute(routes, "GET", url.pathname);
+      if (asGet !== "not-found" && asGet !== "method-not-allowed") [found, fromForm] = [asGet, true];
+    }
     if (found === "not-found") return false;
     const contentType = String(req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
     const encoding = encodingFor(typeof req.headers.accept === "string" ? req.headers.accept : undefined, contentType);
     const fail = (err: ConnectError) => {
       const out = encodeError(err, encoding, options.registry);
+      writeMetadata(res, err.metadata);
       if (err.code === Code.Unauthenticated) res.setHeader("www-authenticate", err.rawMessage);
       res.statusCode = out.status;
       res.setHeader("content-type", out.type);
@@ -57,7 +84,15 @@ export function createGateway(options: GatewayOptions) {
     }
     let message: MessageShape<DescMessage>;
     try {
-      message = buildRequest(found.route, found.values, url.searchParams, body, contentType);
+      // Form fields come before the URL's own parameters, as Go's Request.ParseForm lists them;
+      // the form is the body, so a body route then reads an empty one.
+      const rawQuery = (req.url ?? "").includes("?") ? req.url!.slice(req.url!.indexOf("?") + 1) : "";
+      const query = found.route.body === "" || fromForm ? parseQuery(rawQuery) : new URLSearchParams();
+      if (fromForm) {
+        const form = parseQuery(body.toString("utf8"));
+        query.forEach((v, k) => form.append(k, v));
+        message = buildRequest(found.route, found.values, form, Buffer.alloc(0), contentType);
+      } else message = buildRequest(found.route, found.values, query, body, contentType);
     } catch (e) {
       return fail(new ConnectError(e instanceof BadRequest ? e.message : String(e), Code.InvalidArgument));
     }
@@ -71,11 +106,14 @@ export function createGateway(options: GatewayOptions) {
     headers["x-forwarded-proto"] = String(req.headers["x-forwarded-proto"] ?? ("encrypted" in req.socket && req.socket.encrypted ? "https" : "http"));
     try {
       const call = clients.get(found.route.service.typeName)![found.route.method.localName]!;
-      const response = await call(message, { headers });
+      let header: Headers | undefined;
+      let trailer: Headers | undefined;
+      const response = await call(message, { headers, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) });
       const out = encodeMessage(found.route.method.output, response, encoding);
       res.statusCode = 200;
       res.setHeader("content-type", out.type);
-      res.end(out.body);
+      writeMetadata(res, header);
+      endWithTrailers(req, res, out.body, trailer);
     } catch (e) {
       fail(ConnectError.from(e));
     }
