@@ -84,4 +84,19 @@ describe("REST gateway", () => {
     expect(version.control_plane_version.Version).toBeTruthy();
     expect((await get("/healthcheck")).status).toBe(200);
   });
+
+  it("splits and decodes paths and queries as grpc-gateway does", async () => {
+    // An empty segment is still a value: the handler reports it missing.
+    const empty = await get(`/api/v1/tasks/${P}/${D}//v1`, "application/json");
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { message: string }).message).toBe("missing name");
+    // The path is decoded before it is split, so an escaped slash is a separator and nothing matches.
+    const slash = await get(`/api/v1/projects/a%2Fb`, "application/json");
+    expect([slash.status, await slash.json()]).toEqual([404, { code: 5, message: "Not Found", details: [] }]);
+    expect((await get(`/api/v1/projects/${P.replace("s", "%73")}`)).status).toBe(200);
+    // Go's url.ParseQuery refuses `;` separators and bad escapes.
+    const semicolon = await get("/api/v1/projects?limit=1;token=x", "application/json");
+    expect([semicolon.status, ((await semicolon.json()) as { message: string }).message]).toEqual([400, "invalid semicolon separator in query"]);
+    expect((await get("/api/v1/projects?token=%zz")).status).toBe(400);
+  });
 });

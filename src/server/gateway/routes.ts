@@ -21,14 +21,15 @@ function toRoute(rule: HttpRule, service: DescService, method: DescMethod): Rout
   const p = rule.pattern;
   if (p.case === undefined || p.case === "custom") return undefined;
   const variables: string[] = [];
-  // flyteidl's templates use only simple `{a.b}` segments.
+  // flyteidl's templates use only simple `{a.b}` segments; as in grpc-gateway, a variable takes
+  // exactly one segment, an empty one included (the handler then reports the missing value).
   const source = p.value
     .split("/")
     .map((segment) => {
       const v = /^\{([^}=]+)\}$/.exec(segment);
       if (!v) return escape(segment);
       variables.push(v[1]!);
-      return "([^/]+)";
+      return "([^/]*)";
     })
     .join("/");
   return { verb: p.case.toUpperCase(), template: p.value, pattern: new RegExp(`^${source}$`), variables, body: rule.body, service, method };
@@ -50,12 +51,17 @@ export function routesOf(services: readonly DescService[]): Route[] {
   return out;
 }
 
-/** The route for a request, or why none: an unknown path, or a known path with another verb. */
+/**
+ * The route for a request, or why none: an unknown path, or a known path with
+ * another verb. Like grpc-gateway's default (legacy) unescaping, the path is
+ * decoded before it is split, so an escaped `/` separates segments.
+ */
 export function matchRoute(
   routes: readonly Route[],
   verb: string,
-  path: string,
+  rawPath: string,
 ): { route: Route; values: string[] } | "not-found" | "method-not-allowed" {
+  const path = rawPath.split("/").map(decodeSegment).join("/");
   let pathMatched = false;
   for (const route of routes) {
     const m = route.pattern.exec(path);
@@ -64,7 +70,7 @@ export function matchRoute(
       pathMatched = true;
       continue;
     }
-    return { route, values: m.slice(1).map(decodeSegment) };
+    return { route, values: m.slice(1) };
   }
   return pathMatched ? "method-not-allowed" : "not-found";
 }
