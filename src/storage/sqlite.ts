@@ -8,6 +8,7 @@ import { migrationsFolder } from "../paths.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince, type WaitKind } from "./database-observer.js";
 import { type Dialect, driverErrorCode } from "./dialect.js";
 import { createMutex } from "./mutex.js";
+import { cacheStatements } from "./statement-cache.js";
 import * as schema from "./schema/sqlite.js";
 
 /**
@@ -27,6 +28,7 @@ export interface SqliteOptions {
 export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const client = new Database(file);
+  cacheStatements(client);
   client.pragma("journal_mode = WAL"); // readers do not block the writer
   client.pragma("synchronous = NORMAL"); // durable across process kills in WAL mode
   client.pragma("busy_timeout = 5000"); // another process (migrate, backup) makes us wait, not fail
