@@ -1,9 +1,7 @@
 import { failure as rejection } from "../helpers/rpc-failure.js";
-import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
 import { Project_ProjectState as State } from "../../gen/flyteidl/admin/project_pb.js";
-import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import type { App } from "../../src/app.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 
@@ -130,18 +128,6 @@ describe("domains and version (scenario 25)", () => {
     expect(v?.Version).toMatch(/^\d+\.\d+\.\d+/);
     expect(v?.Build).toBe("unknown");
     expect(v?.BuildTime).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} \+0000 UTC$/);
-    await app.close();
-  });
-});
-
-describe("methods not built yet", () => {
-  it("answer UNIMPLEMENTED, never a made-up result", async () => {
-    const { app } = await inMemoryAdmin();
-    const dataProxy = createClient(DataProxyService, createRouterTransport(app.routes, { router: { interceptors: app.interceptors } }));
-    expect(await rejection(dataProxy.createUploadLocation({}))).toEqual({
-      code: "Unimplemented",
-      message: "flyteidl.service.DataProxyService.CreateUploadLocation is not implemented",
-    });
     await app.close();
   });
 });
