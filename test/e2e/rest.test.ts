@@ -99,4 +99,32 @@ describe("REST gateway", () => {
     expect([semicolon.status, ((await semicolon.json()) as { message: string }).message]).toEqual([400, "invalid semicolon separator in query"]);
     expect((await get("/api/v1/projects?token=%zz")).status).toBe(400);
   });
+
+  it("reads path and query parameters by Go's rules, failing with grpc-gateway's messages", async () => {
+    const message = async (path: string) => {
+      const res = await get(path, "application/json");
+      return [res.status, ((await res.json()) as { message?: string }).message];
+    };
+    expect(await message("/api/v1/projects?limit=5.0")).toEqual([400, 'parsing field "limit": strconv.ParseUint: parsing "5.0": invalid syntax']);
+    expect(await message("/api/v1/projects?limit=-1")).toEqual([400, 'parsing field "limit": strconv.ParseUint: parsing "-1": invalid syntax']);
+    expect(await message("/api/v1/projects?limit=4294967296")).toEqual([400, 'parsing field "limit": strconv.ParseUint: parsing "4294967296": value out of range']);
+    expect(await message("/api/v1/projects?sort_by.direction=UP")).toEqual([400, 'parsing field "direction": "UP" is not a valid value']);
+    expect(await message("/api/v1/projects?sort_by=name")).toEqual([400, 'parsing field "sort_by": unsupported message type: "flyteidl.admin.Sort"']);
+    expect(await message("/api/v1/projects?limit.x=1")).toEqual([400, 'invalid path: "limit" is not a message']);
+    // A top-level enum in the path is read by runtime.Enum, a nested one like a parameter.
+    expect(await message(`/api/v1/named_entities/FOO/${P}/${D}`)).toEqual([400, "type mismatch, parameter: resource_type, error: FOO is not valid"]);
+    expect(await message(`/api/v1/named_entities/9/${P}/${D}`)).toEqual([400, "type mismatch, parameter: resource_type, error: 9 is not valid"]);
+    expect(await message(`/api/v1/description_entities/FOO/${P}/${D}/n/v`)).toEqual([
+      400,
+      'type mismatch, parameter: id.resource_type, error: parsing field "resource_type": "FOO" is not a valid value',
+    ]);
+    expect(await message(`/api/v1/task_executions/${P}/${D}/e/n0/${P}/${D}/t/v1/x`)).toEqual([
+      400,
+      'type mismatch, parameter: id.retry_attempt, error: parsing field "retry_attempt": strconv.ParseUint: parsing "x": invalid syntax',
+    ]);
+    // Valid spellings: enum numbers, proto or JSON names, Go's boolean words; parameters for path-bound fields are skipped.
+    expect((await get(`/api/v1/named_entities/0x1/${P}/${D}?limit=1&sortBy.direction=1&sort_by.key=name`)).status).toBe(200);
+    expect((await get(`/api/v1/tasks/${P}/${D}/nope/v9?id.version=%zz`)).status).toBe(400);
+    expect((await get(`/api/v1/tasks/${P}/${D}/nope/v9?id.version=x&id.name=y`)).status).toBe(404);
+  });
 });

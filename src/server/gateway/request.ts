@@ -7,8 +7,8 @@ import {
   type JsonValue,
   type MessageShape,
   mergeFromJson,
-  ScalarType,
 } from "@bufbuild/protobuf";
+import { parseEnumPathText, parseFieldText } from "./field-text.js";
 import type { Route } from "./routes.js";
 
 /** A client mistake in the HTTP request itself (bad JSON, a malformed parameter): HTTP 400. */
@@ -18,45 +18,73 @@ function fieldNamed(message: DescMessage, name: string): DescField | undefined {
   return message.fields.find((f) => f.name === name || f.jsonName === name);
 }
 
-/** A parameter's text as the JSON value its field takes (enums by name or number, as grpc-gateway allows). */
-function jsonValueOf(field: DescField, text: string): JsonValue {
-  const kind = field.fieldKind === "list" ? field.listKind : field.fieldKind;
-  if (kind === "enum") return /^-?\d+$/.test(text) ? Number(text) : text;
-  if (kind === "scalar") {
-    const scalar = field.fieldKind === "list" ? field.scalar : field.fieldKind === "scalar" ? field.scalar : undefined;
-    if (scalar === ScalarType.BOOL) {
-      if (text !== "true" && text !== "false") throw new BadRequest(`parsing field "${field.name}": invalid boolean ${JSON.stringify(text)}`);
-      return text === "true";
-    }
-  }
-  return text;
-}
-
 /**
  * Sets a dotted field path (`sort_by.key`, `id.project`) in a JSON object
- * shaped like `schema`. Unknown names are ignored, as grpc-gateway ignores
- * unknown query parameters.
+ * shaped like `schema`, as grpc-gateway's runtime populates a field from a
+ * parameter: fields by proto or JSON name, unknown names ignored (an unknown
+ * query parameter), only singular messages along the way, the text parsed by
+ * Go's rules. Failures carry grpc-gateway's wording.
  */
 export function setPath(json: JsonObject, schema: DescMessage, path: string, values: readonly string[]): void {
   const parts = path.split(".");
-  let message: DescMessage | undefined = schema;
+  let message = schema;
   let target = json;
   for (let i = 0; i < parts.length; i++) {
-    const field: DescField | undefined = message ? fieldNamed(message, parts[i]!) : undefined;
+    const field = fieldNamed(message, parts[i]!);
     if (!field) return;
-    if (i === parts.length - 1) {
-      if (field.fieldKind === "list") target[field.jsonName] = values.map((v) => jsonValueOf(field, v));
-      else if (field.fieldKind === "scalar" || field.fieldKind === "enum") {
-        if (values.length > 1) throw new BadRequest(`too many values for field "${field.name}": ${values.join(", ")}`);
-        target[field.jsonName] = jsonValueOf(field, values[0] ?? "");
-      }
-      return;
+    if (i < parts.length - 1) {
+      if (field.fieldKind !== "message") throw new BadRequest(`invalid path: ${JSON.stringify(parts[i])} is not a message`);
+      target = (target[field.jsonName] ??= {}) as JsonObject;
+      message = field.message;
+      continue;
     }
-    if (field.fieldKind !== "message") return;
-    const next = (target[field.jsonName] ??= {}) as JsonObject;
-    target = next;
-    message = field.message;
+    const parse = (text: string, what: string) => {
+      try {
+        return parseFieldText(field, text);
+      } catch (e) {
+        throw new BadRequest(`parsing ${what} ${JSON.stringify(field.name)}: ${(e as Error).message}`);
+      }
+    };
+    if (field.fieldKind === "list") target[field.jsonName] = values.map((v) => parse(v, "list"));
+    else if (field.fieldKind !== "map") {
+      if (values.length > 1) throw new BadRequest(`too many values for field ${JSON.stringify(field.name)}: ${values.join(", ")}`);
+      if (field.fieldKind === "message" && !TEXT_MESSAGES.has(field.message.typeName)) {
+        throw new BadRequest(`parsing field ${JSON.stringify(field.name)}: unsupported message type: ${JSON.stringify(field.message.typeName)}`);
+      }
+      target[field.jsonName] = parse(values[0] ?? "", "field");
+    }
   }
+}
+
+// Messages a parameter may spell as text; their JSON forms are that text.
+const TEXT_MESSAGES = new Set(
+  ["Timestamp", "Duration", "FieldMask", "StringValue", "BytesValue", "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value", "FloatValue", "DoubleValue"].map(
+    (n) => `google.protobuf.${n}`,
+  ),
+);
+
+/** A path variable into `json`: a top-level enum as runtime.Enum reads it, anything else as a parameter. */
+function setPathVariable(json: JsonObject, schema: DescMessage, path: string, value: string): void {
+  const field = path.includes(".") ? undefined : fieldNamed(schema, path);
+  try {
+    if (field?.fieldKind === "enum") json[field.jsonName] = parseEnumPathText(field.enum, value);
+    else setPath(json, schema, path, [value]);
+  } catch (e) {
+    throw new BadRequest(`type mismatch, parameter: ${path}, error: ${(e as Error).message}`);
+  }
+}
+
+/** A query parameter's field path in proto names, or as given where it names no field. */
+function protoPath(schema: DescMessage, key: string): string {
+  const out: string[] = [];
+  let message: DescMessage | undefined = schema;
+  for (const part of key.split(".")) {
+    const field: DescField | undefined = message && fieldNamed(message, part);
+    if (!field) return key;
+    out.push(field.name);
+    message = field.fieldKind === "message" ? field.message : undefined;
+  }
+  return out.join(".");
 }
 
 /**
@@ -74,6 +102,10 @@ export function buildRequest(
   const schema = route.method.input;
   let message: MessageShape<DescMessage>;
   try {
+    // grpc-gateway reads the body first, then the path, then the query; the first failure is the answer.
+    const pathJson: JsonObject = {};
+    const readPath = () => route.variables.forEach((path, i) => setPathVariable(pathJson, schema, path, pathValues[i] ?? ""));
+    if (route.body === "") readPath();
     if (route.body !== "" && body.length > 0) {
       if (contentType === "application/octet-stream") {
         message = route.body === "*" ? fromBinary(schema, body) : fromJson(schema, {});
@@ -90,12 +122,16 @@ export function buildRequest(
     } else {
       const json: JsonObject = {};
       if (route.body === "") {
-        for (const key of new Set(query.keys())) setPath(json, schema, key, query.getAll(key));
+        for (const key of new Set(query.keys())) {
+          // Parameters for fields the path binds are skipped, not merely overridden.
+          const field = protoPath(schema, key);
+          if (route.variables.some((v) => v === field || v.startsWith(`${field}.`) || field.startsWith(`${v}.`))) continue;
+          setPath(json, schema, key, query.getAll(key));
+        }
       }
       message = fromJson(schema, json, { ignoreUnknownFields: true });
     }
-    const pathJson: JsonObject = {};
-    route.variables.forEach((path, i) => setPath(pathJson, schema, path, [pathValues[i] ?? ""]));
+    if (route.body !== "") readPath();
     mergeFromJson(schema, message, pathJson, { ignoreUnknownFields: true });
     return message;
   } catch (e) {
