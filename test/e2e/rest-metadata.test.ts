@@ -118,6 +118,8 @@ describe("form POST for a GET route (grpc-gateway's path length fallback)", () =
       body: JSON.stringify({ project: { id: "second", name: "second" } }),
     });
     expect(json.status).toBe(200); // registered: the override was ignored
+    expect((await form(`/api/v1/projects/${P}`, "", { "x-http-method-override": "POST" })).status).toBe(200);
+    expect((await form(`/api/v1/projects/${P}`, "", { "x-http-method-override": "PATCH" })).status).toBe(501);
     const charset = await form(`/api/v1/projects/${P}`, "", { "content-type": "application/x-www-form-urlencoded; charset=utf-8" });
     expect(charset.status).toBe(501); // not exactly the form type: no fallback, POST is not allowed there
   });

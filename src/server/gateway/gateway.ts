@@ -56,9 +56,11 @@ export function createGateway(options: GatewayOptions) {
     // whose query string would be too long; only then is X-HTTP-Method-Override honoured.
     const formPost = req.method === "POST" && req.headers["content-type"] === "application/x-www-form-urlencoded";
     const override = formPost ? String(req.headers["x-http-method-override"] ?? "").toUpperCase() : "";
-    let found = matchRoute(routes, override || (req.method ?? "GET"), url.pathname);
+    const verb = override || (req.method ?? "GET");
+    let found = matchRoute(routes, verb, url.pathname);
     let fromForm = override !== "";
-    if (found === "method-not-allowed" && formPost && !override) {
+    // An override to POST is still a form POST, so it may still fall back.
+    if (found === "method-not-allowed" && formPost && verb === "POST") {
       // grpc-gateway takes whichever other route it meets first; a GET, when there is one, is the deterministic choice.
       const asGet = matchRoute(routes, "GET", url.pathname);
       if (asGet !== "not-found" && asGet !== "method-not-allowed") [found, fromForm] = [asGet, true];
