@@ -12,6 +12,7 @@ import {
   EXECUTION_WORKFLOW_COLUMNS,
 } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
 
@@ -70,6 +71,9 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
       closureBytes: row.closure,
     };
   };
+
+  // Every event reads its execution first.
+  const byKey = preparedQuery<Row[]>(d, "execution_by_key", (db) => db.select().from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1));
 
   /** The row an execution is stored as. */
   const rowOf = (stored: StoredExecution): typeof t.$inferInsert => {
@@ -152,7 +156,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     },
 
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
+      const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name });
       return row ? toStored(row) : undefined;
     },
 

@@ -10,6 +10,7 @@ import {
 import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, NodeExecutionStore, TaskExecutionKey } from "./store.js";
 
@@ -52,9 +53,14 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
     });
   };
 
+  // Every node and task event reads its node execution.
+  const byKey = preparedQuery<Row[]>(d, "node_execution_by_key", (db) =>
+    db.select().from(t).where(keyOf(placeholders("project", "domain", "name", "nodeId"))).limit(1),
+  );
+
   return {
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
+      const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name, nodeId: id.nodeId });
       return row ? toNodeExecution(row) : undefined;
     },
 

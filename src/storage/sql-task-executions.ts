@@ -6,6 +6,7 @@ import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import { taskExecutionRef } from "./sql-node-executions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, TaskExecutionKey, TaskExecutionStore } from "./store.js";
@@ -70,9 +71,32 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     return new Set(found.map((f) => f.parent ?? ""));
   };
 
+  // Every task event reads its attempt.
+  const byKey = preparedQuery<Row[]>(d, "task_execution_by_key", (db) => {
+    const node = placeholders("project", "domain", "name", "nodeId", "retryAttempt");
+    const task = placeholders("taskProject", "taskDomain", "taskName", "taskVersion");
+    const key = {
+      ...node,
+      retryAttempt: node.retryAttempt as unknown as number,
+      task: { project: task.taskProject, domain: task.taskDomain, name: task.taskName, version: task.taskVersion },
+    };
+    return db.select().from(t).where(keyOf(key)).limit(1);
+  });
+
   return {
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(keyOf(id)).limit(1));
+      const { task, ...node } = id;
+      const [row] = await byKey({
+        project: node.project,
+        domain: node.domain,
+        name: node.name,
+        nodeId: node.nodeId,
+        retryAttempt: node.retryAttempt,
+        taskProject: task.project,
+        taskDomain: task.domain,
+        taskName: task.name,
+        taskVersion: task.version,
+      });
       if (!row) return undefined;
       const parents = await parentsAmong([row]);
       return { execution: toTaskExecution(row, parents.has(parentKey(row))), phaseVersion: row.phaseVersion };

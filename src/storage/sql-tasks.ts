@@ -7,6 +7,7 @@ import { TASK_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NameScope, TaskStore } from "./store.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 
 export function createSqlTasks(d: Dialect): TaskStore {
@@ -36,6 +37,8 @@ export function createSqlTasks(d: Dialect): TaskStore {
     });
   };
 
+  const byKey = preparedQuery<Row[]>(d, "task_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+
   return {
     create(task, digest, type, description) {
       const closure = create(TaskClosureSchema, { compiledTask: task.closure?.compiledTask });
@@ -49,7 +52,7 @@ export function createSqlTasks(d: Dialect): TaskStore {
     },
 
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(versionKey(t, id)).limit(1));
+      const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name, version: id.version });
       return row ? toTask(row) : undefined;
     },
 
