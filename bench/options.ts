@@ -1,0 +1,76 @@
+import { parseArgs } from "node:util";
+import type { ListScale } from "./seed.js";
+
+export interface BenchOptions {
+  scale: "small" | "full";
+  /** A PostgreSQL server URL; the run gets a database of its own there. */
+  postgres?: string;
+  /** Where the JSON results go. */
+  out: string;
+  /** A folder for the server's V8 CPU profiles (node --cpu-prof). */
+  profileDir?: string;
+  /** Rebuild dist/ before starting (the server runs compiled). */
+  build: boolean;
+}
+
+/** How much work each phase does at a scale. */
+export interface Sizes {
+  /** Seconds each of GetTask and the no-op runs, per round (two rounds, interleaved). */
+  unarySeconds: number;
+  createTasks: number;
+  createWorkflows: number;
+  createExecutions: number;
+  /** Executions whose events are played back (50 node and task events each). */
+  eventExecutions: number;
+  lists: ListScale;
+  /** Calls of each list shape. */
+  listCalls: number;
+}
+
+export const SIZES: Record<BenchOptions["scale"], Sizes> = {
+  small: {
+    unarySeconds: 2,
+    createTasks: 300,
+    createWorkflows: 100,
+    createExecutions: 300,
+    eventExecutions: 200,
+    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200 },
+    listCalls: 50,
+  },
+  full: {
+    unarySeconds: 6,
+    createTasks: 3_000,
+    createWorkflows: 1_000,
+    createExecutions: 3_000,
+    eventExecutions: 2_000,
+    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000 },
+    listCalls: 300,
+  },
+};
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scale: { type: "string", default: "full" },
+      postgres: { type: "string" },
+      out: { type: "string" },
+      "cpu-prof": { type: "string" },
+      "no-build": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build]\n`);
+    process.exit(0);
+  }
+  if (values.scale !== "small" && values.scale !== "full") throw new Error(`--scale must be small or full, got ${values.scale}`);
+  const suffix = `${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
+  return {
+    scale: values.scale,
+    ...(values.postgres ? { postgres: values.postgres } : {}),
+    out: values.out ?? `bench/results${suffix}.json`,
+    ...(values["cpu-prof"] ? { profileDir: values["cpu-prof"] } : {}),
+    build: !values["no-build"],
+  };
+}

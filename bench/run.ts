@@ -1,0 +1,139 @@
+// `npm run bench`: starts the real server as a child process on a fresh
+// database, drives it over gRPC from this process, prints a table and writes
+// the results as JSON. See README.md "Benchmark".
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
+import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
+import { packageRoot } from "../src/paths.js";
+import { openStore } from "../src/storage/open-store.js";
+import { rawEventInserts } from "./event-baseline.js";
+import { grpcClient } from "./grpc-client.js";
+import { parseOptions, SIZES } from "./options.js";
+import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
+import { createBenchDatabase } from "./postgres-database.js";
+import { table } from "./report.js";
+import { DOMAIN, PROJECT } from "./payloads.js";
+import { seedLists } from "./seed.js";
+import { rssSampler, type ServerOptions, startServerProcess } from "./server-process.js";
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const sizes = SIZES[options.scale];
+  const root = packageRoot();
+  if (options.build) {
+    log("building dist/ (npm run build)...");
+    // The server runs compiled; a type error elsewhere still emits, so only a missing build is fatal.
+    const built = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    if (built.status !== 0) log("warning: `npm run build` reported errors; running what it emitted");
+  }
+  const dir = mkdtempSync(join(tmpdir(), "flyteadmin-bench-"));
+  const pg = options.postgres ? await createBenchDatabase(options.postgres) : undefined;
+  const database = pg?.url ?? join(dir, "admin.db");
+  const server = (): ServerOptions => ({
+    database,
+    dataDir: dir,
+    ...(options.profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] } : {}),
+  });
+  const started = performance.now();
+  try {
+    log(`scale ${options.scale} on ${pg ? `PostgreSQL ${pg.version}` : "SQLite"}; data in ${dir}`);
+    const first = await startServerProcess(server());
+    await sleep(1000); // let start-up garbage settle before reading idle memory
+    const idleRssMb = first.rssMb();
+    const admin = grpcClient(first.url);
+    await registerChain(admin);
+    const sampler = rssSampler(first);
+    log("unary: GetTask against Health/Check...");
+    const unary = await unaryOverhead(admin, sizes.unarySeconds, first.cpuSeconds);
+    log("write paths...");
+    const writes = await writePaths(admin, sizes, first.cpuSeconds);
+    log("event ingestion...");
+    const events = await eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds);
+    const loadRssMb = sampler.stop();
+    const chain = await admin.call(AdminService.method.getWorkflow, { id: { resourceType: ResourceType.WORKFLOW, project: PROJECT, domain: DOMAIN, name: CHAIN, version: "v1" } });
+    admin.close();
+    await first.stop();
+    log("raw better-sqlite3 baseline...");
+    const eventBaseline = rawEventInserts(dir, Math.min(sizes.eventExecutions, sizes.createExecutions));
+
+    log("seeding list history through the Store...");
+    const seedStarted = performance.now();
+    const store = await openStore(database);
+    await seedLists(store, sizes.lists, chain.closure!.compiledWorkflow!, log);
+    await store.close();
+    await pg?.analyze();
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    const second = await startServerProcess(server());
+    log("console list calls...");
+    const lister = grpcClient(second.url);
+    const lists = await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds);
+    lister.close();
+    const listsRssMb = second.rssMb();
+    await second.stop();
+
+    const results = {
+      scale: options.scale,
+      database: pg ? `PostgreSQL ${pg.version}` : `SQLite ${sqliteVersion()}`,
+      machine: machine(),
+      date: new Date().toISOString(),
+      unary: { ...unary, noopCall: "grpc.health.v1.Health/Check" },
+      writes,
+      events,
+      eventBaseline,
+      lists: { seeded: sizes.lists, seedSeconds, calls: lists },
+      footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+    const out = join(root, options.out);
+    mkdirSync(join(out, ".."), { recursive: true });
+    writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+    process.stdout.write(`\n${table(results)}\n\n${describe(results)}\nwritten to ${options.out}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await pg?.drop();
+  }
+}
+
+export type Results = {
+  scale: string;
+  database: string;
+  machine: ReturnType<typeof machine>;
+  unary: Awaited<ReturnType<typeof unaryOverhead>>;
+  writes: Awaited<ReturnType<typeof writePaths>>;
+  events: Awaited<ReturnType<typeof eventIngestion>>;
+  eventBaseline: ReturnType<typeof rawEventInserts>;
+  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
+  footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };
+  totalSeconds: number;
+};
+
+function machine() {
+  const cpu = cpus();
+  return { cpus: cpu.length, cpuModel: cpu[0]?.model ?? "", memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}` };
+}
+
+function sqliteVersion(): string {
+  const db = new Database(":memory:");
+  try {
+    return (db.prepare("select sqlite_version() as v").get() as { v: string }).v;
+  } finally {
+    db.close();
+  }
+}
+
+function describe(r: Results): string {
+  const m = r.machine;
+  return `${r.scale} run on ${r.database}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node.slice(1)}, ${m.platform}; ${Math.round(r.totalSeconds)} s in all (seeding ${Math.round(r.lists.seedSeconds)} s)`;
+}
+
+main().catch((e: unknown) => {
+  log(String((e as Error)?.stack ?? e));
+  process.exit(1);
+});
