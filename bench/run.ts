@@ -18,7 +18,7 @@ import { createBenchDatabase } from "./postgres-database.js";
 import { table } from "./report.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
-import { rssSampler, type ServerOptions, startServerProcess } from "./server-process.js";
+import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,9 +42,16 @@ async function main() {
     ...(options.profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] } : {}),
   });
   const started = performance.now();
+  // Stopped in any case, so a failed run leaves no server behind.
+  const servers: ServerProcess[] = [];
+  const start = async () => {
+    const s = await startServerProcess(server());
+    servers.push(s);
+    return s;
+  };
   try {
     log(`scale ${options.scale} on ${pg ? `PostgreSQL ${pg.version}` : "SQLite"}; data in ${dir}`);
-    const first = await startServerProcess(server());
+    const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory
     const idleRssMb = first.rssMb();
     const admin = grpcClient(first.url);
@@ -70,7 +77,7 @@ async function main() {
     await store.close();
     await pg?.analyze();
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    const second = await startServerProcess(server());
+    const second = await start();
     log("console list calls...");
     const lister = grpcClient(second.url);
     const lists = await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds);
@@ -96,6 +103,7 @@ async function main() {
     writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
     process.stdout.write(`\n${table(results)}\n\n${describe(results)}\nwritten to ${options.out}\n`);
   } finally {
+    await Promise.all(servers.map((s) => s.stop()));
     rmSync(dir, { recursive: true, force: true });
     await pg?.drop();
   }

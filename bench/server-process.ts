@@ -55,6 +55,10 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
 
   for (;;) {
     if (gone) throw new Error(`the server exited during start-up (${main})`);
+    if (performance.now() - spawned > 30_000) {
+      child.kill("SIGKILL");
+      throw new Error(`the server did not answer within 30 s of start-up (${main})`);
+    }
     // A fresh connection per attempt: a refused one is not retried by the session.
     const probe = grpcClient(url);
     try {
