@@ -10,6 +10,7 @@ import {
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import {
   ArtifactType,
+  ArtifactTypeSchema,
   type CreateDownloadLinkRequest,
   CreateDownloadLinkRequestSchema,
   type DataProxyService,
@@ -48,7 +49,7 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
     const expiry = downloadExpiry(req.expiresIn, MAX_EXPIRY_NANOS);
     const invalid = (reason: string) => invalidArgument(`error while validating request. Error: ${reason}`);
     if (typeof expiry === "string") throw invalid(expiry);
-    if (req.artifactType === ArtifactType.UNDEFINED) throw invalid(`invalid artifact type [${ArtifactType[req.artifactType]}]`);
+    if (req.artifactType === ArtifactType.UNDEFINED) throw invalid(`invalid artifact type [${artifactTypeName(req.artifactType)}]`);
     if (req.source.case !== "nodeExecutionId") throw invalid("source is required. Provided nil");
     const id = req.source.value;
     const key = { project: id.executionId?.project ?? "", domain: id.executionId?.domain ?? "", name: id.executionId?.name ?? "", nodeId: id.nodeId };
@@ -57,7 +58,7 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
       throw invalidArgument(`failed to find node execution [${nodeText(key)}]. Error: missing entity of type node execution with identifier ${nodeText(key)}`);
     }
     const deckUri = node.closure?.deckUri ?? "";
-    if (deckUri === "") throw notFound(`no deckUrl found for request [artifact_type:${ArtifactType[req.artifactType]} node_execution_id:{${nodeText(key)}}]`);
+    if (deckUri === "") throw notFound(`no deckUrl found for request [artifact_type:${artifactTypeName(req.artifactType)} node_execution_id:{${nodeText(key)}}]`);
     const blobKey = blobs.keyOf(deckUri);
     if (!blobKey || !(await blobs.head(blobKey))) throw notFound("object not found");
     const signed = await urls.sign({ key: blobKey, method: "GET", expiresInSeconds: seconds(expiry), origin: origin(ctx) });
@@ -185,5 +186,7 @@ function originOf(ctx: HandlerContext, publicUrl: string): string {
   return new URL(ctx.url).origin;
 }
 
+/** The proto name (`ARTIFACT_TYPE_DECK`), as Go prints the enum. */
+const artifactTypeName = (t: ArtifactType) => ArtifactTypeSchema.value[t]?.name ?? String(t);
 const seconds = (nanos: bigint) => Number(nanos / 1_000_000_000n);
 const expiresAtOf = (nanos: bigint) => timestampFromMs(Date.now() + Number(nanos / 1_000_000n));

@@ -207,7 +207,7 @@ describe("GetData and CreateDownloadLink", () => {
     expect(link.preSignedUrls?.signedUrl).toEqual(link.signedUrl);
     expect(await failure(proxy.createDownloadLink({ source: { case: "nodeExecutionId", value: { nodeId: "n0", executionId: exec } } }))).toEqual({
       code: "InvalidArgument",
-      message: "error while validating request. Error: invalid artifact type [UNDEFINED]",
+      message: "error while validating request. Error: invalid artifact type [ARTIFACT_TYPE_UNDEFINED]",
     });
   });
 
