@@ -77,7 +77,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "s3SecretAccessKey", kind: "string", default: "", help: "with an s3:// storage location: secret access key (prefer the environment over flags)" },
   { key: "publicUrl", kind: "string", default: "", help: "scheme://host:port clients reach this server at, for the upload and download URLs it signs (default: the address each request came to)" },
   { key: "urlSigningKey", kind: "string", default: "", help: "secret for the upload and download URLs signed for local storage (default: a random key kept in <data-dir>/url-signing.key)" },
-  { key: "maxUploadBytes", kind: "int", default: String(256 * 1024 * 1024), help: "largest body accepted on a signed upload URL to local storage, in bytes" },
+  { key: "maxUploadBytes", kind: "int", default: String(5 * 1024 ** 3), help: "largest body accepted on a signed upload URL to local storage, in bytes (S3's single-PUT limit by default)" },
   { key: "domains", kind: "domains", default: "development,staging,production", help: "the domains every project has, comma-separated ids (a config file may give {id, name} pairs)" },
   { key: "corsOrigins", kind: "list", default: "*", help: "origins allowed to call from a browser, comma-separated; * allows any, empty disables CORS" },
   { key: "logLevel", kind: "level", default: "info", help: `log level: ${LOG_LEVELS.join(", ")}` },

@@ -33,6 +33,12 @@ export interface RawBlobStore {
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix` (a plain string prefix, as S3 has it), sorted. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Streams bytes into the blob at `key`, atomically, without holding them in memory
+   * (the local store, for the uploads it serves itself). `accept` sees the size and MD5
+   * once every byte is written and may throw to refuse them: the blob is then untouched.
+   */
+  putStream?(key: string, source: AsyncIterable<Uint8Array>, accept: (info: Required<BlobInfo>) => void): Promise<void>;
   /** Signed URLs the store's own server honours (S3 presigning); absent for the local store. */
   presign?(request: PresignRequest): Promise<SignedUrl>;
   /** Releases connections (S3); a no-op for the local store. */

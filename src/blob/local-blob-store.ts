@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, mkdirSync } from "node:fs";
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import {
   type BlobInfo,
@@ -50,16 +50,16 @@ export function createLocalBlobStore(dir: string): BlobStore {
   };
   const pathOf = (key: string): string => join(root, ...localKey(key).split("/"));
 
-  async function put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void> {
+  /** Writes a temp file with `write`, then renames it onto the key's path: readers see old or new, never a mix. */
+  async function writeAtomically(key: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
     const target = pathOf(key);
-    verifyMd5(key, bytes, options?.contentMd5);
     await mkdir(dirname(target), { recursive: true });
     await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, randomUUID());
     try {
       const fh = await open(tmp, "wx");
       try {
-        await fh.writeFile(bytes);
+        await write(fh);
         // Flush data before the rename makes it visible, or a power loss could expose a
         // renamed-but-empty file.
         await fh.sync();
@@ -72,6 +72,26 @@ export function createLocalBlobStore(dir: string): BlobStore {
       throw err;
     }
     await syncDir(dirname(target));
+  }
+
+  async function put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void> {
+    pathOf(key);
+    verifyMd5(key, bytes, options?.contentMd5);
+    await writeAtomically(key, (fh) => fh.writeFile(bytes));
+  }
+
+  async function putStream(key: string, source: AsyncIterable<Uint8Array>, accept: (info: Required<BlobInfo>) => void): Promise<void> {
+    pathOf(key);
+    await writeAtomically(key, async (fh) => {
+      const hash = createHash("md5");
+      let size = 0;
+      for await (const chunk of source) {
+        hash.update(chunk);
+        size += chunk.length;
+        for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
+      }
+      accept({ size, contentMd5: new Uint8Array(hash.digest()) });
+    });
   }
 
   async function get(key: string): Promise<Uint8Array | undefined> {
@@ -139,6 +159,7 @@ export function createLocalBlobStore(dir: string): BlobStore {
       return key === undefined || key.split("/")[0] === LOCAL_TMP_DIR ? undefined : key;
     },
     put,
+    putStream,
     get,
     head,
     delete: del,

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { BlobStore } from "../blob/blob-store.js";
 import { SIGNED_BLOB_PATH, type createLocalUrlSigner } from "../blob/local-url-signer.js";
 import type { Logger } from "../logger.js";
@@ -7,7 +6,7 @@ import type { Req, Res } from "./http-types.js";
 export interface SignedBlobEndpointOptions {
   blobs: BlobStore;
   signer: ReturnType<typeof createLocalUrlSigner>;
-  /** Uploads are held in memory until their MD5 is checked; larger ones are refused with 413. */
+  /** Larger uploads are refused with 413 (they are streamed to disk, never held in memory). */
   maxUploadBytes: number;
   logger: Logger;
 }
@@ -18,6 +17,8 @@ export interface SignedBlobEndpointOptions {
  * Returns false for paths outside SIGNED_BLOB_PATH.
  */
 export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger }: SignedBlobEndpointOptions) {
+  const putStream = blobs.putStream?.bind(blobs);
+  if (!putStream) throw new Error(`blob storage ${blobs.base} can neither presign URLs nor stream uploads`);
   return async function handle(req: Req, res: Res): Promise<boolean> {
     const url = req.url ?? "/";
     if (!url.startsWith(SIGNED_BLOB_PATH)) return false;
@@ -46,20 +47,25 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
       const what = sentMd5 === undefined ? "no Content-MD5 header was sent" : `Content-MD5 ${sentMd5} was sent`;
       return reply(res, 403, `the URL was signed for Content-MD5 ${grant.contentMd5}, but ${what}`);
     }
-    const body = await readUpTo(req, maxUploadBytes);
-    if (body === undefined) return reply(res, 413, `the upload is larger than the ${maxUploadBytes}-byte limit`);
-    const digest = createHash("md5").update(body).digest();
-    if (sentMd5 !== undefined && digest.toString("base64") !== sentMd5) {
-      return reply(res, 403, `the body's MD5 ${digest.toString("base64")} does not match Content-MD5 ${sentMd5}`);
-    }
+    let digest: Uint8Array | undefined;
     try {
-      await blobs.put(grant.key, body, { contentMd5: digest });
+      await putStream(grant.key, bodyUpTo(req, maxUploadBytes), (info) => {
+        const got = Buffer.from(info.contentMd5).toString("base64");
+        if (sentMd5 !== undefined && got !== sentMd5) throw new Refused(403, `the body's MD5 ${got} does not match Content-MD5 ${sentMd5}`);
+        digest = info.contentMd5;
+      });
     } catch (e) {
-      logger.error("signed upload failed", { key: grant.key, error: String((e as Error)?.stack ?? e) });
+      if (e instanceof Refused) {
+        req.resume(); // drain what the client still sends, so it reads the answer
+        return reply(res, e.status, e.message);
+      }
+      // A client that hung up mid-upload is not a server fault; the temp file is already gone.
+      if (req.destroyed) logger.info("signed upload ended by the client", { key: grant.key });
+      else logger.error("signed upload failed", { key: grant.key, error: String((e as Error)?.stack ?? e) });
       return reply(res, 500, "the upload could not be stored");
     }
     res.statusCode = 200;
-    res.setHeader("etag", `"${digest.toString("hex")}"`);
+    res.setHeader("etag", `"${Buffer.from(digest!).toString("hex")}"`);
     res.end();
     return true;
   };
@@ -73,23 +79,25 @@ function reply(res: Res, status: number, message: string): true {
   return true;
 }
 
-/** The whole body, or undefined (with the rest drained) once it passes `limit` bytes. */
-function readUpTo(req: Req, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.resume();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.on("end", () => resolve(size > limit ? undefined : Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
+/** A refusal with its HTTP status, thrown while the body streams in. */
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The request body, chunk by chunk; past `limit` bytes it stops with a 413.
+ * The request is not destroyed on the way out, so the answer can still be sent.
+ */
+async function* bodyUpTo(req: Req, limit: number): AsyncGenerator<Uint8Array> {
+  let size = 0;
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new Refused(413, `the upload is larger than the ${limit}-byte limit`);
+    yield chunk;
+  }
 }

@@ -23,6 +23,25 @@ describe("local blob store specifics", () => {
     expect(await readdir(join(dir, "metadata/p/d/n"))).toEqual(["inputs"]);
   });
 
+  it("streams a blob in, and leaves the old one untouched when the stream is refused or fails", async () => {
+    const store = createLocalBlobStore(dir);
+    async function* chunks(...parts: string[]) {
+      for (const p of parts) yield bytes(p);
+    }
+    let seen: unknown;
+    await store.putStream!("up/f", chunks("ab", "cd"), (info) => (seen = info));
+    expect(seen).toEqual({ size: 4, contentMd5: new Uint8Array(createHash("md5").update("abcd").digest()) });
+    expect(await readFile(join(dir, "up/f"), "utf8")).toBe("abcd");
+    await expect(store.putStream!("up/f", chunks("other"), () => { throw new Error("refused"); })).rejects.toThrow("refused");
+    async function* failing() {
+      yield bytes("partial");
+      throw new Error("connection reset");
+    }
+    await expect(store.putStream!("up/f", failing(), () => {})).rejects.toThrow("connection reset");
+    expect(await readFile(join(dir, "up/f"), "utf8")).toBe("abcd");
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+  });
+
   it("computes the md5 on head even when none was given", async () => {
     const store = createLocalBlobStore(dir);
     await store.put("k", bytes("abc"));
