@@ -4,7 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
@@ -98,7 +98,7 @@ async function main() {
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
     };
-    const out = join(root, options.out);
+    const out = resolve(root, options.out); // an absolute --out is kept as given
     mkdirSync(join(out, ".."), { recursive: true });
     writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
     process.stdout.write(`\n${table(results)}\n\n${describe(results)}\nwritten to ${options.out}\n`);
