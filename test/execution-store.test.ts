@@ -66,6 +66,16 @@ describe.each(backends)("Execution store on $name", ({ open }) => {
     expect(await store.executions.updateClosure({ ...key, name: "nope" }, Phase.UNDEFINED, running)).toBe(false);
   });
 
+  it("reads an execution's cluster alone, assigned or not", async () => {
+    store = createSqlStore(await open());
+    await store.executions.create(execution("e1", "lp"), []);
+    const key = { project: P, domain: D, name: "e1" };
+    expect(await store.executions.clusterOf(key)).toBe("");
+    await store.executions.updateClosure(key, Phase.UNDEFINED, create(ExecutionClosureSchema, { phase: Phase.QUEUED }), { cluster: "c1" });
+    expect(await store.executions.clusterOf(key)).toBe("c1");
+    expect(await store.executions.clusterOf({ ...key, name: "nope" })).toBeUndefined();
+  });
+
   it("bulk-loads many executions in one call, or none when a name is taken", async () => {
     store = createSqlStore(await open());
     const many = Array.from({ length: 1203 }, (_, i) => execution(`bulk-${i}`, i % 2 ? "odd" : "even"));

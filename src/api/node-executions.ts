@@ -130,11 +130,11 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       if (!event.occurredAt) throw invalidArgument("missing occurred_at");
       const exec = requireExecution(event.id.executionId);
       const key: NodeExecutionKey = { ...exec, nodeId: event.id.nodeId };
-      const workflowExecution = await store.executions.get(exec);
-      if (!workflowExecution) {
+      const cluster = await store.executions.clusterOf(exec);
+      if (cluster === undefined) {
         throw notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
       }
-      checkCluster(event.producerId, workflowExecution.cluster);
+      checkCluster(event.producerId, cluster);
       const dynamicWorkflowUri = await storeDynamicWorkflow(event, key);
       for (;;) {
         const existing = await store.nodeExecutions.get(key);

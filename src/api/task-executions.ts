@@ -92,9 +92,9 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       if (!event.parentNodeExecutionId?.executionId) throw missingField("execution_id");
       validateIdentifier(event.taskId, ResourceType.TASK);
       const key = taskExecutionKey({ $typeName: "flyteidl.core.TaskExecutionIdentifier", taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt });
-      const execution = await store.executions.get(key);
-      if (!execution) throw notFound(`Failed to get existing execution id: [project:"${key.project}" domain:"${key.domain}" name:"${key.name}"]`);
-      checkCluster(event.producerId, execution.cluster);
+      const cluster = await store.executions.clusterOf(key);
+      if (cluster === undefined) throw notFound(`Failed to get existing execution id: [project:"${key.project}" domain:"${key.domain}" name:"${key.name}"]`);
+      checkCluster(event.producerId, cluster);
       for (;;) {
         const existing = await store.taskExecutions.get(key);
         if (!existing) {

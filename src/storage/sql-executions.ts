@@ -74,6 +74,9 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
 
   // Every event reads its execution first.
   const byKey = preparedQuery<Row[]>(d, "execution_by_key", (db) => db.select().from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1));
+  const clusterByKey = preparedQuery<{ cluster: string }[]>(d, "execution_cluster_by_key", (db) =>
+    db.select({ cluster: t.cluster }).from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1),
+  );
 
   /** The row an execution is stored as. */
   const rowOf = (stored: StoredExecution): typeof t.$inferInsert => {
@@ -158,6 +161,11 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     async get(id) {
       const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name });
       return row ? toStored(row) : undefined;
+    },
+
+    async clusterOf(id) {
+      const [row] = await clusterByKey({ project: id.project, domain: id.domain, name: id.name });
+      return row?.cluster;
     },
 
     async updateClosure(id, expectedPhase, closure, extra = {}) {

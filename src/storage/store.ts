@@ -199,6 +199,11 @@ export interface ExecutionStore {
   exists(id: ExecutionKey): Promise<boolean>;
   get(id: ExecutionKey): Promise<StoredExecution | undefined>;
   /**
+   * The cluster the execution was assigned ("" before any), or undefined when there is
+   * no such execution: all that node and task events need of it, without decoding the row.
+   */
+  clusterOf(id: ExecutionKey): Promise<string | undefined>;
+  /**
    * Replaces the closure (and the columns derived from it) when the stored
    * phase still is `expectedPhase`; false when it changed meanwhile or the
    * execution is gone. `state` and `abortCause` update their columns too.
