@@ -144,7 +144,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       signedBlobs(req, res).then(
         async (handled) => handled || (await gateway(req, res)) || plainHttp(req, res),
         (e: unknown) => {
-          logger.error("http request failed unexpectedly", { path: req.url, error: String((e as Error)?.stack ?? e) });
+          // The path only: a query string may hold a signed URL's signature.
+          logger.error("http request failed unexpectedly", { path: (req.url ?? "").split("?")[0], error: String((e as Error)?.stack ?? e) });
           if (!res.headersSent) res.statusCode = 500;
           res.end();
         },

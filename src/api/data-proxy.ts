@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { randomInt } from "node:crypto";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { NodeExecutionGetDataRequestSchema, NodeExecutionGetDataResponseSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import {
@@ -17,11 +18,11 @@ import {
   GetDataResponseSchema,
   PreSignedURLsSchema,
 } from "../../gen/flyteidl/service/dataproxy_pb.js";
-import { checkKey } from "../blob/blob-store.js";
+import { type BlobStore, checkKey } from "../blob/blob-store.js";
 import type { UrlSigner } from "../blob/url-signer.js";
 import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
 import { parseFlyteUrl } from "../core/flyte-url.js";
-import { checkUploadRequest, downloadExpiry, randomFileName, uploadExpiry, uploadKey } from "../core/upload-location.js";
+import { checkUploadRequest, downloadExpiry, uploadExpiry, uploadKey } from "../core/upload-location.js";
 import type { ApiDeps } from "./deps.js";
 import { nodeExecutionHandlers, nodeText } from "./node-executions.js";
 import { taskExecutionHandlers } from "./task-executions.js";
@@ -61,8 +62,9 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
     if (deckUri === "") throw notFound(`no deckUrl found for request [artifact_type:${artifactTypeName(req.artifactType)} node_execution_id:{${nodeText(key)}}]`);
     const blobKey = blobs.keyOf(deckUri);
     if (!blobKey || !(await blobs.head(blobKey))) throw notFound("object not found");
-    const signed = await urls.sign({ key: blobKey, method: "GET", expiresInSeconds: seconds(expiry), origin: origin(ctx) });
-    const expiresAt = expiresAtOf(expiry);
+    const until = instantAfter(expiry);
+    const signed = await urls.sign({ key: blobKey, method: "GET", expiresAt: until, origin: origin(ctx) });
+    const expiresAt = timestampFromDate(until);
     return {
       signedUrl: [signed.url],
       expiresAt,
@@ -78,7 +80,7 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
       }
       // A caller-chosen folder and name is a fixed place: refuse to let other content replace it.
       if (req.filename !== "" && req.filenameRoot !== "") {
-        const known = locationKey(uploadKey(req, req.filename, UPLOAD_PREFIX));
+        const known = locationKey(blobs, uploadKey(req, req.filename, UPLOAD_PREFIX));
         const info = await blobs.head(known).catch((e: unknown) => {
           throw new AdminError("Internal", `failed to check if file exists at location [${blobs.uri(known)}], Error: ${String(e)}`);
         });
@@ -88,16 +90,17 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
         }
       }
       const expiry = uploadExpiry(req.expiresIn, MAX_EXPIRY_NANOS);
-      const key = locationKey(uploadKey(req, req.filename !== "" ? req.filename : randomFileName(), UPLOAD_PREFIX));
+      const key = locationKey(blobs, uploadKey(req, req.filename !== "" ? req.filename : randomFileName(), UPLOAD_PREFIX));
+      const until = instantAfter(expiry);
       const signed = await urls.sign({
         key,
         method: "PUT",
-        expiresInSeconds: seconds(expiry),
+        expiresAt: until,
         ...(req.contentMd5.length ? { contentMd5: req.contentMd5 } : {}),
         addMd5Metadata: req.addContentMd5Metadata,
         origin: origin(ctx),
       });
-      return { signedUrl: signed.url, nativeUrl: blobs.uri(key), expiresAt: expiresAtOf(expiry), headers: signed.headers };
+      return { signedUrl: signed.url, nativeUrl: blobs.uri(key), expiresAt: timestampFromDate(until), headers: signed.headers };
     },
 
     async createDownloadLocation(req, ctx) {
@@ -107,8 +110,9 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
       const key = blobs.keyOf(req.nativeUrl);
       if (!key) throw invalid(`native_url [${req.nativeUrl}] is not in this server's blob storage (${blobs.base})`);
       // As in FlyteAdmin, the object's existence is not checked: the URL may be handed out before the write.
-      const signed = await urls.sign({ key, method: "GET", expiresInSeconds: seconds(expiry), origin: origin(ctx) });
-      return { signedUrl: signed.url, expiresAt: expiresAtOf(expiry) };
+      const until = instantAfter(expiry);
+      const signed = await urls.sign({ key, method: "GET", expiresAt: until, origin: origin(ctx) });
+      return { signedUrl: signed.url, expiresAt: timestampFromDate(until) };
     },
 
     createDownloadLink,
@@ -166,10 +170,15 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
   };
 }
 
-/** A blob key from request parts; a part that makes no valid key is the caller's mistake. */
-function locationKey(key: string): string {
+/**
+ * A blob key from request parts. A part that makes no valid key, or one the store
+ * keeps for itself (the local store's temp folder), is the caller's mistake.
+ */
+function locationKey(blobs: BlobStore, key: string): string {
   try {
-    return checkKey(key);
+    checkKey(key);
+    if (blobs.keyOf(blobs.uri(key)) !== key) throw new Error(`"${key}" is reserved by the blob store`);
+    return key;
   } catch (e) {
     throw invalidArgument(`invalid upload location [${key}]: ${(e as Error).message}`);
   }
@@ -181,12 +190,24 @@ function locationKey(key: string): string {
  */
 function originOf(ctx: HandlerContext, publicUrl: string): string {
   if (publicUrl !== "") return publicUrl.replace(/\/+$/, "");
-  const host = ctx.requestHeader.get("x-forwarded-host");
-  if (host) return `${ctx.requestHeader.get("x-forwarded-proto") ?? "http"}://${host}`;
+  // Behind a chain of proxies these are lists; the first entry is what the client used.
+  const first = (name: string) => ctx.requestHeader.get(name)?.split(",")[0]?.trim();
+  const host = first("x-forwarded-host");
+  if (host) return `${first("x-forwarded-proto") || "http"}://${host}`;
   return new URL(ctx.url).origin;
 }
 
 /** The proto name (`ARTIFACT_TYPE_DECK`), as Go prints the enum. */
 const artifactTypeName = (t: ArtifactType) => ArtifactTypeSchema.value[t]?.name ?? String(t);
-const seconds = (nanos: bigint) => Number(nanos / 1_000_000_000n);
-const expiresAtOf = (nanos: bigint) => timestampFromMs(Date.now() + Number(nanos / 1_000_000n));
+/** When a URL valid for `nanos` from now stops working; the URL and the answer's expires_at share it. */
+const instantAfter = (nanos: bigint) => new Date(Date.now() + Number(nanos / 1_000_000n));
+
+// Kubernetes' rand.String alphabet (no vowels, no confusable characters), which FlyteAdmin names files with.
+const FILE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+/** A random file name for an upload that gives none (FlyteAdmin's defaultFileNameLength is 20). */
+function randomFileName(length = 20): string {
+  let out = "";
+  for (let i = 0; i < length; i++) out += FILE_NAME_ALPHABET[randomInt(FILE_NAME_ALPHABET.length)];
+  return out;
+}

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
 import type { PresignRequest, SignedUrl } from "./url-signer.js";
 import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
 
@@ -39,6 +40,8 @@ export interface RawBlobStore {
    * once every byte is written and may throw to refuse them: the blob is then untouched.
    */
   putStream?(key: string, source: AsyncIterable<Uint8Array>, accept: (info: Required<BlobInfo>) => void): Promise<void>;
+  /** The blob's size and a stream of its bytes, for serving it without holding it in memory; undefined when absent. */
+  openRead?(key: string): Promise<{ size: number; stream: Readable } | undefined>;
   /** Signed URLs the store's own server honours (S3 presigning); absent for the local store. */
   presign?(request: PresignRequest): Promise<SignedUrl>;
   /** Releases connections (S3); a no-op for the local store. */
@@ -89,7 +92,8 @@ function checkChars(value: string, what: string): void {
   if (typeof value !== "string") throw new Error(`invalid blob ${what}: must be a string`);
   if (value.startsWith("/")) throw new Error(`invalid blob ${what} "${value}": must be relative, not absolute`);
   if (value.includes("\\")) throw new Error(`invalid blob ${what} "${value}": backslashes are not allowed`);
-  if (value.includes("\0")) throw new Error(`invalid blob ${what}: NUL characters are not allowed`);
+  // Control characters (NUL, newlines, ...) make keys that print, log and sign ambiguously.
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`invalid blob ${what}: control characters are not allowed`);
 }
 
 function checkSegments(value: string, segments: string[], what: string): void {

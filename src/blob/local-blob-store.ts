@@ -2,6 +2,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, mkdirSync } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
+import type { Readable } from "node:stream";
 import {
   type BlobInfo,
   type BlobStore,
@@ -94,6 +95,28 @@ export function createLocalBlobStore(dir: string): BlobStore {
     });
   }
 
+  async function openRead(key: string): Promise<{ size: number; stream: Readable } | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(pathOf(key), "r");
+    } catch (err) {
+      if (isAbsent(err)) return undefined;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        await fh.close();
+        return undefined;
+      }
+      // The stream closes the file when it ends or is destroyed.
+      return { size: st.size, stream: fh.createReadStream() };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
   async function get(key: string): Promise<Uint8Array | undefined> {
     const path = pathOf(key);
     try {
@@ -160,6 +183,7 @@ export function createLocalBlobStore(dir: string): BlobStore {
     },
     put,
     putStream,
+    openRead,
     get,
     head,
     delete: del,

@@ -8,6 +8,7 @@ export const SIGNED_BLOB_PATH = "/dataproxy/blobs/";
 export interface SignedGrant {
   key: string;
   method: "PUT" | "GET";
+  /** Milliseconds since the epoch. */
   expiresAt: number;
   /** Base64 MD5 the upload must have, when the URL was signed for one. */
   contentMd5?: string;
@@ -18,14 +19,15 @@ export type Verdict = { ok: true; grant: SignedGrant } | { ok: false; reason: st
 /**
  * Signed URLs for the local store, served by this server itself: an HMAC-SHA256
  * over method, key, expiry and MD5, so none of them can be changed by the holder.
+ * The fields are MACed as a JSON array, so no two grants share an input (with a
+ * plain separator, a key holding it could shift the other fields).
  */
 export function createLocalUrlSigner(secret: Uint8Array): UrlSigner & { verify(method: string, pathAndQuery: string, nowMs: number): Verdict } {
-  const mac = (g: Omit<SignedGrant, "expiresAt"> & { expiresAt: number }) =>
-    createHmac("sha256", secret).update(`${g.method}\n${g.key}\n${g.expiresAt}\n${g.contentMd5 ?? ""}`).digest();
+  const mac = (g: SignedGrant) => createHmac("sha256", secret).update(JSON.stringify([g.method, g.key, g.expiresAt, g.contentMd5 ?? null])).digest();
 
   return {
     async sign(r: SignRequest): Promise<SignedUrl> {
-      const expiresAt = Math.floor(Date.now() / 1000) + r.expiresInSeconds;
+      const expiresAt = r.expiresAt.getTime();
       const contentMd5 = r.method === "PUT" && r.contentMd5?.length ? Buffer.from(r.contentMd5).toString("base64") : undefined;
       const grant = { key: r.key, method: r.method, expiresAt, ...(contentMd5 ? { contentMd5 } : {}) };
       const query = new URLSearchParams({ expires: String(expiresAt) });
@@ -55,7 +57,7 @@ export function createLocalUrlSigner(secret: Uint8Array): UrlSigner & { verify(m
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
         return { ok: false, reason: `the signature does not match this ${verb} request` };
       }
-      if (grant.expiresAt * 1000 <= nowMs) return { ok: false, reason: `the signed URL expired at ${new Date(grant.expiresAt * 1000).toISOString()}` };
+      if (grant.expiresAt <= nowMs) return { ok: false, reason: `the signed URL expired at ${new Date(grant.expiresAt).toISOString()}` };
       return { ok: true, grant };
     },
   };

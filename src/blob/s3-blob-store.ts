@@ -154,7 +154,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     checkKey(r.key);
     const [{ sdk, client }, { getSignedUrl }] = await Promise.all([s3(), import("@aws-sdk/s3-request-presigner")]);
     const target = { Bucket: bucket, Key: objectKey(r.key) };
-    if (r.method === "GET") return { url: await getSignedUrl(client, new sdk.GetObjectCommand(target), { expiresIn: r.expiresInSeconds }), headers: {} };
+    // S3 counts whole seconds from the signing time; round up so the URL never ends before it says.
+    const signingDate = new Date();
+    const expiresIn = Math.max(1, Math.ceil((r.expiresAt.getTime() - signingDate.getTime()) / 1000));
+    if (r.method === "GET") return { url: await getSignedUrl(client, new sdk.GetObjectCommand(target), { expiresIn, signingDate }), headers: {} };
     const md5 = r.contentMd5?.length ? Buffer.from(r.contentMd5).toString("base64") : undefined;
     const withMetadata = md5 !== undefined && r.addMd5Metadata === true;
     const command = new sdk.PutObjectCommand({
@@ -162,7 +165,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       ...(md5 !== undefined && { ContentMD5: md5 }),
       ...(withMetadata && { Metadata: { [MD5_META]: md5 } }),
     });
-    const url = await getSignedUrl(client, command, { expiresIn: r.expiresInSeconds, unhoistableHeaders: new Set([`x-amz-meta-${MD5_META}`]) });
+    const url = await getSignedUrl(client, command, { expiresIn, signingDate, unhoistableHeaders: new Set([`x-amz-meta-${MD5_META}`]) });
     const headers: Record<string, string> = {};
     if (md5 !== undefined) headers["Content-MD5"] = md5;
     if (withMetadata) headers[`x-amz-meta-${MD5_META}`] = md5;

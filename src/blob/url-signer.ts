@@ -8,7 +8,8 @@ export interface SignedUrl {
 export interface SignRequest {
   key: string;
   method: "PUT" | "GET";
-  expiresInSeconds: number;
+  /** The instant the URL stops working. */
+  expiresAt: Date;
   /** For PUT: the only content the URL accepts. */
   contentMd5?: Uint8Array;
   /** For PUT: also record the MD5 as object metadata, so a later existence check can compare it. */

@@ -9,7 +9,11 @@ import { join } from "node:path";
  * agree on one key and neither can read a half-written file.
  */
 export function urlSigningKey(configured: string, dataDir: string): Uint8Array {
-  if (configured !== "") return Buffer.from(configured, "utf8");
+  if (configured !== "") {
+    // A short secret is guessable offline from any one signed URL.
+    if (Buffer.byteLength(configured, "utf8") < 16) throw new Error("urlSigningKey must be at least 16 bytes long");
+    return Buffer.from(configured, "utf8");
+  }
   const file = join(dataDir, "url-signing.key");
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });

@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { invalidArgument } from "./errors.js";
 import { durationNanos, goDurationString, isValidDuration } from "./go-duration.js";
@@ -57,16 +56,6 @@ export function downloadExpiry(expiresIn: Duration | undefined, maxNanos: bigint
 export function uploadKey(req: UploadRequest, filename: string, storagePrefix: string): string {
   const prefix = req.filenameRoot !== "" ? req.filenameRoot : base32(req.contentMd5);
   return [storagePrefix, req.org, req.project, req.domain, prefix, filename].filter((p) => p !== "").join("/");
-}
-
-// Kubernetes' rand.String alphabet (no vowels, no confusable characters), which FlyteAdmin names files with.
-const ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
-
-/** A random file name for an upload that gives none. */
-export function randomFileName(length = 20): string {
-  let out = "";
-  for (let i = 0; i < length; i++) out += ALPHABET[randomInt(ALPHABET.length)];
-  return out;
 }
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";

@@ -1,3 +1,4 @@
+import { pipeline } from "node:stream/promises";
 import type { BlobStore } from "../blob/blob-store.js";
 import { SIGNED_BLOB_PATH, type createLocalUrlSigner } from "../blob/local-url-signer.js";
 import type { Logger } from "../logger.js";
@@ -18,7 +19,8 @@ export interface SignedBlobEndpointOptions {
  */
 export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger }: SignedBlobEndpointOptions) {
   const putStream = blobs.putStream?.bind(blobs);
-  if (!putStream) throw new Error(`blob storage ${blobs.base} can neither presign URLs nor stream uploads`);
+  const openRead = blobs.openRead?.bind(blobs);
+  if (!putStream || !openRead) throw new Error(`blob storage ${blobs.base} can neither presign URLs nor stream its blobs`);
   return async function handle(req: Req, res: Res): Promise<boolean> {
     const url = req.url ?? "/";
     if (!url.startsWith(SIGNED_BLOB_PATH)) return false;
@@ -30,13 +32,24 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
     }
     const { grant } = verdict;
     if (grant.method === "GET") {
-      const bytes = await blobs.get(grant.key);
-      if (!bytes) return reply(res, 404, `no object at ${grant.key}`);
+      const found = await openRead(grant.key);
+      if (!found) return reply(res, 404, `no object at ${grant.key}`);
       res.statusCode = 200;
-      res.setHeader("content-type", "application/octet-stream");
-      res.setHeader("content-length", bytes.length);
-      if (method === "HEAD") res.end();
-      else res.end(bytes);
+      res.setHeader("content-type", contentTypeOf(grant.key));
+      res.setHeader("content-length", found.size);
+      // Blobs are user content (decks are HTML with scripts) served from the API's own origin:
+      // scripts may run, but in an opaque origin that cannot reach this one's cookies or storage.
+      res.setHeader("content-security-policy", "sandbox allow-scripts allow-popups");
+      res.setHeader("x-content-type-options", "nosniff");
+      if (method === "HEAD" || found.size === 0) {
+        found.stream.destroy();
+        res.end();
+        return true;
+      }
+      await pipeline(found.stream, res).catch((e: unknown) => {
+        // Mostly a client that went away mid-download; the answer is cut short either way.
+        logger.info("signed download ended early", { key: grant.key, error: String(e) });
+      });
       return true;
     }
 
@@ -55,6 +68,9 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
         digest = info.contentMd5;
       });
     } catch (e) {
+      if (PATH_CLASH.has((e as NodeJS.ErrnoException).code ?? "")) {
+        return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
+      }
       if (e instanceof Refused) {
         req.resume(); // drain what the client still sends, so it reads the answer
         return reply(res, e.status, e.message);
@@ -69,6 +85,28 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
     res.end();
     return true;
   };
+}
+
+// On a local store "a/b" and "a/b/c" cannot both exist (S3 allows it): the write fails with one of these.
+const PATH_CLASH = new Set(["ENOTDIR", "EEXIST", "EISDIR", "ENOTEMPTY"]);
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  htm: "text/html; charset=utf-8",
+  json: "application/json",
+  txt: "text/plain; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  svg: "image/svg+xml",
+};
+
+/** A content type from the key's extension (decks are `deck.html`), else bytes. */
+function contentTypeOf(key: string): string {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  const dot = name.lastIndexOf(".");
+  return (dot > 0 && CONTENT_TYPES[name.slice(dot + 1).toLowerCase()]) || "application/octet-stream";
 }
 
 /** Answers with a plain-text reason; returns true (handled) for the caller to pass on. */

@@ -44,7 +44,7 @@ describe("locally signed URLs", () => {
   const pathOf = (url: string) => url.slice("http://h".length);
 
   it("grant exactly what was signed, until they expire", async () => {
-    const { url, headers } = await signer.sign({ key: "a/b c/d=", method: "PUT", expiresInSeconds: 60, contentMd5: new Uint8Array(16), origin: "http://h" });
+    const { url, headers } = await signer.sign({ key: "a/b c/d=", method: "PUT", expiresAt: new Date(Date.now() + 60_000), contentMd5: new Uint8Array(16), origin: "http://h" });
     expect(headers).toEqual({ "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA==" });
     const now = Date.now();
     expect(signer.verify("PUT", pathOf(url), now)).toMatchObject({ ok: true, grant: { key: "a/b c/d=", method: "PUT", contentMd5: "AAAAAAAAAAAAAAAAAAAAAA==" } });
@@ -52,6 +52,10 @@ describe("locally signed URLs", () => {
     expect(signer.verify("GET", pathOf(url), now)).toMatchObject({ ok: false });
     expect(signer.verify("PUT", pathOf(url).replace("md5=A", "md5=B"), now)).toMatchObject({ ok: false });
     expect(signer.verify("PUT", pathOf(url).replace(/expires=\d+/, "expires=99999999999"), now)).toMatchObject({ ok: false });
+    // The signature is over the fields as a whole: moving text from the key into the expiry is no new grant.
+    const download = await signer.sign({ key: "a/b\n99999999999999", method: "GET", expiresAt: new Date(now + 60_000), origin: "http://h" });
+    const sig = new URL(download.url).searchParams.get("signature")!;
+    expect(signer.verify("GET", `/dataproxy/blobs/a/b?expires=99999999999999&md5=${new URL(download.url).searchParams.get("expires")}%0A&signature=${sig}`, now)).toMatchObject({ ok: false });
     const other = createLocalUrlSigner(new Uint8Array(32).fill(8));
     expect(other.verify("PUT", pathOf(url), now)).toMatchObject({ ok: false });
   });

@@ -89,6 +89,22 @@ describe("the register flow", () => {
     expect(await blobs.head(key)).toBeUndefined();
   });
 
+  it("keeps a URL working until the expires_at it answered, to the millisecond", async () => {
+    const loc = await proxy.createUploadLocation({ project: P, domain: D, filename: "half.txt", contentMd5: digest, expiresIn: { nanos: 500_000_000 } });
+    expect(Number(loc.expiresAt!.seconds) * 1000 + loc.expiresAt!.nanos / 1e6).toBeGreaterThan(Date.now());
+    expect((await put(loc.signedUrl, tarball, loc.headers)).status).toBe(200);
+    expect(new URL(loc.signedUrl).searchParams.get("expires")).toBe(String(Number(loc.expiresAt!.seconds) * 1000 + loc.expiresAt!.nanos / 1e6));
+  });
+
+  it("answers 409 when a key would be a folder of another object on local storage", async () => {
+    const file = await proxy.createUploadLocation({ project: P, domain: D, filenameRoot: "clash", filename: "f", contentMd5: digest });
+    expect((await put(file.signedUrl, tarball, file.headers)).status).toBe(200);
+    const below = await proxy.createUploadLocation({ project: P, domain: D, filenameRoot: "clash/f", filename: "g", contentMd5: digest });
+    const res = await put(below.signedUrl, tarball, below.headers);
+    expect(res.status).toBe(409);
+    expect(await res.text()).toMatch(/clashes with another object/);
+  });
+
   it("reads back through a signed download URL", async () => {
     const loc = await proxy.createUploadLocation({ project: P, domain: D, filenameRoot: "docs", filename: "readme.txt", contentMd5: digest });
     expect((await put(loc.signedUrl, tarball, loc.headers)).status).toBe(200);
@@ -123,7 +139,9 @@ describe("the register flow", () => {
       code: "InvalidArgument",
       message: "expiresIn [2h0m0s] cannot exceed max allowed expiration [1h0m0s]",
     });
-    expect((await failure(proxy.createUploadLocation({ project: P, domain: D, filenameRoot: "../up" }))).code).toBe("InvalidArgument");
+    for (const bad of [{ filenameRoot: "../up" }, { filenameRoot: "a\nb" }, { project: ".blob-tmp", filenameRoot: "r" }, { org: ".blob-tmp", filenameRoot: "r" }]) {
+      expect([bad, (await failure(proxy.createUploadLocation({ project: P, domain: D, ...bad }))).code]).toEqual([bad, "InvalidArgument"]);
+    }
     const random = await proxy.createUploadLocation({ project: P, domain: D, filenameRoot: "r" });
     expect(random.nativeUrl).toMatch(/\/r\/[bcdfghjklmnpqrstvwxz2456789]{20}$/);
     expect(random.headers).toEqual({});
@@ -156,6 +174,12 @@ describe("the register flow", () => {
     const body = (await res.json()) as { signed_url: string; native_url: string };
     expect(body.signed_url.startsWith(`${server.url}/dataproxy/blobs/`)).toBe(true);
     expect((await put(body.signed_url, tarball, { "Content-MD5": b64(digest) })).status).toBe(200);
+    const proxied = await fetch(`${server.url}/api/v1/dataproxy/artifact_urn`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-host": "flyte.example.com, edge.internal", "x-forwarded-proto": "https, http" },
+      body: JSON.stringify({ project: P, domain: D, filename: "rest.txt", content_md5: b64(digest) }),
+    });
+    expect(((await proxied.json()) as { signed_url: string }).signed_url.startsWith("https://flyte.example.com/dataproxy/blobs/")).toBe(true);
   });
 });
 
@@ -201,7 +225,13 @@ describe("GetData and CreateDownloadLink", () => {
     const deck = await proxy.getData({ flyteUrl: `${base}/d` });
     expect(deck.data.case).toBe("preSignedUrls");
     const url = deck.data.case === "preSignedUrls" ? deck.data.value.signedUrl[0]! : "";
-    expect(await (await fetch(url)).text()).toBe("<html>deck</html>");
+    const page = await fetch(url);
+    expect(await page.text()).toBe("<html>deck</html>");
+    // Served as HTML, but sandboxed: its scripts cannot act as this server's origin.
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(page.headers.get("content-security-policy")).toBe("sandbox allow-scripts allow-popups");
+    const head = await fetch(url, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length")]).toEqual([200, "17"]);
     const link = await proxy.createDownloadLink({ artifactType: ArtifactType.DECK, source: { case: "nodeExecutionId", value: { nodeId: "n0", executionId: exec } } });
     expect(link.signedUrl).toHaveLength(1);
     expect(link.preSignedUrls?.signedUrl).toEqual(link.signedUrl);

@@ -103,7 +103,8 @@ export function createGateway(options: GatewayOptions) {
       const value = req.headers[name];
       if (typeof value === "string") headers[name] = value;
     }
-    // Where the caller reached us, for handlers that hand out URLs back to this server.
+    // Where the caller reached us, for handlers that hand out URLs back to this server
+    // (a proxy's own X-Forwarded-* lists pass through; the handler takes their first entry).
     headers["x-forwarded-host"] = String(req.headers["x-forwarded-host"] ?? req.headers.host ?? req.headers[":authority"] ?? "");
     headers["x-forwarded-proto"] = String(req.headers["x-forwarded-proto"] ?? ("encrypted" in req.socket && req.socket.encrypted ? "https" : "http"));
     try {
