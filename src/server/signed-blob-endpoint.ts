@@ -68,13 +68,11 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
         digest = info.contentMd5;
       });
     } catch (e) {
+      req.resume(); // drain what the client still sends, so it reads the answer
       if (PATH_CLASH.has((e as NodeJS.ErrnoException).code ?? "")) {
         return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
       }
-      if (e instanceof Refused) {
-        req.resume(); // drain what the client still sends, so it reads the answer
-        return reply(res, e.status, e.message);
-      }
+      if (e instanceof Refused) return reply(res, e.status, e.message);
       // A client that hung up mid-upload is not a server fault; the temp file is already gone.
       if (req.destroyed) logger.info("signed upload ended by the client", { key: grant.key });
       else logger.error("signed upload failed", { key: grant.key, error: String((e as Error)?.stack ?? e) });
