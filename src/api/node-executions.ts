@@ -19,9 +19,9 @@ import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
 import type { ExecutionKey, NodeExecutionKey, TaskExecutionKey } from "../storage/store.js";
 import type { TaskExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
-import { durationUntil } from "../core/event-duration.js";
 import type { ApiDeps } from "./deps.js";
 import { readInlineData } from "./inline-data.js";
+import { runOutcome } from "./run-outcome.js";
 
 type Impl = Pick<
   ServiceImpl<typeof AdminService>,
@@ -74,19 +74,11 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       startedAt = occurredAt;
     }
     if (TERMINAL.has(event.phase)) {
-      const ran = durationUntil(closure.startedAt, occurredAt);
-      if (ran) {
-        closure.duration = ran.duration;
-        durationNs = ran.ns;
-      }
-      const result = event.outputResult;
-      if (result.case === "outputUri") closure.outputResult = { case: "outputUri", value: result.value };
-      else if (result.case === "outputData") {
-        // Written by the event that wins, inside its transaction.
-        const outputsKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/offloaded_outputs`;
-        beforeCommit = () => blobs.putMessage(outputsKey, LiteralMapSchema, result.value);
-        closure.outputResult = { case: "outputUri", value: blobs.uri(outputsKey) };
-      } else if (result.case === "error") closure.outputResult = { case: "error", value: result.value };
+      const outputsKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/offloaded_outputs`;
+      const end = runOutcome(blobs, closure.startedAt, occurredAt, event.outputResult, outputsKey);
+      if (end.ran) [closure.duration, durationNs] = [end.ran.duration, end.ran.ns];
+      if (end.outputResult) closure.outputResult = end.outputResult;
+      beforeCommit = end.write;
       if (event.deckUri) closure.deckUri = event.deckUri;
     }
     if (event.targetMetadata.case === "taskNodeMetadata") {

@@ -4,7 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { ReasonSchema, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
-import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
@@ -14,9 +14,9 @@ import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
 import type { TaskExecutionKey } from "../storage/store.js";
-import { durationUntil } from "../core/event-duration.js";
 import type { ApiDeps } from "./deps.js";
 import { readInlineData } from "./inline-data.js";
+import { runOutcome } from "./run-outcome.js";
 import { checkOutputSize } from "./events.js";
 import { logsForPhase, mergeLogs, mergePatch, mergeTaskMetadata, sortedMetadata } from "../core/task-execution-merge.js";
 import { taskExecutionKey } from "./node-executions.js";
@@ -41,10 +41,8 @@ function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | und
 
 /** Task execution attempts as engines report them (FlyteAdmin's TaskExecutionManager). */
 export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
-  const offloadTo = (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs", data: LiteralMap) => {
-    const blobKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.task.project}/${key.task.domain}/${key.task.name}/${key.task.version}/${key.retryAttempt}/${which}`;
-    return { uri: blobs.uri(blobKey), write: () => blobs.putMessage(blobKey, LiteralMapSchema, data) };
-  };
+  const offloadKey = (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs") =>
+    `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.task.project}/${key.task.domain}/${key.task.name}/${key.task.version}/${key.retryAttempt}/${which}`;
 
   /** What every accepted event sets: phase, times, and at the end duration and outputs or error. */
   const applyEvent = async (closure: ReturnType<typeof create<typeof TaskExecutionClosureSchema>>, event: TaskExecutionEvent, key: TaskExecutionKey, firstRunning: boolean) => {
@@ -59,20 +57,10 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       startedAt = occurredAt;
     }
     if (TERMINAL.has(event.phase)) {
-      const ran = durationUntil(closure.startedAt, occurredAt);
-      if (ran) {
-        closure.duration = ran.duration;
-        durationNs = ran.ns;
-      }
-      const r = event.outputResult;
-      if (r.case === "outputUri") closure.outputResult = { case: "outputUri", value: r.value };
-      else if (r.case === "outputData") {
-        // Written by the event that wins, inside its transaction.
-        const { uri, write } = offloadTo(key, "offloaded_outputs", r.value);
-        beforeCommit = write;
-        closure.outputResult = { case: "outputUri", value: uri };
-      }
-      else if (r.case === "error") closure.outputResult = { case: "error", value: r.value };
+      const end = runOutcome(blobs, closure.startedAt, occurredAt, event.outputResult, offloadKey(key, "offloaded_outputs"));
+      if (end.ran) [closure.duration, durationNs] = [end.ran.duration, end.ran.ns];
+      if (end.outputResult) closure.outputResult = end.outputResult;
+      beforeCommit = end.write;
     }
     const reasons = event.reasons.length > 0 ? event.reasons.map((x) => ({ occurredAt: x.occurredAt, message: x.reason })) : event.reason ? [{ occurredAt: event.occurredAt, message: event.reason }] : [];
     for (const r of reasons) {
@@ -108,15 +96,16 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
             metadata: sortedMetadata(event.metadata),
           });
           const { beforeCommit: writeOutputs } = await applyEvent(closure, event, key, true);
-          const inputs = event.inputValue.case === "inputData" ? offloadTo(key, "offloaded_inputs", event.inputValue.value) : undefined;
-          const inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : (inputs?.uri ?? "");
+          const inputsKey = offloadKey(key, "offloaded_inputs");
+          const inputData = event.inputValue.case === "inputData" ? event.inputValue.value : undefined;
+          const inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : inputData ? blobs.uri(inputsKey) : "";
           const te = create(TaskExecutionSchema, {
             id: { taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt },
             inputUri,
             closure,
           });
           const writeBlobs = async () => {
-            await inputs?.write();
+            if (inputData) await blobs.putMessage(inputsKey, LiteralMapSchema, inputData);
             await writeOutputs?.();
           };
           if (await store.taskExecutions.create(te, event.phaseVersion, writeBlobs)) return {};
