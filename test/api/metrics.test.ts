@@ -1,9 +1,5 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { type Client, createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   NodeExecution_Phase as NodePhase,
@@ -12,10 +8,7 @@ import {
 } from "../../gen/flyteidl/core/execution_pb.js";
 import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { Span } from "../../gen/flyteidl/core/metrics_pb.js";
-import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
-import { metricsHandlers } from "../../src/api/metrics.js";
 import type { App } from "../../src/app.js";
-import { createLocalBlobStore } from "../../src/blob/local-blob-store.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
 import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
@@ -23,8 +16,6 @@ import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 /**
  * GetExecutionMetrics over what propeller's events for hello world leave in
  * the store (start node, task node n0 whose first attempt fails, end node).
- * The handler is not registered in the app yet, so it is served on its own
- * router with the app's interceptors (which map errors to codes).
  */
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 const P = "flytesnacks";
@@ -40,12 +31,8 @@ const str = (v: string) =>
 
 let app: App;
 let admin: Admin;
-let metrics: Client<typeof AdminService>;
 beforeEach(async () => {
-  const blobs = createLocalBlobStore(mkdtempSync(join(tmpdir(), "metrics-blobs-")));
-  ({ app, admin } = await inMemoryAdmin({}, { blobs }));
-  const deps = { store: app.store, blobs };
-  metrics = createClient(AdminService, createRouterTransport((router) => router.service(AdminService, metricsHandlers(deps)), { router: { interceptors: app.interceptors } }));
+  ({ app, admin } = await inMemoryAdmin());
   await admin.registerProject({ project: { id: P, name: P } });
   await registerPackage(admin, pkg);
   await admin.createExecution({ ...exec, spec: { launchPlan: pkg.launchPlans[0]!.id }, inputs: {} });
@@ -91,7 +78,7 @@ function shape(span: Span): Shape {
 describe("GetExecutionMetrics", () => {
   it("breaks hello world into workflow, node, task attempt and overhead spans", async () => {
     await playHelloWorld();
-    const { span } = await metrics.getExecutionMetrics({ id: exec, depth: 10 });
+    const { span } = await admin.getExecutionMetrics({ id: exec, depth: 10 });
     const stored = await admin.getExecution({ id: exec });
     expect(span?.id).toMatchObject({ case: "workflowId", value: exec });
     expect(span?.startTime).toEqual(stored.closure?.createdAt);
@@ -114,23 +101,23 @@ describe("GetExecutionMetrics", () => {
 
   it("stops at the requested depth", async () => {
     await playHelloWorld();
-    const root = await metrics.getExecutionMetrics({ id: exec, depth: 0 });
+    const root = await admin.getExecutionMetrics({ id: exec, depth: 0 });
     expect(root.span?.spans).toEqual([]);
-    const two = await metrics.getExecutionMetrics({ id: exec, depth: 2 });
+    const two = await admin.getExecutionMetrics({ id: exec, depth: 2 });
     expect(shape(two.span!)[3]![1]![3]!.map((s) => s[0])).toEqual(["NODE_TRANSITION", "NODE_SETUP", "NODE_RESET", "NODE_TEARDOWN"]);
   });
 
   it("covers a queued execution with one WORKFLOW_SETUP span", async () => {
-    const { span } = await metrics.getExecutionMetrics({ id: exec, depth: 5 });
+    const { span } = await admin.getExecutionMetrics({ id: exec, depth: 5 });
     expect(span?.spans.map((s) => [s.id.value, s.startTime, s.endTime])).toEqual([["WORKFLOW_SETUP", span?.startTime, span?.endTime]]);
   });
 
   it("rejects a missing id and reports an unknown execution as NOT_FOUND", async () => {
-    const missing = await failure(metrics.getExecutionMetrics({ depth: 1 }));
+    const missing = await failure(admin.getExecutionMetrics({ depth: 1 }));
     expect([missing.code, missing.err.rawMessage]).toEqual(["InvalidArgument", "missing id"]);
-    const noName = await failure(metrics.getExecutionMetrics({ id: { ...exec, name: "" }, depth: 1 }));
+    const noName = await failure(admin.getExecutionMetrics({ id: { ...exec, name: "" }, depth: 1 }));
     expect([noName.code, noName.err.rawMessage]).toEqual(["InvalidArgument", "missing name"]);
-    const unknown = await failure(metrics.getExecutionMetrics({ id: { ...exec, name: "nope" }, depth: 1 }));
+    const unknown = await failure(admin.getExecutionMetrics({ id: { ...exec, name: "nope" }, depth: 1 }));
     expect([unknown.code, unknown.err.rawMessage]).toEqual(["NotFound", `missing entity of type execution with identifier project:"${P}" domain:"${D}" name:"nope"`]);
   });
 });
