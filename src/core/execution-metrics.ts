@@ -222,31 +222,34 @@ export function taskExecutionSpans(taskExecutions: readonly TaskExecution[], dep
 
 // ---- node kinds ----
 
-function taskNodeSpans(source: MetricsSource, ne: NodeExecution, spans: Span[], depth: number): void {
+/**
+ * A task-running node's setup (until its first attempt) and its attempts. Returns
+ * the last attempt; without any, the whole node counts as setup and it is undefined.
+ */
+function attemptSpans(source: MetricsSource, ne: NodeExecution, spans: Span[], depth: number) {
   const c = ne.closure;
   const tasks = byCreatedAt(source.taskExecutions(ne.id!));
   const first = tasks[0];
   const last = tasks[tasks.length - 1];
   if (!first || !last) {
     spans.push(operationSpan(c?.createdAt, c?.updatedAt, NODE_SETUP));
-    return;
+    return undefined;
   }
   spans.push(operationSpan(c?.createdAt, first.closure?.createdAt, NODE_SETUP));
   spans.push(...taskExecutionSpans(tasks, depth));
-  if (notBefore(c?.updatedAt, last.closure?.updatedAt)) spans.push(operationSpan(last.closure?.updatedAt, c?.updatedAt, NODE_TEARDOWN));
+  return last;
+}
+
+function taskNodeSpans(source: MetricsSource, ne: NodeExecution, spans: Span[], depth: number): void {
+  const c = ne.closure;
+  const last = attemptSpans(source, ne, spans, depth);
+  if (last && notBefore(c?.updatedAt, last.closure?.updatedAt)) spans.push(operationSpan(last.closure?.updatedAt, c?.updatedAt, NODE_TEARDOWN));
 }
 
 function dynamicNodeSpans(source: MetricsSource, ne: NodeExecution, spans: Span[], depth: number): void {
   const c = ne.closure;
-  const tasks = byCreatedAt(source.taskExecutions(ne.id!));
-  const first = tasks[0];
-  const last = tasks[tasks.length - 1];
-  if (!first || !last) {
-    spans.push(operationSpan(c?.createdAt, c?.updatedAt, NODE_SETUP));
-    return;
-  }
-  spans.push(operationSpan(c?.createdAt, first.closure?.createdAt, NODE_SETUP));
-  spans.push(...taskExecutionSpans(tasks, depth));
+  const last = attemptSpans(source, ne, spans, depth);
+  if (!last) return;
   const children = bySpecNodeId(source.nodeExecutions(ne.id!.executionId!, ne.id!.nodeId));
   if (children.size === 0) {
     if (notBefore(c?.updatedAt, last.closure?.updatedAt)) spans.push(operationSpan(last.closure?.updatedAt, c?.updatedAt, NODE_RESET));
