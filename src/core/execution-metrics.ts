@@ -10,6 +10,7 @@ import type { BranchNode, Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import { END_NODE_ID, START_NODE_ID } from "./compiler/index.js";
 import { invalidArgument, missingField, notFound } from "./errors.js";
 import { identifierText, missingEntityMessage } from "./identifier.js";
+import { durationNanos } from "./go-duration.js";
 
 /**
  * GetExecutionMetrics' span tree, built the way FlyteAdmin's MetricsManager
@@ -125,7 +126,7 @@ const notBefore = (a: Timestamp | undefined, b: Timestamp | undefined) => nanosO
 const copyTs = (t: Timestamp | undefined) => (t ? create(TimestampSchema, { seconds: t.seconds, nanos: t.nanos }) : undefined);
 
 function addDuration(t: Timestamp | undefined, d: Duration): Timestamp {
-  const ns = nanosOf(t) + d.seconds * 1_000_000_000n + BigInt(d.nanos);
+  const ns = nanosOf(t) + durationNanos(d);
   let seconds = ns / 1_000_000_000n;
   let nanos = ns % 1_000_000_000n;
   if (nanos < 0n) {
