@@ -44,6 +44,19 @@ export interface Config {
   publicUrl: string;
   urlSigningKey: string;
   maxUploadBytes: number;
+  bodyTimeoutMs: number;
+  maxConnections: number;
+  maxPageSize: number;
+  maxConcurrentHeavyCalls: number;
+  maxQueuedHeavyCalls: number;
+  dbConnectTimeoutMs: number;
+  dbStatementTimeoutMs: number;
+  dbAcquireTimeoutMs: number;
+  dbPoolSize: number;
+  healthCheckIntervalMs: number;
+  trustedProxies: string[];
+  fileMode: string;
+  dirMode: string;
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
@@ -99,6 +112,19 @@ export const OPTIONS: readonly Option[] = [
     default: '{"defaults":{"cpu":"2","memory":"200Mi"},"limits":{"cpu":"2","memory":"1Gi","gpu":"1"}}',
     help: "task resource defaults and limits when no TASK_RESOURCE attribute applies: a flyteidl.admin.TaskResourceAttributes as JSON",
   },
+  { key: "bodyTimeoutMs", kind: "int", default: "30000", help: "a request body (or a signed upload) that sends nothing for this many milliseconds is cut off; inactivity, not total duration, so large uploads may stream" },
+  { key: "maxConnections", kind: "int", default: "8192", help: "most client connections held at once; more are refused at once (keep it below the process's open-file limit)" },
+  { key: "maxPageSize", kind: "int", default: "10000", help: "largest page a list call may ask for with `limit`; larger limits are INVALID_ARGUMENT" },
+  { key: "maxConcurrentHeavyCalls", kind: "int", default: "16", help: "list and data calls served at once; more wait in a queue (cheap calls such as GetVersion and health never wait)" },
+  { key: "maxQueuedHeavyCalls", kind: "int", default: "256", help: "list and data calls allowed to wait for a slot; beyond this they fail RESOURCE_EXHAUSTED at once" },
+  { key: "dbConnectTimeoutMs", kind: "int", default: "10000", help: "PostgreSQL: time to open a connection before the call fails UNAVAILABLE" },
+  { key: "dbStatementTimeoutMs", kind: "int", default: "30000", help: "PostgreSQL: longest a statement (and a query awaiting its answer) may run before the call fails UNAVAILABLE" },
+  { key: "dbAcquireTimeoutMs", kind: "int", default: "10000", help: "PostgreSQL: longest a call waits for a pooled connection before it fails UNAVAILABLE" },
+  { key: "dbPoolSize", kind: "int", default: "10", help: "PostgreSQL: connections in the pool" },
+  { key: "healthCheckIntervalMs", kind: "int", default: "2000", help: "how often the database is probed for grpc.health.v1 and /healthcheck (answers are served from the last probe)" },
+  { key: "trustedProxies", kind: "list", default: "", help: "addresses of reverse proxies whose X-Forwarded-Host/-Proto are believed, comma-separated (loopback, an IP, or a CIDR such as 10.0.0.0/8); others' are ignored" },
+  { key: "fileMode", kind: "string", default: "0600", help: "permissions (octal) of the files the server creates: database, blobs, keys" },
+  { key: "dirMode", kind: "string", default: "0700", help: "permissions (octal) of the folders the server creates, the data dir included" },
   { key: "maxWorkflowNodes", kind: "int", default: "100", help: "most user nodes a registered workflow may have (0: no limit)" },
   { key: "clusterPools", kind: "string-map", default: "{}", help: 'cluster pool per domain when no CLUSTER_ASSIGNMENT attribute applies, as JSON: {"production":"gpu-pool"}' },
 ];
@@ -137,6 +163,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.storage === "") config.storage = join(config.dataDir, "blobs");
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError("--tls-cert and --tls-key go together");
   if (config.domains.length === 0) throw new ConfigError("at least one domain is required");
+  for (const key of ["fileMode", "dirMode"] as const) {
+    if (!/^0?[0-7]{3}$/.test(config[key])) throw new ConfigError(`--${flagName(key)}: expected octal permissions such as 0600, got ${JSON.stringify(config[key])}`);
+  }
   return config;
 }
 
@@ -230,6 +259,9 @@ function fromProtoJson<S extends typeof WorkflowExecutionConfigSchema | typeof T
     throw fail(`expected a ${schema.typeName} (${(e as Error).message})`);
   }
 }
+
+/** An octal permission option (`fileMode`, `dirMode`) as a number for fs calls. */
+export const modeBits = (text: string): number => parseInt(text, 8);
 
 /** The --help text for the options, generated from OPTIONS. */
 export function optionsHelp(): string {
