@@ -8,6 +8,7 @@ import { grpcClient } from "./grpc-client.js";
 
 export interface ServerProcess {
   readonly url: string;
+  readonly port: number;
   readonly pid: number;
   /** From spawn to the first GetVersion answered. */
   readonly startupMs: number;
@@ -73,6 +74,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
   const startupMs = performance.now() - spawned;
   return {
     url,
+    port,
     pid: child.pid!,
     startupMs,
     rssMb: () => rssMb(child),

@@ -1,0 +1,196 @@
+// The attacks `npm run attack` replays against the compiled server: each one
+// is what a hostile client or a flaky network did to an earlier build, sent
+// only to the loopback server this run started, bounded in count and time.
+import * as net from "node:net";
+import pg from "pg";
+import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
+import { type GrpcClient, GrpcError, grpcClient } from "./grpc-client.js";
+import { DOMAIN, executionRequest, launchPlanId, PROJECT, taskRequest } from "./payloads.js";
+import { CHAIN } from "./phases.js";
+
+const A = AdminService.method;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface AttackContext {
+  url: string;
+  port: number;
+  /** Set when the run has a PostgreSQL database (the connection-kill attack needs one). */
+  postgres?: { url: string; database: string };
+}
+
+export interface Attack {
+  name: string;
+  /** What the attack sends, for the report. */
+  what: string;
+  /** Flags for this attack's server beyond the defaults. */
+  serverArgs?: string[];
+  /** Needs the seeded history of executions (the list flood). */
+  seeded?: boolean;
+  postgresOnly?: boolean;
+  /** Runs the attack; resolves with what the server answered, in words. */
+  run(ctx: AttackContext): Promise<string>;
+}
+
+/** Counts the gRPC status codes of settled calls: `OK 10, INVALID_ARGUMENT 5`. */
+async function codes(calls: Promise<unknown>[]): Promise<string> {
+  const names: Record<number, string> = { [-1]: "NO_STATUS", 0: "OK", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 8: "RESOURCE_EXHAUSTED", 13: "INTERNAL", 14: "UNAVAILABLE", 2: "UNKNOWN" };
+  const counts = new Map<string, number>();
+  for (const r of await Promise.allSettled(calls)) {
+    const code = r.status === "fulfilled" ? 0 : r.reason instanceof GrpcError ? r.reason.status : -1;
+    const name = names[code] ?? `code ${code}`;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].map(([k, v]) => `${k} ${v}`).join(", ");
+}
+
+/** Runs `count` calls with at most `width` in flight on one connection. */
+async function inWaves<T>(count: number, width: number, call: (i: number) => Promise<T>): Promise<Promise<T>[]> {
+  const all: Promise<T>[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const p = call(next++);
+        all.push(p);
+        await p.catch(() => undefined);
+      }
+    }),
+  );
+  return all;
+}
+
+const listExecutions = (c: GrpcClient, filters: string, limit = 100) =>
+  c.raw(A.listExecutions, { id: { project: PROJECT, domain: DOMAIN }, limit, filters });
+
+export const ATTACKS: Attack[] = [
+  {
+    name: "filter ReDoS",
+    what: "40 ListExecutions whose filters are '(,' repeated 2,000 times (4 KB) or 500,000 times (1 MB)",
+    async run({ url }) {
+      const c = grpcClient(url);
+      try {
+        const calls = await inWaves(40, 4, (i) => listExecutions(c, "(,".repeat(i % 2 ? 2000 : 500_000)));
+        return await codes(calls);
+      } finally {
+        c.close();
+      }
+    },
+  },
+  {
+    name: "quantity parsing",
+    what: "20 CreateTask whose CPU request is 60,000 '1's followed by 'x'",
+    async run({ url }) {
+      const c = grpcClient(url);
+      try {
+        const calls = await inWaves(20, 2, (i) => {
+          const req = taskRequest(`attack_${i}`, "v1");
+          const container = (req.spec!.template as { target?: { value?: { resources?: unknown } } }).target!.value!;
+          container.resources = { requests: [{ name: 1 /* CPU */, value: `${"1".repeat(60_000)}x` }] };
+          return c.raw(A.createTask, req);
+        });
+        return await codes(calls);
+      } finally {
+        c.close();
+      }
+    },
+  },
+  {
+    name: "statement-cache flood",
+    what: "200 ListExecutions with value_in of 30,000 names, then 1,000 with 1..1,000 distinct names (1,000 statement shapes)",
+    async run({ url }) {
+      const c = grpcClient(url);
+      try {
+        const names = (k: number, salt: number) => Array.from({ length: k }, (_, j) => `n${salt}_${j}`).join(";");
+        const huge = await inWaves(200, 4, (i) => listExecutions(c, `value_in(name,${names(30_000, i)})`));
+        const shapes = await inWaves(1000, 4, (i) => listExecutions(c, `value_in(name,${names(i + 1, i)})`));
+        return `30,000 values: ${await codes(huge)}; 1..1,000 values: ${await codes(shapes)}`;
+      } finally {
+        c.close();
+      }
+    },
+  },
+  {
+    name: "list flood",
+    what: "4 connections × 1,000 concurrent ListExecutions (limit 10,000) over 50,000 executions, and 4 with limit 1,000,000",
+    seeded: true,
+    async run({ url }) {
+      const clients = Array.from({ length: 4 }, () => grpcClient(url));
+      try {
+        const huge = clients.map((c) => listExecutions(c, "", 1_000_000));
+        const flood = clients.flatMap((c) => Array.from({ length: 1000 }, () => listExecutions(c, "", 10_000)));
+        return `limit 1,000,000: ${await codes(huge)}; flood: ${await codes(flood)}`;
+      } finally {
+        for (const c of clients) c.close();
+      }
+    },
+  },
+  {
+    name: "slow bodies",
+    what: "3,000 HTTP/1.1 POSTs announcing 1,000-byte bodies, sending 1 byte every 2 s for 20 s (server: --body-timeout-ms 5000, --max-connections 2000)",
+    serverArgs: ["--body-timeout-ms", "5000", "--max-connections", "2000"],
+    async run({ port }) {
+      const sockets: net.Socket[] = [];
+      let closedByServer = 0;
+      let refused = 0;
+      for (let i = 0; i < 3000; i++) {
+        const s = net.connect(port, "127.0.0.1");
+        s.on("error", () => undefined);
+        s.once("connect", () =>
+          s.write(`POST /flyteidl.service.AdminService/GetVersion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`),
+        );
+        s.on("data", (d: Buffer) => {
+          if (d.toString("latin1").startsWith("HTTP/1.1 503")) refused++;
+        });
+        s.once("close", () => closedByServer++);
+        s.resume();
+        sockets.push(s);
+        if (i % 100 === 99) await sleep(10);
+      }
+      const until = performance.now() + 20_000;
+      while (performance.now() < until) {
+        await sleep(2000);
+        for (const s of sockets) if (!s.destroyed) s.write(" ");
+      }
+      const stillOpen = sockets.filter((s) => !s.destroyed).length;
+      for (const s of sockets) s.destroy();
+      return `${closedByServer} of 3,000 closed by the server within 20 s (${refused} refused with 503 at the cap), ${stillOpen} still open`;
+    },
+  },
+  {
+    name: "PostgreSQL connection kill",
+    what: "8 concurrent CreateExecution for 12 s while every backend of the database is terminated every 1.5 s",
+    postgresOnly: true,
+    async run({ url, postgres }) {
+      const c = grpcClient(url);
+      const killer = new pg.Client({ connectionString: postgres!.url });
+      await killer.connect();
+      let kills = 0;
+      const stop = performance.now() + 12_000;
+      const killing = (async () => {
+        while (performance.now() < stop) {
+          await sleep(1500);
+          const r = await killer.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [postgres!.database]);
+          kills += r.rowCount ?? 0;
+        }
+      })();
+      try {
+        const calls: Promise<unknown>[] = [];
+        let n = 0;
+        await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            while (performance.now() < stop) {
+              const p = c.raw(A.createExecution, executionRequest(`k${n++}`, launchPlanId(CHAIN, "v1"), 1));
+              calls.push(p);
+              await p.catch(() => undefined);
+            }
+          }),
+        );
+        await killing;
+        return `${kills} backends terminated; CreateExecution: ${await codes(calls)}`;
+      } finally {
+        c.close();
+        await killer.end();
+      }
+    },
+  },
+];
