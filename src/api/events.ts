@@ -5,6 +5,7 @@ import { ExecutionClosureSchema, ExecutionSpecSchema, LiteralMapBlobSchema } fro
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { executionOutputsKey } from "../core/blob-keys.js";
 import { AdminError, invalidArgument, notFound } from "../core/errors.js";
 import { checkWorkflowTransition, TERMINAL_WORKFLOW_PHASES } from "../core/workflow-event-rules.js";
 import { durationUntil } from "../core/event-duration.js";
@@ -69,7 +70,7 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
         } else if (result.case === "outputData") {
           // Inline outputs are offloaded (FlyteAdmin's default policy); the closure points at them.
           // Written only by the event that wins the phase, inside its transaction.
-          const outputsKey = `metadata/${id.project}/${id.domain}/${id.name}/offloaded_outputs`;
+          const outputsKey = executionOutputsKey(id);
           offload = () => blobs.putMessage(outputsKey, LiteralMapSchema, result.value);
           closure.outputResult = { case: "outputs", value: create(LiteralMapBlobSchema, { data: { case: "uri", value: blobs.uri(outputsKey) } }) };
         } else if (result.case === "error") {

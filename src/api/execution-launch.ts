@@ -17,6 +17,7 @@ import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema, WorkflowEx
 import { type SecurityContext, SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
 import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { executionInputsKey } from "../core/blob-keys.js";
 import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
 import { mergeExecutionInputs } from "../core/execution-inputs.js";
 import { missingEntityMessage } from "../core/identifier.js";
@@ -35,7 +36,7 @@ export interface LaunchRequest {
 }
 
 /** Where FlyteAdmin keeps an execution's inputs: `metadata/<project>/<domain>/<name>/{inputs,user_inputs}`. */
-export const inputsKey = (id: WorkflowExecutionIdentifier, which: "inputs" | "user_inputs") => `metadata/${id.project}/${id.domain}/${id.name}/${which}`;
+export const inputsKey = (id: WorkflowExecutionIdentifier, which: "inputs" | "user_inputs") => executionInputsKey(id, which);
 
 const tolerateExisting = async (register: Promise<void>) => {
   try {

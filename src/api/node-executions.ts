@@ -7,6 +7,7 @@ import {
   NodeExecutionMetaDataSchema,
   NodeExecutionSchema,
 } from "../../gen/flyteidl/admin/node_execution_pb.js";
+import { dynamicClosureKey, nodeOffloadKey } from "../core/blob-keys.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
@@ -74,7 +75,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       startedAt = occurredAt;
     }
     if (TERMINAL.has(event.phase)) {
-      const outputsKey = `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/offloaded_outputs`;
+      const outputsKey = nodeOffloadKey(key, key.nodeId, "offloaded_outputs");
       const end = runOutcome(blobs, closure.startedAt, occurredAt, event.outputResult, outputsKey);
       if (end.ran) [closure.duration, durationNs] = [end.ran.duration, end.ran.ns];
       if (end.outputResult) closure.outputResult = end.outputResult;
@@ -101,7 +102,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     const dynamic = event.targetMetadata.case === "taskNodeMetadata" ? event.targetMetadata.value.dynamicWorkflow : undefined;
     if (!dynamic?.compiledWorkflow) return undefined;
     const wf = dynamic.id;
-    const blobKey = `metadata/admin/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${wf?.project}_${wf?.domain}_${wf?.name}_${wf?.version}`;
+    const blobKey = dynamicClosureKey(key, key.nodeId, wf);
     await blobs.putMessage(blobKey, CompiledWorkflowClosureSchema, dynamic.compiledWorkflow);
     return blobs.uri(blobKey);
   };
@@ -144,7 +145,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
           let inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : "";
           let writeInputs: (() => Promise<void>) | undefined;
           if (event.inputValue.case === "inputData") {
-            const inputsKey = `metadata/${exec.project}/${exec.domain}/${exec.name}/${key.nodeId}/offloaded_inputs`;
+            const inputsKey = nodeOffloadKey(exec, key.nodeId, "offloaded_inputs");
             const data = event.inputValue.value;
             writeInputs = () => blobs.putMessage(inputsKey, LiteralMapSchema, data);
             inputUri = blobs.uri(inputsKey);

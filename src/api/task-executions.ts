@@ -7,6 +7,7 @@ import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { TaskExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { taskOffloadKey } from "../core/blob-keys.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import { alreadyExists, missingField, notFound } from "../core/errors.js";
 import { validateIdentifier } from "../core/identifier.js";
@@ -42,7 +43,7 @@ function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | und
 /** Task execution attempts as engines report them (FlyteAdmin's TaskExecutionManager). */
 export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
   const offloadKey = (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs") =>
-    `metadata/${key.project}/${key.domain}/${key.name}/${key.nodeId}/${key.task.project}/${key.task.domain}/${key.task.name}/${key.task.version}/${key.retryAttempt}/${which}`;
+    taskOffloadKey(key, key.nodeId, key.task, key.retryAttempt, which);
 
   /** What every accepted event sets: phase, times, and at the end duration and outputs or error. */
   const applyEvent = async (closure: ReturnType<typeof create<typeof TaskExecutionClosureSchema>>, event: TaskExecutionEvent, key: TaskExecutionKey, firstRunning: boolean) => {

@@ -1,0 +1,69 @@
+/**
+ * Where the server keeps its own data in blob storage, in FlyteAdmin's layout
+ * (`metadata/<project>/<domain>/<name>/...`, `common.OffloadLiteralMap`).
+ *
+ * FlyteAdmin joins raw ids with "/", so ids holding a "/" (task names and
+ * versions, node ids are free text) could shift into the next segment: task
+ * `a/b`@`v` and task `a`@`b/v` shared one key. Every id is therefore one
+ * segment, percent-encoded where it would be ambiguous; an id without such
+ * characters is kept byte for byte, so the common paths stay FlyteAdmin's.
+ */
+
+/** The files an execution keeps directly in its folder, beside its nodes' folders. */
+const EXECUTION_FILES = new Set(["inputs", "user_inputs", "offloaded_outputs"]);
+
+const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
+
+/**
+ * One id as one key segment: "/" and "\" (separators), "%" (the escape itself),
+ * control characters, and a leading "." ("." and ".." are not keys, ".blob-tmp"
+ * is reserved) are written %XX. Decoding is plain percent-decoding.
+ */
+export function keySegment(id: string): string {
+  return id.replace(/[%/\\\u0000-\u001f\u007f]/g, hex).replace(/^\./, hex);
+}
+
+/**
+ * A node id as a segment of its execution's folder: node `inputs` would be a
+ * folder where the execution's own `inputs` file is (on a local store one of
+ * them cannot be written at all), so such names get their first letter escaped.
+ */
+function nodeSegment(nodeId: string): string {
+  const s = keySegment(nodeId);
+  return EXECUTION_FILES.has(s) ? hex(s[0]!) + s.slice(1) : s;
+}
+
+export interface ExecutionRef {
+  project: string;
+  domain: string;
+  name: string;
+}
+
+const executionFolder = (e: ExecutionRef) => `metadata/${keySegment(e.project)}/${keySegment(e.domain)}/${keySegment(e.name)}`;
+
+/** An execution's inputs as launched, or as the user sent them. */
+export const executionInputsKey = (e: ExecutionRef, which: "inputs" | "user_inputs") => `${executionFolder(e)}/${which}`;
+
+/** An execution's outputs, offloaded from an inline event. */
+export const executionOutputsKey = (e: ExecutionRef) => `${executionFolder(e)}/offloaded_outputs`;
+
+/** A node execution's inputs or outputs, offloaded from an inline event. */
+export const nodeOffloadKey = (e: ExecutionRef, nodeId: string, which: "offloaded_inputs" | "offloaded_outputs") =>
+  `${executionFolder(e)}/${nodeSegment(nodeId)}/${which}`;
+
+export interface TaskRef {
+  project: string;
+  domain: string;
+  name: string;
+  version: string;
+}
+
+/** A task attempt's inputs or outputs, offloaded from an inline event. */
+export const taskOffloadKey = (e: ExecutionRef, nodeId: string, task: TaskRef, retryAttempt: number, which: "offloaded_inputs" | "offloaded_outputs") =>
+  `${executionFolder(e)}/${nodeSegment(nodeId)}/${[task.project, task.domain, task.name, task.version].map(keySegment).join("/")}/${retryAttempt}/${which}`;
+
+/** The compiled closure of a dynamic node's workflow: `metadata/admin/<p>/<d>/<n>/<node>/<wfp>_<wfd>_<wfn>_<wfv>`. */
+export const dynamicClosureKey = (e: ExecutionRef, nodeId: string, wf: TaskRef | undefined) =>
+  `metadata/admin/${keySegment(e.project)}/${keySegment(e.domain)}/${keySegment(e.name)}/${keySegment(nodeId)}/${keySegment(
+    `${wf?.project}_${wf?.domain}_${wf?.name}_${wf?.version}`,
+  )}`;
