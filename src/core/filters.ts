@@ -1,5 +1,7 @@
 import { ENTITY_PREFIXES, type ColumnType, type EntityColumns } from "./entity-columns.js";
 import { invalidArgument, invalidValue } from "./errors.js";
+import { splitExpression } from "./filter-expression.js";
+import { parseRfc3339 } from "./rfc3339.js";
 
 /** FlyteAdmin's filter functions (pkg/common/filters.go). */
 export const FILTER_OPS = [
@@ -32,10 +34,23 @@ export interface Filter {
 /** The entities one list RPC may filter on; the first is the listed entity itself. */
 export type FilterScope = readonly [EntityColumns, ...EntityColumns[]];
 
-// FlyteAdmin matches each expression with this unanchored, greedy pattern; the
-// quirks it implies (text after `)` ignored, one optional space after the
-// comma) are part of the observable language.
-const EXPRESSION = /(.+)\((.+),\s?(.+)\)/;
+/**
+ * Bounds on what one `filters` string may ask for. Real clients send a
+ * handful of short expressions (the console at most five or six, flytectl one
+ * or two), so these are far above any genuine use while keeping the work of
+ * one request, the SQL it becomes and its bound parameters small: 100
+ * expressions stay well inside SQLite's expression depth, and 1,000 values in
+ * all inside both SQLite's and PostgreSQL's parameter limits (32,766 and
+ * 65,535) with room for the list's own conditions.
+ */
+export const MAX_FILTERS_LENGTH = 64 * 1024;
+export const MAX_FILTER_EXPRESSIONS = 100;
+export const MAX_FILTER_VALUES = 1000;
+
+/** Integer filter columns are PostgreSQL `integer` (src/storage/schema/pg.ts); a wider value would fail there and not in SQLite. */
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
 const REPEATED_OPS = new Set<FilterOp>(["value_in", "value_not_in"]);
 const TEXT_ONLY_OPS = new Set<FilterOp>(["contains", "not_like"]);
 const OP_NAMES: Record<FilterOp, string> = {
@@ -59,13 +74,25 @@ const OP_NAMES: Record<FilterOp, string> = {
  */
 export function parseFilters(text: string, scope: FilterScope): Filter[] {
   if (text === "") return [];
-  return text.split("+").map((expression) => parseExpression(expression, scope));
+  if (text.length > MAX_FILTERS_LENGTH) {
+    throw invalidArgument(`filters are too long: ${text.length} characters, at most ${MAX_FILTERS_LENGTH} are allowed`);
+  }
+  const expressions = text.split("+");
+  if (expressions.length > MAX_FILTER_EXPRESSIONS) {
+    throw invalidArgument(`too many filter expressions: ${expressions.length}, at most ${MAX_FILTER_EXPRESSIONS} are allowed`);
+  }
+  let values = 0;
+  return expressions.map((expression) => {
+    const filter = parseExpression(expression, scope, MAX_FILTER_VALUES - values);
+    values += filter.values.length;
+    return filter;
+  });
 }
 
-function parseExpression(expression: string, scope: FilterScope): Filter {
-  const match = EXPRESSION.exec(expression);
-  if (!match) throw invalidValue("filters");
-  const [, fn = "", rawField = "", rawValue = ""] = match;
+function parseExpression(expression: string, scope: FilterScope, valuesLeft: number): Filter {
+  const parts = splitExpression(expression);
+  if (!parts) throw invalidValue("filters");
+  const { fn, field: rawField, value: rawValue } = parts;
   const primary = scope[0];
   const { code, column } = splitField(rawField, primary.code);
   const entity = scope.find((e) => e.code === code);
@@ -79,6 +106,9 @@ function parseExpression(expression: string, scope: FilterScope): Filter {
   }
   if (TEXT_ONLY_OPS.has(fn) && type !== "text") {
     throw invalidArgument(`invalid filter expression: ${OP_NAMES[fn]} applies to text fields only, not '${code}.${column}'`);
+  }
+  if (raw.length > valuesLeft) {
+    throw invalidArgument(`too many filter values: value_in and value_not_in may list at most ${MAX_FILTER_VALUES} values in all`);
   }
   return { entity: code, column, type, op: fn, values: raw.map((v) => typedValue(v, type, column)) };
 }
@@ -97,14 +127,20 @@ function isFilterOp(fn: string): fn is FilterOp {
 }
 
 function typedValue(value: string, type: ColumnType, column: string): FilterValue {
+  // PostgreSQL refuses NUL in text (SQLite stores it): refused here so both answer alike.
+  if (value.includes("\u0000")) throw invalidArgument(`invalid value for filters: '${column}' values may not contain NUL characters`);
   switch (type) {
     case "text":
       return value;
     case "int": {
-      if (!/^[+-]?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+      if (!/^[+-]?\d+$/.test(value)) {
         throw invalidArgument(`invalid value for filters: '${column}' takes an integer, got '${value}'`);
       }
-      return Number(value);
+      const n = Number(value);
+      if (n < INT32_MIN || n > INT32_MAX) {
+        throw invalidArgument(`invalid value for filters: '${column}' takes a 32-bit integer (${INT32_MIN} to ${INT32_MAX}), got '${value}'`);
+      }
+      return n;
     }
     case "timestamp": {
       const date = parseRfc3339(value);
@@ -112,13 +148,4 @@ function typedValue(value: string, type: ColumnType, column: string): FilterValu
       return date;
     }
   }
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** RFC 3339 with optional fractional seconds (Go's time.RFC3339Nano layout). */
-export function parseRfc3339(value: string): Date | undefined {
-  if (!RFC3339.test(value)) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { PROJECT_COLUMNS, type EntityColumns } from "../../src/core/entity-columns.js";
 import { AdminError } from "../../src/core/errors.js";
-import { parseFilters, type FilterScope } from "../../src/core/filters.js";
+import { MAX_FILTER_EXPRESSIONS, MAX_FILTER_VALUES, MAX_FILTERS_LENGTH, parseFilters, type FilterScope } from "../../src/core/filters.js";
+import { parseRfc3339 } from "../../src/core/rfc3339.js";
 
 const TASK: EntityColumns = { code: "t", prefix: "task", columns: { name: "text", version: "text", created_at: "timestamp" } };
 const WORKFLOW: EntityColumns = { code: "w", prefix: "workflow", columns: { name: "text" } };
@@ -76,5 +77,84 @@ describe("filter language", () => {
   it("accepts every function on the project entity", () => {
     const ops = ["eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_like", "value_in", "value_not_in"];
     for (const op of ops) expect(parseFilters(`${op}(name,x)`, [PROJECT_COLUMNS])[0]?.op).toBe(op);
+  });
+
+  // FlyteAdmin's backtracking pattern takes 32 s on 1,000 bytes of "(," and minutes on 4 KB.
+  it("answers at once on adversarial expressions", { timeout: 5000 }, () => {
+    expect(failure("(,".repeat(500)).message).toBe("invalid value for filters");
+    expect(failure("eq(name,x)+" + "(,".repeat(30_000)).message).toBe("invalid value for filters");
+    expect(failure("eq(" + "a,".repeat(30_000) + "b)").message).toMatch(/^'t\.a,a,a,.*' is invalid filter$/);
+  });
+
+  it("bounds the filter string, its expressions and its values", () => {
+    expect(failure("eq(name," + "x".repeat(MAX_FILTERS_LENGTH) + ")")).toEqual({
+      kind: "InvalidArgument",
+      message: `filters are too long: ${MAX_FILTERS_LENGTH + 9} characters, at most 65536 are allowed`,
+    });
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `ne(name,n${i})`).join("+");
+    expect(parseFilters(many(MAX_FILTER_EXPRESSIONS), tasks)).toHaveLength(100);
+    expect(failure(many(3000))).toEqual({ kind: "InvalidArgument", message: "too many filter expressions: 3000, at most 100 are allowed" });
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`).join(";");
+    expect(parseFilters(`value_in(name,${values(MAX_FILTER_VALUES)})`, tasks)[0]?.values).toHaveLength(1000);
+    const tooMany = { kind: "InvalidArgument", message: "too many filter values: value_in and value_not_in may list at most 1000 values in all" };
+    expect(failure(`value_in(name,${values(5000)})`)).toEqual(tooMany);
+    // The bound is on the whole string, so bound parameters stay under both databases' limits.
+    expect(failure(`value_in(name,${values(600)})+value_not_in(version,${values(600)})`)).toEqual(tooMany);
+  });
+
+  it("refuses NUL in values, which PostgreSQL cannot store and SQLite can", () => {
+    expect(failure("eq(name,a\u0000b)")).toEqual({ kind: "InvalidArgument", message: "invalid value for filters: 'name' values may not contain NUL characters" });
+    expect(failure("value_in(name,a;\u0000)").message).toMatch(/NUL/);
+  });
+
+  it("refuses integers wider than the integer columns they are compared with", () => {
+    expect(parseFilters("value_in(state,-2147483648;2147483647;007)", launchPlans)[0]?.values).toEqual([-2147483648, 2147483647, 7]);
+    for (const wide of ["2147483648", "-2147483649", "9007199254740991", "99999999999999999999999"]) {
+      expect(failure(`eq(state,${wide})`, launchPlans)).toEqual({
+        kind: "InvalidArgument",
+        message: `invalid value for filters: 'state' takes a 32-bit integer (-2147483648 to 2147483647), got '${wide}'`,
+      });
+    }
+  });
+
+  it("reads timestamps as Go's time.Parse(RFC3339Nano) does, refusing impossible dates", () => {
+    const ok: [string, string][] = [
+      ["2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000Z"],
+      ["2000-02-29T23:59:59Z", "2000-02-29T23:59:59.000Z"],
+      ["2024-01-01T10:00:00.123456789-02:00", "2024-01-01T12:00:00.123Z"],
+      ["2024-01-01T00:00:00,5Z", "2024-01-01T00:00:00.500Z"],
+      ["2024-01-01T00:00:00.1234567891234Z", "2024-01-01T00:00:00.123Z"],
+      ["2024-01-01T1:02:03Z", "2024-01-01T01:02:03.000Z"],
+      ["2024-01-01T00:00:00+24:00", "2023-12-31T00:00:00.000Z"],
+      ["2024-01-01T00:00:00-00:60", "2024-01-01T01:00:00.000Z"],
+      ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"],
+    ];
+    for (const [text, iso] of ok) expect([text, parseRfc3339(text)?.toISOString()]).toEqual([text, iso]);
+    const bad = [
+      "2026-02-30T00:00:00Z",
+      "2023-02-29T00:00:00Z",
+      "1900-02-29T00:00:00Z",
+      "2024-04-31T00:00:00Z",
+      "2024-13-01T00:00:00Z",
+      "2024-00-01T00:00:00Z",
+      "2024-01-00T00:00:00Z",
+      "2024-01-01T24:00:00Z",
+      "2024-01-01T00:60:00Z",
+      "2024-01-01T00:00:60Z",
+      "2024-01-01T00:00:00+25:00",
+      "2024-01-01T00:00:00+00:61",
+      "2024-01-01t00:00:00Z",
+      "2024-01-01T00:00:00z",
+      "2024-01-01T00:00:00",
+      "2024-01-01T00:00:00+0500",
+      "2024-01-01T00:00:00.Z",
+      "2024-1-01T00:00:00Z",
+      "2024-01-01T00:0:00Z",
+      "2024-01-01T123:00:00Z",
+      " 2024-01-01T00:00:00Z",
+      "2024-01-01T00:00:00Z ",
+    ];
+    for (const text of bad) expect([text, parseRfc3339(text)]).toEqual([text, undefined]);
+    expect(failure("gt(created_at,2026-02-30T00:00:00Z)").message).toBe("Timestamp 2026-02-30T00:00:00Z must conform to RFC3339 Nano spec");
   });
 });
