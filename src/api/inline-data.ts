@@ -11,7 +11,8 @@ const MAX_INLINE_BYTES = 2 * 1024 * 1024;
  */
 export async function readInlineData(blobs: BlobStore, uri: string): Promise<LiteralMap> {
   const key = uri ? blobs.keyOf(uri) : undefined;
-  const info = key ? await blobs.head(key).catch(() => undefined) : undefined;
+  // The size alone decides: `stat` reads nothing, where `head` may hash the whole blob.
+  const info = key ? await blobs.stat(key).catch(() => undefined) : undefined;
   if (!key || !info || info.size >= MAX_INLINE_BYTES) return create(LiteralMapSchema);
   return (await blobs.getMessage(key, LiteralMapSchema).catch(() => undefined)) ?? create(LiteralMapSchema);
 }

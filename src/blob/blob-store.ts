@@ -15,6 +15,19 @@ export interface PutOptions {
   contentMd5?: Uint8Array;
 }
 
+export interface PutStreamOptions {
+  /** Store only if no blob exists at the key (atomically); else reject with BlobExistsError. */
+  createOnly?: boolean;
+}
+
+/** A create-only write found a blob already at its key; that blob is untouched. */
+export class BlobExistsError extends Error {
+  override name = "BlobExistsError";
+  constructor(readonly key: string) {
+    super(`a blob already exists at ${key}`);
+  }
+}
+
 /**
  * Byte-level operations every backend implements. Keys are '/'-separated relative
  * paths (see `checkKey`); the same key always maps to the same URI.
@@ -29,7 +42,10 @@ export interface RawBlobStore {
   put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void>;
   /** undefined when absent. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Size and, where the store must work it out, the MD5 (the local store reads the whole blob): use `stat` for the size alone. */
   head(key: string): Promise<BlobInfo | undefined>;
+  /** The blob's size, without reading it (a file's stat, S3's HeadObject); undefined when absent. */
+  stat(key: string): Promise<{ size: number } | undefined>;
   /** Deleting an absent key is not an error. */
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix` (a plain string prefix, as S3 has it), sorted. */
@@ -39,7 +55,7 @@ export interface RawBlobStore {
    * (the local store, for the uploads it serves itself). `accept` sees the size and MD5
    * once every byte is written and may throw to refuse them: the blob is then untouched.
    */
-  putStream?(key: string, source: AsyncIterable<Uint8Array>, accept: (info: Required<BlobInfo>) => void): Promise<void>;
+  putStream?(key: string, source: AsyncIterable<Uint8Array>, accept: (info: Required<BlobInfo>) => void, options?: PutStreamOptions): Promise<void>;
   /** The blob's size and a stream of its bytes, for serving it without holding it in memory; undefined when absent. */
   openRead?(key: string): Promise<{ size: number; stream: Readable } | undefined>;
   /** Signed URLs the store's own server honours (S3 presigning); absent for the local store. */

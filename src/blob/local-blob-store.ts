@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
-import { createReadStream, mkdirSync } from "node:fs";
-import { type FileHandle, mkdir, open, readFile, readdir, rename, rm, stat, unlink } from "node:fs/promises";
-import { dirname, join, resolve, sep } from "node:path";
+import { constants, mkdirSync, realpathSync } from "node:fs";
+import { type FileHandle, link, lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from "node:fs/promises";
+import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import {
   type BlobInfo,
+  BlobExistsError,
   type BlobStore,
   type PutOptions,
+  type PutStreamOptions,
   checkKey,
   checkPrefix,
   keyUnder,
@@ -17,31 +19,70 @@ import {
 /**
  * Where in-flight writes live. It sits inside the store's directory so `rename` never
  * crosses a filesystem; `list` skips it and keys may not start with it. A writer killed
- * mid-write leaves an orphan here, never a torn file at a key's path.
+ * mid-write leaves an orphan here, never a torn file at a key's path; orphans are swept.
  */
 export const LOCAL_TMP_DIR = ".blob-tmp";
 
+export interface LocalBlobStoreOptions {
+  /** Permissions of the blob files (and temp files); default 0600. */
+  fileMode?: number;
+  /** Permissions of the folders it creates, the root included; default 0700. */
+  dirMode?: number;
+  /** Milliseconds since the epoch; temp files are aged by it. */
+  now?: () => number;
+  /** Temp files unchanged for this long are orphans of killed or cut writes; default an hour. */
+  tmpMaxAgeMs?: number;
+  /** How often orphans are swept after the start-up sweep; default 10 minutes, 0 for never. */
+  sweepIntervalMs?: number;
+  /** Hears a sweep that failed (the next one tries again). */
+  onSweepError?: (error: unknown) => void;
+}
+
+export type LocalBlobStore = BlobStore & {
+  /** Removes temp files older than `tmpMaxAgeMs` by mtime; resolves to how many. */
+  sweepTemp(): Promise<number>;
+};
+
 /** Errors that mean "there is no blob at this path" rather than a real failure. */
 const ABSENT = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
+// O_NOFOLLOW makes opening a symlink fail (ELOOP); Windows has no such flag (nor such links by default).
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 function isAbsent(err: unknown): boolean {
   return ABSENT.has((err as NodeJS.ErrnoException).code ?? "");
+}
+
+/** Thrown for a key whose path leads through a symbolic link: the store never leaves its root. */
+function throughLink(key: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`blob key "${key}" leads through a symbolic link; the store does not follow links out of its folder`), {
+    code: "ELOOP",
+  });
 }
 
 /**
  * A blob store over a plain directory: key "a/b/c" is the file `<dir>/a/b/c`, so the
  * files stay readable by other tools (flytekit reads file:// URIs directly).
  *
- * Content-MD5 is not stored: `head` computes it from the file. A sidecar file would have
- * to be kept consistent with the data file across crashes (two renames are not atomic
- * together), while hashing the file is always right; its cost is a read of the blob,
- * acceptable for the single-node deployments this store is for.
+ * Content-MD5 is not stored: `head` computes it from the file (streamed). A sidecar file
+ * would have to be kept consistent with the data file across crashes (two renames are not
+ * atomic together), while hashing the file is always right. Only a fixed upload location's
+ * existence check needs the digest; sizes come from `stat`, which reads nothing.
+ *
+ * Paths never leave the root: folders on the way to a key are checked not to be symbolic
+ * links (someone with access to the folder could plant one pointing elsewhere), and the
+ * key's own file is opened without following one.
  */
-export function createLocalBlobStore(dir: string): BlobStore {
+export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions = {}): LocalBlobStore {
+  const fileMode = options.fileMode ?? 0o600;
+  const dirMode = options.dirMode ?? 0o700;
+  const now = options.now ?? Date.now;
+  const tmpMaxAgeMs = options.tmpMaxAgeMs ?? 3600_000;
   const root = resolve(dir);
   // Created up front so a bad location fails at startup rather than on the first write.
-  mkdirSync(root, { recursive: true });
-  const tmpDir = join(root, LOCAL_TMP_DIR);
+  mkdirSync(root, { recursive: true, mode: dirMode });
+  // Paths are built on the resolved root, so checking them needs no knowledge of links above it.
+  const realRoot = realpathSync(root);
+  const tmpDir = join(realRoot, LOCAL_TMP_DIR);
   const base = `file://${root.split(sep).join("/").replace(/^(?!\/)/, "/")}`;
 
   const localKey = (key: string): string => {
@@ -49,16 +90,70 @@ export function createLocalBlobStore(dir: string): BlobStore {
     if (key.split("/")[0] === LOCAL_TMP_DIR) throw new Error(`invalid blob key "${key}": "${LOCAL_TMP_DIR}" is reserved`);
     return key;
   };
-  const pathOf = (key: string): string => join(root, ...localKey(key).split("/"));
+  const pathOf = (key: string): string => join(realRoot, ...localKey(key).split("/"));
 
-  /** Writes a temp file with `write`, then renames it onto the key's path: readers see old or new, never a mix. */
-  async function writeAtomically(key: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
-    const target = pathOf(key);
-    await mkdir(dirname(target), { recursive: true });
-    await mkdir(tmpDir, { recursive: true });
+  /**
+   * The folder a key's file is in: undefined when it does not exist. A link on the way
+   * (the resolved path differs from the lexical one) reads as absent, or is refused.
+   */
+  async function existingFolder(key: string, onLink: "absent" | "refuse"): Promise<string | undefined> {
+    const segments = localKey(key).split("/");
+    const folder = join(realRoot, ...segments.slice(0, -1));
+    let real: string;
+    try {
+      real = await realpath(folder);
+    } catch (err) {
+      if (isAbsent(err)) return undefined;
+      throw err;
+    }
+    if (real === folder) return folder;
+    if (onLink === "absent") return undefined;
+    throw throughLink(key);
+  }
+
+  /** The key's file path; undefined when its folder is absent (or, for reads, reached through a link). */
+  async function existingPath(key: string, onLink: "absent" | "refuse" = "absent"): Promise<string | undefined> {
+    const folder = await existingFolder(key, onLink);
+    return folder === undefined ? undefined : join(folder, key.slice(key.lastIndexOf("/") + 1));
+  }
+
+  /** Creates the folders below the root one by one (with dirMode), refusing any that is a link. */
+  async function writableFolder(key: string, segments: string[]): Promise<string> {
+    let path = realRoot;
+    for (const segment of segments) {
+      path = join(path, segment);
+      for (let attempt = 0; ; attempt++) {
+        const st = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === "ENOENT") return undefined;
+          throw err;
+        });
+        if (st?.isSymbolicLink()) throw throughLink(key);
+        if (st?.isDirectory()) break;
+        if (st) throw Object.assign(new Error(`cannot store ${key}: ${path} is a file, not a folder`), { code: "ENOTDIR" });
+        try {
+          await mkdir(path, { mode: dirMode });
+          break;
+        } catch (err) {
+          // Made by a concurrent writer meanwhile: look again (once).
+          if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
+        }
+      }
+    }
+    return path;
+  }
+
+  /**
+   * Writes a temp file with `write`, then moves it onto the key's path: readers see old or
+   * new, never a mix. With `createOnly` the move is a hard link, which fails if the key exists.
+   */
+  async function writeAtomically(key: string, write: (fh: FileHandle) => Promise<void>, createOnly = false): Promise<void> {
+    const segments = localKey(key).split("/");
+    const folder = await writableFolder(key, segments.slice(0, -1));
+    const target = join(folder, segments[segments.length - 1]!);
+    await writableFolder(key, [LOCAL_TMP_DIR]);
     const tmp = join(tmpDir, randomUUID());
     try {
-      const fh = await open(tmp, "wx");
+      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, fileMode);
       try {
         await write(fh);
         // Flush data before the rename makes it visible, or a power loss could expose a
@@ -67,12 +162,25 @@ export function createLocalBlobStore(dir: string): BlobStore {
       } finally {
         await fh.close();
       }
-      await rename(tmp, target);
-    } catch (err) {
+      if (createOnly) await linkNew(key, tmp, target);
+      else await rename(tmp, target);
+    } finally {
       await rm(tmp, { force: true });
-      throw err;
     }
-    await syncDir(dirname(target));
+    await syncDir(folder);
+  }
+
+  async function linkNew(key: string, tmp: string, target: string): Promise<void> {
+    try {
+      await link(tmp, target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") throw new BlobExistsError(key);
+      // Filesystems without hard links: check, then rename (a narrow race, but never silently).
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw err;
+      if (await lstat(target).then(() => true, () => false)) throw new BlobExistsError(key);
+      await rename(tmp, target);
+    }
   }
 
   async function put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void> {
@@ -81,46 +189,74 @@ export function createLocalBlobStore(dir: string): BlobStore {
     await writeAtomically(key, (fh) => fh.writeFile(bytes));
   }
 
-  async function putStream(key: string, source: AsyncIterable<Uint8Array>, accept: (info: Required<BlobInfo>) => void): Promise<void> {
+  async function putStream(
+    key: string,
+    source: AsyncIterable<Uint8Array>,
+    accept: (info: Required<BlobInfo>) => void,
+    streamOptions?: PutStreamOptions,
+  ): Promise<void> {
     pathOf(key);
-    await writeAtomically(key, async (fh) => {
-      const hash = createHash("md5");
-      let size = 0;
-      for await (const chunk of source) {
-        hash.update(chunk);
-        size += chunk.length;
-        for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
-      }
-      accept({ size, contentMd5: new Uint8Array(hash.digest()) });
-    });
+    await writeAtomically(
+      key,
+      async (fh) => {
+        const hash = createHash("md5");
+        let size = 0;
+        for await (const chunk of source) {
+          hash.update(chunk);
+          size += chunk.length;
+          for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
+        }
+        accept({ size, contentMd5: new Uint8Array(hash.digest()) });
+      },
+      streamOptions?.createOnly === true,
+    );
   }
 
-  async function openRead(key: string): Promise<{ size: number; stream: Readable } | undefined> {
+  /** The key's regular file, opened without following a link; undefined when absent. */
+  async function openFile(key: string): Promise<{ fh: FileHandle; size: number } | undefined> {
+    const path = await existingPath(key);
+    if (path === undefined) return undefined;
     let fh: FileHandle;
     try {
-      fh = await open(pathOf(key), "r");
+      fh = await open(path, constants.O_RDONLY | NO_FOLLOW);
     } catch (err) {
-      if (isAbsent(err)) return undefined;
+      // ELOOP: the key's file is a link, which is no blob of this store.
+      if (isAbsent(err) || (err as NodeJS.ErrnoException).code === "ELOOP") return undefined;
       throw err;
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) {
-        await fh.close();
-        return undefined;
-      }
-      // The stream closes the file when it ends or is destroyed.
-      return { size: st.size, stream: fh.createReadStream() };
+      if (st.isFile()) return { fh, size: st.size };
     } catch (err) {
       await fh.close();
       throw err;
     }
+    await fh.close();
+    return undefined;
+  }
+
+  async function openRead(key: string): Promise<{ size: number; stream: Readable } | undefined> {
+    const found = await openFile(key);
+    // The stream closes the file when it ends or is destroyed.
+    return found && { size: found.size, stream: found.fh.createReadStream() };
   }
 
   async function get(key: string): Promise<Uint8Array | undefined> {
-    const path = pathOf(key);
+    const found = await openFile(key);
+    if (!found) return undefined;
     try {
-      return new Uint8Array(await readFile(path));
+      return new Uint8Array(await found.fh.readFile());
+    } finally {
+      await found.fh.close();
+    }
+  }
+
+  async function stat(key: string): Promise<{ size: number } | undefined> {
+    const path = await existingPath(key);
+    if (path === undefined) return undefined;
+    try {
+      const st = await lstat(path);
+      return st.isFile() ? { size: st.size } : undefined;
     } catch (err) {
       if (isAbsent(err)) return undefined;
       throw err;
@@ -128,20 +264,19 @@ export function createLocalBlobStore(dir: string): BlobStore {
   }
 
   async function head(key: string): Promise<BlobInfo | undefined> {
-    const path = pathOf(key);
-    try {
-      const st = await stat(path);
-      if (!st.isFile()) return undefined;
-      return { size: st.size, contentMd5: await hashFile(path) };
-    } catch (err) {
-      if (isAbsent(err)) return undefined;
-      throw err;
-    }
+    const found = await openFile(key);
+    if (!found) return undefined;
+    const hash = createHash("md5");
+    // Streamed: a large blob costs a read, never its size in memory.
+    for await (const chunk of found.fh.createReadStream()) hash.update(chunk as Buffer);
+    return { size: found.size, contentMd5: new Uint8Array(hash.digest()) };
   }
 
   async function del(key: string): Promise<void> {
+    const path = await existingPath(key, "refuse");
+    if (path === undefined) return;
     try {
-      await unlink(pathOf(key));
+      await unlink(path);
     } catch (err) {
       if (!isAbsent(err)) throw err;
     }
@@ -161,7 +296,11 @@ export function createLocalBlobStore(dir: string): BlobStore {
   async function walk(rel: string, out: string[]): Promise<void> {
     let entries;
     try {
-      entries = await readdir(rel === "" ? root : join(root, ...rel.split("/")), { withFileTypes: true });
+      const path = rel === "" ? realRoot : join(realRoot, ...rel.split("/"));
+      // The start folder must not be reached through a link either (entries below are
+      // typed without following links, so the walk never descends into one).
+      if (rel !== "" && (await realpath(path)) !== path) return;
+      entries = await readdir(path, { withFileTypes: true });
     } catch (err) {
       if (isAbsent(err)) return;
       throw err;
@@ -174,28 +313,57 @@ export function createLocalBlobStore(dir: string): BlobStore {
     }
   }
 
-  return withMessages({
-    base,
-    uri: (key) => `${base}/${localKey(key)}`,
-    keyOf: (uri) => {
-      const key = keyUnder(base, uri);
-      return key === undefined || key.split("/")[0] === LOCAL_TMP_DIR ? undefined : key;
-    },
-    put,
-    putStream,
-    openRead,
-    get,
-    head,
-    delete: del,
-    list,
-    close: () => {},
-  });
-}
+  async function sweepTemp(): Promise<number> {
+    let names: string[];
+    try {
+      const st = await lstat(tmpDir);
+      if (!st.isDirectory()) return 0;
+      names = await readdir(tmpDir);
+    } catch (err) {
+      if (isAbsent(err)) return 0;
+      throw err;
+    }
+    let swept = 0;
+    const cutoff = now() - tmpMaxAgeMs;
+    for (const name of names) {
+      const path = join(tmpDir, name);
+      // By mtime: an upload still streaming keeps touching its file, so it is never taken.
+      const st = await lstat(path).catch(() => undefined);
+      if (!st || st.isDirectory() || st.mtimeMs > cutoff) continue;
+      await rm(path, { force: true });
+      swept++;
+    }
+    return swept;
+  }
 
-async function hashFile(path: string): Promise<Uint8Array> {
-  const hash = createHash("md5");
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return new Uint8Array(hash.digest());
+  const reportSweepError = options.onSweepError ?? (() => {});
+  const sweep = () => void sweepTemp().catch(reportSweepError);
+  sweep();
+  const interval = options.sweepIntervalMs ?? 600_000;
+  const timer = interval > 0 ? setInterval(sweep, interval) : undefined;
+  // The timer alone must not keep a process alive.
+  timer?.unref();
+
+  return Object.assign(
+    withMessages({
+      base,
+      uri: (key) => `${base}/${localKey(key)}`,
+      keyOf: (uri) => {
+        const key = keyUnder(base, uri);
+        return key === undefined || key.split("/")[0] === LOCAL_TMP_DIR ? undefined : key;
+      },
+      put,
+      putStream,
+      openRead,
+      get,
+      head,
+      stat,
+      delete: del,
+      list,
+      close: () => clearInterval(timer),
+    }),
+    { sweepTemp },
+  );
 }
 
 /** Makes the rename itself durable. Not every platform can fsync a directory; that is not fatal. */

@@ -113,6 +113,11 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     }
   }
 
+  async function size(key: string): Promise<{ size: number } | undefined> {
+    const info = await head(key);
+    return info && { size: info.size };
+  }
+
   async function del(key: string): Promise<void> {
     checkKey(key);
     // S3 answers 204 for absent keys too, so "absent is fine" needs no special case.
@@ -179,6 +184,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     put,
     get,
     head,
+    stat: size,
     delete: del,
     list,
     presign,

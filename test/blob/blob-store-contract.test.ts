@@ -117,6 +117,13 @@ describe.each([local, s3])("BlobStore contract: $name", (backend) => {
     expect((await store.head("without-md5"))?.size).toBe(3);
   });
 
+  it("stats the size alone, and absent keys as undefined", async () => {
+    await store.put("a/sized", bytes("hello world"));
+    expect(await store.stat("a/sized")).toEqual({ size: 11 });
+    expect(await store.stat("a")).toBeUndefined();
+    expect(await store.stat("nope")).toBeUndefined();
+  });
+
   it("rejects a put whose md5 does not match and keeps the old blob", async () => {
     await store.put("k", bytes("old"));
     await expect(store.put("k", bytes("new"), { contentMd5: md5(bytes("other")) })).rejects.toThrow(/contentMd5 does not match/);
