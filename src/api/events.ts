@@ -7,6 +7,7 @@ import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/liter
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { executionOutputsKey } from "../core/blob-keys.js";
 import { AdminError, invalidArgument, notFound } from "../core/errors.js";
+import { checkWorkflowEventText } from "../core/event-validation.js";
 import { checkWorkflowTransition, TERMINAL_WORKFLOW_PHASES } from "../core/workflow-event-rules.js";
 import { durationUntil } from "../core/event-duration.js";
 import type { ApiDeps } from "./deps.js";
@@ -40,6 +41,7 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
       if (!id) throw invalidArgument("Workflow event handler request event doesn't have an execution id");
       if (event.outputResult.case === "outputData") checkOutputSize(event.outputResult.value);
       if (!event.occurredAt) throw invalidArgument("missing occurred_at");
+      checkWorkflowEventText(event);
       const occurredAt = timestampDate(event.occurredAt);
       const key = { project: id.project, domain: id.domain, name: id.name };
       const text = `project:"${id.project}" domain:"${id.domain}" name:"${id.name}"`;

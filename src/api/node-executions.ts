@@ -15,6 +15,8 @@ import type { NodeExecutionEvent } from "../../gen/flyteidl/event/event_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import { alreadyExists, invalidArgument, missingField, notFound } from "../core/errors.js";
+import { checkExecutionId, validateNodeEvent } from "../core/event-validation.js";
+import { checkIdentifierText, checkNodeId } from "../core/text-limits.js";
 import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
@@ -38,8 +40,15 @@ export const nodeText = (id: NodeExecutionKey) => `node_id:"${id.nodeId}" execut
 const name = (p: Phase) => Phase[p] ?? String(p);
 
 function requireExecution(id: { project: string; domain: string; name: string } | undefined, field = "execution_id"): ExecutionKey {
-  if (!id || id.project === "" || id.domain === "" || id.name === "") throw missingField(field);
-  return { project: id.project, domain: id.domain, name: id.name };
+  return checkExecutionId(id && { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", org: "", ...id }, field);
+}
+
+/** The key a read names: a node id that is given must be one an event could have stored. */
+function readKey(id: { executionId?: ExecutionKey; nodeId: string } | undefined): NodeExecutionKey {
+  const exec = requireExecution(id?.executionId);
+  const nodeId = id?.nodeId ?? "";
+  if (nodeId !== "") checkNodeId(nodeId);
+  return { ...exec, nodeId };
 }
 
 /** The store key of a task execution identifier (fields left empty stay empty; validation is the caller's). */
@@ -97,14 +106,18 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     return { startedAt, durationNs, beforeCommit };
   };
 
-  /** Stores the compiled closure of a dynamic node's generated workflow (on every event that carries it). */
-  const storeDynamicWorkflow = async (event: NodeExecutionEvent, key: NodeExecutionKey): Promise<string | undefined> => {
+  /**
+   * Where the compiled closure of a dynamic node's generated workflow goes (it
+   * is stored on every accepted event that carries one), and the write, which
+   * runs only once the event has been accepted, inside its transaction.
+   */
+  const dynamicWorkflowBlob = (event: NodeExecutionEvent, key: NodeExecutionKey) => {
     const dynamic = event.targetMetadata.case === "taskNodeMetadata" ? event.targetMetadata.value.dynamicWorkflow : undefined;
-    if (!dynamic?.compiledWorkflow) return undefined;
+    const closure = dynamic?.compiledWorkflow;
+    if (!closure) return undefined;
     const wf = dynamic.id;
     const blobKey = dynamicClosureKey(key, key.nodeId, wf);
-    await blobs.putMessage(blobKey, CompiledWorkflowClosureSchema, dynamic.compiledWorkflow);
-    return blobs.uri(blobKey);
+    return { uri: blobs.uri(blobKey), write: () => blobs.putMessage(blobKey, CompiledWorkflowClosureSchema, closure) };
   };
 
   const loadDynamicWorkflow = async (key: NodeExecutionKey) => {
@@ -121,14 +134,16 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       const event = req.event;
       if (!event?.id?.executionId) throw invalidArgument("missing event id");
       if (!event.occurredAt) throw invalidArgument("missing occurred_at");
-      const exec = requireExecution(event.id.executionId);
-      const key: NodeExecutionKey = { ...exec, nodeId: event.id.nodeId };
+      // Everything is checked before the first read or write: a refused event changes nothing.
+      const key = validateNodeEvent(event);
+      const exec: ExecutionKey = { project: key.project, domain: key.domain, name: key.name };
       const cluster = await store.executions.clusterOf(exec);
       if (cluster === undefined) {
         throw notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
       }
       checkCluster(event.producerId, cluster);
-      const dynamicWorkflowUri = await storeDynamicWorkflow(event, key);
+      const dynamicWorkflow = dynamicWorkflowBlob(event, key);
+      const dynamicWorkflowUri = dynamicWorkflow?.uri;
       for (;;) {
         const existing = await store.nodeExecutions.get(key);
         if (!existing) {
@@ -159,6 +174,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
           });
           const ne = create(NodeExecutionSchema, { id: event.id, inputUri, closure, metadata });
           const writeBlobs = async () => {
+            await dynamicWorkflow?.write();
             await writeInputs?.();
             await beforeCommit?.();
           };
@@ -193,14 +209,14 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
         metadata.isParentNode ||= event.isParent;
         metadata.isDynamic ||= event.isDynamic;
         metadata.isArray ||= event.isArray;
-        const extra = { ...times, ...(dynamicWorkflowUri ? { dynamicWorkflowUri } : {}), ...(writeOutputs ? { beforeCommit: writeOutputs } : {}) };
+        const writeBlobs = dynamicWorkflow || writeOutputs ? async () => (await dynamicWorkflow?.write(), await writeOutputs?.()) : undefined;
+        const extra = { ...times, ...(dynamicWorkflowUri ? { dynamicWorkflowUri } : {}), ...(writeBlobs ? { beforeCommit: writeBlobs } : {}) };
         if (await store.nodeExecutions.update(key, before.phase, closure, metadata, extra)) return {};
       }
     },
 
     async getNodeExecution(req) {
-      const exec = requireExecution(req.id?.executionId);
-      const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
+      const key = readKey(req.id);
       const ne = await store.nodeExecutions.get(key);
       if (!ne) throw notFound(`missing entity of type node execution with identifier ${nodeText(key)}`);
       return ne;
@@ -209,6 +225,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     async listNodeExecutions(req) {
       const exec = requireExecution(req.workflowExecutionId);
       const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutions" });
+      if (req.uniqueParentId !== "") checkNodeId(req.uniqueParentId, "unique_parent_id");
       if (req.uniqueParentId !== "" && !(await store.nodeExecutions.get({ ...exec, nodeId: req.uniqueParentId }))) {
         throw notFound(`missing entity of type node execution with identifier ${nodeText({ ...exec, nodeId: req.uniqueParentId })}`);
       }
@@ -222,8 +239,8 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     },
 
     async getNodeExecutionData(req) {
-      const exec = requireExecution(req.id?.executionId);
-      const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
+      const key = readKey(req.id);
+      const exec: ExecutionKey = { project: key.project, domain: key.domain, name: key.name };
       const ne = await store.nodeExecutions.get(key);
       if (!ne) throw notFound(`missing entity of type node execution with identifier ${nodeText(key)}`);
       const read = (uri: string) => readInlineData(blobs, uri);
@@ -248,6 +265,9 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       if (!id) throw missingField("task_execution_id");
       const key = taskExecutionKey(id);
       if (key.project === "" || key.domain === "" || key.name === "" || key.nodeId === "") throw missingField("execution_id");
+      checkIdentifierText(key);
+      checkIdentifierText(key.task);
+      checkNodeId(key.nodeId);
       if (!(await store.taskExecutions.get(key))) throw notFound(`missing entity of type task execution for node [${key.nodeId}] attempt ${key.retryAttempt}`);
       const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutionsForTask" });
       const nodeExecutions = await store.nodeExecutions.list(key, { kind: "task", taskExecution: key }, query);
@@ -255,8 +275,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
     },
 
     async getDynamicNodeWorkflow(req) {
-      const exec = requireExecution(req.id?.executionId);
-      const key = { ...exec, nodeId: req.id?.nodeId ?? "" };
+      const key = readKey(req.id);
       const compiledWorkflow = await loadDynamicWorkflow(key);
       if (!compiledWorkflow) throw notFound("node does not contain dynamic workflow");
       return { compiledWorkflow };

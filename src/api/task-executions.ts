@@ -10,7 +10,9 @@ import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { taskOffloadKey } from "../core/blob-keys.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import { alreadyExists, missingField, notFound } from "../core/errors.js";
+import { checkTaskEventText } from "../core/event-validation.js";
 import { validateIdentifier } from "../core/identifier.js";
+import { checkIdentifierText, checkNodeId } from "../core/text-limits.js";
 import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
@@ -37,6 +39,8 @@ function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | und
   const key = taskExecutionKey(id);
   if (key.nodeId === "") throw missingField("node_id");
   if (key.project === "" || key.domain === "" || key.name === "") throw missingField("execution_id");
+  checkIdentifierText(key);
+  checkNodeId(key.nodeId);
   return key;
 }
 
@@ -79,6 +83,8 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       if (!event.occurredAt) throw missingField("occurred_at");
       if (event.outputResult.case === "outputData") checkOutputSize(event.outputResult.value);
       if (!event.parentNodeExecutionId?.executionId) throw missingField("execution_id");
+      // Everything is checked before the first read or write: a refused event changes nothing.
+      checkTaskEventText(event);
       validateIdentifier(event.taskId, ResourceType.TASK);
       const key = taskExecutionKey({ $typeName: "flyteidl.core.TaskExecutionIdentifier", taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt });
       const cluster = await store.executions.clusterOf(key);
@@ -145,6 +151,8 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       const exec = req.nodeExecutionId?.executionId;
       if (!req.nodeExecutionId || !exec || exec.project === "" || exec.domain === "" || exec.name === "") throw missingField("execution_id");
       if (req.nodeExecutionId.nodeId === "") throw missingField("node_id");
+      checkIdentifierText(exec);
+      checkNodeId(req.nodeExecutionId.nodeId);
       const query = parseListRequest(req, { scope: [TASK_EXECUTION_COLUMNS], op: "ListTaskExecutions" });
       const taskExecutions = await store.taskExecutions.list({ project: exec.project, domain: exec.domain, name: exec.name, nodeId: req.nodeExecutionId.nodeId }, query);
       return { taskExecutions, token: nextToken(query.offset, taskExecutions.length, req.limit) };

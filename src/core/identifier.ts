@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { protoText } from "./compiler/proto-text.js";
 import { invalidArgument, missingField } from "./errors.js";
+import { checkIdentifierText } from "./text-limits.js";
 
 /**
  * An identifier in protobuf text format, as FlyteAdmin prints it in messages:
@@ -22,7 +23,8 @@ const KIND_NAMES: Record<number, string> = {
 
 /**
  * FlyteAdmin's ValidateIdentifier: present, of the expected kind, and with
- * project, domain, name and version, checked in that order.
+ * project, domain, name and version, checked in that order; then text that
+ * every store can hold and key with (checkIdentifierText).
  */
 export function validateIdentifier(id: Identifier | undefined, kind: ResourceType): Identifier {
   if (!id) throw missingField("id");
@@ -34,6 +36,7 @@ export function validateIdentifier(id: Identifier | undefined, kind: ResourceTyp
   for (const field of ["project", "domain", "name", "version"] as const) {
     if (id[field] === "") throw missingField(field);
   }
+  checkIdentifierText(id);
   return id;
 }
 
