@@ -86,7 +86,12 @@ const DESCRIPTORS = new Set(["@yearly", "@annually", "@monthly", "@weekly", "@da
 
 function descriptorError(text: string): string | undefined {
   if (DESCRIPTORS.has(text)) return undefined;
-  const every = /^@every\s+(.+)$/.exec(text);
-  if (every) return /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(every[1]!) ? undefined : `failed to parse duration ${text}: time: invalid duration ${JSON.stringify(every[1])}`;
+  // `^@every\s+(.+)$` read without backtracking (which is quadratic on long runs of spaces): the text is
+  // trimmed, so after the spaces comes at least one character, and `.` refuses only line terminators.
+  const spaces = /^@every\s+/.exec(text);
+  const every = spaces && text.slice(spaces[0].length);
+  if (every && !/[\n\r\u2028\u2029]/.test(every)) {
+    return /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(every) ? undefined : `failed to parse duration ${text}: time: invalid duration ${JSON.stringify(every)}`;
+  }
   return `unrecognized descriptor: ${text}`;
 }
