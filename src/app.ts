@@ -39,6 +39,7 @@ import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatu
 import type { NodeHandler, Req, Res } from "./server/http-types.js";
 import { createObservingInterceptor } from "./server/interceptors.js";
 import { registerReflection } from "./server/reflection.js";
+import { startStoreHealth } from "./server/store-health.js";
 import { openStore } from "./storage/open-store.js";
 import type { Store } from "./storage/store.js";
 
@@ -67,7 +68,18 @@ export interface BuildOptions {
 export async function buildApp(config: Config, logger: Logger, options: BuildOptions = {}): Promise<App> {
   // Per app, so apps built side by side (tests) count separately.
   const metrics = config.metrics ? createAppMetrics() : undefined;
-  const store = options.store ?? (await openStore(config.database, metrics ? { observer: metrics.database } : {}));
+  const store =
+    options.store ??
+    (await openStore(config.database, {
+      ...(metrics ? { observer: metrics.database } : {}),
+      logger,
+      postgres: {
+        poolSize: config.dbPoolSize,
+        connectTimeoutMs: config.dbConnectTimeoutMs,
+        statementTimeoutMs: config.dbStatementTimeoutMs,
+        acquireTimeoutMs: config.dbAcquireTimeoutMs,
+      },
+    }));
   const attributeDefaults = {
     workflowExecutionConfig: config.workflowExecutionConfig,
     taskResources: config.taskResources,
@@ -96,6 +108,14 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     ["", ServingStatus.SERVING],
     ["flyteadmin", ServingStatus.SERVING],
   ]);
+  // Both follow the database: a cached probe per interval, never a query per health call.
+  const storeHealth = startStoreHealth({
+    probe: (timeoutMs) => store.probe(timeoutMs),
+    intervalMs: config.healthCheckIntervalMs,
+    health,
+    services: ["", "flyteadmin"],
+    logger,
+  });
   const shutdown = new AbortController();
   // Every in-flight call links its own signal to this one; thousands may be open at once.
   setMaxListeners(0, shutdown.signal);
@@ -142,7 +162,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     // Paths that are not RPCs: signed blob URLs, FlyteAdmin's REST mapping, then its plain endpoints.
     fallback: (req, res) => {
       signedBlobs(req, res).then(
-        async (handled) => handled || (await gateway(req, res)) || plainHttp(req, res),
+        async (handled) => handled || (await gateway(req, res)) || plainHttp(req, res, health),
         (e: unknown) => {
           // The path only: a query string may hold a signed URL's signature.
           logger.error("http request failed unexpectedly", { path: (req.url ?? "").split("?")[0], error: String((e as Error)?.stack ?? e) });
@@ -168,6 +188,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     store,
     health,
     async close() {
+      storeHealth.stop();
       health.shutdown();
       shutdown.abort();
       deps.blobs.close();
@@ -191,10 +212,11 @@ function checkPublicUrl(publicUrl: string): void {
 }
 
 /** Paths that are not RPCs: FlyteAdmin's plain health check, else grpc-gateway's 404 body. */
-function plainHttp(req: Req, res: Res): void {
+function plainHttp(req: Req, res: Res, health: HealthStatuses): void {
   const path = (req.url ?? "/").split("?")[0];
   if (path === "/healthcheck" && (req.method === "GET" || req.method === "HEAD")) {
-    res.statusCode = 200;
+    // 503 while the database is unreachable or the server is shutting down: load balancers move on.
+    res.statusCode = health.get("") === ServingStatus.SERVING ? 200 : 503;
     res.end();
     return;
   }

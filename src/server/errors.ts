@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AdminError, type ErrorKind } from "../core/errors.js";
+import { databaseFailure } from "../storage/database-errors.js";
 
 const CODES: Record<ErrorKind, Code> = {
   InvalidArgument: Code.InvalidArgument,
@@ -26,6 +27,10 @@ function truncate(message: string): string {
 /**
  * The one place where failures become wire errors:
  * - AdminError: its gRPC code, message (truncated as FlyteAdmin does) and typed details;
+ * - a database driver error meaning the database is unreachable or the
+ *   connection broke: UNAVAILABLE (clients retry it) with a short message of
+ *   our own (the driver's may quote SQL or the connection's host and user);
+ *   a full disk: RESOURCE_EXHAUSTED (storage/database-errors.ts);
  * - ConnectError raised by the framework (bad encoding, size limit): kept, except
  *   that UNKNOWN becomes INTERNAL, because flytekit treats UNKNOWN as an
  *   authentication failure and starts an OAuth flow;
@@ -36,13 +41,16 @@ export function toConnectError(e: unknown, requestId: string): ConnectError {
   if (e instanceof AdminError) {
     return new ConnectError(truncate(e.message), CODES[e.kind], undefined, e.details);
   }
-  if (e instanceof ConnectError) {
-    if (e.code !== Code.Unknown) return e;
-    return new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
-  }
+  if (e instanceof ConnectError && e.code !== Code.Unknown) return e;
+  const db = databaseFailure(e);
+  if (db) return new ConnectError(db.message, CODES[db.kind]);
   return new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
 }
 
-/** True when the failure is one the server did not expect (and should be logged with its stack). */
+/**
+ * True when the failure is one the server did not expect (and should be
+ * logged with its stack). A database outage is expected; a full disk is not
+ * (an operator has to act), so it is logged as a fault.
+ */
 export const isUnexpected = (e: unknown) =>
-  !(e instanceof AdminError) && !(e instanceof ConnectError && e.code !== Code.Unknown);
+  !(e instanceof AdminError) && !(e instanceof ConnectError && e.code !== Code.Unknown) && databaseFailure(e)?.kind !== "Unavailable";

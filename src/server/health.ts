@@ -5,6 +5,7 @@ export { Status as ServingStatus };
 
 /** The statuses grpc.health.v1 reports; "" stands for the whole server. */
 export interface HealthStatuses {
+  /** Ignored once shutdown() was called. */
   set(service: string, status: Status): void;
   get(service: string): Status | undefined;
   /** Resolves at the next change (or at once when `signal` aborts). */
@@ -24,6 +25,8 @@ export function createHealthStatuses(initial: Iterable<[string, Status]>): Healt
   };
   return {
     set(service, status) {
+      // Once shutting down, nothing (a late health probe) may report SERVING again.
+      if (shuttingDown) return;
       statuses.set(service, status);
       wakeAll();
     },

@@ -3,10 +3,14 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import { type SQL, sql } from "drizzle-orm";
 import pg from "pg";
+import type { Logger } from "../logger.js";
 import { migrationsFolder } from "../paths.js";
+import { databaseFailure } from "./database-errors.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince } from "./database-observer.js";
 import { type Db, type Dialect, driverErrorCode, type Schema } from "./dialect.js";
+import { withTimeout } from "./probe-timeout.js";
 import * as schema from "./schema/pg.js";
+import { waitForDatabase } from "./wait-for-database.js";
 
 const UNIQUE_VIOLATION = "23505";
 // Any fixed 64-bit key works; it only has to be the same for every replica.
@@ -14,27 +18,155 @@ const MIGRATION_LOCK_KEY = 0x466c79746541646dn; // "FlyteAdm"
 
 const isUniqueViolation = (e: unknown) => driverErrorCode(e) === UNIQUE_VIOLATION;
 
+export interface PostgresOptions {
+  poolSize?: number;
+  observer?: DatabaseObserver;
+  /** Longest a new connection may take to open (TCP, TLS, authentication). */
+  connectTimeoutMs?: number;
+  /** Longest a statement may run (server side), and, a second later, wait for its answer (client side). */
+  statementTimeoutMs?: number;
+  /** Longest a call waits for a pooled connection, a new one's opening included. */
+  acquireTimeoutMs?: number;
+  /** Hears the start-up waits ("waiting for PostgreSQL at host:port"). */
+  logger?: Logger;
+}
+
+/** `host:port` of a connection URL, for logs and errors: never the user or password. */
+export function postgresAddress(url: string): string {
+  const u = new URL(url);
+  const host = u.hostname || u.searchParams.get("host") || "localhost";
+  return `${host}:${u.port || "5432"}`;
+}
+
 /**
  * PostgreSQL through a pg.Pool, so several replicas can share one database.
  * drizzle's migrator takes no lock, so replicas booting together would race
  * on the migration table; a session advisory lock held on one pooled
  * connection serialises them.
+ *
+ * Every wait is bounded: opening a connection, getting one from the pool, a
+ * statement (statement_timeout on the server, query_timeout in the driver for
+ * a network that stops answering), a transaction left idle; TCP keepalive
+ * notices a peer that vanished. A dropped connection fails only the calls on
+ * it (UNAVAILABLE, see database-errors.ts) and the pool opens a new one.
  */
-export async function openPostgres(url: string, options: { poolSize?: number; observer?: DatabaseObserver } = {}): Promise<Dialect> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Dialect> {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    // pg-pool applies this to waiting for a free client and to opening a new one.
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? 10_000,
+    Client: connectingWithin(connectTimeoutMs),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 1000,
+    // A transaction held open past a statement's limit (a hung blob write, a
+    // crashed caller) would keep its locks; the server ends it.
+    idle_in_transaction_session_timeout: statementTimeoutMs,
+  });
   const observer = options.observer ?? noDatabaseObserver;
   observer.pool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
+  // A connection can break whenever the server goes away, also while a
+  // transaction holds it between statements (waiting for a blob write), when
+  // pg-pool's idle listener is off it. pg then emits 'error' on the client,
+  // which with no listener ends the process. The failure is reported to the
+  // call by its next statement, so the event itself needs no handling.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   pool.on("error", () => undefined); // an idle client dropped by the server is replaced on next use
   const db = drizzlePg({ client: pool, schema, casing: "snake_case" });
+  const what = `PostgreSQL at ${postgresAddress(url)}`;
+  try {
+    await waitForDatabase(() => migrate(pool, db), {
+      what,
+      ...(options.logger ? { logger: options.logger } : {}),
+      // Long enough for a database started alongside the server; a minute by default.
+      giveUpAfterMs: 6 * connectTimeoutMs,
+    });
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    throw e;
+  }
+  return pgDialect({
+    db: db as unknown as Db,
+    transaction: pooledTransaction(pool, observer),
+    probe: (timeoutMs) => withTimeout(pool.query("select 1"), timeoutMs, `${what} did not answer a health probe`).then(() => undefined),
+    close: () => pool.end(),
+    observer,
+  });
+}
+
+/** pg.Client with its own connect timeout (the pool's covers the whole wait for a connection). */
+function connectingWithin(connectTimeoutMs: number): typeof pg.Client {
+  return class extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+    }
+  };
+}
+
+async function migrate(pool: pg.Pool, db: ReturnType<typeof drizzlePg>): Promise<void> {
   const lockConn = await pool.connect();
+  let broken: Error | undefined;
   try {
     await lockConn.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY.toString()]);
     await migratePg(db, { migrationsFolder: migrationsFolder("pg") });
+  } catch (e) {
+    if (databaseFailure(e)) broken = e as Error;
+    throw e;
   } finally {
-    await lockConn.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY.toString()]).catch(() => undefined);
-    lockConn.release();
+    if (!broken) await lockConn.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY.toString()]).catch((e: Error) => (broken = e));
+    lockConn.release(broken);
   }
-  return pgDialect(db as unknown as Db, () => pool.end(), observer);
+}
+
+/**
+ * Transactions on a client checked out by hand rather than drizzle's: a
+ * client whose connection broke is released with the error, so the pool
+ * destroys it instead of handing it to the next caller, and a failed
+ * ROLLBACK (the connection is gone) never replaces the error that caused it.
+ */
+function pooledTransaction(pool: pg.Pool, observer: DatabaseObserver) {
+  // One drizzle handle per pooled connection, made on its first transaction.
+  const handles = new WeakMap<pg.PoolClient, Db>();
+  const handleOf = (client: pg.PoolClient) => {
+    let handle = handles.get(client);
+    if (!handle) handles.set(client, (handle = drizzlePg({ client, schema, casing: "snake_case" }) as unknown as Db));
+    return handle;
+  };
+  return async <T>(fn: (tx: Db) => Promise<T>): Promise<T> => {
+    const queued = performance.now();
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (e: Error) => (broken ??= e);
+    client.on("error", onError);
+    try {
+      await client.query("begin");
+      observer.waited("transaction", secondsSince(queued));
+      try {
+        const out = await fn(handleOf(client));
+        await client.query("commit");
+        return out;
+      } catch (e) {
+        if (databaseFailure(e)) broken ??= e as Error;
+        if (!broken) {
+          await client.query("rollback").catch((rollbackError: Error) => {
+            // The original error is what the caller hears; the connection is in an unknown state.
+            broken = new Error(`rollback failed after ${String((e as Error)?.message ?? e).split("\n")[0]}`, { cause: rollbackError });
+          });
+        }
+        throw e;
+      }
+    } catch (e) {
+      if (databaseFailure(e)) broken ??= e as Error;
+      throw e;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  };
 }
 
 /** In-process Postgres (WASM): the same dialect and migrations, no server. For tests. */
@@ -43,24 +175,31 @@ export async function openPglite(client: PGlite): Promise<Dialect> {
   const { migrate } = await import("drizzle-orm/pglite/migrator");
   const db = drizzle({ client, schema, casing: "snake_case" });
   await migrate(db, { migrationsFolder: migrationsFolder("pg") });
-  return pgDialect(db as unknown as Db, () => client.close());
+  const transaction = db.transaction as unknown as <T>(f: (tx: Db) => Promise<T>) => Promise<T>;
+  return pgDialect({
+    db: db as unknown as Db,
+    transaction: <T>(fn: (tx: Db) => Promise<T>) => transaction.call(db, fn) as Promise<T>,
+    probe: (timeoutMs) => withTimeout(client.query("select 1"), timeoutMs, "PGlite did not answer a health probe").then(() => undefined),
+    close: () => client.close(),
+  });
 }
 
-function pgDialect(db: Db, close: () => Promise<void>, observer: DatabaseObserver = noDatabaseObserver): Dialect {
-  const transaction = db.transaction as unknown as (f: (tx: Db) => Promise<unknown>) => Promise<never>;
+interface PgParts {
+  db: Db;
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  probe(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+  observer?: DatabaseObserver;
+}
+
+function pgDialect(parts: PgParts): Dialect {
+  const observer = parts.observer ?? noDatabaseObserver;
   return {
     name: "postgres",
     schema: schema as unknown as Schema,
-    run: (fn) => fn(db),
+    run: (fn) => fn(parts.db),
     // The Postgres transaction API is async and takes an async callback.
-    // The wait measured is for a pooled connection and BEGIN, both inside drizzle.
-    transaction: (fn) => {
-      const queued = performance.now();
-      return transaction.call(db, (tx) => {
-        observer.waited("transaction", secondsSince(queued));
-        return fn(tx);
-      });
-    },
+    transaction: parts.transaction,
     lock: async (tx, key) => {
       const queued = performance.now();
       // The Postgres query builder runs raw SQL with execute() (the SQLite-typed handle calls it run()).
@@ -68,6 +207,7 @@ function pgDialect(db: Db, close: () => Promise<void>, observer: DatabaseObserve
       observer.waited("advisory_lock", secondsSince(queued));
     },
     isUniqueViolation,
-    close,
+    probe: parts.probe,
+    close: parts.close,
   };
 }

@@ -27,6 +27,7 @@ export function createSqlStore(d: Dialect): Store {
     taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
     dialect: d.name,
+    probe: (timeoutMs) => d.probe(timeoutMs),
     close: () => d.close(),
   };
 }

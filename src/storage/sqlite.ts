@@ -4,7 +4,10 @@ import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Logger } from "../logger.js";
 import { migrationsFolder } from "../paths.js";
+import { DatabaseOpenError, describeCause } from "./database-open-error.js";
+import { watchFileIdentity } from "./file-identity.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince, type WaitKind } from "./database-observer.js";
 import { type Dialect, driverErrorCode } from "./dialect.js";
 import { createMutex } from "./mutex.js";
@@ -23,9 +26,20 @@ export interface SqliteOptions {
   onQuery?: (sql: string, params: unknown[]) => void;
   /** Hears how long work waited for the connection mutex. */
   observer?: DatabaseObserver;
+  /** Hears faults that are not the caller's error (a failed ROLLBACK). */
+  logger?: Logger;
 }
 
 export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
+  try {
+    return open(file, options);
+  } catch (e) {
+    // One line naming the file and the errno or SQLite code, not a stack.
+    throw new DatabaseOpenError(`cannot open SQLite database ${file}: ${describeCause(e)}`, { cause: e });
+  }
+}
+
+function open(file: string, options: SqliteOptions): Dialect {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const client = new Database(file);
   cacheStatements(client);
@@ -39,6 +53,10 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
   const db = drizzle({ client, schema, casing: "snake_case", ...(onQuery ? { logger: { logQuery: onQuery } } : {}) });
   migrate(db, { migrationsFolder: migrationsFolder("sqlite") });
 
+  // The file opened: a write after it was deleted or replaced would be acknowledged and lost.
+  const identity = file === ":memory:" ? undefined : watchFileIdentity(file);
+  const totalChanges = client.prepare("select total_changes()").pluck();
+  const probeQuery = client.prepare("select count(*) from sqlite_master");
   const mutex = createMutex();
   const observer = options.observer ?? noDatabaseObserver;
   // Time spent queued behind other work on the one connection: the cost of serialising.
@@ -52,21 +70,44 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
   return {
     name: "sqlite",
     schema,
-    run: (fn) => lock("statement", () => fn(db)),
+    run: (fn) =>
+      lock("statement", async () => {
+        if (!identity) return fn(db);
+        identity.refuseIfKnownGone();
+        // Reads are not worth a stat (it costs several times a read by key);
+        // a statement that wrote (autocommit) is checked before it is acknowledged.
+        const before = totalChanges.get();
+        const out = await fn(db);
+        if (totalChanges.get() !== before) identity.check();
+        return out;
+      }),
     transaction: (fn) =>
       lock("transaction", async () => {
+        identity?.refuseIfKnownGone();
         db.run(sql`BEGIN IMMEDIATE`);
         try {
           const out = await fn(db);
+          // A stat costs a few percent of a write transaction; a deleted file refuses the commit.
+          identity?.check();
           db.run(sql`COMMIT`);
           return out;
         } catch (e) {
-          db.run(sql`ROLLBACK`);
+          try {
+            db.run(sql`ROLLBACK`);
+          } catch (rollbackError) {
+            // SQLite may already have rolled back (SQLITE_FULL, SQLITE_IOERR); the caller hears the cause.
+            options.logger?.warn("rollback failed after a failed transaction", { error: describeCause(rollbackError), cause: describeCause(e) });
+          }
           throw e;
         }
       }),
     lock: async () => undefined,
     isUniqueViolation: (e) => /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(String(driverErrorCode(e))),
+    // Synchronous and outside the mutex: a read joins an open transaction harmlessly, and never waits behind one.
+    probe: async () => {
+      identity?.check();
+      probeQuery.get();
+    },
     close: async () => {
       await mutex(async () => client.close());
     },

@@ -34,6 +34,8 @@ export interface Store {
   readonly descriptions: DescriptionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
+  /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */
+  probe(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
