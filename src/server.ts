@@ -30,6 +30,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     tls,
     headersTimeoutMs: config.headersTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    maxConnections: config.maxConnections,
   });
   let address;
   try {

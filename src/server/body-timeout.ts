@@ -1,0 +1,85 @@
+import * as http2 from "node:http2";
+import type { Req, Res } from "./http-types.js";
+
+/**
+ * Cuts off request bodies that stop arriving. It is inactivity, not total
+ * duration: a signed upload of gigabytes may stream for as long as it keeps
+ * sending, while a client trickling nothing (slowloris) loses its connection
+ * after `timeoutMs`. Once the body is complete the watch ends, so a
+ * server-streaming response (gRPC-Web Watch over HTTP/1.1) runs unbounded.
+ *
+ * A stalled request gets 408 (gRPC: DEADLINE_EXCEEDED, since gRPC clients read
+ * a 408 as UNKNOWN) when nothing was answered yet; otherwise, and after the
+ * answer, its HTTP/1.1 connection is destroyed or its HTTP/2 stream reset.
+ */
+export function createBodyTimeout(timeoutMs: number): (req: Req, res: Res) => void {
+  if (!(timeoutMs > 0)) return () => undefined;
+  // Progress is sampled, so a body is cut between timeoutMs and 1.25 * timeoutMs after its last byte.
+  const tickMs = Math.max(10, Math.floor(timeoutMs / 4));
+  return function watchBody(req, res) {
+    if ("stream" in req) return watchStream(req, res, req.stream, timeoutMs);
+    if (req.complete) return;
+    // HTTP/1.1's parser reads the socket's handle directly (no "data" events to listen to),
+    // so the socket's byte counter is the sign of life.
+    let last = req.socket.bytesRead;
+    let lastAt = Date.now();
+    const stop = () => {
+      clearInterval(timer);
+      res.off("close", stop);
+    };
+    const timer = setInterval(() => {
+      if (req.complete || req.destroyed || res.destroyed) return stop();
+      const now = Date.now();
+      const seen = req.socket.bytesRead;
+      // Bytes waiting in our own buffer mean the handler is the slow side, not the client.
+      if (seen !== last || req.readableLength > 0) {
+        last = seen;
+        lastAt = now;
+        return;
+      }
+      if (now - lastAt < timeoutMs) return;
+      stop();
+      cut(req, res, undefined);
+    }, tickMs);
+    timer.unref();
+    res.once("close", stop);
+  };
+}
+
+/**
+ * HTTP/2: the stream's own inactivity timer (refreshed by every frame read or
+ * written on it); other streams of the session do not keep a stalled one alive.
+ */
+function watchStream(req: Req, res: Res, stream: http2.ServerHttp2Stream, timeoutMs: number): void {
+  const onTimeout = () => {
+    if (stream.destroyed) return;
+    // The client has sent END_STREAM: the body is complete, whatever the response still does.
+    if (stream.state.remoteClose) return void stream.setTimeout(0);
+    if (req.readableLength > 0 || stream.readableLength > 0) return void stream.setTimeout(timeoutMs);
+    stream.off("timeout", onTimeout);
+    cut(req, res, stream);
+  };
+  stream.setTimeout(timeoutMs);
+  stream.on("timeout", onTimeout);
+}
+
+function cut(req: Req, res: Res, stream: http2.ServerHttp2Stream | undefined): void {
+  if (res.headersSent) {
+    if (stream) stream.close(http2.constants.NGHTTP2_CANCEL);
+    else req.socket.destroy();
+    return;
+  }
+  const message = "request body timed out: nothing was received for too long";
+  const contentType = String(req.headers["content-type"] ?? "");
+  // Over HTTP/1.1 the rest of the body would be read as the next request: the connection goes too.
+  if (!stream) res.setHeader("connection", "close");
+  if (contentType.startsWith("application/grpc")) {
+    res.writeHead(200, { "content-type": contentType, "grpc-status": "4", "grpc-message": encodeURIComponent(message) });
+  } else {
+    res.writeHead(408, { "content-type": "text/plain; charset=utf-8" });
+  }
+  res.end(message, () => {
+    if (stream) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    else req.socket.destroy();
+  });
+}

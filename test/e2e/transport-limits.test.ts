@@ -1,0 +1,214 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import { join } from "node:path";
+import * as tls from "node:tls";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/grpc/health/v1/health_pb.js";
+import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
+import { packageRoot } from "../../src/paths.js";
+import type { RunningServer } from "../../src/server.js";
+import { realServer } from "../helpers/app.js";
+
+/** Slow clients and floods of connections: bodies that stall, too many sockets, oversized heads, silent TLS. */
+
+const connect = (port: number) =>
+  new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect(port, "127.0.0.1", () => resolve(s));
+    s.on("error", reject);
+  });
+
+/** Everything the server sends until it closes the connection. */
+const untilClosed = (s: net.Socket) =>
+  new Promise<string>((resolve) => {
+    let text = "";
+    s.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    s.on("error", () => undefined);
+    s.on("close", () => resolve(text));
+  });
+
+const stillServes = async (url: string) => {
+  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: url }));
+  expect((await admin.getVersion({})).controlPlaneVersion?.Version).toBeTruthy();
+};
+
+const stillServesTls = async (url: string, ca: Buffer) => {
+  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: url, nodeOptions: { ca } }));
+  expect((await admin.getVersion({})).controlPlaneVersion?.Version).toBeTruthy();
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("request bodies that stop arriving", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await realServer({ bodyTimeoutMs: "300" });
+    await createClient(AdminService, createGrpcTransport({ baseUrl: server.url })).registerProject({ project: { id: "flytesnacks", name: "flytesnacks" } });
+  });
+  afterAll(() => server?.close());
+
+  const uploadUrl = async (body: Buffer) => {
+    const proxy = createClient(DataProxyService, createGrpcTransport({ baseUrl: server.url }));
+    const contentMd5 = new Uint8Array(createHash("md5").update(body).digest());
+    const loc = await proxy.createUploadLocation({ project: "flytesnacks", domain: "development", filename: `f${Math.random()}.bin`, contentMd5 });
+    return { url: new URL(loc.signedUrl), md5: Buffer.from(contentMd5).toString("base64") };
+  };
+
+  it("cuts a signed upload that trickles one byte and stalls with 408, and closes the connection", async () => {
+    const { url, md5 } = await uploadUrl(Buffer.alloc(1000, 1));
+    const s = await connect(server.port);
+    const answer = untilClosed(s);
+    s.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-MD5: ${md5}\r\nContent-Length: 1000\r\n\r\n\x01`);
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it("cuts an RPC POST whose body stalls, and a gRPC stream over HTTP/2 whose body stalls", async () => {
+    const s = await connect(server.port);
+    const answer = untilClosed(s);
+    s.write(`POST /flyteidl.service.AdminService/GetVersion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+
+    const session = http2.connect(server.url);
+    session.on("error", () => undefined);
+    const stream = session.request({ ":method": "POST", ":path": "/flyteidl.service.AdminService/GetVersion", "content-type": "application/grpc", te: "trailers" });
+    stream.write(Buffer.from([0, 0, 0, 0, 10])); // a 10-byte message that never comes
+    const status = await new Promise<string>((resolve) => {
+      stream.on("response", (h) => h["grpc-status"] !== undefined && resolve(String(h["grpc-status"])));
+      stream.on("trailers", (t) => resolve(String(t["grpc-status"])));
+      stream.on("close", () => resolve(`closed with ${stream.rstCode}`));
+      stream.on("error", () => undefined);
+      stream.resume();
+    });
+    session.close();
+    expect(status).toBe("4"); // DEADLINE_EXCEEDED
+    await stillServes(server.url);
+  });
+
+  it("lets a large upload that keeps sending run for many times the timeout", async () => {
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const chunks = 12;
+    const body = Buffer.concat(Array.from({ length: chunks }, () => chunk));
+    const { url, md5 } = await uploadUrl(body);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: "127.0.0.1", port: server.port, method: "PUT", path: url.pathname + url.search, agent: false, headers: { "content-md5": md5, "content-length": String(body.length) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      let sent = 0;
+      const timer = setInterval(() => {
+        req.write(chunk);
+        if (++sent === chunks) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 100); // 1.2 s in all, four times the 300 ms body timeout
+    });
+    expect(status).toBe(200);
+  });
+
+  it("does not cut a gRPC-Web server stream over HTTP/1.1 once its request is complete", async () => {
+    const health = createClient(Health, createGrpcWebTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    const abort = new AbortController();
+    const it = health.watch({ service: "flyteadmin" }, { signal: abort.signal })[Symbol.asyncIterator]();
+    expect((await it.next()).value?.status).toBe(Serving.SERVING);
+    await sleep(1000);
+    server.app.health.set("flyteadmin", Serving.NOT_SERVING);
+    expect((await it.next()).value?.status).toBe(Serving.NOT_SERVING);
+    server.app.health.set("flyteadmin", Serving.SERVING);
+    abort.abort();
+  });
+});
+
+describe("oversized request heads", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await realServer();
+  });
+  afterAll(() => server?.close());
+
+  it("answers a 20 KB request line with 414 and 20 KB of headers with 431", async () => {
+    const long = await connect(server.port);
+    const a = untilClosed(long);
+    long.write(`GET /${"a".repeat(20 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(await a).toMatch(/^HTTP\/1\.1 414 /);
+    const fat = await connect(server.port);
+    const b = untilClosed(fat);
+    fat.write(`GET /healthcheck HTTP/1.1\r\nHost: x\r\n${Array.from({ length: 200 }, (_, i) => `X-Pad-${i}: ${"b".repeat(100)}\r\n`).join("")}\r\n`);
+    expect(await b).toMatch(/^HTTP\/1\.1 431 /);
+    await stillServes(server.url);
+  });
+});
+
+describe("the connection cap", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await realServer({ maxConnections: "20", headersTimeoutMs: "10000" });
+  });
+  afterAll(() => server?.close());
+
+  const healthcheck = () =>
+    new Promise<number>((resolve) => {
+      http
+        .get({ host: "127.0.0.1", port: server.port, path: "/healthcheck", agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on("error", () => resolve(0));
+    });
+
+  it("refuses the 21st connection with 503, and serves again once others close", async () => {
+    const held: net.Socket[] = [];
+    for (let i = 0; i < 20; i++) held.push(await connect(server.port));
+    for (const s of held) s.on("error", () => undefined);
+    const extra = await connect(server.port);
+    const answer = untilClosed(extra);
+    extra.write("GET /healthcheck HTTP/1.1\r\nHost: x\r\n\r\n");
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 503 /);
+    expect(text.toLowerCase()).toContain("connection: close");
+
+    for (const s of held.splice(0, 5)) s.destroy();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await healthcheck();
+      if (status !== 200) await sleep(50);
+    }
+    expect(status).toBe(200);
+    await stillServes(server.url);
+    for (const s of held) s.destroy();
+  });
+});
+
+describe("TLS handshakes", () => {
+  const tlsDir = join(packageRoot(), "test/fixtures/tls");
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await realServer({ tlsCert: join(tlsDir, "cert.pem"), tlsKey: join(tlsDir, "key.pem"), headersTimeoutMs: "500" });
+  });
+  afterAll(() => server?.close());
+
+  it("closes a client that never starts TLS, and ones that stall after the handshake (HTTP/1.1 and h2)", async () => {
+    const ca = readFileSync(join(tlsDir, "cert.pem"));
+    const handshake = (alpn: string) =>
+      new Promise<tls.TLSSocket>((resolve, reject) => {
+        const s = tls.connect({ host: "127.0.0.1", port: server.port, ca, servername: "localhost", ALPNProtocols: [alpn] }, () => resolve(s));
+        s.on("error", reject);
+      });
+    const silent = await connect(server.port);
+    const [h1, h2] = [await handshake("http/1.1"), await handshake("h2")];
+    expect([h1.alpnProtocol, h2.alpnProtocol]).toEqual(["http/1.1", "h2"]);
+    // Each would be held for minutes (Node's 120 s handshake timeout, then the idle timeout) without the header deadline.
+    const closed = await Promise.all([silent, h1, h2].map((s) => untilClosed(s)));
+    expect(closed[0]).toBe("");
+    await stillServesTls(server.url, ca);
+  });
+});
