@@ -38,6 +38,7 @@ import { createSignedBlobEndpoint } from "./server/signed-blob-endpoint.js";
 import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatus } from "./server/health.js";
 import type { NodeHandler, Req, Res } from "./server/http-types.js";
 import { createObservingInterceptor } from "./server/interceptors.js";
+import { createLoadShedder } from "./server/load-shedder.js";
 import { registerReflection } from "./server/reflection.js";
 import { startStoreHealth } from "./server/store-health.js";
 import { openStore } from "./storage/open-store.js";
@@ -119,7 +120,9 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const shutdown = new AbortController();
   // Every in-flight call links its own signal to this one; thousands may be open at once.
   setMaxListeners(0, shutdown.signal);
-  const interceptors = [createObservingInterceptor(logger, metrics?.rpc)];
+  // Shared by every protocol and the REST gateway, so one flood of lists cannot dodge it by switching.
+  const shedder = createLoadShedder({ maxRunning: config.maxConcurrentHeavyCalls, maxQueued: config.maxQueuedHeavyCalls });
+  const interceptors = [createObservingInterceptor(logger, metrics?.rpc), shedder.interceptor];
 
   const routes = (router: ConnectRouter) => {
     router.service(AdminService, adminService(deps));

@@ -24,7 +24,7 @@ const FORWARDED = ["authorization", "flyte-authorization", "x-request-id"];
 
 type Call = (
   request: MessageShape<DescMessage>,
-  options: { headers: Record<string, string>; onHeader(h: Headers): void; onTrailer(t: Headers): void },
+  options: { headers: Record<string, string>; signal: AbortSignal; onHeader(h: Headers): void; onTrailer(t: Headers): void },
 ) => Promise<MessageShape<DescMessage>>;
 
 /**
@@ -111,7 +111,13 @@ export function createGateway(options: GatewayOptions) {
       const call = clients.get(found.route.service.typeName)![found.route.method.localName]!;
       let header: Headers | undefined;
       let trailer: Headers | undefined;
-      const response = await call(message, { headers, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) });
+      // A client that goes away cancels the call: it leaves the heavy-call queue, and handlers stop.
+      const gone = new AbortController();
+      const onClose = () => res.writableFinished || gone.abort();
+      res.once("close", onClose);
+      const response = await call(message, { headers, signal: gone.signal, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) }).finally(() =>
+        res.off("close", onClose),
+      );
       const out = encodeMessage(found.route.method.output, response, encoding);
       res.statusCode = 200;
       res.setHeader("content-type", out.type);

@@ -1,0 +1,125 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AdminService, file_flyteidl_service_admin } from "../../gen/flyteidl/service/admin_pb.js";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { buildApp, type App } from "../../src/app.js";
+import { createLogger } from "../../src/logger.js";
+import { createListener, type Listener } from "../../src/server/listener.js";
+import { createLoadShedder, isHeavyCall } from "../../src/server/load-shedder.js";
+import { openStore } from "../../src/storage/open-store.js";
+import type { Store } from "../../src/storage/store.js";
+import { testConfig } from "../helpers/app.js";
+
+/** Heavy calls (lists, data reads) are bounded: a few run, a few wait, the rest are refused at once. */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls (bounded) until `ready` holds. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !ready(); i++) await sleep(10);
+  if (!ready()) throw new Error(`gave up waiting for ${what}`);
+}
+
+describe("heavy calls over the wire", () => {
+  let app: App;
+  let listener: Listener;
+  let url: string;
+  // Every ListProjects waits here until the test opens the gate, so "in progress" is deterministic.
+  let entered = 0;
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+
+  beforeAll(async () => {
+    const store = await openStore(":memory:");
+    const projects = new Proxy(store.projects, {
+      get: (target, key) =>
+        key === "list"
+          ? async (...args: Parameters<Store["projects"]["list"]>) => {
+              entered++;
+              await gate;
+              return target.list(...args);
+            }
+          : Reflect.get(target, key),
+    });
+    const gated = new Proxy(store, { get: (target, key) => (key === "projects" ? projects : Reflect.get(target, key)) });
+    app = await buildApp(testConfig({ maxConcurrentHeavyCalls: "2", maxQueuedHeavyCalls: "2" }), createLogger("silent"), { store: gated });
+    listener = createListener(app.handler, { headersTimeoutMs: 5000, idleTimeoutMs: 5000 });
+    url = `http://127.0.0.1:${(await listener.listen(0, "127.0.0.1")).port}`;
+  });
+  afterAll(async () => {
+    open?.();
+    await listener?.close(1000);
+    await app?.close();
+  });
+
+  it("admits 2 running and 2 queued of 10 lists, refuses 6 at once, and cheap calls never wait", async () => {
+    const transport = createGrpcTransport({ baseUrl: url });
+    const admin = createClient(AdminService, transport);
+    const outcomes: string[] = [];
+    const calls = Array.from({ length: 10 }, () =>
+      admin.listProjects({ limit: 10 }).then(
+        () => outcomes.push("ok"),
+        (e: unknown) => outcomes.push(Code[ConnectError.from(e).code] + ": " + ConnectError.from(e).rawMessage),
+      ),
+    );
+    await until(() => entered === 2 && outcomes.length === 6, "two running lists and six refusals");
+    expect(outcomes).toEqual(Array.from({ length: 6 }, () => "ResourceExhausted: server busy: 4 list calls in progress, retry later"));
+
+    // While four lists are held: GetVersion, a Get of one entity, health and the REST list's refusal answer at once.
+    expect((await admin.getVersion({})).controlPlaneVersion?.Version).toBeTruthy();
+    expect((await createClient(Health, transport).check({})).status).toBe(1);
+    const rest = await fetch(`${url}/api/v1/projects`);
+    expect(rest.status).toBe(429);
+    expect(await rest.text()).toContain("server busy");
+    expect(entered).toBe(2);
+
+    open();
+    await Promise.all(calls);
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(4);
+    expect(entered).toBe(4);
+  });
+});
+
+describe("the heavy-call gate", () => {
+  const admin = file_flyteidl_service_admin.services[0]!;
+  const method = (name: string) => admin.methods.find((m) => m.name === name)!;
+  // The smallest request an interceptor sees; only method and signal matter here.
+  const call = (name: string, signal: AbortSignal) => ({ method: method(name), signal }) as never;
+
+  it("classifies lists and data reads as heavy, and single reads as cheap", () => {
+    for (const name of ["ListExecutions", "ListProjects", "GetExecutionData", "GetNodeExecutionData", "GetTaskExecutionData", "GetExecutionMetrics"]) {
+      expect(isHeavyCall(method(name)), name).toBe(true);
+    }
+    for (const name of ["GetVersion", "GetExecution", "GetTask", "CreateExecution", "CreateNodeEvent"]) {
+      expect(isHeavyCall(method(name)), name).toBe(false);
+    }
+  });
+
+  it("drops a waiting call whose client went away, freeing its place in the queue", async () => {
+    const shedder = createLoadShedder({ maxRunning: 1, maxQueued: 1 });
+    let finish!: () => void;
+    const held = new Promise<void>((r) => (finish = r));
+    const next = (async () => {
+      await held;
+      return {};
+    }) as never;
+    const run = (signal: AbortSignal) => (shedder.interceptor(next) as (req: unknown) => Promise<unknown>)(call("ListTasks", signal));
+
+    const first = run(new AbortController().signal);
+    const leaving = new AbortController();
+    const waiting = run(leaving.signal);
+    expect([shedder.running(), shedder.queued()]).toEqual([1, 1]);
+    await expect(run(new AbortController().signal)).rejects.toMatchObject({ code: Code.ResourceExhausted });
+
+    leaving.abort();
+    await expect(waiting).rejects.toMatchObject({ code: Code.Canceled });
+    expect(shedder.queued()).toBe(0);
+    const later = run(new AbortController().signal);
+    expect(shedder.queued()).toBe(1);
+
+    finish();
+    await Promise.all([first, later]);
+    expect([shedder.running(), shedder.queued()]).toEqual([0, 0]);
+  });
+});
