@@ -3,6 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { MatchableResource, type MatchingAttributes, MatchingAttributesSchema } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { missingField, notFound } from "../core/errors.js";
+import { checkPathKeyText } from "../core/text-limits.js";
 import { mergeIntoExecConfig, serverExecutionDefaults } from "../core/execution-config.js";
 import {
   type AttributeKey,
@@ -39,6 +40,7 @@ export function attributeHandlers({ store, domains, attributeDefaults }: ApiDeps
   const projectAndDomain = (project: string, domain: string) => validateProjectAndDomain(store.projects, domains, project, domain);
   const requireWorkflow = (workflow: string) => {
     if (workflow === "") throw missingField("name");
+    checkPathKeyText(workflow, "workflow");
   };
   // Plugin overrides accumulate per task type; every other attribute is replaced.
   const put = (key: AttributeKey, attributes: MatchingAttributes) =>

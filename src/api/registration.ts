@@ -4,11 +4,15 @@ import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { canonicalJson } from "../core/digest.js";
 import { alreadyExists, type ErrorDetail, invalidArgument } from "../core/errors.js";
 import { structureDiff } from "../core/structure-diff.js";
+import { checkNoNul } from "../core/text-limits.js";
 import type { Versioned } from "../storage/store.js";
 
 /** The description entity written with a task or workflow version, when the spec has a description. */
 export function descriptionEntityOf(id: Identifier, description: DescriptionEntity | undefined) {
   if (!description) return undefined;
+  // Both land in text columns.
+  checkNoNul(description.shortDescription, "short_description");
+  checkNoNul(description.sourceCode?.link ?? "", "source_code.link");
   return create(DescriptionEntitySchema, {
     id,
     shortDescription: description.shortDescription,

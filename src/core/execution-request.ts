@@ -4,6 +4,7 @@ import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import { invalidArgument, missingField } from "./errors.js";
 import { validateDatetimeLiteral, validateNotifications } from "./launch-plan-validation.js";
 import { validateLabels } from "./projects.js";
+import { checkIdentifierText, checkNodeId } from "./text-limits.js";
 
 const NAME_FORMAT = /^[a-z][a-z\-0-9]*$/;
 const MAX_NAME_LENGTH = 63;
@@ -12,6 +13,8 @@ const MAX_NAME_LENGTH = 63;
 export function validateExecutionName(req: Pick<ExecutionCreateRequest, "project" | "domain" | "name">): void {
   if (req.project === "") throw missingField("project");
   if (req.domain === "") throw missingField("domain");
+  // Before the project gate looks them up.
+  checkIdentifierText({ project: req.project, domain: req.domain });
   if (req.name !== "") {
     // The lower-cased name is what is checked; the name is stored as given.
     const lower = req.name.toLowerCase();
@@ -32,6 +35,7 @@ export function validateExecutionSpec(spec: ExecutionSpec | undefined, inputs: L
   for (const field of ["project", "domain", "name", "version"] as const) {
     if (ref[field] === "") throw missingField(field);
   }
+  checkIdentifierText(ref);
   if (ref.resourceType !== ResourceType.LAUNCH_PLAN && ref.resourceType !== ResourceType.TASK) {
     // Go prints its set of accepted types as a map.
     throw invalidArgument(
@@ -45,6 +49,10 @@ export function validateExecutionSpec(spec: ExecutionSpec | undefined, inputs: L
   }
   if (spec.notificationOverrides.case === "notifications") validateNotifications(spec.notificationOverrides.value.notifications);
   validateLabels(spec.labels?.values ?? {});
+  // A launch-plan node's child execution names its parent node, which is looked up.
+  const parent = spec.metadata?.parentNodeExecution;
+  if (parent?.executionId) checkIdentifierText(parent.executionId);
+  if (parent?.nodeId) checkNodeId(parent.nodeId, "parent_node_execution.node_id");
   return ref;
 }
 

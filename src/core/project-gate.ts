@@ -1,6 +1,13 @@
 import { create } from "@bufbuild/protobuf";
 import { InactiveProjectSchema, type Project, Project_ProjectState } from "../../gen/flyteidl/admin/project_pb.js";
 import { invalidArgument } from "./errors.js";
+import { checkPathKeyText } from "./text-limits.js";
+
+/** A project id is looked up, so it must be text every store can compare. */
+const lookupId = (projectId: string) => {
+  if (projectId !== "") checkPathKeyText(projectId, "project");
+  return projectId;
+};
 
 /** The one thing the project checks need from storage. */
 export interface ProjectLookup {
@@ -19,7 +26,7 @@ export async function validateProjectAndDomain(
   projectId: string,
   domainId: string,
 ): Promise<void> {
-  const project = projectId === "" ? undefined : await projects.get(projectId);
+  const project = lookupId(projectId) === "" ? undefined : await projects.get(projectId);
   if (!project) {
     throw invalidArgument(
       `failed to validate that project [${projectId}] and domain [${domainId}] are registered, err: [project [${projectId}] not found]`,
@@ -35,7 +42,7 @@ export async function validateProjectAndDomain(
 
 /** ValidateProjectForUpdate: the project must exist and be ACTIVE; no detail, no domain. */
 export async function validateProjectForUpdate(projects: ProjectLookup, projectId: string): Promise<void> {
-  const project = projectId === "" ? undefined : await projects.get(projectId);
+  const project = lookupId(projectId) === "" ? undefined : await projects.get(projectId);
   if (!project) {
     throw invalidArgument(`failed to validate that project [${projectId}] is registered, err: [project [${projectId}] not found]`);
   }
@@ -44,7 +51,7 @@ export async function validateProjectForUpdate(projects: ProjectLookup, projectI
 
 /** ValidateProjectExists: existence only (archived projects pass). */
 export async function validateProjectExists(projects: ProjectLookup, projectId: string): Promise<void> {
-  const project = projectId === "" ? undefined : await projects.get(projectId);
+  const project = lookupId(projectId) === "" ? undefined : await projects.get(projectId);
   if (!project) {
     throw invalidArgument(`failed to validate that project [${projectId}] exists, err: [project [${projectId}] not found]`);
   }

@@ -1,12 +1,11 @@
 import type { Project, ProjectRegisterRequest } from "../../gen/flyteidl/admin/project_pb.js";
 import { invalidArgument, missingField } from "./errors.js";
 import { dns1123LabelErrors, goList, labelValueErrors, qualifiedNameErrors } from "./k8s-names.js";
+import { checkText } from "./text-limits.js";
 
 const MAX_NAME_BYTES = 64;
 const MAX_DESCRIPTION_BYTES = 300;
 const MAX_LABELS = 16;
-
-const byteLength = (s: string) => Buffer.byteLength(s, "utf8");
 
 /** RegisterProject's checks, first failure wins: the name is checked before the id. */
 export function validateProjectRegistration(request: ProjectRegisterRequest): Project {
@@ -23,12 +22,9 @@ export function validateProject(project: Project): void {
   validateLabels(project.labels?.values ?? {});
   const idErrors = dns1123LabelErrors(project.id);
   if (idErrors.length > 0) throw invalidArgument(`invalid project id [${project.id}]: ${goList(idErrors)}`);
-  if (byteLength(project.name) > MAX_NAME_BYTES) {
-    throw invalidArgument(`project_name cannot exceed ${MAX_NAME_BYTES} characters`);
-  }
-  if (byteLength(project.description) > MAX_DESCRIPTION_BYTES) {
-    throw invalidArgument(`project_description cannot exceed ${MAX_DESCRIPTION_BYTES} characters`);
-  }
+  // FlyteAdmin's length checks (bytes, as Go's len), then NUL, which PostgreSQL cannot store.
+  checkText(project.name, "project_name", MAX_NAME_BYTES);
+  checkText(project.description, "project_description", MAX_DESCRIPTION_BYTES);
   if (project.domains.length > 0) {
     throw invalidArgument(
       "Domains are currently only set system wide. Please retry without domains included in your request.",

@@ -5,6 +5,7 @@
 import type { SignalIdentifier, WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { EntityColumns } from "./entity-columns.js";
 import { missingField } from "./errors.js";
+import { checkIdentifierText, checkKeyText } from "./text-limits.js";
 
 /**
  * `signals` rows. FlyteAdmin names the execution key `execution_project` etc.
@@ -50,6 +51,7 @@ export function requireSignalKey(id: SignalIdentifier | undefined): SignalKey {
   if (!ex) throw missingField("execution_id");
   if (id.signalId === "") throw missingField("signal_id");
   const { project, domain, name } = requireExecutionKey(ex);
+  checkKeyText(id.signalId, "signal_id");
   return { project, domain, name, signalId: id.signalId };
 }
 
@@ -68,6 +70,7 @@ function requireExecutionKey(ex: WorkflowExecutionIdentifier): SignalExecutionKe
   if (ex.project === "") throw missingField("project");
   if (ex.domain === "") throw missingField("domain");
   if (ex.name === "") throw missingField("name");
+  checkIdentifierText(ex);
   return { project: ex.project, domain: ex.domain, name: ex.name };
 }
 

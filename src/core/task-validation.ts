@@ -5,6 +5,7 @@ import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type TaskTemplate, Resources_ResourceName as Name } from "../../gen/flyteidl/core/tasks_pb.js";
 import { invalidArgument, missingField } from "./errors.js";
 import { checkTaskResources, platformLimits, resourceEntries } from "./task-resources.js";
+import { checkNoNul } from "./text-limits.js";
 
 /**
  * FlyteAdmin's task template checks after the identifier and project gate
@@ -16,6 +17,7 @@ export function validateTaskSpec(id: Identifier, spec: TaskSpec | undefined, lim
   const template = spec?.template;
   if (!template) throw missingField("spec");
   if (template.type === "") throw missingField("type");
+  checkNoNul(template.type, "type");
   if (!template.metadata) throw missingField("metadata");
   if (template.metadata.runtime && template.metadata.runtime.version === "") throw missingField("runtime version");
   if (!template.interface) throw missingField("typed interface");
