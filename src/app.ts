@@ -19,7 +19,8 @@ import { dataProxyService } from "./api/data-proxy.js";
 import { unknownService } from "./api/auth-services.js";
 import { signalService } from "./api/signals.js";
 import type { ApiDeps } from "./api/deps.js";
-import { type Config, ConfigError } from "./config.js";
+import { type Config, ConfigError, modeBits } from "./config.js";
+import { checkDataDirMode } from "./data-dir.js";
 import { type BlobStore } from "./blob/blob-store.js";
 import { createLocalUrlSigner } from "./blob/local-url-signer.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
@@ -31,6 +32,7 @@ import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createCors } from "./server/cors.js";
+import { createRequestOrigin } from "./server/request-origin.js";
 import { createGateway } from "./server/gateway/gateway.js";
 import { createAppMetrics } from "./metrics/app-metrics.js";
 import { createMetricsEndpoint } from "./server/metrics-endpoint.js";
@@ -69,6 +71,9 @@ export interface BuildOptions {
 export async function buildApp(config: Config, logger: Logger, options: BuildOptions = {}): Promise<App> {
   // Per app, so apps built side by side (tests) count separately.
   const metrics = config.metrics ? createAppMetrics() : undefined;
+  const files = { fileMode: modeBits(config.fileMode), dirMode: modeBits(config.dirMode) };
+  checkDataDirMode(config.dataDir, logger);
+  const requestOrigin = createTrustedOrigin(config.trustedProxies);
   const store =
     options.store ??
     (await openStore(config.database, {
@@ -80,6 +85,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
         statementTimeoutMs: config.dbStatementTimeoutMs,
         acquireTimeoutMs: config.dbAcquireTimeoutMs,
       },
+      sqlite: files,
     }));
   const attributeDefaults = {
     workflowExecutionConfig: config.workflowExecutionConfig,
@@ -88,7 +94,12 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   };
   const deps: ApiDeps = {
     store,
-    blobs: options.blobs ?? openBlobStore(config.storage, s3Options(config)),
+    blobs:
+      options.blobs ??
+      openBlobStore(config.storage, s3Options(config), {
+        ...files,
+        onSweepError: (e) => logger.warn("sweeping orphaned upload files failed", { error: String(e) }),
+      }),
     executor: options.executor ?? createExternalExecutor(),
     domains: config.domains,
     version: versionInfo(),
@@ -98,7 +109,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     ...(metrics ? { events: metrics.events } : {}),
   };
   // S3 signs its own URLs; the local store's are signed here and served by signedBlobs.
-  const localSigner = deps.blobs.presign ? undefined : createLocalUrlSigner(urlSigningKey(config.urlSigningKey, config.dataDir));
+  const localSigner = deps.blobs.presign ? undefined : createLocalUrlSigner(urlSigningKey(config.urlSigningKey, config.dataDir, files));
   const signer: UrlSigner = localSigner ?? { sign: (r) => deps.blobs.presign!(r) };
   const signedBlobs = localSigner
     ? createSignedBlobEndpoint({ blobs: deps.blobs, signer: localSigner, maxUploadBytes: config.maxUploadBytes, logger })
@@ -182,6 +193,11 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
 
   return {
     handler: (req, res) => {
+      // Where the client reached us, decided once at the edge: every layer below (the RPC
+      // handlers, the REST gateway) reads these two headers and nothing else of the kind.
+      const origin = requestOrigin(req);
+      req.headers["x-forwarded-host"] = origin.host;
+      req.headers["x-forwarded-proto"] = origin.proto;
       if (cors(req, res)) return;
       if (metricsEndpoint(req, res)) return;
       rpc(req, res);
@@ -198,6 +214,15 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       await store.close();
     },
   };
+}
+
+/** The request-origin check for the configured trusted proxies; a bad entry is a configuration error. */
+function createTrustedOrigin(trustedProxies: readonly string[]) {
+  try {
+    return createRequestOrigin(trustedProxies);
+  } catch (e) {
+    throw new ConfigError(`--trusted-proxies: ${(e as Error).message}`);
+  }
 }
 
 /** The configured public URL must be a bare http(s) origin: signed URLs are built on it. */

@@ -22,6 +22,8 @@ import { type BlobStore, checkKey } from "../blob/blob-store.js";
 import type { UrlSigner } from "../blob/url-signer.js";
 import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
 import { parseFlyteUrl } from "../core/flyte-url.js";
+import { validateProjectAndDomain } from "../core/project-gate.js";
+import { isValidHost, validProto } from "../server/request-origin.js";
 import { checkUploadRequest, downloadExpiry, uploadExpiry, uploadKey } from "../core/upload-location.js";
 import type { ApiDeps } from "./deps.js";
 import { nodeExecutionHandlers, nodeText } from "./node-executions.js";
@@ -36,8 +38,11 @@ export interface DataProxyDeps extends ApiDeps {
 
 // FlyteAdmin's server.dataProxy upload and download maxExpiresIn, also the default expiry.
 const MAX_EXPIRY_NANOS = 3600n * 1_000_000_000n;
-// server.dataProxy.upload.storagePrefix.
-const UPLOAD_PREFIX = "";
+// server.dataProxy.upload.storagePrefix. FlyteAdmin's default is "", which puts uploads beside the
+// server's own data: project "metadata" with filename_root "<domain>/<name>" named an execution's
+// inputs. Under their own prefix, no upload can ever meet `metadata/...` (clients use the native_url
+// they are given, so the prefix is invisible to them).
+const UPLOAD_PREFIX = "uploads";
 
 /** flyteidl.service.DataProxyService over the server's blob store. */
 export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataProxyService> {
@@ -61,7 +66,7 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
     const deckUri = node.closure?.deckUri ?? "";
     if (deckUri === "") throw notFound(`no deckUrl found for request [artifact_type:${artifactTypeName(req.artifactType)} node_execution_id:{${nodeText(key)}}]`);
     const blobKey = blobs.keyOf(deckUri);
-    if (!blobKey || !(await blobs.head(blobKey))) throw notFound("object not found");
+    if (!blobKey || !(await blobs.stat(blobKey))) throw notFound("object not found");
     const until = instantAfter(expiry);
     const signed = await urls.sign({ key: blobKey, method: "GET", expiresAt: until, origin: origin(ctx) });
     const expiresAt = timestampFromDate(until);
@@ -78,14 +83,20 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
       if (req.contentMd5.length !== 0 && req.contentMd5.length !== 16) {
         throw invalidArgument(`content_md5 must be the 16 bytes of an MD5 digest, got ${req.contentMd5.length} bytes`);
       }
+      // Uploads are for registered projects and configured domains, as everything else created under them.
+      await validateProjectAndDomain(store.projects, deps.domains, req.project, req.domain);
       // A caller-chosen folder and name is a fixed place: refuse to let other content replace it.
-      if (req.filename !== "" && req.filenameRoot !== "") {
+      const fixed = req.filename !== "" && req.filenameRoot !== "";
+      if (fixed) {
         const known = locationKey(blobs, uploadKey(req, req.filename, UPLOAD_PREFIX));
-        const info = await blobs.head(known).catch((e: unknown) => {
+        const failed = (e: unknown): never => {
           throw new AdminError("Internal", `failed to check if file exists at location [${blobs.uri(known)}], Error: ${String(e)}`);
-        });
-        const matches = info?.contentMd5 !== undefined && req.contentMd5.length === 16 && Buffer.from(info.contentMd5).equals(Buffer.from(req.contentMd5));
-        if (info && !matches) {
+        };
+        // Existence from stat; the digest (which the local store computes by reading the blob) only when there is one to compare.
+        const exists = (await blobs.stat(known).catch(failed)) !== undefined;
+        const stored = exists && req.contentMd5.length === 16 ? (await blobs.head(known).catch(failed))?.contentMd5 : undefined;
+        const matches = stored !== undefined && Buffer.from(stored).equals(Buffer.from(req.contentMd5));
+        if (exists && !matches) {
           throw alreadyExists(`file already exists at location [${blobs.uri(known)}], specify a matching hash if you wish to rewrite`);
         }
       }
@@ -98,6 +109,8 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
         expiresAt: until,
         ...(req.contentMd5.length ? { contentMd5: req.contentMd5 } : {}),
         addMd5Metadata: req.addContentMd5Metadata,
+        // A fixed place is created once; later writes must carry the same content (an old URL cannot replace it).
+        createOnly: fixed,
         origin: origin(ctx),
       });
       return { signedUrl: signed.url, nativeUrl: blobs.uri(key), expiresAt: timestampFromDate(until), headers: signed.headers };
@@ -186,14 +199,16 @@ function locationKey(blobs: BlobStore, key: string): string {
 
 /**
  * Where the caller reached this server: the configured public URL, else the
- * proxy headers the REST gateway (or a reverse proxy) sets, else the request's own.
+ * X-Forwarded-Host/-Proto the server's edge sets on every HTTP request (from a
+ * trusted proxy's headers or the request's own Host, validated: see
+ * server/request-origin.ts), else, for in-process calls, the call's URL.
+ * They are checked again here, as in-process callers set headers freely.
  */
 function originOf(ctx: HandlerContext, publicUrl: string): string {
   if (publicUrl !== "") return publicUrl.replace(/\/+$/, "");
-  // Behind a chain of proxies these are lists; the first entry is what the client used.
-  const first = (name: string) => ctx.requestHeader.get(name)?.split(",")[0]?.trim();
-  const host = first("x-forwarded-host");
-  if (host) return `${first("x-forwarded-proto") || "http"}://${host}`;
+  const host = ctx.requestHeader.get("x-forwarded-host")?.trim();
+  const proto = validProto(ctx.requestHeader.get("x-forwarded-proto") ?? undefined);
+  if (host !== undefined && isValidHost(host) && proto !== undefined) return `${proto}://${host}`;
   return new URL(ctx.url).origin;
 }
 

@@ -165,15 +165,19 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     if (r.method === "GET") return { url: await getSignedUrl(client, new sdk.GetObjectCommand(target), { expiresIn, signingDate }), headers: {} };
     const md5 = r.contentMd5?.length ? Buffer.from(r.contentMd5).toString("base64") : undefined;
     const withMetadata = md5 !== undefined && r.addMd5Metadata === true;
+    // S3's conditional write: the PUT fails (412) once an object exists at the key.
+    const createOnly = md5 === undefined && r.createOnly === true;
     const command = new sdk.PutObjectCommand({
       ...target,
       ...(md5 !== undefined && { ContentMD5: md5 }),
       ...(withMetadata && { Metadata: { [MD5_META]: md5 } }),
+      ...(createOnly && { IfNoneMatch: "*" }),
     });
     const url = await getSignedUrl(client, command, { expiresIn, signingDate, unhoistableHeaders: new Set([`x-amz-meta-${MD5_META}`]) });
     const headers: Record<string, string> = {};
     if (md5 !== undefined) headers["Content-MD5"] = md5;
     if (withMetadata) headers[`x-amz-meta-${MD5_META}`] = md5;
+    if (createOnly) headers["If-None-Match"] = "*";
     return { url, headers };
   }
 

@@ -14,6 +14,12 @@ export interface SignRequest {
   contentMd5?: Uint8Array;
   /** For PUT: also record the MD5 as object metadata, so a later existence check can compare it. */
   addMd5Metadata?: boolean;
+  /**
+   * For PUT: the URL may create the object but not replace other content. With an MD5 the
+   * content is fixed anyway; without one S3 is sent `If-None-Match: *`. (The local store's
+   * own endpoint never lets a signed PUT replace an object with different content.)
+   */
+  createOnly?: boolean;
   /** scheme://host[:port] the caller reached this server at; self-served URLs point there. */
   origin: string;
 }

@@ -12,10 +12,30 @@ export interface UploadRequest {
   contentMd5: Uint8Array;
 }
 
-/** FlyteAdmin's first checks, in its order and with its texts. */
+/**
+ * FlyteAdmin's first checks, in its order and with its texts; then the path parts,
+ * which must stay where they are put: relative paths of plain segments (no "..",
+ * no absolute or empty parts, no backslashes), so an upload can never name a
+ * place outside its own folder.
+ */
 export function checkUploadRequest(req: UploadRequest): void {
   if (req.project === "" || req.domain === "") throw invalidArgument("project and domain are required parameters");
   if (req.filenameRoot === "" && req.contentMd5.length === 0) throw invalidArgument("content_md5 or filename_root is a required parameter");
+  if (req.filenameRoot !== "") checkPathPart("filename_root", req.filenameRoot, req.filenameRoot.split("/"));
+  if (req.filename !== "") checkPathPart("filename", req.filename, req.filename.split("/"));
+}
+
+function checkPathPart(field: string, value: string, segments: string[]): void {
+  const why = value.startsWith("/")
+    ? "must be relative"
+    : value.includes("\\")
+      ? "must not hold backslashes"
+      : /[\u0000-\u001f\u007f]/.test(value)
+        ? "must not hold control characters"
+        : segments.some((s) => s === "" || s === "." || s === "..")
+          ? 'must not hold empty, "." or ".." segments'
+          : undefined;
+  if (why !== undefined) throw invalidArgument(`${field} [${value}] ${why}`);
 }
 
 /**
@@ -29,6 +49,8 @@ export function uploadExpiry(expiresIn: Duration | undefined, maxNanos: bigint):
   if (nanos > maxNanos) {
     throw invalidArgument(`expiresIn [${goDurationString(nanos)}] cannot exceed max allowed expiration [${goDurationString(maxNanos)}]`);
   }
+  // FlyteAdmin signs a URL that expired before it was handed out; refuse it as its downloads do.
+  if (nanos < 0n) throw invalidArgument(`expiresIn [${goDurationString(nanos)}] should not be negative`);
   return nanos;
 }
 

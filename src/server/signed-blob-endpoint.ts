@@ -1,6 +1,6 @@
 import { pipeline } from "node:stream/promises";
-import type { BlobStore } from "../blob/blob-store.js";
-import { SIGNED_BLOB_PATH, type createLocalUrlSigner } from "../blob/local-url-signer.js";
+import { BlobExistsError, type BlobStore } from "../blob/blob-store.js";
+import { SIGNED_BLOB_PATH, type SignedGrant, type createLocalUrlSigner } from "../blob/local-url-signer.js";
 import type { Logger } from "../logger.js";
 import type { Req, Res } from "./http-types.js";
 
@@ -62,27 +62,49 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
     }
     let digest: Uint8Array | undefined;
     try {
-      await putStream(grant.key, bodyUpTo(req, maxUploadBytes), (info) => {
+      // Create-only: a signed PUT never replaces an object, so a URL handed out for a fixed
+      // place cannot overwrite what was stored there since (see the existing-object case below).
+      const accept = (info: { contentMd5: Uint8Array }) => {
         const got = Buffer.from(info.contentMd5).toString("base64");
         if (sentMd5 !== undefined && got !== sentMd5) throw new Refused(403, `the body's MD5 ${got} does not match Content-MD5 ${sentMd5}`);
         digest = info.contentMd5;
-      });
+      };
+      await putStream(grant.key, bodyUpTo(req, maxUploadBytes), accept, { createOnly: true });
     } catch (e) {
       req.resume(); // drain what the client still sends, so it reads the answer
+      if (e instanceof BlobExistsError) return await answerExisting(grant, digest, res);
       if (PATH_CLASH.has((e as NodeJS.ErrnoException).code ?? "")) {
         return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
       }
       if (e instanceof Refused) return reply(res, e.status, e.message);
+      if ((e as NodeJS.ErrnoException).code === "ELOOP") return reply(res, 403, `${grant.key} leads through a symbolic link`);
       // A client that hung up mid-upload is not a server fault; the temp file is already gone.
       if (req.destroyed) logger.info("signed upload ended by the client", { key: grant.key });
       else logger.error("signed upload failed", { key: grant.key, error: String((e as Error)?.stack ?? e) });
       return reply(res, 500, "the upload could not be stored");
     }
-    res.statusCode = 200;
-    res.setHeader("etag", `"${Buffer.from(digest!).toString("hex")}"`);
-    res.end();
-    return true;
+    return stored(res, digest!);
   };
+
+  /**
+   * A PUT that found an object at its key: the same bytes again (the URL was signed for
+   * their MD5, which the body matched, and the object has it) are a successful rewrite,
+   * as flytekit's re-registration does; anything else leaves the object alone.
+   */
+  async function answerExisting(grant: SignedGrant, digest: Uint8Array | undefined, res: Res): Promise<true> {
+    const existing = await blobs.head(grant.key);
+    if (!existing) return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
+    const same = grant.contentMd5 !== undefined && digest !== undefined && existing.contentMd5 !== undefined && Buffer.from(existing.contentMd5).equals(Buffer.from(digest));
+    if (same) return stored(res, digest);
+    return reply(res, 412, `an object already exists at ${grant.key}; this URL may create it, not replace it with other content`);
+  }
+}
+
+function stored(res: Res, digest: Uint8Array): true {
+  res.statusCode = 200;
+  res.setHeader("etag", `"${Buffer.from(digest).toString("hex")}"`);
+  res.end();
+  return true;
 }
 
 // On a local store "a/b" and "a/b/c" cannot both exist (S3 allows it): the write fails with one of these.

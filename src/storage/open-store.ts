@@ -2,7 +2,7 @@ import type { Logger } from "../logger.js";
 import type { DatabaseObserver } from "./database-observer.js";
 import type { PostgresOptions } from "./postgres.js";
 import { createSqlStore } from "./sql-store.js";
-import { openSqlite } from "./sqlite.js";
+import { openSqlite, type SqliteOptions } from "./sqlite.js";
 import type { Store } from "./store.js";
 
 export interface StoreOptions {
@@ -11,6 +11,8 @@ export interface StoreOptions {
   logger?: Logger;
   /** PostgreSQL only: pool size and timeouts (see PostgresOptions). */
   postgres?: Omit<PostgresOptions, "observer" | "logger">;
+  /** SQLite only: permissions of the database file and folders it creates. */
+  sqlite?: Pick<SqliteOptions, "fileMode" | "dirMode">;
 }
 
 /**
@@ -27,5 +29,5 @@ export async function openStore(database: string, options: StoreOptions = {}): P
     const { openPostgres } = await import("./postgres.js");
     return createSqlStore(await openPostgres(database, { ...options.postgres, ...(observer ? { observer } : {}), ...(logger ? { logger } : {}) }));
   }
-  return createSqlStore(openSqlite(database.replace(/^sqlite:(\/\/)?/, ""), { ...(observer ? { observer } : {}), ...(logger ? { logger } : {}) }));
+  return createSqlStore(openSqlite(database.replace(/^sqlite:(\/\/)?/, ""), { ...options.sqlite, ...(observer ? { observer } : {}), ...(logger ? { logger } : {}) }));
 }

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { mkdirSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Logger } from "../logger.js";
 import { migrationsFolder } from "../paths.js";
@@ -28,6 +28,10 @@ export interface SqliteOptions {
   observer?: DatabaseObserver;
   /** Hears faults that are not the caller's error (a failed ROLLBACK). */
   logger?: Logger;
+  /** Permissions of a database file created here; SQLite gives its -wal and -shm files the same. */
+  fileMode?: number;
+  /** Permissions of the folders created for it. */
+  dirMode?: number;
 }
 
 export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
@@ -40,7 +44,12 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
 }
 
 function open(file: string, options: SqliteOptions): Dialect {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  if (file !== ":memory:") {
+    mkdirSync(dirname(file), { recursive: true, ...(options.dirMode !== undefined ? { mode: options.dirMode } : {}) });
+    // Created (empty, which SQLite reads as an empty database) with the file mode before SQLite opens it:
+    // SQLite would make it 0644, and copies the database file's mode to its -wal and -shm files.
+    if (options.fileMode !== undefined) closeSync(openSync(file, "a", options.fileMode));
+  }
   const client = new Database(file);
   cacheStatements(client);
   client.pragma("journal_mode = WAL"); // readers do not block the writer

@@ -52,9 +52,9 @@ describe("the data proxy with S3 blob storage", () => {
     const md5 = new Uint8Array(createHash("md5").update(bytes).digest());
     const named = { project: P, domain: D, filenameRoot: "s3root", filename: "f.txt" };
     const loc = await proxy.createUploadLocation({ ...named, contentMd5: md5, addContentMd5Metadata: true });
-    expect(loc.signedUrl.startsWith(`${s3.endpoint}/${TEST_BUCKET}/flyte/${P}/${D}/s3root/f.txt?`)).toBe(true);
+    expect(loc.signedUrl.startsWith(`${s3.endpoint}/${TEST_BUCKET}/flyte/uploads/${P}/${D}/s3root/f.txt?`)).toBe(true);
     expect(loc.signedUrl).toContain("X-Amz-Signature=");
-    expect(loc.nativeUrl).toBe(`s3://${TEST_BUCKET}/flyte/${P}/${D}/s3root/f.txt`);
+    expect(loc.nativeUrl).toBe(`s3://${TEST_BUCKET}/flyte/uploads/${P}/${D}/s3root/f.txt`);
     expect(Object.keys(loc.headers).sort()).toEqual(["Content-MD5", "x-amz-meta-content-md5"]);
     const res = await fetch(loc.signedUrl, { method: "PUT", body: bytes, headers: loc.headers });
     expect(res.status).toBe(200);
@@ -63,6 +63,10 @@ describe("the data proxy with S3 blob storage", () => {
     await proxy.createUploadLocation({ ...named, contentMd5: md5 });
     const other = new Uint8Array(createHash("md5").update("other").digest());
     await expect(proxy.createUploadLocation({ ...named, contentMd5: other })).rejects.toThrow(/file already exists at location/);
+
+    // A fixed place signed without an MD5 may only be created: S3's conditional write refuses a replacement.
+    const once = await proxy.createUploadLocation({ ...named, filename: "once.txt" });
+    expect(once.headers).toEqual({ "If-None-Match": "*" });
 
     const down = await proxy.createDownloadLocation({ nativeUrl: loc.nativeUrl });
     expect(new Uint8Array(await (await fetch(down.signedUrl)).arrayBuffer())).toEqual(bytes);

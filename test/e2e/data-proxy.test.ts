@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { request } from "node:http";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
@@ -27,10 +28,14 @@ let proxy: ReturnType<typeof createClient<typeof DataProxyService>>;
 let admin: ReturnType<typeof createClient<typeof AdminService>>;
 
 beforeAll(async () => {
-  server = await realServer({ dataDir: config.dataDir, storage: config.storage });
+  // The REST test stands behind a reverse proxy on loopback, whose X-Forwarded-* headers are believed.
+  server = await realServer({ dataDir: config.dataDir, storage: config.storage, trustedProxies: "127.0.0.1" });
   const transport = createGrpcTransport({ baseUrl: server.url });
   proxy = createClient(DataProxyService, transport);
   admin = createClient(AdminService, transport);
+  // Uploads go to registered projects only.
+  await admin.registerProject({ project: { id: P, name: P } });
+  await registerPackage(admin, loadFlytekitPackage("hello", P, D, "v1"));
 });
 afterAll(() => server.close());
 
@@ -47,8 +52,8 @@ describe("the register flow", () => {
     const loc = await proxy.createUploadLocation({ project: P, domain: D, filename, contentMd5: digest, addContentMd5Metadata: true });
     expect(loc.signedUrl.startsWith(`${server.url}/`)).toBe(true);
     expect(loc.headers).toEqual({ "Content-MD5": b64(digest) });
-    // FlyteAdmin's layout: <project>/<domain>/<base32 of the MD5>/<filename>.
-    expect(loc.nativeUrl).toMatch(new RegExp(`^file:///.*/${P}/${D}/[A-Z2-7]{26}======/${filename}$`));
+    // FlyteAdmin's layout under the uploads prefix: uploads/<project>/<domain>/<base32 of the MD5>/<filename>.
+    expect(loc.nativeUrl).toMatch(new RegExp(`^file:///.*/uploads/${P}/${D}/[A-Z2-7]{26}======/${filename}$`));
     const expiresIn = Number(loc.expiresAt!.seconds) - Date.now() / 1000;
     expect(expiresIn).toBeGreaterThan(3590);
     expect(expiresIn).toBeLessThanOrEqual(3600);
@@ -139,7 +144,7 @@ describe("the register flow", () => {
       code: "InvalidArgument",
       message: "expiresIn [2h0m0s] cannot exceed max allowed expiration [1h0m0s]",
     });
-    for (const bad of [{ filenameRoot: "../up" }, { filenameRoot: "a\nb" }, { project: ".blob-tmp", filenameRoot: "r" }, { org: ".blob-tmp", filenameRoot: "r" }]) {
+    for (const bad of [{ filenameRoot: "../up" }, { filenameRoot: "a\nb" }, { project: ".blob-tmp", filenameRoot: "r" }, { org: "..", filenameRoot: "r" }]) {
       expect([bad, (await failure(proxy.createUploadLocation({ project: P, domain: D, ...bad }))).code]).toEqual([bad, "InvalidArgument"]);
     }
     const random = await proxy.createUploadLocation({ project: P, domain: D, filenameRoot: "r" });
@@ -154,6 +159,7 @@ describe("the register flow", () => {
     const small = await realServer({ maxUploadBytes: "1024" });
     try {
       const client = createClient(DataProxyService, createGrpcTransport({ baseUrl: small.url }));
+      await createClient(AdminService, createGrpcTransport({ baseUrl: small.url })).registerProject({ project: { id: P, name: P } });
       const over = await client.createUploadLocation({ project: P, domain: D, filename: "over.bin", contentMd5: md5(big) });
       const res = await put(over.signedUrl, big, over.headers);
       expect(res.status).toBe(413);
@@ -183,6 +189,130 @@ describe("the register flow", () => {
   });
 });
 
+describe("upload locations stay in their own place", () => {
+  const body = new TextEncoder().encode("replacement inputs");
+  const digest = md5(body);
+
+  it("never sign a PUT onto an execution's own data", async () => {
+    const pkg = loadFlytekitPackage("hello", P, D, "v1");
+    await admin.createExecution({ project: P, domain: D, name: "victim", spec: { launchPlan: pkg.launchPlans[0]!.id }, inputs: {} });
+    const before = await admin.getExecutionData({ id: { project: P, domain: D, name: "victim" } });
+    // project=metadata, domain=<project>, filename_root=<domain>/<name> once named metadata/<p>/<d>/<name>/inputs.
+    const attack = { project: "metadata", domain: P, filenameRoot: `${D}/victim`, filename: "inputs", contentMd5: digest };
+    expect(await failure(proxy.createUploadLocation(attack))).toEqual({
+      code: "InvalidArgument",
+      message: `failed to validate that project [metadata] and domain [${P}] are registered, err: [project [metadata] not found]`,
+    });
+    // Even a registered project named "metadata" uploads into the uploads prefix, never beside the server's data.
+    await admin.registerProject({ project: { id: "metadata", name: "metadata" } });
+    const loc = await proxy.createUploadLocation({ ...attack, domain: D, filenameRoot: `${P}/${D}/victim` });
+    expect(loc.nativeUrl).toMatch(/\/uploads\/metadata\/development\/flytesnacks\/development\/victim\/inputs$/);
+    expect((await put(loc.signedUrl, body, loc.headers)).status).toBe(200);
+    expect(await admin.getExecutionData({ id: { project: P, domain: D, name: "victim" } })).toEqual(before);
+    expect(await failure(proxy.createUploadLocation({ ...attack, domain: "nodomain", filenameRoot: "x" }))).toEqual({
+      code: "InvalidArgument",
+      message: "domain [nodomain] is unrecognized by system",
+    });
+  });
+
+  it("refuse a filename_root or filename that leaves its place, and a negative expiry", async () => {
+    const bad = [
+      { filenameRoot: "../../metadata" },
+      { filenameRoot: "a/../../b" },
+      { filenameRoot: "/abs" },
+      { filenameRoot: "a//b" },
+      { filenameRoot: "a/" },
+      { filenameRoot: "a/./b" },
+      { filenameRoot: "a\\b" },
+      { filenameRoot: "r", filename: "../x" },
+      { filenameRoot: "r", filename: "a//b" },
+      { filenameRoot: "r", filename: ".." },
+    ];
+    for (const b of bad) {
+      const f = await failure(proxy.createUploadLocation({ project: P, domain: D, contentMd5: digest, ...b }));
+      expect([b, f.code]).toEqual([b, "InvalidArgument"]);
+    }
+    expect(await failure(proxy.createUploadLocation({ project: P, domain: D, contentMd5: digest, expiresIn: { seconds: -5n } }))).toEqual({
+      code: "InvalidArgument",
+      message: "expiresIn [-5s] should not be negative",
+    });
+  });
+
+  it("let an old URL for a fixed location create the object but not replace it", async () => {
+    const fixed = { project: P, domain: D, filenameRoot: "fixed-once", filename: "model.bin" };
+    const first = await proxy.createUploadLocation(fixed);
+    const second = await proxy.createUploadLocation(fixed);
+    const signedForOther = await proxy.createUploadLocation({ ...fixed, contentMd5: md5(new Uint8Array([9])) });
+    const blobs = createLocalBlobStore(config.storage);
+    expect((await put(first.signedUrl, body, first.headers)).status).toBe(200);
+    const refused = await put(second.signedUrl, new TextEncoder().encode("other"), second.headers);
+    expect(refused.status).toBe(412);
+    expect(await refused.text()).toMatch(/already exists/);
+    const otherMd5 = await put(signedForOther.signedUrl, new Uint8Array([9]), signedForOther.headers);
+    expect(otherMd5.status).toBe(412);
+    expect(await blobs.get(blobs.keyOf(first.nativeUrl)!)).toEqual(body);
+    // The same content may still be written again through a URL signed for its MD5.
+    const same = await proxy.createUploadLocation({ ...fixed, contentMd5: digest });
+    expect((await put(same.signedUrl, body, same.headers)).status).toBe(200);
+  });
+});
+
+describe("the origin of signed URLs", () => {
+  const rest = (headers: Record<string, string>, at = server.url) =>
+    fetch(`${at}/api/v1/dataproxy/artifact_urn`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ project: P, domain: D, filenameRoot: "origin", content_md5: b64(md5(new Uint8Array([1]))) }),
+    }).then(async (r) => ((await r.json()) as { signed_url: string }).signed_url);
+
+  it("ignores X-Forwarded-* from a client that is not a trusted proxy", async () => {
+    const direct = await realServer();
+    try {
+      await createClient(AdminService, createGrpcTransport({ baseUrl: direct.url })).registerProject({ project: { id: P, name: P } });
+      const url = await rest({ "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" }, direct.url);
+      expect(url.startsWith(`${direct.url}/dataproxy/blobs/`)).toBe(true);
+      const client = createClient(DataProxyService, createGrpcTransport({ baseUrl: direct.url }));
+      const loc = await client.createUploadLocation({ project: P, domain: D, filenameRoot: "origin" }, { headers: { "x-forwarded-host": "evil.example" } });
+      expect(loc.signedUrl.startsWith(`${direct.url}/dataproxy/blobs/`)).toBe(true);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it("refuses forwarded values that are no scheme or host, even from a trusted proxy", async () => {
+    const cases: Record<string, string>[] = [
+      { "x-forwarded-host": "<script>alert(1)</script>" },
+      { "x-forwarded-host": "javascript:alert(1)//" },
+      { "x-forwarded-host": "user@evil.example" },
+      { "x-forwarded-host": "evil.example/path" },
+      { "x-forwarded-host": "a b" },
+      { "x-forwarded-host": "flyte.example.com", "x-forwarded-proto": "javascript" },
+    ];
+    for (const headers of cases) {
+      const url = await rest(headers);
+      const expected = headers["x-forwarded-proto"] ? "http://flyte.example.com/dataproxy/blobs/" : `${server.url}/dataproxy/blobs/`;
+      expect([headers, url.startsWith(expected)]).toEqual([headers, true]);
+    }
+  });
+
+  it("falls back to the socket's address when the Host header is no host", async () => {
+    const port = new URL(server.url).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port, path: "/api/v1/dataproxy/artifact_urn", method: "POST", headers: { host: "<b>x</b>", "content-type": "application/json" }, setHost: false },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString()));
+          res.on("end", () => resolve(text));
+        },
+      );
+      req.on("error", reject);
+      req.end(JSON.stringify({ project: P, domain: D, filenameRoot: "origin" }));
+    });
+    expect((JSON.parse(answer) as { signed_url: string }).signed_url.startsWith(`http://127.0.0.1:${port}/dataproxy/blobs/`)).toBe(true);
+  });
+});
+
 describe("GetData and CreateDownloadLink", () => {
   const exec = { project: P, domain: D, name: "data1" };
   const t0 = Date.parse("2026-03-01T12:00:00Z");
@@ -191,8 +321,6 @@ describe("GetData and CreateDownloadLink", () => {
 
   beforeAll(async () => {
     const pkg = loadFlytekitPackage("hello", P, D, "v1");
-    await admin.registerProject({ project: { id: P, name: P } });
-    await registerPackage(admin, pkg);
     await admin.createExecution({ ...exec, spec: { launchPlan: pkg.launchPlans[0]!.id }, inputs: {} });
     const node = (phase: NodePhase, s: number, extra: Record<string, unknown> = {}) =>
       admin.createNodeEvent({ event: { id: { nodeId: "n0", executionId: exec }, phase, occurredAt: at(s), producerId: "propeller", specNodeId: "n0", ...extra } });

@@ -82,3 +82,65 @@ describe("CORS", () => {
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("CORS defaults and refusals", () => {
+  let open: RunningServer;
+  let listed: RunningServer;
+  beforeAll(async () => {
+    open = await realServer();
+    listed = await realServer({ corsOrigins: "http://console.example,null" });
+  });
+  afterAll(async () => {
+    await open?.close();
+    await listed?.close();
+  });
+
+  const call = (server: RunningServer, origin?: string) =>
+    fetch(`${server.url}/flyteidl.service.AdminService/GetVersion`, {
+      method: "POST",
+      headers: { ...(origin !== undefined ? { origin } : {}), "content-type": "application/json" },
+      body: "{}",
+    });
+  const preflight = (server: RunningServer, origin: string) =>
+    fetch(`${server.url}/flyteidl.service.AdminService/ListProjects`, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+  const vary = (res: Response) => (res.headers.get("vary") ?? "").toLowerCase();
+
+  it("answers any origin with * and never with credentials by default", async () => {
+    const res = await call(open, "http://any-page.example");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(vary(res)).toContain("origin");
+    const pre = await preflight(open, "http://any-page.example");
+    expect([pre.status, pre.headers.get("access-control-allow-origin"), pre.headers.get("access-control-allow-credentials")]).toEqual([204, "*", null]);
+  });
+
+  it("never allows the opaque origin null through *", async () => {
+    const res = await call(open, "null");
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+    expect(vary(res)).toContain("origin");
+    const pre = await preflight(open, "null");
+    // Refused here, cleanly: no allow headers and no answer from the RPC router.
+    expect(pre.status).toBe(204);
+    expect(await pre.text()).toBe("");
+    for (const h of ["access-control-allow-origin", "access-control-allow-methods", "access-control-allow-headers", "grpc-status", "content-type"]) {
+      expect([h, pre.headers.get(h)]).toEqual([h, null]);
+    }
+    // Without an Origin the answer still varies on it, so caches keep them apart.
+    expect(vary(await call(open))).toContain("origin");
+  });
+
+  it("echoes explicitly listed origins with credentials, null included when listed", async () => {
+    for (const origin of ["http://console.example", "null"]) {
+      const res = await call(listed, origin);
+      expect([origin, res.headers.get("access-control-allow-origin"), res.headers.get("access-control-allow-credentials")]).toEqual([origin, origin, "true"]);
+      expect(vary(res)).toContain("origin");
+    }
+    const other = await preflight(listed, "http://evil.example");
+    expect([other.status, other.headers.get("access-control-allow-origin")]).toEqual([204, null]);
+    expect(vary(other)).toContain("origin");
+  });
+});
