@@ -104,7 +104,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     domains: config.domains,
     version: versionInfo(),
     attributeDefaults,
-    limits: { maxWorkflowNodes: config.maxWorkflowNodes },
+    limits: { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize },
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
     ...(metrics ? { events: metrics.events } : {}),
   };
@@ -137,7 +137,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
 
   const routes = (router: ConnectRouter) => {
     router.service(AdminService, adminService(deps));
-    router.service(SignalService, signalService({ signals: store.signals }));
+    router.service(SignalService, signalService({ signals: store.signals, maxPageSize: config.maxPageSize }));
     router.service(DataProxyService, dataProxyService({ ...deps, urls: signer, publicUrl: config.publicUrl }));
     router.service(AuthMetadataService, unknownService(AuthMetadataService));
     router.service(IdentityService, unknownService(IdentityService));

@@ -16,8 +16,8 @@ export interface ApiDeps {
   version: { build: string; version: string; buildTime: string };
   /** Server-level fallbacks for matchable attributes (the config file's execution defaults). */
   attributeDefaults: ServerAttributeDefaults;
-  /** Registration limits. */
-  limits: { maxWorkflowNodes: number };
+  /** Registration limits, and the largest page a list may ask for. */
+  limits: { maxWorkflowNodes: number; maxPageSize: number };
   /** Most-specific-wins lookups over stored attributes, for executions. */
   attributes: AttributeResolver;
   /** Counts accepted and refused engine events (nothing is counted when absent). */

@@ -39,7 +39,7 @@ function describedColumns(type: ResourceType): EntityColumns {
  * FlyteAdmin, lookups honour the resource type, so a task and a workflow
  * sharing a name and version keep their own descriptions.
  */
-export function descriptionHandlers({ store }: ApiDeps): Impl {
+export function descriptionHandlers({ store, limits }: ApiDeps): Impl {
   return {
     async getDescriptionEntity(req) {
       const id = withDefaultType(req.id, ResourceType.TASK);
@@ -58,11 +58,11 @@ export function descriptionHandlers({ store }: ApiDeps): Impl {
       for (const field of ["project", "domain", "name"] as const) {
         if (id[field] === "") throw missingField(field);
       }
-      requireLimit(req.limit);
+      requireLimit(req.limit, limits.maxPageSize);
       // Filters need to know which entity they describe; without filters any type lists.
       const described = req.filters === "" ? DESCRIPTION_ENTITY_COLUMNS : describedColumns(req.resourceType);
       // FlyteAdmin names ListWorkflows in this list's bad-token message.
-      const query = parseListRequest(req, { scope: [described], op: "ListWorkflows", sortColumns: DESCRIPTION_ENTITY_COLUMNS });
+      const query = parseListRequest(req, { scope: [described], op: "ListWorkflows", sortColumns: DESCRIPTION_ENTITY_COLUMNS, maxPageSize: limits.maxPageSize });
       const descriptionEntities = await store.descriptions.list({ resourceType: req.resourceType, project: id.project, domain: id.domain, name: id.name }, query);
       return { descriptionEntities, token: nextToken(query.offset, descriptionEntities.length, req.limit) };
     },

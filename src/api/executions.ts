@@ -177,7 +177,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
 
     async listExecutions(req) {
       const scope = [EXECUTION_COLUMNS, EXECUTION_LAUNCH_PLAN_COLUMNS, EXECUTION_WORKFLOW_COLUMNS, EXECUTION_TASK_COLUMNS, EXECUTION_TAG_COLUMNS] as const;
-      const { project, domain, name, query } = parseVersionList(req, scope, "ListExecutions");
+      const { project, domain, name, query } = parseVersionList(req, scope, "ListExecutions", deps.limits.maxPageSize);
       // Archived executions stay hidden unless the request filters on state itself.
       const filters = query.filters.some((f) => f.column === "state")
         ? query.filters

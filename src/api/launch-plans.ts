@@ -111,13 +111,13 @@ export function launchPlanHandlers(deps: ApiDeps): Impl {
     async listActiveLaunchPlans(req) {
       if (req.project === "") throw missingField("project");
       if (req.domain === "") throw missingField("domain");
-      const query = parseListRequest({ ...req, filters: "" }, { scope: [LAUNCH_PLAN_COLUMNS], op: "ListActiveLaunchPlans" });
+      const query = parseListRequest({ ...req, filters: "" }, { scope: [LAUNCH_PLAN_COLUMNS], op: "ListActiveLaunchPlans", maxPageSize: deps.limits.maxPageSize });
       const launchPlans = await store.launchPlans.listActive({ project: req.project, domain: req.domain }, query);
       return { launchPlans, token: nextToken(query.offset, launchPlans.length, req.limit) };
     },
 
     async listLaunchPlans(req) {
-      const { project, domain, name, query } = parseVersionList(req, [LAUNCH_PLAN_COLUMNS, WORKFLOW_COLUMNS], "ListLaunchPlans");
+      const { project, domain, name, query } = parseVersionList(req, [LAUNCH_PLAN_COLUMNS, WORKFLOW_COLUMNS], "ListLaunchPlans", deps.limits.maxPageSize);
       const launchPlans = await store.launchPlans.list({ project, domain, name }, query);
       return { launchPlans, token: nextToken(query.offset, launchPlans.length, req.limit) };
     },
@@ -126,7 +126,7 @@ export function launchPlanHandlers(deps: ApiDeps): Impl {
       // Validated like ListTaskIds / ListWorkflowIds (`missing project`, `invalid value for limit`):
       // FlyteAdmin skips its own validation here and answers with repository texts
       // (`missing and/or invalid parameters: limit`). Its bad-token message names no operation.
-      const query = parseIdList(req, LAUNCH_PLAN_COLUMNS, "");
+      const query = parseIdList(req, LAUNCH_PLAN_COLUMNS, "", deps.limits.maxPageSize);
       const entities = await store.launchPlans.listIds({ project: req.project, domain: req.domain }, query);
       return { entities, token: nextToken(query.offset, entities.length, req.limit) };
     },

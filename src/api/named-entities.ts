@@ -30,7 +30,7 @@ function requireId(id: { project: string; domain: string; name: string } | undef
  * Lists filter first and page after, so a page is never short while more
  * matching names exist (FlyteAdmin pages the names before filtering).
  */
-export function namedEntityHandlers({ store }: ApiDeps): Impl {
+export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
   return {
     async getNamedEntity(req) {
       if (req.resourceType === ResourceType.UNSPECIFIED) throw invalidValue("resource_type");
@@ -66,7 +66,7 @@ export function namedEntityHandlers({ store }: ApiDeps): Impl {
       const filters = req.filters === "" ? "not_like(name,.flytegen%)" : req.filters;
       const query = parseListRequest(
         { ...req, filters },
-        { scope: [NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS], op: "ListNamedEntities" },
+        { scope: [NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS], op: "ListNamedEntities", maxPageSize: limits.maxPageSize },
       );
       if (!isNamed(req.resourceType)) throw invalidArgument(`Cannot list entity names for resource type: ${typeName(req.resourceType)}`);
       const entities = await store.namedEntities.list(req.resourceType, { project: req.project, domain: req.domain }, query);

@@ -18,7 +18,7 @@ import { alreadyExists, invalidArgument, missingField, notFound } from "../core/
 import { checkExecutionId, validateNodeEvent } from "../core/event-validation.js";
 import { checkIdentifierText, checkNodeId } from "../core/text-limits.js";
 import { parseListRequest } from "../core/list-query.js";
-import { nextToken } from "../core/pagination.js";
+import { nextToken, requireLimit } from "../core/pagination.js";
 import { alreadyInTerminalState, checkCluster } from "../core/workflow-event-rules.js";
 import type { ExecutionKey, NodeExecutionKey, TaskExecutionKey } from "../storage/store.js";
 import type { TaskExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -69,7 +69,7 @@ export function taskExecutionKey(id: TaskExecutionIdentifier): TaskExecutionKey 
  * created by a node's first event, then moved by later ones, each a
  * compare-and-set on the stored phase.
  */
-export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
+export function nodeExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
   /** The closure fields every accepted event sets, FlyteAdmin's rules for create and update alike. */
   const applyEvent = async (closure: NodeExecution["closure"] & object, event: NodeExecutionEvent, key: NodeExecutionKey) => {
     const occurredAt = timestampDate(event.occurredAt!);
@@ -224,7 +224,7 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
 
     async listNodeExecutions(req) {
       const exec = requireExecution(req.workflowExecutionId);
-      const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutions" });
+      const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutions", maxPageSize: limits.maxPageSize });
       if (req.uniqueParentId !== "") checkNodeId(req.uniqueParentId, "unique_parent_id");
       if (req.uniqueParentId !== "" && !(await store.nodeExecutions.get({ ...exec, nodeId: req.uniqueParentId }))) {
         throw notFound(`missing entity of type node execution with identifier ${nodeText({ ...exec, nodeId: req.uniqueParentId })}`);
@@ -268,8 +268,10 @@ export function nodeExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       checkIdentifierText(key);
       checkIdentifierText(key.task);
       checkNodeId(key.nodeId);
+      // FlyteAdmin validates the limit with the identifier, before reading the task execution.
+      requireLimit(req.limit, limits.maxPageSize);
       if (!(await store.taskExecutions.get(key))) throw notFound(`missing entity of type task execution for node [${key.nodeId}] attempt ${key.retryAttempt}`);
-      const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutionsForTask" });
+      const query = parseListRequest(req, { scope: [NODE_EXECUTION_COLUMNS, EXECUTION_COLUMNS], op: "ListNodeExecutionsForTask", maxPageSize: limits.maxPageSize });
       const nodeExecutions = await store.nodeExecutions.list(key, { kind: "task", taskExecution: key }, query);
       return { nodeExecutions, token: nextToken(query.offset, nodeExecutions.length, req.limit) };
     },

@@ -12,7 +12,7 @@ import type { ApiDeps } from "./deps.js";
 type Impl = Pick<ServiceImpl<typeof AdminService>, "registerProject" | "updateProject" | "getProject" | "listProjects" | "getDomains">;
 
 /** Projects and domains (FlyteAdmin's ProjectManager). */
-export function projectHandlers({ store, domains }: ApiDeps): Impl {
+export function projectHandlers({ store, domains, limits }: ApiDeps): Impl {
   // Projects are returned with the configured domains: they are never stored per project.
   const domainMessages = () => domains.map((d) => create(DomainSchema, d));
   const withDomains = (p: Project) => create(ProjectSchema, { ...p, domains: domainMessages() });
@@ -50,7 +50,7 @@ export function projectHandlers({ store, domains }: ApiDeps): Impl {
     },
 
     async listProjects(req) {
-      const query = parseListRequest(req, { scope: [PROJECT_COLUMNS], op: "ListProjects", zeroLimitMeansAll: true });
+      const query = parseListRequest(req, { scope: [PROJECT_COLUMNS], op: "ListProjects", zeroLimitMeansAll: true, maxPageSize: limits.maxPageSize });
       const projects = await store.projects.list(query);
       return { projects: projects.map(withDomains), token: nextToken(query.offset, projects.length, req.limit) };
     },

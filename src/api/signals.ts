@@ -22,7 +22,7 @@ import type { SignalStore } from "../storage/signal-store.js";
  * gate nodes get-or-create a typed signal and poll it; users (or flytectl)
  * set its value. The execution named in a signal id is never checked.
  */
-export function signalService({ signals }: { signals: SignalStore }): ServiceImpl<typeof SignalService> {
+export function signalService({ signals, maxPageSize }: { signals: SignalStore; maxPageSize?: number }): ServiceImpl<typeof SignalService> {
   return {
     async getOrCreateSignal(req) {
       const key = requireSignalKey(req.id);
@@ -32,7 +32,7 @@ export function signalService({ signals }: { signals: SignalStore }): ServiceImp
 
     async listSignals(req) {
       const execution = requireListExecution(req.workflowExecutionId);
-      const query = parseListRequest(req, { scope: [SIGNAL_COLUMNS], op: "ListSignals" });
+      const query = parseListRequest(req, { scope: [SIGNAL_COLUMNS], op: "ListSignals", maxPageSize });
       const list = await signals.list(execution, query);
       // parseListRequest always yields a limit here (only ListProjects allows "all").
       return { signals: list, token: nextToken(query.offset, list.length, query.limit ?? list.length) };

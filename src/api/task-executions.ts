@@ -45,7 +45,7 @@ function requireTaskExecutionId(id: Parameters<typeof taskExecutionKey>[0] | und
 }
 
 /** Task execution attempts as engines report them (FlyteAdmin's TaskExecutionManager). */
-export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
+export function taskExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
   const offloadKey = (key: TaskExecutionKey, which: "offloaded_outputs" | "offloaded_inputs") =>
     taskOffloadKey(key, key.nodeId, key.task, key.retryAttempt, which);
 
@@ -153,7 +153,7 @@ export function taskExecutionHandlers({ store, blobs }: ApiDeps): Impl {
       if (req.nodeExecutionId.nodeId === "") throw missingField("node_id");
       checkIdentifierText(exec);
       checkNodeId(req.nodeExecutionId.nodeId);
-      const query = parseListRequest(req, { scope: [TASK_EXECUTION_COLUMNS], op: "ListTaskExecutions" });
+      const query = parseListRequest(req, { scope: [TASK_EXECUTION_COLUMNS], op: "ListTaskExecutions", maxPageSize: limits.maxPageSize });
       const taskExecutions = await store.taskExecutions.list({ project: exec.project, domain: exec.domain, name: exec.name, nodeId: req.nodeExecutionId.nodeId }, query);
       return { taskExecutions, token: nextToken(query.offset, taskExecutions.length, req.limit) };
     },

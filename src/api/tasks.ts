@@ -21,7 +21,7 @@ import { descriptionEntityOf, refuseExisting } from "./registration.js";
 type Impl = Pick<ServiceImpl<typeof AdminService>, "createTask" | "getTask" | "listTasks" | "listTaskIds">;
 
 /** Tasks (FlyteAdmin's TaskManager). */
-export function taskHandlers({ store, domains, attributes }: ApiDeps): Impl {
+export function taskHandlers({ store, domains, attributes, limits }: ApiDeps): Impl {
   return {
     async createTask(req) {
       const id = validateIdentifier(req.id, ResourceType.TASK);
@@ -61,13 +61,13 @@ export function taskHandlers({ store, domains, attributes }: ApiDeps): Impl {
     },
 
     async listTasks(req) {
-      const { project, domain, name, query } = parseVersionList(req, [TASK_COLUMNS], "ListTasks");
+      const { project, domain, name, query } = parseVersionList(req, [TASK_COLUMNS], "ListTasks", limits.maxPageSize);
       const tasks = await store.tasks.list({ project, domain, name }, query);
       return { tasks, token: nextToken(query.offset, tasks.length, req.limit) };
     },
 
     async listTaskIds(req) {
-      const query = parseIdList(req, TASK_COLUMNS, "ListUniqueTaskIdentifiers");
+      const query = parseIdList(req, TASK_COLUMNS, "ListUniqueTaskIdentifiers", limits.maxPageSize);
       const entities = await store.tasks.listIds({ project: req.project, domain: req.domain }, query);
       return { entities, token: nextToken(query.offset, entities.length, req.limit) };
     },

@@ -94,13 +94,13 @@ export function workflowHandlers(deps: ApiDeps): Impl {
     },
 
     async listWorkflows(req) {
-      const { project, domain, name, query } = parseVersionList(req, [WORKFLOW_COLUMNS], "ListWorkflows");
+      const { project, domain, name, query } = parseVersionList(req, [WORKFLOW_COLUMNS], "ListWorkflows", deps.limits.maxPageSize);
       const workflows = await store.workflows.list({ project, domain, name }, query);
       return { workflows, token: nextToken(query.offset, workflows.length, req.limit) };
     },
 
     async listWorkflowIds(req) {
-      const query = parseIdList(req, WORKFLOW_COLUMNS, "ListWorkflowIdentifiers");
+      const query = parseIdList(req, WORKFLOW_COLUMNS, "ListWorkflowIdentifiers", deps.limits.maxPageSize);
       const entities = await store.workflows.listIds({ project: req.project, domain: req.domain }, query);
       return { entities, token: nextToken(query.offset, entities.length, req.limit) };
     },

@@ -31,11 +31,13 @@ export interface ListRules {
   readonly zeroLimitMeansAll?: boolean;
   /** Where sort keys come from, when not the listed entity (`scope[0]`). */
   readonly sortColumns?: EntityColumns;
+  /** The largest limit accepted (config maxPageSize); absent for none. Every list RPC passes it. */
+  readonly maxPageSize?: number | undefined;
 }
 
 /** Parses a list request in FlyteAdmin's order: limit, filters, sort, token. */
 export function parseListRequest(req: ListRequestFields, rules: ListRules): ListQuery {
-  const limit = rules.zeroLimitMeansAll && req.limit === 0 ? undefined : requireLimit(req.limit);
+  const limit = rules.zeroLimitMeansAll && req.limit === 0 ? undefined : requireLimit(req.limit, rules.maxPageSize);
   const filters = parseFilters(req.filters, rules.scope);
   const sort = parseSort(req.sortBy, rules.sortColumns ?? rules.scope[0]);
   const offset = parseToken(req.token, rules.op);

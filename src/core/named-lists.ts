@@ -8,12 +8,13 @@ export function parseVersionList(
   req: ListRequestFields & { id?: NamedEntityIdentifier | undefined },
   scope: readonly [EntityColumns, ...EntityColumns[]],
   op: string,
+  maxPageSize: number | undefined,
 ): { project: string; domain: string; name: string; query: ListQuery } {
   const id = req.id;
   if (!id) throw missingField("id");
   if (id.project === "") throw missingField("project");
   if (id.domain === "") throw missingField("domain");
-  return { project: id.project, domain: id.domain, name: id.name, query: parseListRequest(req, { scope, op }) };
+  return { project: id.project, domain: id.domain, name: id.name, query: parseListRequest(req, { scope, op, maxPageSize }) };
 }
 
 /** The columns distinct-name lists can be ordered by (they group on them). */
@@ -28,10 +29,11 @@ export function parseIdList(
   req: ListRequestFields & { project: string; domain: string },
   entity: EntityColumns,
   op: string,
+  maxPageSize: number | undefined,
 ): ListQuery {
   if (req.project === "") throw missingField("project");
   if (req.domain === "") throw missingField("domain");
-  const query = parseListRequest({ ...req, filters: "" }, { scope: [entity], op });
+  const query = parseListRequest({ ...req, filters: "" }, { scope: [entity], op, maxPageSize });
   if (query.sort && GROUPED.columns[query.sort.column] === undefined) {
     throw invalidArgument(`invalid sort key '${query.sort.column}': distinct names can be sorted by project, domain or name only`);
   }

@@ -16,10 +16,26 @@ export function parseToken(token: string, op?: string): number {
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
 }
 
-/** Lists other than ListProjects require a positive limit. */
-export function requireLimit(limit: number): number {
+/**
+ * Lists other than ListProjects require a positive limit (FlyteAdmin's
+ * ValidateLimit). FlyteAdmin v1.16.8 has no upper bound: `limit` is a uint32
+ * passed straight to the query's LIMIT, so a client may ask for every row at
+ * once (one call of ~4 billion). Here a limit above the configured page size
+ * (maxPageSize) is refused with INVALID_ARGUMENT rather than clamped: a client
+ * that asked for everything and silently got a page would take it for the
+ * whole list whenever it ignores the token, while a refusal says what to do.
+ */
+export function requireLimit(limit: number, maxPageSize: number | undefined): number {
   if (limit <= 0) throw invalidValue("limit");
+  checkPageSize(limit, maxPageSize);
   return limit;
+}
+
+/** A limit above the server's maximum page size; `undefined` sets no maximum. */
+export function checkPageSize(limit: number, maxPageSize: number | undefined): void {
+  if (maxPageSize !== undefined && limit > maxPageSize) {
+    throw invalidArgument(`invalid value for limit: ${limit} is more than the maximum page size of ${maxPageSize}; ask for at most ${maxPageSize} and follow the token for more`);
+  }
 }
 
 /**
