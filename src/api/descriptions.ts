@@ -11,6 +11,7 @@ import {
 import { invalidValue, missingField, notFound } from "../core/errors.js";
 import { parseListRequest } from "../core/list-query.js";
 import { nextToken, requireLimit } from "../core/pagination.js";
+import { checkIdentifierText } from "../core/text-limits.js";
 import type { ApiDeps } from "./deps.js";
 import { withDefaultType } from "./tasks.js";
 
@@ -47,6 +48,7 @@ export function descriptionHandlers({ store, limits }: ApiDeps): Impl {
       for (const field of ["project", "domain", "name", "version"] as const) {
         if (id[field] === "") throw missingField(field);
       }
+      checkIdentifierText(id);
       const entity = await store.descriptions.get(id);
       if (!entity) throw notFound("entry not found");
       return entity;
@@ -58,6 +60,7 @@ export function descriptionHandlers({ store, limits }: ApiDeps): Impl {
       for (const field of ["project", "domain", "name"] as const) {
         if (id[field] === "") throw missingField(field);
       }
+      checkIdentifierText(id);
       requireLimit(req.limit, limits.maxPageSize);
       // Filters need to know which entity they describe; without filters any type lists.
       const described = req.filters === "" ? DESCRIPTION_ENTITY_COLUMNS : describedColumns(req.resourceType);

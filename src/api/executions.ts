@@ -24,6 +24,7 @@ import { generateExecutionName, validateExecutionName, validateExecutionSpec } f
 import { parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
 import { validateProjectAndDomain } from "../core/project-gate.js";
+import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import type { ExecutionKey } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
 import { launchExecution } from "./execution-launch.js";
@@ -49,6 +50,7 @@ function requireExecutionId(id: { project: string; domain: string; name: string 
   if (id.project === "") throw missingField("project");
   if (id.domain === "") throw missingField("domain");
   if (id.name === "") throw missingField("name");
+  checkIdentifierText(id);
   return { project: id.project, domain: id.domain, name: id.name };
 }
 
@@ -152,6 +154,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
 
     async terminateExecution(req) {
       const id = requireExecutionId(req.id);
+      checkNoNul(req.cause, "cause");
       for (;;) {
         const stored = await load(id);
         const closure = clone(ExecutionClosureSchema, stored.execution.closure!);

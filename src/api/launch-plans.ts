@@ -18,6 +18,7 @@ import { parseListRequest } from "../core/list-query.js";
 import { parseIdList, parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
 import { validateProjectAndDomain } from "../core/project-gate.js";
+import { checkIdentifierText } from "../core/text-limits.js";
 import type { ApiDeps } from "./deps.js";
 import { refuseExisting } from "./registration.js";
 import { withDefaultType } from "./tasks.js";
@@ -71,6 +72,7 @@ export function launchPlanHandlers(deps: ApiDeps): Impl {
     if (!id || id.project === "") throw missingField("project");
     if (id.domain === "") throw missingField("domain");
     if (id.name === "") throw missingField("name");
+    checkIdentifierText(id);
     return id;
   };
 
@@ -111,6 +113,7 @@ export function launchPlanHandlers(deps: ApiDeps): Impl {
     async listActiveLaunchPlans(req) {
       if (req.project === "") throw missingField("project");
       if (req.domain === "") throw missingField("domain");
+      checkIdentifierText({ project: req.project, domain: req.domain });
       const query = parseListRequest({ ...req, filters: "" }, { scope: [LAUNCH_PLAN_COLUMNS], op: "ListActiveLaunchPlans", maxPageSize: deps.limits.maxPageSize });
       const launchPlans = await store.launchPlans.listActive({ project: req.project, domain: req.domain }, query);
       return { launchPlans, token: nextToken(query.offset, launchPlans.length, req.limit) };

@@ -11,6 +11,7 @@ import { END_NODE_ID, executionSpan, lookupExecution, MetricsSnapshot, START_NOD
 import type { ListQuery } from "../core/list-query.js";
 import type { NodeParent } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
+import { checkIdentifierText } from "../core/text-limits.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "getExecutionMetrics">;
 
@@ -40,6 +41,7 @@ export function metricsHandlers(deps: MetricsDeps): Impl {
 /** An execution with closure.workflow_id filled from the stored row when the closure lacks it. */
 async function loadExecution({ store }: MetricsDeps, id: WorkflowExecutionIdentifier | undefined): Promise<Execution | undefined> {
   if (!id || id.project === "" || id.domain === "" || id.name === "") return undefined;
+  checkIdentifierText(id);
   const stored = await store.executions.get({ project: id.project, domain: id.domain, name: id.name });
   if (!stored) return undefined;
   if (stored.execution.closure?.workflowId) return stored.execution;

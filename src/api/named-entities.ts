@@ -5,6 +5,7 @@ import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS } from "../core/entity-columns.js";
 import { invalidArgument, invalidValue, missingField, notFound } from "../core/errors.js";
 import { parseListRequest } from "../core/list-query.js";
+import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import { nextToken } from "../core/pagination.js";
 import type { NamedResourceType } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
@@ -21,6 +22,7 @@ function requireId(id: { project: string; domain: string; name: string } | undef
   if (id.project === "") throw missingField("project");
   if (id.domain === "") throw missingField("domain");
   if (id.name === "") throw missingField("name");
+  checkIdentifierText(id);
   return { project: id.project, domain: id.domain, name: id.name };
 }
 
@@ -53,6 +55,7 @@ export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
       if ([...metadata.description].length > MAX_DESCRIPTION_LENGTH) {
         throw invalidArgument(`description cannot exceed ${MAX_DESCRIPTION_LENGTH} characters`);
       }
+      checkNoNul(metadata.description, "description");
       if (!(await store.namedEntities.get(req.resourceType, id))) throw notFound("entry not found");
       await store.namedEntities.updateMetadata(req.resourceType, id, metadata);
       return {};
@@ -62,6 +65,7 @@ export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
       if (req.project === "") throw missingField("project");
       if (req.domain === "") throw missingField("domain");
       if (req.resourceType === ResourceType.UNSPECIFIED) throw invalidValue("resource_type");
+      checkIdentifierText({ project: req.project, domain: req.domain });
       // Without any filter the single-task-execution workflows and launch plans stay hidden.
       const filters = req.filters === "" ? "not_like(name,.flytegen%)" : req.filters;
       const query = parseListRequest(

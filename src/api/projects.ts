@@ -7,6 +7,7 @@ import { missingField, notFound } from "../core/errors.js";
 import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { validateProject, validateProjectRegistration } from "../core/projects.js";
+import { checkKeyText } from "../core/text-limits.js";
 import type { ApiDeps } from "./deps.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "registerProject" | "updateProject" | "getProject" | "listProjects" | "getDomains">;
@@ -27,6 +28,7 @@ export function projectHandlers({ store, domains, limits }: ApiDeps): Impl {
 
     async updateProject(req) {
       if (req.id === "") throw missingField("project_id");
+      checkKeyText(req.id, "project_id");
       // FlyteAdmin looks the project up before validating the update.
       if (!(await store.projects.get(req.id))) throw projectNotFound(req.id);
       validateProject(req);
@@ -44,6 +46,7 @@ export function projectHandlers({ store, domains, limits }: ApiDeps): Impl {
 
     async getProject(req) {
       if (req.id === "") throw missingField("project_id");
+      checkKeyText(req.id, "project_id");
       const project = await store.projects.get(req.id);
       if (!project) throw projectNotFound(req.id);
       return withDomains(project);

@@ -13,6 +13,7 @@ import { identifierText, missingEntityMessage, validateIdentifier } from "../cor
 import { parseIdList, parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
 import { validateProjectAndDomain } from "../core/project-gate.js";
+import { checkIdentifierText } from "../core/text-limits.js";
 import type { ApiDeps } from "./deps.js";
 import { descriptionEntityOf, refuseExisting } from "./registration.js";
 import { withDefaultType } from "./tasks.js";
@@ -39,12 +40,14 @@ export async function createWorkflowVersion({ store, domains, limits }: ApiDeps,
   if (requirements.errors.length > 0) throw compileFailure(formatCompileErrors(requirements.errors));
   const tasks = [];
   for (const taskId of requirements.tasks) {
+    checkIdentifierText(taskId);
     const task = await store.tasks.get(taskId);
     if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId, ResourceType.TASK));
     tasks.push(task.closure.compiledTask.template);
   }
   const launchPlans: LaunchPlanInterface[] = [];
   for (const lpId of requirements.launchPlans) {
+    checkIdentifierText(lpId);
     const lp = await store.launchPlans.get(lpId);
     if (!lp) throw compileFailure(missingEntityMessage(lpId, ResourceType.LAUNCH_PLAN));
     launchPlans.push({ id: lpId, expectedInputs: lp.closure?.expectedInputs, expectedOutputs: lp.closure?.expectedOutputs });

@@ -1,6 +1,7 @@
 import type { NamedEntityIdentifier } from "../../gen/flyteidl/admin/common_pb.js";
 import type { EntityColumns } from "./entity-columns.js";
 import { invalidArgument, missingField } from "./errors.js";
+import { checkIdentifierText } from "./text-limits.js";
 import { type ListQuery, type ListRequestFields, parseListRequest } from "./list-query.js";
 
 /** ListTasks / ListWorkflows / ListLaunchPlans: `id` with project and domain (name optional), then the list fields. */
@@ -14,6 +15,7 @@ export function parseVersionList(
   if (!id) throw missingField("id");
   if (id.project === "") throw missingField("project");
   if (id.domain === "") throw missingField("domain");
+  checkIdentifierText(id);
   return { project: id.project, domain: id.domain, name: id.name, query: parseListRequest(req, { scope, op, maxPageSize }) };
 }
 
@@ -33,6 +35,7 @@ export function parseIdList(
 ): ListQuery {
   if (req.project === "") throw missingField("project");
   if (req.domain === "") throw missingField("domain");
+  checkIdentifierText({ project: req.project, domain: req.domain });
   const query = parseListRequest({ ...req, filters: "" }, { scope: [entity], op, maxPageSize });
   if (query.sort && GROUPED.columns[query.sort.column] === undefined) {
     throw invalidArgument(`invalid sort key '${query.sort.column}': distinct names can be sorted by project, domain or name only`);

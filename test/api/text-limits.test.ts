@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { DescriptionEntitySchema } from "../../gen/flyteidl/admin/description_entity_pb.js";
+import { WorkflowSpecSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import { NodeExecution_Phase as NodePhase, TaskExecution_Phase as TaskPhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -153,7 +154,32 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
     (_a, s) => s.setSignal({ id: { executionId: exec, signalId: NUL }, value: { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "boolean", value: true } } } } } } }),
     ia("signal_id cannot contain a NUL character"),
   ],
+  ["ListTasks, NUL in the name", (a) => a.listTasks({ id: { project: P, domain: D, name: NUL }, limit: 10 }), ia("name cannot contain a NUL character")],
+  ["ListTaskIds, NUL in the domain", (a) => a.listTaskIds({ project: P, domain: NUL, limit: 10 }), ia("domain cannot contain a NUL character")],
+  ["ListNamedEntities, NUL in the project", (a) => a.listNamedEntities({ resourceType: ResourceType.TASK, project: NUL, domain: D, limit: 10 }), ia("project cannot contain a NUL character")],
+  ["GetDescriptionEntity, NUL in the name", (a) => a.getDescriptionEntity({ id: { ...task.id, name: NUL } }), ia("name cannot contain a NUL character")],
+  ["GetActiveLaunchPlan, NUL in the name", (a) => a.getActiveLaunchPlan({ id: { project: P, domain: D, name: NUL } }), ia("name cannot contain a NUL character")],
+  ["ListActiveLaunchPlans, NUL in the domain", (a) => a.listActiveLaunchPlans({ project: P, domain: NUL, limit: 10 }), ia("domain cannot contain a NUL character")],
+  [
+    "CreateWorkflow, a node naming a task with NUL in its version",
+    (a) => a.createWorkflow({ id: { ...workflow.id, version: "v2" }, spec: withTaskVersion(workflow.spec, NUL) }),
+    ia("version cannot contain a NUL character"),
+  ],
+  ["GetExecutionMetrics, NUL in the name", (a) => a.getExecutionMetrics({ id: { ...exec, name: NUL }, depth: 1 }), ia("name cannot contain a NUL character")],
+  ["ListNodeExecutions, NUL in the parent id", (a) => a.listNodeExecutions({ workflowExecutionId: exec, uniqueParentId: NUL, limit: 10 }), ia("unique_parent_id cannot contain a NUL character")],
+  ["GetNodeExecution, NUL in the node id", (a) => a.getNodeExecution({ id: { executionId: exec, nodeId: NUL } }), ia("node_id cannot contain a NUL character")],
+  ["ListTaskExecutions, NUL in the node id", (a) => a.listTaskExecutions({ nodeExecutionId: { executionId: exec, nodeId: NUL }, limit: 10 }), ia("node_id cannot contain a NUL character")],
+  ["ListSignals, NUL in the execution name", (_a, s) => s.listSignals({ workflowExecutionId: { ...exec, name: NUL }, limit: 10 }), ia("missing execution_id")],
 ];
+
+/** The workflow spec with its task nodes pointing at another version of their task. */
+function withTaskVersion(spec: typeof workflow.spec, version: string): typeof workflow.spec {
+  const copy = clone(WorkflowSpecSchema, spec);
+  for (const node of copy.template!.nodes) {
+    if (node.target.case === "taskNode" && node.target.value.reference.case === "referenceId") node.target.value.reference.value.version = version;
+  }
+  return copy;
+}
 
 describe.each(backends.filter((b) => b.name !== "sqlite file (WAL)"))("refused text on $name", (backend) => {
   let app: App;
