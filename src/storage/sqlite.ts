@@ -28,10 +28,19 @@ export interface SqliteOptions {
   observer?: DatabaseObserver;
   /** Hears faults that are not the caller's error (a failed ROLLBACK). */
   logger?: Logger;
-  /** Permissions of a database file created here; SQLite gives its -wal and -shm files the same. */
+  /** Permissions of a database file created here (default 0600); SQLite gives its -wal and -shm files the same. */
   fileMode?: number;
-  /** Permissions of the folders created for it. */
+  /** Permissions of the folders created for it (default 0700). */
   dirMode?: number;
+}
+
+/** Creates `file` empty with `mode` unless it exists (an existing database is opened as it is). */
+function createPrivately(file: string, mode: number): void {
+  try {
+    closeSync(openSync(file, "wx", mode));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
 }
 
 export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
@@ -45,10 +54,11 @@ export function openSqlite(file: string, options: SqliteOptions = {}): Dialect {
 
 function open(file: string, options: SqliteOptions): Dialect {
   if (file !== ":memory:") {
-    mkdirSync(dirname(file), { recursive: true, ...(options.dirMode !== undefined ? { mode: options.dirMode } : {}) });
+    mkdirSync(dirname(file), { recursive: true, mode: options.dirMode ?? 0o700 });
     // Created (empty, which SQLite reads as an empty database) with the file mode before SQLite opens it:
     // SQLite would make it 0644, and copies the database file's mode to its -wal and -shm files.
-    if (options.fileMode !== undefined) closeSync(openSync(file, "a", options.fileMode));
+    // Private by default, so callers that pass no modes (the migrate command) create no open files either.
+    createPrivately(file, options.fileMode ?? 0o600);
   }
   const client = new Database(file);
   cacheStatements(client);
