@@ -6,7 +6,6 @@ import { InactiveProjectSchema } from "../gen/flyteidl/admin/project_pb.js";
 import { CreateWorkflowFailureReasonSchema } from "../gen/flyteidl/admin/workflow_pb.js";
 import { join } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { AdminService, file_flyteidl_service_admin } from "../gen/flyteidl/service/admin_pb.js";
 import { AuthMetadataService, file_flyteidl_service_auth } from "../gen/flyteidl/service/auth_pb.js";
 import { DataProxyService, file_flyteidl_service_dataproxy } from "../gen/flyteidl/service/dataproxy_pb.js";
@@ -41,6 +40,7 @@ import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatu
 import type { NodeHandler, Req, Res } from "./server/http-types.js";
 import { createObservingInterceptor } from "./server/interceptors.js";
 import { createLoadShedder } from "./server/load-shedder.js";
+import { createRpcAdapter } from "./server/rpc-adapter.js";
 import { registerReflection } from "./server/reflection.js";
 import { startStoreHealth } from "./server/store-health.js";
 import { openStore } from "./storage/open-store.js";
@@ -168,11 +168,12 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     registry: createRegistry(InactiveProjectSchema, CreateWorkflowFailureReasonSchema, EventFailureReasonSchema),
     maxBodyBytes: config.maxMessageBytes,
   });
-  const rpc = connectNodeAdapter({
+  const rpc = createRpcAdapter({
     routes,
     interceptors,
     readMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
+    onFailure: (procedure, e) => logger.error("rpc response failed unexpectedly", { procedure, error: String((e as Error)?.stack ?? e) }),
     // Paths that are not RPCs: signed blob URLs, FlyteAdmin's REST mapping, then its plain endpoints.
     fallback: (req, res) => {
       signedBlobs(req, res).then(

@@ -1,0 +1,55 @@
+import { Code, type ConnectRouter, type ConnectRouterOptions, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { decodeFailuresAsInvalidArgument } from "./decode-errors.js";
+import { decodeGrpcWebTextRequest, encodeGrpcWebTextResponse, GrpcWebTextError, grpcWebTextFailure, isGrpcWebText } from "./grpc-web-text.js";
+import type { NodeHandler, Req, Res } from "./http-types.js";
+
+export interface RpcAdapterOptions extends ConnectRouterOptions {
+  routes: (router: ConnectRouter) => void;
+  /** Requests for paths that are not RPCs. */
+  fallback: (req: Req, res: Res) => void;
+  /** Largest request message, in bytes; also bounds decoded grpc-web-text bodies. */
+  readMaxBytes: number;
+  /** Hears about a response that could not be written for another reason than the client leaving. */
+  onFailure(procedure: string, reason: unknown): void;
+}
+
+/**
+ * connect-node's adapter, with what it lacks in front of and behind the
+ * handlers: `application/grpc-web-text` is translated to binary gRPC-Web and
+ * back, and requests that do not decode are INVALID_ARGUMENT instead of
+ * INTERNAL (src/server/decode-errors.ts). Paths and protocols are otherwise
+ * exactly connect's.
+ */
+export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
+  const router = createConnectRouter({ ...options, acceptCompression: options.acceptCompression ?? [compressionGzip, compressionBrotli] });
+  options.routes(router);
+  const paths = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
+
+  const serve = async (handler: UniversalHandler, req: Req, res: Res) => {
+    let uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const contentType = uReq.header.get("content-type") ?? "";
+    const text = isGrpcWebText(contentType);
+    if (text) {
+      try {
+        uReq = await decodeGrpcWebTextRequest(uReq, options.readMaxBytes);
+      } catch (e) {
+        if (!(e instanceof GrpcWebTextError)) throw e;
+        return universalResponseToNodeResponse(grpcWebTextFailure(e, contentType), res);
+      }
+    }
+    let uRes = await decodeFailuresAsInvalidArgument(await handler(uReq), uReq.header.get("content-type") ?? "");
+    if (text) uRes = encodeGrpcWebTextResponse(uRes, contentType.split(";")[0]!.trim());
+    await universalResponseToNodeResponse(uRes, res);
+  };
+
+  return function handleRpc(req, res) {
+    const handler = paths.get((req.url ?? "").split("?", 1)[0]!);
+    if (!handler) return options.fallback(req, res);
+    serve(handler, req, res).catch((reason: unknown) => {
+      if (ConnectError.from(reason).code === Code.Aborted) return;
+      options.onFailure(`${handler.service.typeName}/${handler.method.name}`, reason);
+    });
+  };
+}
