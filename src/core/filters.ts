@@ -46,6 +46,12 @@ export type FilterScope = readonly [EntityColumns, ...EntityColumns[]];
 export const MAX_FILTERS_LENGTH = 64 * 1024;
 export const MAX_FILTER_EXPRESSIONS = 100;
 export const MAX_FILTER_VALUES = 1000;
+/**
+ * contains and not_like values become LIKE patterns, which SQLite refuses past
+ * 50,000 bytes ("LIKE or GLOB pattern too complex") and PostgreSQL does not:
+ * 10,000 characters is at most 30,000 bytes of UTF-8, so both answer alike.
+ */
+export const MAX_PATTERN_LENGTH = 10_000;
 
 /** Integer filter columns are PostgreSQL `integer` (src/storage/schema/pg.ts); a wider value would fail there and not in SQLite. */
 const INT32_MIN = -(2 ** 31);
@@ -106,6 +112,9 @@ function parseExpression(expression: string, scope: FilterScope, valuesLeft: num
   }
   if (TEXT_ONLY_OPS.has(fn) && type !== "text") {
     throw invalidArgument(`invalid filter expression: ${OP_NAMES[fn]} applies to text fields only, not '${code}.${column}'`);
+  }
+  if (TEXT_ONLY_OPS.has(fn) && rawValue.length > MAX_PATTERN_LENGTH) {
+    throw invalidArgument(`invalid value for filters: ${OP_NAMES[fn]} takes at most ${MAX_PATTERN_LENGTH} characters, got ${rawValue.length}`);
   }
   if (raw.length > valuesLeft) {
     throw invalidArgument(`too many filter values: value_in and value_not_in may list at most ${MAX_FILTER_VALUES} values in all`);

@@ -102,6 +102,12 @@ describe("filter language", () => {
     expect(failure(`value_in(name,${values(600)})+value_not_in(version,${values(600)})`)).toEqual(tooMany);
   });
 
+  it("bounds contains and not_like patterns below SQLite's LIKE limit", () => {
+    expect(parseFilters(`contains(name,${"é".repeat(10_000)})`, tasks)[0]?.values[0]).toHaveLength(10_000);
+    expect(failure(`contains(name,${"x".repeat(10_001)})`).message).toBe("invalid value for filters: contains takes at most 10000 characters, got 10001");
+    expect(failure(`not_like(name,${"%".repeat(50_000)})`).message).toBe("invalid value for filters: not like takes at most 10000 characters, got 50000");
+  });
+
   it("refuses NUL in values, which PostgreSQL cannot store and SQLite can", () => {
     expect(failure("eq(name,a\u0000b)")).toEqual({ kind: "InvalidArgument", message: "invalid value for filters: 'name' values may not contain NUL characters" });
     expect(failure("value_in(name,a;\u0000)").message).toMatch(/NUL/);
