@@ -34,8 +34,9 @@ const task = pkg.tasks[0]!;
 const workflow = pkg.workflows[0]!;
 const launchPlan = pkg.launchPlans[0]!;
 const at = (s: number) => timestampFromDate(new Date(Date.parse("2026-02-01T00:00:00Z") + s * 1000));
-// 1 MiB that does not compress (PostgreSQL compresses index entries before the size check).
-const huge = randomBytes(768 * 1024).toString("base64url");
+// 64 KiB that does not compress (PostgreSQL compresses index entries before the size check),
+// far past its btree row limit of ~2,700 bytes.
+const huge = randomBytes(48 * 1024).toString("base64url");
 const NUL = "a\u0000b";
 const BOOL = { type: { case: "simple", value: SimpleType.BOOLEAN } } as const;
 
@@ -47,14 +48,14 @@ const ia = (message: string) => ({ code: "InvalidArgument", message });
 const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string; message: string }][] = [
   ["RegisterProject, NUL in the name", (a) => a.registerProject({ project: { id: "p2", name: NUL } }), ia("project_name cannot contain a NUL character")],
   ["RegisterProject, NUL in the description", (a) => a.registerProject({ project: { id: "p2", name: "p2", description: NUL } }), ia("project_description cannot contain a NUL character")],
-  ["RegisterProject, a 1 MiB name", (a) => a.registerProject({ project: { id: "p2", name: huge } }), ia("project_name cannot exceed 64 characters")],
+  ["RegisterProject, a 64 KiB name", (a) => a.registerProject({ project: { id: "p2", name: huge } }), ia("project_name cannot exceed 64 characters")],
   ["UpdateProject, NUL in the name", (a) => a.updateProject({ id: P, name: NUL }), ia("project_name cannot contain a NUL character")],
   ["UpdateProject, NUL in the description", (a) => a.updateProject({ id: P, name: P, description: NUL }), ia("project_description cannot contain a NUL character")],
   ["UpdateProject, NUL in the id", (a) => a.updateProject({ id: NUL, name: P }), ia("project_id cannot contain a NUL character")],
   ["GetProject, NUL in the id", (a) => a.getProject({ id: NUL }), ia("project_id cannot contain a NUL character")],
   ["CreateTask, NUL in the name", (a) => a.createTask({ id: { ...task.id, name: NUL }, spec: task.spec }), ia("name cannot contain a NUL character")],
-  ["CreateTask, a 1 MiB name", (a) => a.createTask({ id: { ...task.id, name: huge }, spec: task.spec }), ia("name cannot exceed 255 characters")],
-  ["CreateTask, a 1 MiB version", (a) => a.createTask({ id: { ...task.id, version: huge }, spec: task.spec }), ia("version cannot exceed 255 characters")],
+  ["CreateTask, a 64 KiB name", (a) => a.createTask({ id: { ...task.id, name: huge }, spec: task.spec }), ia("name cannot exceed 255 characters")],
+  ["CreateTask, a 64 KiB version", (a) => a.createTask({ id: { ...task.id, version: huge }, spec: task.spec }), ia("version cannot exceed 255 characters")],
   ["CreateTask, NUL in the project", (a) => a.createTask({ id: { ...task.id, project: NUL }, spec: task.spec }), ia("project cannot contain a NUL character")],
   ["CreateTask, NUL in the task type", (a) => a.createTask({ id: { ...task.id, version: "v2" }, spec: { ...task.spec, template: { ...task.spec.template!, type: NUL } } }), ia("type cannot contain a NUL character")],
   [
@@ -64,16 +65,16 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
   ],
   ["GetTask, NUL in the version", (a) => a.getTask({ id: { ...task.id, version: NUL } }), ia("version cannot contain a NUL character")],
   ["CreateWorkflow, NUL in the name", (a) => a.createWorkflow({ id: { ...workflow.id, name: NUL }, spec: workflow.spec }), ia("name cannot contain a NUL character")],
-  ["CreateWorkflow, a 1 MiB version", (a) => a.createWorkflow({ id: { ...workflow.id, version: huge }, spec: workflow.spec }), ia("version cannot exceed 255 characters")],
+  ["CreateWorkflow, a 64 KiB version", (a) => a.createWorkflow({ id: { ...workflow.id, version: huge }, spec: workflow.spec }), ia("version cannot exceed 255 characters")],
   ["CreateLaunchPlan, NUL in the name", (a) => a.createLaunchPlan({ id: { ...launchPlan.id, name: NUL }, spec: launchPlan.spec }), ia("name cannot contain a NUL character")],
   [
     "CreateLaunchPlan, NUL in the workflow version",
     (a) => a.createLaunchPlan({ id: launchPlan.id, spec: { ...launchPlan.spec, workflowId: { ...workflow.id, version: NUL } } }),
     ia("version cannot contain a NUL character"),
   ],
-  ["CreateLaunchPlan, a 1 MiB name", (a) => a.createLaunchPlan({ id: { ...launchPlan.id, name: huge }, spec: launchPlan.spec }), ia("name cannot exceed 255 characters")],
+  ["CreateLaunchPlan, a 64 KiB name", (a) => a.createLaunchPlan({ id: { ...launchPlan.id, name: huge }, spec: launchPlan.spec }), ia("name cannot exceed 255 characters")],
   ["CreateExecution, NUL in the project", (a) => a.createExecution({ ...exec, project: NUL, name: "e2", spec: { launchPlan: launchPlan.id } }), ia("project cannot contain a NUL character")],
-  ["CreateExecution, a 1 MiB domain", (a) => a.createExecution({ ...exec, domain: huge, name: "e2", spec: { launchPlan: launchPlan.id } }), ia("domain cannot exceed 255 characters")],
+  ["CreateExecution, a 64 KiB domain", (a) => a.createExecution({ ...exec, domain: huge, name: "e2", spec: { launchPlan: launchPlan.id } }), ia("domain cannot exceed 255 characters")],
   [
     "CreateExecution, NUL in the launch plan name",
     (a) => a.createExecution({ ...exec, name: "e2", spec: { launchPlan: { ...launchPlan.id, name: NUL } } }),
@@ -92,7 +93,7 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
     ia("name cannot contain a NUL character"),
   ],
   [
-    "UpdateNamedEntity, a 1 MiB name",
+    "UpdateNamedEntity, a 64 KiB name",
     (a) => a.updateNamedEntity({ resourceType: ResourceType.TASK, id: { project: P, domain: D, name: huge }, metadata: { description: "d" } }),
     ia("name cannot exceed 255 characters"),
   ],
@@ -102,7 +103,7 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
     ia("workflow cannot contain a NUL character"),
   ],
   [
-    "UpdateWorkflowAttributes, a 1 MiB workflow",
+    "UpdateWorkflowAttributes, a 64 KiB workflow",
     (a) => a.updateWorkflowAttributes({ attributes: { project: P, domain: D, workflow: huge, matchingAttributes: { target: { case: "executionQueueAttributes", value: { tags: ["q"] } } } } }),
     ia("workflow cannot exceed 255 characters"),
   ],
@@ -122,7 +123,7 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
     ia("node_id cannot contain a NUL character"),
   ],
   [
-    "CreateNodeEvent, a 1 MiB node id",
+    "CreateNodeEvent, a 64 KiB node id",
     (a) => a.createNodeEvent({ event: { id: { nodeId: huge, executionId: exec }, phase: NodePhase.QUEUED, occurredAt: at(3), producerId: "propeller" } }),
     ia("node_id cannot exceed 255 characters"),
   ],
@@ -142,12 +143,12 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
     ia("version cannot contain a NUL character"),
   ],
   [
-    "CreateTaskEvent, a 1 MiB task name",
+    "CreateTaskEvent, a 64 KiB task name",
     (a) => a.createTaskEvent({ event: { taskId: { ...task.id, name: huge }, parentNodeExecutionId: { nodeId: "n0", executionId: exec }, phase: TaskPhase.QUEUED, occurredAt: at(3) } }),
     ia("name cannot exceed 255 characters"),
   ],
   ["GetOrCreateSignal, NUL in the signal id", (_a, s) => s.getOrCreateSignal({ id: { executionId: exec, signalId: NUL }, type: BOOL }), ia("signal_id cannot contain a NUL character")],
-  ["GetOrCreateSignal, a 1 MiB signal id", (_a, s) => s.getOrCreateSignal({ id: { executionId: exec, signalId: huge }, type: BOOL }), ia("signal_id cannot exceed 255 characters")],
+  ["GetOrCreateSignal, a 64 KiB signal id", (_a, s) => s.getOrCreateSignal({ id: { executionId: exec, signalId: huge }, type: BOOL }), ia("signal_id cannot exceed 255 characters")],
   ["GetOrCreateSignal, NUL in the execution name", (_a, s) => s.getOrCreateSignal({ id: { executionId: { ...exec, name: NUL }, signalId: "s" }, type: BOOL }), ia("name cannot contain a NUL character")],
   [
     "SetSignal, NUL in the signal id",
