@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { type Config, ConfigError, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
+import { DatabaseOpenError } from "./storage/database-open-error.js";
 import { openStore } from "./storage/open-store.js";
 
 const USAGE = `flyteadmin-ts: a FlyteAdmin-compatible Flyte control plane on one port.
@@ -42,7 +43,10 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
 
   if (command === "migrate") {
-    const store = await openStore(config.database);
+    const store = await openStore(config.database, {
+      logger,
+      postgres: { poolSize: 1, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs, acquireTimeoutMs: config.dbAcquireTimeoutMs },
+    });
     await store.close();
     logger.info("database is up to date", { dialect: store.dialect });
     return 0;
@@ -71,8 +75,23 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
-    const message = e instanceof ConfigError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? (e as Error).message : String((e as Error)?.stack ?? e);
-    process.stderr.write(`flyteadmin-ts: ${message}\n`);
+    process.stderr.write(`flyteadmin-ts: ${startupFailure(e)}\n`);
     process.exit(1);
   },
 );
+
+/**
+ * What went wrong, as one line when it is the environment's fault rather than
+ * a bug: a bad option, a database that cannot be opened or reached (the
+ * message names the file or host:port and the code), or a system call that
+ * failed (Node's message names the code and the path or address, e.g.
+ * `EADDRINUSE: address already in use 0.0.0.0:8089`). A bug keeps its stack.
+ */
+function startupFailure(e: unknown): string {
+  const err = e as { code?: unknown; syscall?: unknown; message?: unknown } | undefined;
+  const oneLine = String(err?.message ?? e).split("\n")[0]!;
+  if (e instanceof ConfigError || e instanceof DatabaseOpenError) return oneLine;
+  if (typeof err?.code === "string" && err.code.startsWith("ERR_PARSE_ARGS")) return oneLine;
+  if (typeof err?.code === "string" && typeof err.syscall === "string") return oneLine;
+  return String((e as Error)?.stack ?? e);
+}

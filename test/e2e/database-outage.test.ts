@@ -1,75 +1,34 @@
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
-import type { RunningServer } from "../../src/server.js";
 import { realServer } from "../helpers/app.js";
 import { createTestDatabase, PG_URL } from "../helpers/backends.js";
-import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
+import { D, eventually, FAST, P, proxiedDatabase, registered, SERVING, terminateBackends } from "../helpers/database-outage.js";
 
 /**
- * The real server on a real PostgreSQL whose connections are killed under it:
- * the process survives, the calls caught in the outage fail UNAVAILABLE (which
- * clients retry), and the server serves again without a restart.
+ * The real server on a real PostgreSQL whose connections are killed or
+ * stranded under it: the process survives, the calls caught in the outage
+ * fail UNAVAILABLE (which clients retry), and the server serves again
+ * without a restart.
  */
-const P = "flytesnacks";
-const D = "development";
-
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function serverOn(over: Record<string, string> = {}): Promise<{ server: RunningServer; admin: Client<typeof AdminService>; dbName: string }> {
+async function serverOn() {
   const db = await createTestDatabase();
   cleanups.push(db.drop);
-  const server = await realServer({ database: db.url, ...over });
+  const server = await realServer({ database: db.url });
   cleanups.push(() => server.close());
-  const admin = createClient(AdminService, createGrpcTransport({ baseUrl: server.url }));
-  return { server, admin, dbName: new URL(db.url).pathname.slice(1) };
-}
-
-/** Ends every session on the database but the caller's, as a restart or a failover would. */
-async function terminateBackends(dbName: string): Promise<number> {
-  const client = new pg.Client(PG_URL);
-  await client.connect();
-  try {
-    const res = await client.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [dbName]);
-    return res.rowCount ?? 0;
-  } finally {
-    await client.end();
-  }
-}
-
-async function outcome(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return "ok";
-  } catch (e) {
-    return Code[ConnectError.from(e).code];
-  }
+  return { server, dbName: new URL(db.url).pathname.slice(1) };
 }
 
 describe.skipIf(!PG_URL)("PostgreSQL connections dropped under load", () => {
   it("keeps serving: calls caught in the drop fail UNAVAILABLE, later calls succeed", async () => {
-    const { admin, dbName } = await serverOn();
-    await admin.registerProject({ project: { id: P, name: P } });
-    const pkg = loadFlytekitPackage("hello", P, D, "v1");
-    await registerPackage(admin, pkg);
-    const launchPlan = pkg.launchPlans[0]!.id;
-
-    let n = 0;
-    const acknowledged: string[] = [];
-    const launch = async () => {
-      const name = `e${n++}`;
-      const o = await outcome(admin.createExecution({ project: P, domain: D, name, spec: { launchPlan }, inputs: {} }));
-      if (o === "ok") acknowledged.push(name);
-      return o;
-    };
+    const { server, dbName } = await serverOn();
+    const { admin, launch, acknowledged } = await registered(server);
     const outcomes: string[] = [];
     let terminated = 0;
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 4; round++) {
       // 8 writers at once, and every backend killed while they are in flight.
       const writers = Array.from({ length: 8 }, () => launch());
       await new Promise((r) => setTimeout(r, 5 + round * 3));
@@ -85,5 +44,21 @@ describe.skipIf(!PG_URL)("PostgreSQL connections dropped under load", () => {
     // Every acknowledged launch is there (a refused one may or may not be: its COMMIT may have landed).
     const listed = new Set((await admin.listExecutions({ id: { project: P, domain: D }, limit: 500 })).executions.map((e) => e.id!.name));
     expect(acknowledged.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it("replaces connections left half-open by a failover instead of waiting on them for ever", async () => {
+    const { url, proxy } = await proxiedDatabase(cleanups);
+    // A small pool, filled by the first burst: every pooled connection is then stranded.
+    const server = await realServer({ database: url, ...FAST, dbPoolSize: "3" });
+    cleanups.push(() => server.close());
+    const { launch, statuses } = await registered(server);
+    expect(await Promise.all(Array.from({ length: 6 }, () => launch()))).toEqual(Array(6).fill("ok"));
+
+    proxy.strand();
+    // Calls on a stranded connection fail when the driver's read timeout ends it; the rest get new connections.
+    const during = await Promise.all(Array.from({ length: 6 }, () => launch()));
+    expect(during.filter((o) => o !== "ok" && o !== "Unavailable")).toEqual([]);
+    await eventually(async () => JSON.stringify(await statuses()) === JSON.stringify(SERVING), "SERVING after the failover");
+    expect(await Promise.all(Array.from({ length: 6 }, () => launch()))).toEqual(Array(6).fill("ok"));
   });
 });

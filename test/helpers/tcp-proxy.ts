@@ -10,18 +10,37 @@ export interface TcpProxy {
   resume(): void;
   /** Resets every open connection (as a failover or a network reset would). */
   reset(): void;
+  /**
+   * Open connections stop delivering for good but are never closed, as when a
+   * failover or a lost NAT entry leaves them half-open; new ones work.
+   */
+  strand(): void;
+  /** Resets every connection and refuses new ones until up(): the database is gone. */
+  down(): void;
+  up(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
+  const stranded = new Set<[Socket, Socket]>();
   let paused = false;
+  let isDown = false;
+  const resetAll = () => {
+    for (const [a, b] of pairs) a.resetAndDestroy(), b.resetAndDestroy();
+    pairs.clear();
+  };
   const server = createServer((client) => {
+    if (isDown) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = new (client.constructor as typeof Socket)();
     const pair: [Socket, Socket] = [client, upstream];
     pairs.add(pair);
     const drop = () => {
       pairs.delete(pair);
+      stranded.delete(pair);
       client.destroy();
       upstream.destroy();
     };
@@ -47,14 +66,26 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       paused = false;
       for (const [a, b] of pairs) a.resume(), b.resume();
     },
-    reset() {
-      for (const [a, b] of pairs) a.resetAndDestroy(), b.resetAndDestroy();
+    reset: resetAll,
+    strand() {
+      for (const pair of pairs) {
+        pair[0].pause(), pair[1].pause();
+        stranded.add(pair);
+      }
       pairs.clear();
+    },
+    down() {
+      isDown = true;
+      resetAll();
+    },
+    up() {
+      isDown = false;
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const [a, b] of pairs) a.destroy(), b.destroy();
+        for (const [a, b] of [...pairs, ...stranded]) a.destroy(), b.destroy();
         pairs.clear();
+        stranded.clear();
         server.close(() => resolve());
       }),
   };
