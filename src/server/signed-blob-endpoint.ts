@@ -61,18 +61,20 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
       return reply(res, 403, `the URL was signed for Content-MD5 ${grant.contentMd5}, but ${what}`);
     }
     let digest: Uint8Array | undefined;
+    let size = 0;
     try {
       // Create-only: a signed PUT never replaces an object, so a URL handed out for a fixed
       // place cannot overwrite what was stored there since (see the existing-object case below).
-      const accept = (info: { contentMd5: Uint8Array }) => {
+      const accept = (info: { size: number; contentMd5: Uint8Array }) => {
         const got = Buffer.from(info.contentMd5).toString("base64");
         if (sentMd5 !== undefined && got !== sentMd5) throw new Refused(403, `the body's MD5 ${got} does not match Content-MD5 ${sentMd5}`);
         digest = info.contentMd5;
+        size = info.size;
       };
       await putStream(grant.key, bodyUpTo(req, maxUploadBytes), accept, { createOnly: true });
     } catch (e) {
       req.resume(); // drain what the client still sends, so it reads the answer
-      if (e instanceof BlobExistsError) return await answerExisting(grant, digest, res);
+      if (e instanceof BlobExistsError) return await answerExisting(grant, digest, size, res);
       if (PATH_CLASH.has((e as NodeJS.ErrnoException).code ?? "")) {
         return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
       }
@@ -91,11 +93,12 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
    * their MD5, which the body matched, and the object has it) are a successful rewrite,
    * as flytekit's re-registration does; anything else leaves the object alone.
    */
-  async function answerExisting(grant: SignedGrant, digest: Uint8Array | undefined, res: Res): Promise<true> {
-    const existing = await blobs.head(grant.key);
-    if (!existing) return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
-    const same = grant.contentMd5 !== undefined && digest !== undefined && existing.contentMd5 !== undefined && Buffer.from(existing.contentMd5).equals(Buffer.from(digest));
-    if (same) return stored(res, digest);
+  async function answerExisting(grant: SignedGrant, digest: Uint8Array | undefined, size: number, res: Res): Promise<true> {
+    const found = await blobs.stat(grant.key);
+    if (!found) return reply(res, 409, `${grant.key} clashes with another object: one of them would have to be a folder of the other`);
+    // Hashing the stored object (a read of all of it) only when it could be the same bytes.
+    const existing = grant.contentMd5 !== undefined && digest !== undefined && found.size === size ? await blobs.head(grant.key) : undefined;
+    if (digest !== undefined && existing?.contentMd5 !== undefined && Buffer.from(existing.contentMd5).equals(Buffer.from(digest))) return stored(res, digest);
     return reply(res, 412, `an object already exists at ${grant.key}; this URL may create it, not replace it with other content`);
   }
 }
