@@ -134,7 +134,7 @@ describe("application/grpc-web-text", () => {
 
   it("serves a unary call, base64 both ways", async () => {
     for (const contentType of ["application/grpc-web-text", "application/grpc-web-text+proto"]) {
-      const res = await post(getVersion, contentType, frame(Buffer.from(toBinary(GetVersionRequestSchema, {}))).toString("base64"));
+      const res = await post(getVersion, contentType, frame(Buffer.from(toBinary(GetVersionRequestSchema, create(GetVersionRequestSchema)))).toString("base64"));
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe(contentType);
       const body = fromText(await res.text());
