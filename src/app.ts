@@ -40,6 +40,7 @@ import { createHealthStatuses, type HealthStatuses, registerHealth, ServingStatu
 import type { NodeHandler, Req, Res } from "./server/http-types.js";
 import { createObservingInterceptor } from "./server/interceptors.js";
 import { createLoadShedder } from "./server/load-shedder.js";
+import { BINARY_READ_OPTIONS, JSON_READ_OPTIONS } from "./core/proto-limits.js";
 import { createRpcAdapter } from "./server/rpc-adapter.js";
 import { registerReflection } from "./server/reflection.js";
 import { startStoreHealth } from "./server/store-health.js";
@@ -122,7 +123,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   ]);
   // Both follow the database: a cached probe per interval, never a query per health call.
   const storeHealth = startStoreHealth({
-    probe: (timeoutMs) => store.probe(timeoutMs),
+    probe: () => store.probe(),
     intervalMs: config.healthCheckIntervalMs,
     health,
     services: ["", "flyteadmin"],
@@ -172,6 +173,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     routes,
     interceptors,
     readMaxBytes: config.maxMessageBytes,
+    binaryOptions: BINARY_READ_OPTIONS,
+    jsonOptions: JSON_READ_OPTIONS,
     shutdownSignal: shutdown.signal,
     onFailure: (procedure, e) => logger.error("rpc response failed unexpectedly", { procedure, error: String((e as Error)?.stack ?? e) }),
     // Paths that are not RPCs: signed blob URLs, FlyteAdmin's REST mapping, then its plain endpoints.

@@ -1,10 +1,11 @@
 import type { Logger } from "../logger.js";
 import { describeCause } from "../storage/database-open-error.js";
+import { withTimeout } from "../storage/with-timeout.js";
 import { type HealthStatuses, ServingStatus } from "./health.js";
 
 export interface StoreHealthOptions {
   /** Rejects when the database cannot serve (Store.probe). */
-  probe(timeoutMs: number): Promise<void>;
+  probe(): Promise<void>;
   /** Time between the end of one probe and the start of the next; also a probe's time limit. */
   intervalMs: number;
   health: HealthStatuses;
@@ -45,8 +46,7 @@ export function startStoreHealth(options: StoreHealthOptions): StoreHealth {
   };
 
   const probeOnce = () =>
-    (running ??= options
-      .probe(intervalMs)
+    (running ??= withTimeout(Promise.resolve().then(options.probe), intervalMs, `no answer from the database within ${intervalMs} ms`)
       .then(
         () => report(undefined),
         (e: unknown) => report(describeCause(e)),

@@ -25,11 +25,8 @@ export interface Dialect {
   lock(tx: Db, key: string): Promise<void>;
   /** True when e reports a primary-key or unique-index violation. */
   isUniqueViolation(e: unknown): boolean;
-  /**
-   * A cheap check that the database can serve now (health probes); rejects
-   * with the reason when it cannot, or when it gives no answer in `timeoutMs`.
-   */
-  probe(timeoutMs: number): Promise<void>;
+  /** A cheap check that the database can serve now (health probes); rejects with the reason when it cannot. */
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 

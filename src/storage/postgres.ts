@@ -8,7 +8,6 @@ import { migrationsFolder } from "../paths.js";
 import { databaseFailure } from "./database-errors.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince } from "./database-observer.js";
 import { type Db, type Dialect, driverErrorCode, type Schema } from "./dialect.js";
-import { withTimeout } from "./probe-timeout.js";
 import * as schema from "./schema/pg.js";
 import { waitForDatabase } from "./wait-for-database.js";
 
@@ -92,7 +91,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   return pgDialect({
     db: db as unknown as Db,
     transaction: pooledTransaction(pool, observer),
-    probe: (timeoutMs) => withTimeout(pool.query("select 1"), timeoutMs, `${what} did not answer a health probe`).then(() => undefined),
+    probe: async () => void (await pool.query("select 1")),
     close: () => pool.end(),
     observer,
   });
@@ -179,7 +178,7 @@ export async function openPglite(client: PGlite): Promise<Dialect> {
   return pgDialect({
     db: db as unknown as Db,
     transaction: <T>(fn: (tx: Db) => Promise<T>) => transaction.call(db, fn) as Promise<T>,
-    probe: (timeoutMs) => withTimeout(client.query("select 1"), timeoutMs, "PGlite did not answer a health probe").then(() => undefined),
+    probe: async () => void (await client.query("select 1")),
     close: () => client.close(),
   });
 }
@@ -187,7 +186,7 @@ export async function openPglite(client: PGlite): Promise<Dialect> {
 interface PgParts {
   db: Db;
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
-  probe(timeoutMs: number): Promise<void>;
+  probe(): Promise<void>;
   close(): Promise<void>;
   observer?: DatabaseObserver;
 }

@@ -27,7 +27,7 @@ export function createSqlStore(d: Dialect): Store {
     taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
     dialect: d.name,
-    probe: (timeoutMs) => d.probe(timeoutMs),
+    probe: () => d.probe(),
     close: () => d.close(),
   };
 }

@@ -35,7 +35,7 @@ export interface Store {
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */
-  probe(timeoutMs: number): Promise<void>;
+  probe(): Promise<void>;
   close(): Promise<void>;
 }
 
