@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { PresignRequest, SignedUrl } from "./url-signer.js";
 import { type DescMessage, type MessageShape, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 /** What `head` reports about a stored blob. */
 export interface BlobInfo {
@@ -77,7 +78,7 @@ export function withMessages(raw: RawBlobStore): BlobStore {
     },
     async getMessage<D extends DescMessage>(key: string, schema: D) {
       const bytes = await raw.get(key);
-      return bytes === undefined ? undefined : fromBinary(schema, bytes);
+      return bytes === undefined ? undefined : fromBinary(schema, bytes, BINARY_READ_OPTIONS);
     },
   });
 }

@@ -4,6 +4,7 @@ import { MatchableResource, MatchingAttributesSchema } from "../../gen/flyteidl/
 import { type AttributeKey, priorityOf, type ScopedAttributes } from "../core/matchable.js";
 import type { Dialect } from "./dialect.js";
 import type { AttributeStore } from "./store.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 // A merge that keeps losing to concurrent writers this often is a bug, not contention.
 const MAX_MERGE_ATTEMPTS = 20;
@@ -26,7 +27,7 @@ export function createSqlAttributes(d: Dialect): AttributeStore {
     domain: row.domain,
     workflow: row.workflow,
     launchPlan: row.launchPlan,
-    attributes: fromBinary(MatchingAttributesSchema, row.attributes),
+    attributes: fromBinary(MatchingAttributesSchema, row.attributes, BINARY_READ_OPTIONS),
   });
 
   return {

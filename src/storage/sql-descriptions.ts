@@ -6,6 +6,7 @@ import type { Db, Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { DescriptionStore } from "./store.js";
 import { DESCRIPTION_ENTITY_COLUMNS } from "../core/entity-columns.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 /** The row a description entity is stored as (tags are not kept, as in FlyteAdmin). */
 export function descriptionRow(d: Dialect, entity: DescriptionEntity, now: Date) {
@@ -47,7 +48,7 @@ export function createSqlDescriptions(d: Dialect): DescriptionStore {
     create(DescriptionEntitySchema, {
       id: { resourceType: row.resourceType, project: row.project, domain: row.domain, name: row.name, version: row.version },
       shortDescription: row.shortDescription,
-      longDescription: row.longDescription ? fromBinary(DescriptionSchema, row.longDescription) : {},
+      longDescription: row.longDescription ? fromBinary(DescriptionSchema, row.longDescription, BINARY_READ_OPTIONS) : {},
       sourceCode: { link: row.link },
     });
   // An unspecified resource type (possible only in unfiltered lists) matches every type.

@@ -15,6 +15,7 @@ import type { Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 const ref = (resourceType: ResourceType, project: string, domain: string, name: string, version: string): Identifier | undefined =>
   name === "" ? undefined : ({ $typeName: "flyteidl.core.Identifier", resourceType, project, domain, name, version, org: "" } as Identifier);
@@ -51,13 +52,13 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
   const keyOf = (id: ExecutionKey) => and(eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name));
 
   const toStored = (row: Row): StoredExecution => {
-    const closure = fromBinary(ExecutionClosureSchema, row.closure);
+    const closure = fromBinary(ExecutionClosureSchema, row.closure, BINARY_READ_OPTIONS);
     closure.createdAt = timestampFromDate(row.createdAt);
     closure.updatedAt = timestampFromDate(row.updatedAt);
     return {
       execution: create(ExecutionSchema, {
         id: { project: row.project, domain: row.domain, name: row.name },
-        spec: fromBinary(ExecutionSpecSchema, row.spec),
+        spec: fromBinary(ExecutionSpecSchema, row.spec, BINARY_READ_OPTIONS),
         closure,
       }),
       launchPlan: ref(ResourceType.LAUNCH_PLAN, row.launchPlanProject, row.launchPlanDomain, row.launchPlanName, row.launchPlanVersion),

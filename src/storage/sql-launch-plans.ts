@@ -15,6 +15,7 @@ import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 import type { LaunchPlanStore, NameScope } from "./store.js";
 import type { ListQuery } from "../core/list-query.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
   const t = d.schema.launchPlans;
@@ -47,13 +48,13 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
 
   // State and timestamps in the closure always come from the row.
   const toLaunchPlan = (row: Row): LaunchPlan => {
-    const closure = fromBinary(LaunchPlanClosureSchema, row.closure);
+    const closure = fromBinary(LaunchPlanClosureSchema, row.closure, BINARY_READ_OPTIONS);
     closure.state = row.state;
     closure.createdAt = timestampFromDate(row.createdAt);
     closure.updatedAt = timestampFromDate(row.updatedAt);
     return create(LaunchPlanSchema, {
       id: { resourceType: ResourceType.LAUNCH_PLAN, project: row.project, domain: row.domain, name: row.name, version: row.version },
-      spec: fromBinary(LaunchPlanSpecSchema, row.spec),
+      spec: fromBinary(LaunchPlanSpecSchema, row.spec, BINARY_READ_OPTIONS),
       closure,
     });
   };

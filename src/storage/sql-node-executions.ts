@@ -13,6 +13,7 @@ import type { Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, NodeExecutionStore, TaskExecutionKey } from "./store.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 /** How a node execution names the task attempt it runs under (sql-task-executions.ts finds children by it). */
 export const taskExecutionRef = (k: TaskExecutionKey) => `${k.project}/${k.domain}/${k.name}/${k.nodeId}/${k.retryAttempt}`;
@@ -44,12 +45,12 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       : {};
 
   const toNodeExecution = (row: Row): NodeExecution => {
-    const closure = fromBinary(NodeExecutionClosureSchema, row.closure);
+    const closure = fromBinary(NodeExecutionClosureSchema, row.closure, BINARY_READ_OPTIONS);
     return create(NodeExecutionSchema, {
       id: { nodeId: row.nodeId, executionId: { project: row.project, domain: row.domain, name: row.name } },
       inputUri: row.inputUri,
       closure,
-      metadata: fromBinary(NodeExecutionMetaDataSchema, row.metadata),
+      metadata: fromBinary(NodeExecutionMetaDataSchema, row.metadata, BINARY_READ_OPTIONS),
     });
   };
 

@@ -7,6 +7,7 @@ import { alreadyExists } from "../core/errors.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ProjectStore } from "./store.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 const ARCHIVED = 1;
 
@@ -29,7 +30,7 @@ export function createSqlProjects(d: Dialect): ProjectStore {
       name: row.name,
       description: row.description,
       state: row.state,
-      ...(row.labels ? { labels: fromBinary(LabelsSchema, row.labels) } : {}),
+      ...(row.labels ? { labels: fromBinary(LabelsSchema, row.labels, BINARY_READ_OPTIONS) } : {}),
     });
 
   return {

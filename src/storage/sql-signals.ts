@@ -8,6 +8,7 @@ import { SIGNAL_COLUMNS, type SignalKey } from "../core/signals.js";
 import type { Dialect } from "./dialect.js";
 import type { SignalStore } from "./signal-store.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 // FlyteAdmin's text for a create that hits the primary key (its Postgres error transformer).
 const DUPLICATE = 'value with matching already exists (duplicate key value violates unique constraint "signals_pkey")';
@@ -40,8 +41,8 @@ export function createSqlSignals(d: Dialect): SignalStore {
   const toSignal = (row: Row): Signal =>
     create(SignalSchema, {
       id: { signalId: row.signalId, executionId: { project: row.project, domain: row.domain, name: row.name } },
-      ...(row.type.length > 0 ? { type: fromBinary(LiteralTypeSchema, row.type) } : {}),
-      ...(row.value && row.value.length > 0 ? { value: fromBinary(LiteralSchema, row.value) } : {}),
+      ...(row.type.length > 0 ? { type: fromBinary(LiteralTypeSchema, row.type, BINARY_READ_OPTIONS) } : {}),
+      ...(row.value && row.value.length > 0 ? { value: fromBinary(LiteralSchema, row.value, BINARY_READ_OPTIONS) } : {}),
     });
 
   return {

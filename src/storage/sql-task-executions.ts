@@ -10,6 +10,7 @@ import { placeholders, preparedQuery } from "./prepared-query.js";
 import { taskExecutionRef } from "./sql-node-executions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, TaskExecutionKey, TaskExecutionStore } from "./store.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
   const t = d.schema.taskExecutions;
@@ -46,7 +47,7 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
         retryAttempt: row.retryAttempt,
       },
       inputUri: row.inputUri,
-      closure: fromBinary(TaskExecutionClosureSchema, row.closure),
+      closure: fromBinary(TaskExecutionClosureSchema, row.closure, BINARY_READ_OPTIONS),
       isParent,
     });
   // An attempt is a parent when node executions name it as theirs.

@@ -9,6 +9,7 @@ import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NameScope, TaskStore } from "./store.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 export function createSqlTasks(d: Dialect): TaskStore {
   const t = d.schema.tasks;
@@ -28,7 +29,7 @@ export function createSqlTasks(d: Dialect): TaskStore {
 
   // The closure's created_at always comes from the row.
   const toTask = (row: Row): Task => {
-    const closure = fromBinary(TaskClosureSchema, row.closure);
+    const closure = fromBinary(TaskClosureSchema, row.closure, BINARY_READ_OPTIONS);
     closure.createdAt = timestampFromDate(row.createdAt);
     return create(TaskSchema, {
       id: { resourceType: ResourceType.TASK, project: row.project, domain: row.domain, name: row.name, version: row.version },

@@ -9,6 +9,7 @@ import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 import type { WorkflowStore } from "./store.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 export function createSqlWorkflows(d: Dialect): WorkflowStore {
   const t = d.schema.workflows;
@@ -26,7 +27,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
   const idOf = (row: Row) => ({ resourceType: ResourceType.WORKFLOW, project: row.project, domain: row.domain, name: row.name, version: row.version });
 
   const toWorkflow = (row: Row): Workflow => {
-    const closure = fromBinary(WorkflowClosureSchema, row.closure);
+    const closure = fromBinary(WorkflowClosureSchema, row.closure, BINARY_READ_OPTIONS);
     closure.createdAt = timestampFromDate(row.createdAt);
     return create(WorkflowSchema, { id: idOf(row), closure, shortDescription: row.shortDescription });
   };
@@ -37,7 +38,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
       closure: {
         createdAt: timestampFromDate(row.createdAt),
         compiledWorkflow: {
-          primary: { template: { interface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface) : {} } },
+          primary: { template: { interface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface, BINARY_READ_OPTIONS) : {} } },
         },
       },
       shortDescription: row.shortDescription,
@@ -63,7 +64,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
     async getInterface(id) {
       const [row] = await d.run((db) => db.select({ typedInterface: t.typedInterface }).from(t).where(versionKey(t, id)).limit(1));
       if (!row) return undefined;
-      return { typedInterface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface) : undefined };
+      return { typedInterface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface, BINARY_READ_OPTIONS) : undefined };
     },
 
     async list(scope, query) {

@@ -111,6 +111,18 @@ describe("request messages that do not decode are INVALID_ARGUMENT", () => {
     }
   });
 
+  it("reads a literal nested 300 collections deep (600 message levels, beyond protobuf-es's default of 100) on every protocol", async () => {
+    // No launch plan is named, so the call fails validation: after the whole message was read.
+    const grpc = await grpcCall("/flyteidl.service.AdminService/CreateExecution", createExecution(deepLiteral(300)));
+    expect(grpc.status).toBe("3");
+    expect(grpc.message).not.toContain("recursion");
+    for (const path of ["/flyteidl.service.AdminService/CreateExecution", "/api/v1/executions"]) {
+      const res = await post(path, "application/json", deepJson(300));
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).not.toContain("recursion");
+    }
+  });
+
   it("refuses a literal nested 20,000 deep (150 KB) over gRPC, Connect JSON and REST, and still serves", async () => {
     const binary = createExecution(deepLiteral(20_000));
     expect(binary.length).toBeLessThan(4 * 1024 * 1024);

@@ -8,6 +8,7 @@ import { parseQuery } from "./query.js";
 import { BadRequest, buildRequest } from "./request.js";
 import { encodeError, encodeMessage, encodingFor } from "./response.js";
 import { matchRoute, routesOf } from "./routes.js";
+import { BINARY_READ_OPTIONS, JSON_READ_OPTIONS } from "../../core/proto-limits.js";
 
 export interface GatewayOptions {
   services: readonly DescService[];
@@ -37,7 +38,12 @@ export function createGateway(options: GatewayOptions) {
   const routes = routesOf(options.services);
   // Outermost, so the observing interceptor logs and counts these calls as "rest".
   const interceptors = [markProtocol("rest"), ...options.interceptors];
-  const transport = createRouterTransport(options.routes, { router: { interceptors } });
+  // The in-process hop encodes and decodes the message again: with the server's read limits, or a
+  // request the gateway accepted would be refused here.
+  const transport = createRouterTransport(options.routes, {
+    router: { interceptors, binaryOptions: BINARY_READ_OPTIONS, jsonOptions: JSON_READ_OPTIONS },
+    transport: { binaryOptions: BINARY_READ_OPTIONS, jsonOptions: JSON_READ_OPTIONS },
+  });
   const clients = new Map(options.services.map((s) => [s.typeName, createClient(s, transport) as unknown as Record<string, Call>]));
   // /api/v1/openapi, built from the same services and routes on first request.
   let openapi: string | undefined;

@@ -10,6 +10,7 @@ import {
 } from "@bufbuild/protobuf";
 import { parseEnumPathText, parseFieldText } from "./field-text.js";
 import type { Route } from "./routes.js";
+import { BINARY_READ_OPTIONS, JSON_READ_OPTIONS } from "../../core/proto-limits.js";
 
 /** A client mistake in the HTTP request itself (bad JSON, a malformed parameter): HTTP 400. */
 export class BadRequest extends Error {}
@@ -108,15 +109,15 @@ export function buildRequest(
     if (route.body === "") readPath();
     if (route.body !== "" && body.length > 0) {
       if (contentType === "application/octet-stream") {
-        message = route.body === "*" ? fromBinary(schema, body) : fromJson(schema, {});
+        message = route.body === "*" ? fromBinary(schema, body, BINARY_READ_OPTIONS) : fromJson(schema, {}, JSON_READ_OPTIONS);
         if (route.body !== "*") {
           const field = fieldNamed(schema, route.body);
-          if (field?.fieldKind === "message") (message as Record<string, unknown>)[field.localName] = fromBinary(field.message, body);
+          if (field?.fieldKind === "message") (message as Record<string, unknown>)[field.localName] = fromBinary(field.message, body, BINARY_READ_OPTIONS);
         }
       } else {
         const parsed = JSON.parse(body.toString("utf8")) as JsonValue;
         // application/json rejects unknown fields (protojson's default); other types ignore them.
-        const options = { ignoreUnknownFields: contentType !== "application/json" };
+        const options = { ...JSON_READ_OPTIONS, ignoreUnknownFields: contentType !== "application/json" };
         message = route.body === "*" ? fromJson(schema, parsed, options) : fromJson(schema, { [route.body]: parsed } as JsonObject, options);
       }
     } else {
@@ -129,7 +130,7 @@ export function buildRequest(
           setPath(json, schema, key, query.getAll(key));
         }
       }
-      message = fromJson(schema, json, { ignoreUnknownFields: true });
+      message = fromJson(schema, json, { ...JSON_READ_OPTIONS, ignoreUnknownFields: true });
     }
     if (route.body !== "") readPath();
     mergeFromJson(schema, message, pathJson, { ignoreUnknownFields: true });
