@@ -8,6 +8,7 @@ import { migrationsFolder } from "../paths.js";
 import { databaseFailure } from "./database-errors.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince } from "./database-observer.js";
 import { type Db, type Dialect, driverErrorCode, type Schema } from "./dialect.js";
+import { withTimeout } from "./with-timeout.js";
 import * as schema from "./schema/pg.js";
 import { waitForDatabase } from "./wait-for-database.js";
 
@@ -52,47 +53,49 @@ export function postgresAddress(url: string): string {
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Dialect> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: options.poolSize ?? 10,
-    // pg-pool applies this to waiting for a free client and to opening a new one.
-    connectionTimeoutMillis: options.acquireTimeoutMs ?? 10_000,
-    Client: connectingWithin(connectTimeoutMs),
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    statement_timeout: statementTimeoutMs,
-    query_timeout: statementTimeoutMs + 1000,
-    // A transaction held open past a statement's limit (a hung blob write, a
-    // crashed caller) would keep its locks; the server ends it.
-    idle_in_transaction_session_timeout: statementTimeoutMs,
+  const boundedPool = (max: number) => {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max,
+      // pg-pool applies this to waiting for a free client and to opening a new one.
+      connectionTimeoutMillis: options.acquireTimeoutMs ?? 10_000,
+      Client: connectingWithin(connectTimeoutMs),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 1000,
+      // A transaction held open past a statement's limit (a hung blob write, a
+      // crashed caller) would keep its locks; the server ends it.
+      idle_in_transaction_session_timeout: statementTimeoutMs,
+    });
+    // A connection can break whenever the server goes away, also while a
+    // transaction holds it between statements (waiting for a blob write), when
+    // pg-pool's idle listener is off it. pg then emits 'error' on the client,
+    // which with no listener ends the process. The failure is reported to the
+    // call by its next statement, so the event itself needs no handling.
+    pool.on("connect", (client) => client.on("error", () => undefined));
+    pool.on("error", () => undefined); // an idle client dropped by the server is replaced on next use
+    return pool;
+  };
+  const what = `PostgreSQL at ${postgresAddress(url)}`;
+  await waitForDatabase(() => migrate(url, connectTimeoutMs), {
+    what,
+    ...(options.logger ? { logger: options.logger } : {}),
+    // Long enough for a database started alongside the server; a minute by default.
+    giveUpAfterMs: 6 * connectTimeoutMs,
   });
+  const pool = boundedPool(options.poolSize ?? 10);
+  // Health probes get a connection of their own: a pool busy with slow calls
+  // is not a database that is down, and must not turn the server NOT_SERVING.
+  const probePool = boundedPool(1);
   const observer = options.observer ?? noDatabaseObserver;
   observer.pool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
-  // A connection can break whenever the server goes away, also while a
-  // transaction holds it between statements (waiting for a blob write), when
-  // pg-pool's idle listener is off it. pg then emits 'error' on the client,
-  // which with no listener ends the process. The failure is reported to the
-  // call by its next statement, so the event itself needs no handling.
-  pool.on("connect", (client) => client.on("error", () => undefined));
-  pool.on("error", () => undefined); // an idle client dropped by the server is replaced on next use
   const db = drizzlePg({ client: pool, schema, casing: "snake_case" });
-  const what = `PostgreSQL at ${postgresAddress(url)}`;
-  try {
-    await waitForDatabase(() => migrate(pool, db), {
-      what,
-      ...(options.logger ? { logger: options.logger } : {}),
-      // Long enough for a database started alongside the server; a minute by default.
-      giveUpAfterMs: 6 * connectTimeoutMs,
-    });
-  } catch (e) {
-    await pool.end().catch(() => undefined);
-    throw e;
-  }
   return pgDialect({
     db: db as unknown as Db,
     transaction: pooledTransaction(pool, observer),
-    probe: async () => void (await pool.query("select 1")),
-    close: () => pool.end(),
+    probe: async () => void (await probePool.query("select 1")),
+    close: async () => void (await Promise.all([pool.end(), probePool.end()])),
     observer,
   });
 }
@@ -106,18 +109,23 @@ function connectingWithin(connectTimeoutMs: number): typeof pg.Client {
   };
 }
 
-async function migrate(pool: pg.Pool, db: ReturnType<typeof drizzlePg>): Promise<void> {
-  const lockConn = await pool.connect();
-  let broken: Error | undefined;
+/**
+ * Migrates on a connection of its own, which holds the advisory lock for the
+ * session (ending it releases the lock). It has none of the pool's statement
+ * limits: building an index on a large table, or waiting for another
+ * replica's migration, may rightly take longer than any call; keepalive still
+ * notices a server that vanished.
+ */
+async function migrate(url: string, connectTimeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+  client.on("error", () => undefined); // the statement in progress fails with it
   try {
-    await lockConn.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY.toString()]);
-    await migratePg(db, { migrationsFolder: migrationsFolder("pg") });
-  } catch (e) {
-    if (databaseFailure(e)) broken = e as Error;
-    throw e;
+    await client.connect();
+    await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY.toString()]);
+    await migratePg(drizzlePg({ client, casing: "snake_case" }), { migrationsFolder: migrationsFolder("pg") });
   } finally {
-    if (!broken) await lockConn.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY.toString()]).catch((e: Error) => (broken = e));
-    lockConn.release(broken);
+    // A connection that broke may never confirm its end; stop waiting for it.
+    await withTimeout(client.end(), connectTimeoutMs, "closing the migration connection timed out").catch(() => undefined);
   }
 }
 
