@@ -92,9 +92,9 @@ function open(file: string, options: SqliteOptions): Dialect {
     run: (fn) =>
       lock("statement", async () => {
         if (!identity) return fn(db);
-        identity.refuseIfKnownGone();
-        // Reads are not worth a stat (it costs several times a read by key);
-        // a statement that wrote (autocommit) is checked before it is acknowledged.
+        // Reads go on (the open file still holds everything acknowledged) and
+        // are not worth a stat, which costs several times a read by key; a
+        // statement that wrote (autocommit) is checked before it is acknowledged.
         const before = totalChanges.get();
         const out = await fn(db);
         if (totalChanges.get() !== before) identity.check();
