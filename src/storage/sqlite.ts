@@ -92,9 +92,11 @@ function open(file: string, options: SqliteOptions): Dialect {
     run: (fn) =>
       lock("statement", async () => {
         if (!identity) return fn(db);
-        // Reads go on (the open file still holds everything acknowledged) and
-        // are not worth a stat, which costs several times a read by key; a
-        // statement that wrote (autocommit) is checked before it is acknowledged.
+        // Once the file is gone nothing is served from it: a write refused
+        // below may already be in it, and no read may show it.
+        identity.refuseIfKnownGone();
+        // Reads are not worth a stat (it costs several times a read by key);
+        // a statement that wrote (autocommit) is checked before it is acknowledged.
         const before = totalChanges.get();
         const out = await fn(db);
         if (totalChanges.get() !== before) identity.check();
