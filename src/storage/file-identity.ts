@@ -13,9 +13,9 @@ export interface FileIdentity {
  * SQLite keeps writing to an open file after it is deleted or replaced (by a
  * restore, a mistaken `rm`, a volume swapped under a container), and those
  * writes vanish at the next start, so once the path names another file or
- * none, writes are refused. It does not heal by itself: the file now at the
- * path is another database, and which one to serve is an operator's call
- * (restart the server).
+ * none, writes (and from then on reads) are refused. It does not heal by
+ * itself: the file now at the path is another database, and which one to
+ * serve is an operator's call (restart the server).
  */
 export function watchFileIdentity(path: string): FileIdentity {
   const opened = statSync(path);
@@ -29,7 +29,7 @@ export function watchFileIdentity(path: string): FileIdentity {
       refuseIfKnownGone();
       const now = statSync(path, { throwIfNoEntry: false });
       if (now && now.ino === opened.ino && now.dev === opened.dev) return;
-      gone = `database file ${path} was ${now ? "replaced" : "deleted"} while the server was running; writes are refused until the server is restarted`;
+      gone = `database file ${path} was ${now ? "replaced" : "deleted"} while the server was running; nothing is read from or written to it until the server is restarted`;
       refuseIfKnownGone();
     },
   };
