@@ -30,7 +30,9 @@ export interface StoreHealth {
  * NOT_SERVING whatever the probe says.
  */
 export function startStoreHealth(options: StoreHealthOptions): StoreHealth {
-  const { health, services, logger, intervalMs } = options;
+  const { health, services, logger } = options;
+  // A zero interval would probe in a tight loop.
+  const intervalMs = Math.max(options.intervalMs, 10);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let down: string | undefined;
