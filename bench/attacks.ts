@@ -3,6 +3,8 @@
 // only to the loopback server this run started, bounded in count and time.
 import * as net from "node:net";
 import pg from "pg";
+import { create } from "@bufbuild/protobuf";
+import { Resources_ResourceName, ResourcesSchema } from "../gen/flyteidl/core/tasks_pb.js";
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
 import { type GrpcClient, GrpcError, grpcClient } from "./grpc-client.js";
 import { DOMAIN, executionRequest, launchPlanId, PROJECT, taskRequest } from "./payloads.js";
@@ -31,12 +33,28 @@ export interface Attack {
   run(ctx: AttackContext): Promise<string>;
 }
 
-/** Counts the gRPC status codes of settled calls: `OK 10, INVALID_ARGUMENT 5`. */
-async function codes(calls: Promise<unknown>[]): Promise<string> {
-  const names: Record<number, string> = { [-1]: "NO_STATUS", 0: "OK", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 8: "RESOURCE_EXHAUSTED", 13: "INTERNAL", 14: "UNAVAILABLE", 2: "UNKNOWN" };
+/**
+ * A call's gRPC status code (0 for OK, -1 for no status), settled at once so
+ * no failure goes unhandled and no answer's bytes are kept.
+ */
+const outcome = (call: Promise<unknown>): Promise<number> =>
+  call.then(
+    () => 0,
+    // A stream the server refused at its concurrent-stream limit (RST_STREAM REFUSED_STREAM, 7) is safe to retry.
+    (e: unknown) => {
+      if (!(e instanceof GrpcError)) return -1;
+      const rst = /rst (\d+)\)/.exec(e.message)?.[1];
+      return e.status === -1 && rst !== undefined ? -100 - Number(rst) : e.status;
+    },
+  );
+/** RST_STREAM codes (RFC 9113 §7) for streams that ended without a gRPC status. */
+const RST_NAMES = ["NO_ERROR", "PROTOCOL_ERROR", "INTERNAL_ERROR", "FLOW_CONTROL_ERROR", "SETTINGS_TIMEOUT", "STREAM_CLOSED", "FRAME_SIZE_ERROR", "REFUSED_STREAM", "CANCEL", "COMPRESSION_ERROR", "CONNECT_ERROR", "ENHANCE_YOUR_CALM"];
+
+/** Counts status codes: `OK 10, INVALID_ARGUMENT 5`. */
+async function codes(calls: Promise<number>[]): Promise<string> {
+  const names: Record<number, string> = { ...Object.fromEntries(RST_NAMES.map((n, i) => [-100 - i, `reset ${n}`])), [-1]: "NO_STATUS", 0: "OK", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 8: "RESOURCE_EXHAUSTED", 13: "INTERNAL", 14: "UNAVAILABLE" };
   const counts = new Map<string, number>();
-  for (const r of await Promise.allSettled(calls)) {
-    const code = r.status === "fulfilled" ? 0 : r.reason instanceof GrpcError ? r.reason.status : -1;
+  for (const code of await Promise.all(calls)) {
     const name = names[code] ?? `code ${code}`;
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
@@ -44,15 +62,15 @@ async function codes(calls: Promise<unknown>[]): Promise<string> {
 }
 
 /** Runs `count` calls with at most `width` in flight on one connection. */
-async function inWaves<T>(count: number, width: number, call: (i: number) => Promise<T>): Promise<Promise<T>[]> {
-  const all: Promise<T>[] = [];
+async function inWaves(count: number, width: number, call: (i: number) => Promise<unknown>): Promise<Promise<number>[]> {
+  const all: Promise<number>[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: width }, async () => {
       while (next < count) {
-        const p = call(next++);
+        const p = outcome(call(next++));
         all.push(p);
-        await p.catch(() => undefined);
+        await p;
       }
     }),
   );
@@ -85,7 +103,7 @@ export const ATTACKS: Attack[] = [
         const calls = await inWaves(20, 2, (i) => {
           const req = taskRequest(`attack_${i}`, "v1");
           const container = (req.spec!.template as { target?: { value?: { resources?: unknown } } }).target!.value!;
-          container.resources = { requests: [{ name: 1 /* CPU */, value: `${"1".repeat(60_000)}x` }] };
+          container.resources = create(ResourcesSchema, { requests: [{ name: Resources_ResourceName.CPU, value: `${"1".repeat(60_000)}x` }] });
           return c.raw(A.createTask, req);
         });
         return await codes(calls);
@@ -101,8 +119,8 @@ export const ATTACKS: Attack[] = [
       const c = grpcClient(url);
       try {
         const names = (k: number, salt: number) => Array.from({ length: k }, (_, j) => `n${salt}_${j}`).join(";");
-        const huge = await inWaves(200, 4, (i) => listExecutions(c, `value_in(name,${names(30_000, i)})`));
-        const shapes = await inWaves(1000, 4, (i) => listExecutions(c, `value_in(name,${names(i + 1, i)})`));
+        const huge = await inWaves(200, 4, (i) => listExecutions(c, `value_in(execution_name,${names(30_000, i)})`));
+        const shapes = await inWaves(1000, 4, (i) => listExecutions(c, `value_in(execution_name,${names(i + 1, i)})`));
         return `30,000 values: ${await codes(huge)}; 1..1,000 values: ${await codes(shapes)}`;
       } finally {
         c.close();
@@ -116,8 +134,8 @@ export const ATTACKS: Attack[] = [
     async run({ url }) {
       const clients = Array.from({ length: 4 }, () => grpcClient(url));
       try {
-        const huge = clients.map((c) => listExecutions(c, "", 1_000_000));
-        const flood = clients.flatMap((c) => Array.from({ length: 1000 }, () => listExecutions(c, "", 10_000)));
+        const huge = clients.map((c) => outcome(listExecutions(c, "", 1_000_000)));
+        const flood = clients.flatMap((c) => Array.from({ length: 1000 }, () => outcome(listExecutions(c, "", 10_000))));
         return `limit 1,000,000: ${await codes(huge)}; flood: ${await codes(flood)}`;
       } finally {
         for (const c of clients) c.close();
@@ -174,14 +192,14 @@ export const ATTACKS: Attack[] = [
         }
       })();
       try {
-        const calls: Promise<unknown>[] = [];
+        const calls: Promise<number>[] = [];
         let n = 0;
         await Promise.all(
           Array.from({ length: 8 }, async () => {
             while (performance.now() < stop) {
-              const p = c.raw(A.createExecution, executionRequest(`k${n++}`, launchPlanId(CHAIN, "v1"), 1));
+              const p = outcome(c.raw(A.createExecution, executionRequest(`k${n++}`, launchPlanId(CHAIN, "v1"), 1)));
               calls.push(p);
-              await p.catch(() => undefined);
+              await p;
             }
           }),
         );

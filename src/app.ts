@@ -168,6 +168,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     interceptors,
     registry: createRegistry(InactiveProjectSchema, CreateWorkflowFailureReasonSchema, EventFailureReasonSchema),
     maxBodyBytes: config.maxMessageBytes,
+    holdHeader: shedder.holdHeader,
   });
   const rpc = createRpcAdapter({
     routes,

@@ -1,9 +1,10 @@
-import { Code, type ConnectRouter, type ConnectRouterOptions, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { Code, type ConnectRouter, type ConnectRouterOptions, ConnectError, type ContextValues, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { decodeFailuresAsInvalidArgument } from "./decode-errors.js";
 import { decodeGrpcWebTextRequest, encodeGrpcWebTextResponse, GrpcWebTextError, grpcWebTextFailure, isGrpcWebText } from "./grpc-web-text.js";
 import type { NodeHandler, Req, Res } from "./http-types.js";
+import { createWriteHold, writeHoldKey } from "./load-shedder.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -11,6 +12,11 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
   fallback: (req: Req, res: Res) => void;
   /** Largest request message, in bytes; also bounds decoded grpc-web-text bodies. */
   readMaxBytes: number;
+  /**
+   * Longest a heavy call's slot waits for its answer to be written (see
+   * src/server/load-shedder.ts); a client that reads slowly keeps it that long.
+   */
+  writeHoldMs?: number;
   /** Hears about a response that could not be written for another reason than the client leaving. */
   onFailure(procedure: string, reason: unknown): void;
 }
@@ -28,7 +34,18 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
   const paths = new Map<string, UniversalHandler>(router.handlers.map((h) => [h.requestPath, h]));
 
   const serve = async (handler: UniversalHandler, req: Req, res: Res) => {
-    let uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    const contextValues = createContextValues();
+    const hold = createWriteHold(options.writeHoldMs ?? 10_000);
+    contextValues.set(writeHoldKey, hold);
+    try {
+      await serveWith(handler, req, res, contextValues);
+    } finally {
+      hold.written();
+    }
+  };
+
+  const serveWith = async (handler: UniversalHandler, req: Req, res: Res, contextValues: ContextValues) => {
+    let uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
     const contentType = uReq.header.get("content-type") ?? "";
     const text = isGrpcWebText(contentType);
     if (text) {

@@ -1,4 +1,4 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, createContextValues } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService, file_flyteidl_service_admin } from "../../gen/flyteidl/service/admin_pb.js";
@@ -6,7 +6,7 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { buildApp, type App } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
 import { createListener, type Listener } from "../../src/server/listener.js";
-import { createLoadShedder, isHeavyCall } from "../../src/server/load-shedder.js";
+import { createLoadShedder, createWriteHold, isHeavyCall, writeHoldKey } from "../../src/server/load-shedder.js";
 import { openStore } from "../../src/storage/open-store.js";
 import type { Store } from "../../src/storage/store.js";
 import { testConfig } from "../helpers/app.js";
@@ -85,7 +85,8 @@ describe("the heavy-call gate", () => {
   const admin = file_flyteidl_service_admin.services[0]!;
   const method = (name: string) => admin.methods.find((m) => m.name === name)!;
   // The smallest request an interceptor sees; only method and signal matter here.
-  const call = (name: string, signal: AbortSignal) => ({ method: method(name), signal }) as never;
+  const call = (name: string, signal: AbortSignal, contextValues = createContextValues(), header = new Headers()) =>
+    ({ method: method(name), signal, contextValues, header }) as never;
 
   it("classifies lists and data reads as heavy, and single reads as cheap", () => {
     for (const name of ["ListExecutions", "ListProjects", "GetExecutionData", "GetNodeExecutionData", "GetTaskExecutionData", "GetExecutionMetrics"]) {
@@ -121,5 +122,41 @@ describe("the heavy-call gate", () => {
     finish();
     await Promise.all([first, later]);
     expect([shedder.running(), shedder.queued()]).toEqual([0, 0]);
+  });
+
+  it("keeps a heavy call's slot until its answer is written, or until the hold's limit", async () => {
+    const shedder = createLoadShedder({ maxRunning: 1, maxQueued: 0 });
+    const answer = (async () => ({})) as never;
+    const run = (contextValues = createContextValues(), header = new Headers()) =>
+      (shedder.interceptor(answer) as (req: unknown) => Promise<unknown>)(call("ListExecutions", new AbortController().signal, contextValues, header));
+
+    // The transport's hold: the handler has answered, the answer is still being written.
+    const hold = createWriteHold(60_000);
+    const values = createContextValues();
+    values.set(writeHoldKey, hold);
+    await run(values);
+    expect(shedder.running()).toBe(1);
+    await expect(run()).rejects.toMatchObject({ code: Code.ResourceExhausted });
+    hold.written();
+    expect(shedder.running()).toBe(0);
+
+    // A client that never reads keeps the slot only until the hold's limit.
+    const short = createWriteHold(50);
+    const shortValues = createContextValues();
+    shortValues.set(writeHoldKey, short);
+    await run(shortValues);
+    expect(shedder.running()).toBe(1);
+    await until(() => shedder.running() === 0, "the hold's limit");
+
+    // An in-process caller (the REST gateway) names its hold in a header; an unknown name holds nothing.
+    const rest = createWriteHold(60_000);
+    const registered = shedder.holdHeader(rest);
+    await run(createContextValues(), new Headers([registered.header]));
+    registered.done();
+    expect(shedder.running()).toBe(1);
+    rest.written();
+    expect(shedder.running()).toBe(0);
+    await run(createContextValues(), new Headers([[registered.header[0], "forged"]]));
+    expect(shedder.running()).toBe(0);
   });
 });

@@ -9,6 +9,7 @@ import { BadRequest, buildRequest } from "./request.js";
 import { encodeError, encodeMessage, encodingFor } from "./response.js";
 import { matchRoute, routesOf } from "./routes.js";
 import { BINARY_READ_OPTIONS, JSON_READ_OPTIONS } from "../../core/proto-limits.js";
+import { createWriteHold, type WriteHold } from "../load-shedder.js";
 
 export interface GatewayOptions {
   services: readonly DescService[];
@@ -18,6 +19,8 @@ export interface GatewayOptions {
   /** Detail message types the JSON error bodies can expand. */
   registry: Registry;
   maxBodyBytes: number;
+  /** Registers where a heavy call's slot waits until the REST answer is written (src/server/load-shedder.ts). */
+  holdHeader?: (hold: WriteHold) => { header: [string, string]; done(): void };
 }
 
 // Request headers an RPC handler or interceptor may read, passed through to the in-process call.
@@ -113,6 +116,11 @@ export function createGateway(options: GatewayOptions) {
     // (a proxy's own X-Forwarded-* lists pass through; the handler takes their first entry).
     headers["x-forwarded-host"] = String(req.headers["x-forwarded-host"] ?? req.headers.host ?? req.headers[":authority"] ?? "");
     headers["x-forwarded-proto"] = String(req.headers["x-forwarded-proto"] ?? ("encrypted" in req.socket && req.socket.encrypted ? "https" : "http"));
+    // A heavy call keeps its slot until this answer has left (or the client is gone).
+    const hold = createWriteHold(10_000);
+    res.once("close", () => hold.written());
+    const registered = options.holdHeader?.(hold);
+    if (registered) headers[registered.header[0]] = registered.header[1];
     try {
       const call = clients.get(found.route.service.typeName)![found.route.method.localName]!;
       let header: Headers | undefined;
@@ -121,9 +129,10 @@ export function createGateway(options: GatewayOptions) {
       const gone = new AbortController();
       const onClose = () => res.writableFinished || gone.abort();
       res.once("close", onClose);
-      const response = await call(message, { headers, signal: gone.signal, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) }).finally(() =>
-        res.off("close", onClose),
-      );
+      const response = await call(message, { headers, signal: gone.signal, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) }).finally(() => {
+        res.off("close", onClose);
+        registered?.done();
+      });
       const out = encodeMessage(found.route.method.output, response, encoding);
       res.statusCode = 200;
       res.setHeader("content-type", out.type);
