@@ -37,10 +37,15 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
     const contextValues = createContextValues();
     const hold = createWriteHold(options.writeHoldMs ?? 10_000);
     contextValues.set(writeHoldKey, hold);
+    // The answer has left once the response finishes (or the client is gone). connect-node's
+    // writer waits for an "end" event that Node's responses never emit, so its promise cannot tell.
+    res.once("finish", hold.written);
+    res.once("close", hold.written);
     try {
       await serveWith(handler, req, res, contextValues);
-    } finally {
+    } catch (e) {
       hold.written();
+      throw e;
     }
   };
 

@@ -9,7 +9,7 @@ import { createListener, type Listener } from "../../src/server/listener.js";
 import { createLoadShedder, createWriteHold, isHeavyCall, writeHoldKey } from "../../src/server/load-shedder.js";
 import { openStore } from "../../src/storage/open-store.js";
 import type { Store } from "../../src/storage/store.js";
-import { testConfig } from "../helpers/app.js";
+import { realServer, testConfig } from "../helpers/app.js";
 
 /** Heavy calls (lists, data reads) are bounded: a few run, a few wait, the rest are refused at once. */
 
@@ -158,5 +158,25 @@ describe("the heavy-call gate", () => {
     expect(shedder.running()).toBe(0);
     await run(createContextValues(), new Headers([[registered.header[0], "forged"]]));
     expect(shedder.running()).toBe(0);
+  });
+});
+
+describe("a heavy call's slot after its answer", () => {
+  it("is free again as soon as the answer is written, on every protocol", async () => {
+    const server = await realServer({ maxConcurrentHeavyCalls: "1", maxQueuedHeavyCalls: "0" });
+    try {
+      const admin = createClient(AdminService, createGrpcTransport({ baseUrl: server.url }));
+      await admin.registerProject({ project: { id: "p", name: "p" } });
+      // One slot, no queue: each call succeeds only if the one before it gave its slot back.
+      for (let i = 0; i < 3; i++) {
+        expect((await admin.listProjects({})).projects).toHaveLength(1);
+        const rest = await fetch(`${server.url}/api/v1/projects`);
+        expect(rest.status).toBe(200);
+        const connect = await fetch(`${server.url}/flyteidl.service.AdminService/ListProjects`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+        expect(connect.status).toBe(200);
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -118,7 +118,8 @@ export function createGateway(options: GatewayOptions) {
     headers["x-forwarded-proto"] = String(req.headers["x-forwarded-proto"] ?? ("encrypted" in req.socket && req.socket.encrypted ? "https" : "http"));
     // A heavy call keeps its slot until this answer has left (or the client is gone).
     const hold = createWriteHold(10_000);
-    res.once("close", () => hold.written());
+    res.once("finish", hold.written);
+    res.once("close", hold.written);
     const registered = options.holdHeader?.(hold);
     if (registered) headers[registered.header[0]] = registered.header[1];
     try {
