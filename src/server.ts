@@ -31,6 +31,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     headersTimeoutMs: config.headersTimeoutMs,
     idleTimeoutMs: config.idleTimeoutMs,
     bodyTimeoutMs: config.bodyTimeoutMs,
+    minBodyBytesPerSecond: config.minBodyBytesPerSecond,
     maxConnections: config.maxConnections,
   });
   let address;

@@ -8,14 +8,23 @@ import type { Req, Res } from "./http-types.js";
  * after `timeoutMs`. Once the body is complete the watch ends, so a
  * server-streaming response (gRPC-Web Watch over HTTP/1.1) runs unbounded.
  *
+ * Over HTTP/1.1, where every such client holds a connection of its own, a body
+ * must also average `minBytesPerSecond` over each window of `timeoutMs`: a
+ * client sending a byte every few seconds is never inactive for long, and
+ * without a minimum rate thousands of them would fill the connection cap.
+ * (An HTTP/2 trickle costs one stream of a session that the stream limit
+ * already bounds.)
+ *
  * A stalled request gets 408 (gRPC: DEADLINE_EXCEEDED, since gRPC clients read
  * a 408 as UNKNOWN) when nothing was answered yet; otherwise, and after the
  * answer, its HTTP/1.1 connection is destroyed or its HTTP/2 stream reset.
  */
-export function createBodyTimeout(timeoutMs: number): (req: Req, res: Res) => void {
+export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (req: Req, res: Res) => void {
   if (!(timeoutMs > 0)) return () => undefined;
   // Progress is sampled, so a body is cut between timeoutMs and 1.25 * timeoutMs after its last byte.
   const tickMs = Math.max(10, Math.floor(timeoutMs / 4));
+  const windowTicks = Math.ceil(timeoutMs / tickMs);
+  const minBytesPerWindow = (minBytesPerSecond * windowTicks * tickMs) / 1000;
   return function watchBody(req, res) {
     if ("stream" in req) return watchStream(req, res, req.stream, timeoutMs);
     if (req.complete) return;
@@ -23,6 +32,8 @@ export function createBodyTimeout(timeoutMs: number): (req: Req, res: Res) => vo
     // so the socket's byte counter is the sign of life.
     let last = req.socket.bytesRead;
     let lastAt = Date.now();
+    // The byte counter at each of the last windowTicks + 1 ticks, oldest first.
+    const samples = [last];
     const stop = () => {
       clearInterval(timer);
       res.off("close", stop);
@@ -32,7 +43,20 @@ export function createBodyTimeout(timeoutMs: number): (req: Req, res: Res) => vo
       const now = Date.now();
       const seen = req.socket.bytesRead;
       // Bytes waiting in our own buffer mean the handler is the slow side, not the client.
-      if (seen !== last || req.readableLength > 0) {
+      if (req.readableLength > 0) {
+        last = seen;
+        lastAt = now;
+        samples.length = 0;
+        samples.push(seen);
+        return;
+      }
+      samples.push(seen);
+      if (samples.length > windowTicks + 1) samples.shift();
+      if (samples.length === windowTicks + 1 && seen - samples[0]! < minBytesPerWindow) {
+        stop();
+        return cut(req, res, undefined, `request body too slow: under ${minBytesPerSecond} bytes per second`);
+      }
+      if (seen !== last) {
         last = seen;
         lastAt = now;
         return;
@@ -63,13 +87,12 @@ function watchStream(req: Req, res: Res, stream: http2.ServerHttp2Stream, timeou
   stream.on("timeout", onTimeout);
 }
 
-function cut(req: Req, res: Res, stream: http2.ServerHttp2Stream | undefined): void {
+function cut(req: Req, res: Res, stream: http2.ServerHttp2Stream | undefined, message = "request body timed out: nothing was received for too long"): void {
   if (res.headersSent) {
     if (stream) stream.close(http2.constants.NGHTTP2_CANCEL);
     else req.socket.destroy();
     return;
   }
-  const message = "request body timed out: nothing was received for too long";
   const contentType = String(req.headers["content-type"] ?? "");
   // Over HTTP/1.1 the rest of the body would be read as the next request: the connection goes too.
   if (!stream) res.setHeader("connection", "close");

@@ -19,6 +19,8 @@ export interface ListenerOptions {
   idleTimeoutMs: number;
   /** A request body that sends nothing for this long is cut off (0: never). */
   bodyTimeoutMs?: number | undefined;
+  /** An HTTP/1.1 body slower than this on average over a body-timeout window is cut off (0: no minimum). */
+  minBodyBytesPerSecond?: number | undefined;
   /** Connections held at once, HTTP/1.1, HTTP/2 and TLS together; more are refused at once (0: no cap). */
   maxConnections?: number | undefined;
 }
@@ -56,7 +58,7 @@ export function createListener(handler: NodeHandler, options: ListenerOptions): 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   const h2Settings = { settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } };
-  const watchBody = createBodyTimeout(options.bodyTimeoutMs ?? 0);
+  const watchBody = createBodyTimeout(options.bodyTimeoutMs ?? 0, options.minBodyBytesPerSecond ?? 0);
   const serve: NodeHandler = (req, res) => {
     watchBody(req, res);
     handler(req, res);

@@ -89,6 +89,19 @@ describe("request bodies that stop arriving", () => {
     await stillServes(server.url);
   });
 
+  it("cuts an HTTP/1.1 body that trickles a byte now and then, never idle for a whole timeout, for its rate", async () => {
+    const s = await connect(server.port);
+    const answer = untilClosed(s);
+    s.write(`POST /flyteidl.service.AdminService/GetVersion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+    // A byte every 100 ms: never silent for the 300 ms timeout, far under 256 bytes per second.
+    const timer = setInterval(() => s.destroyed || s.write(" "), 100);
+    try {
+      expect(await answer).toMatch(/^HTTP\/1\.1 408 [^]*too slow/);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it("lets a large upload that keeps sending run for many times the timeout", async () => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     const chunks = 12;
