@@ -148,34 +148,39 @@ export const ATTACKS: Attack[] = [
   },
   {
     name: "slow bodies",
-    what: "3,000 HTTP/1.1 POSTs announcing 1,000-byte bodies, sending 1 byte every 2 s for 20 s (server: --body-timeout-ms 5000, --max-connections 2000)",
+    what: "3,000 HTTP/1.1 POSTs announcing 1,000-byte bodies, each sending 1 byte every 2 s for 20 s (server: --body-timeout-ms 5000, --max-connections 2000)",
     serverArgs: ["--body-timeout-ms", "5000", "--max-connections", "2000"],
     async run({ port }) {
       const sockets: net.Socket[] = [];
-      let closedByServer = 0;
+      const started = performance.now();
+      let lastClosedAt = 0;
       let refused = 0;
+      let timedOut = 0;
       for (let i = 0; i < 3000; i++) {
         const s = net.connect(port, "127.0.0.1");
         s.on("error", () => undefined);
         s.once("connect", () =>
           s.write(`POST /flyteidl.service.AdminService/GetVersion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`),
         );
-        s.on("data", (d: Buffer) => {
-          if (d.toString("latin1").startsWith("HTTP/1.1 503")) refused++;
+        s.once("data", (d: Buffer) => {
+          const head = d.toString("latin1");
+          if (head.startsWith("HTTP/1.1 503")) refused++;
+          if (head.startsWith("HTTP/1.1 408")) timedOut++;
         });
-        s.once("close", () => closedByServer++);
+        s.once("close", () => (lastClosedAt = performance.now()));
         s.resume();
         sockets.push(s);
         if (i % 100 === 99) await sleep(10);
       }
-      const until = performance.now() + 20_000;
+      const until = started + 20_000;
       while (performance.now() < until) {
         await sleep(2000);
         for (const s of sockets) if (!s.destroyed) s.write(" ");
       }
-      const stillOpen = sockets.filter((s) => !s.destroyed).length;
+      const open = sockets.filter((s) => !s.destroyed).length;
       for (const s of sockets) s.destroy();
-      return `${closedByServer} of 3,000 closed by the server within 20 s (${refused} refused with 503 at the cap), ${stillOpen} still open`;
+      const allGoneAfter = open === 0 ? `, the last closed ${((lastClosedAt - started) / 1000).toFixed(1)} s after the first opened` : "";
+      return `${refused} refused with 503 at the cap, ${timedOut} cut with 408 (too slow), ${open} still open after 20 s${allGoneAfter}`;
     },
   },
   {

@@ -61,13 +61,22 @@ function safeRss(server: ServerProcess): number {
   }
 }
 
-/** True when the server still answers GetVersion on a new connection within 5 s. */
+/**
+ * True when the server answers GetVersion on a new connection within 10 s,
+ * trying again for a while: right after an attack the server may still be
+ * closing the attack's connections.
+ */
 export async function answers(url: string): Promise<boolean> {
-  const client = grpcClient(url);
-  try {
-    const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 5000).unref());
-    return await Promise.race([client.raw(AdminService.method.getVersion, {}).then(() => true, () => false), timeout]);
-  } finally {
-    client.close();
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const client = grpcClient(url);
+    try {
+      const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000).unref());
+      if (await Promise.race([client.raw(AdminService.method.getVersion, {}).then(() => true, () => false), timeout])) return true;
+    } finally {
+      client.close();
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
+  return false;
 }
