@@ -71,7 +71,7 @@ export function createSignedBlobEndpoint({ blobs, signer, maxUploadBytes, logger
         digest = info.contentMd5;
         size = info.size;
       };
-      await putStream(grant.key, bodyUpTo(req, maxUploadBytes), accept, { createOnly: true });
+      await putStream(grant.key, bodyUpTo(req, res, maxUploadBytes), accept, { createOnly: true });
     } catch (e) {
       req.resume(); // drain what the client still sends, so it reads the answer
       if (e instanceof BlobExistsError) return await answerExisting(grant, digest, size, res);
@@ -153,12 +153,31 @@ class Refused extends Error {
 /**
  * The request body, chunk by chunk; past `limit` bytes it stops with a 413.
  * The request is not destroyed on the way out, so the answer can still be sent.
+ *
+ * A body cut off midway (the body timeout answered, or the client hung up)
+ * can leave the request neither ended nor errored: once a response has been
+ * sent, Node discards the rest of the body and drops the iterator's
+ * listeners, and a plain for-await would wait forever, holding the upload's
+ * temporary file open. The response closing ends the wait.
  */
-async function* bodyUpTo(req: Req, limit: number): AsyncGenerator<Uint8Array> {
+async function* bodyUpTo(req: Req, res: Res, limit: number): AsyncGenerator<Uint8Array> {
   let size = 0;
-  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new Refused(413, `the upload is larger than the ${limit}-byte limit`);
-    yield chunk;
+  const chunks = req.iterator({ destroyOnReturn: false })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let onClose: (() => void) | undefined;
+  const closed = new Promise<never>((_, reject) => {
+    onClose = () => reject(new Error("the request ended before its body was complete"));
+    res.once("close", onClose);
+  });
+  closed.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([chunks.next(), closed]);
+      if (next.done) return;
+      size += next.value.length;
+      if (size > limit) throw new Refused(413, `the upload is larger than the ${limit}-byte limit`);
+      yield next.value;
+    }
+  } finally {
+    res.off("close", onClose!);
   }
 }

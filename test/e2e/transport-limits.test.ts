@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/grpc/health/v1/health_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
+import { LOCAL_TMP_DIR } from "../../src/blob/local-blob-store.js";
 import { packageRoot } from "../../src/paths.js";
 import type { RunningServer } from "../../src/server.js";
 import { realServer } from "../helpers/app.js";
@@ -46,8 +48,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("request bodies that stop arriving", () => {
   let server: RunningServer;
+  const storage = mkdtempSync(join(tmpdir(), "flyteadmin-blobs-"));
   beforeAll(async () => {
-    server = await realServer({ bodyTimeoutMs: "300" });
+    server = await realServer({ bodyTimeoutMs: "300", storage });
     await createClient(AdminService, createGrpcTransport({ baseUrl: server.url })).registerProject({ project: { id: "flytesnacks", name: "flytesnacks" } });
   });
   afterAll(() => server?.close());
@@ -65,6 +68,10 @@ describe("request bodies that stop arriving", () => {
     const answer = untilClosed(s);
     s.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: x\r\nContent-MD5: ${md5}\r\nContent-Length: 1000\r\n\r\n\x01`);
     expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    // The cut upload's temporary file is closed and removed, not left for the hourly sweep.
+    const temps = () => readdirSync(join(storage, LOCAL_TMP_DIR));
+    for (let i = 0; i < 100 && temps().length > 0; i++) await sleep(20);
+    expect(temps()).toEqual([]);
   });
 
   it("cuts an RPC POST whose body stalls, and a gRPC stream over HTTP/2 whose body stalls", async () => {
