@@ -10,10 +10,12 @@ import type { App } from "../src/app.js";
 import { buildApp } from "../src/app.js";
 import { createLogger } from "../src/logger.js";
 import { isUnexpected, toConnectError } from "../src/server/errors.js";
+import { openPostgres } from "../src/storage/postgres.js";
 import { openSqlite } from "../src/storage/sqlite.js";
 import { openStore } from "../src/storage/open-store.js";
 import { sampleAttributes } from "./fixtures/attributes.js";
 import { inMemoryAdmin, testConfig } from "./helpers/app.js";
+import { createTestDatabase, PG_URL } from "./helpers/backends.js";
 import { eventually } from "./helpers/database-outage.js";
 import { failure } from "./helpers/rpc-failure.js";
 
@@ -171,8 +173,42 @@ describe("health follows the store", () => {
     expect(app.health.get("")).toBe(Status.NOT_SERVING);
   });
 
+  it("takes an interval beyond the longest timer Node keeps as a long wait, not as one millisecond", async () => {
+    // Node runs a setTimeout of 2^31 ms or more after 1 ms, which would probe in a tight loop.
+    const { calls } = await appWithProbe(async () => undefined, String(2 ** 32));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(calls()).toBe(0);
+  });
+
   it("times out a probe that hangs", async () => {
     const { app } = await appWithProbe(() => new Promise<void>(() => undefined), "20");
     await eventually(async () => app.health.get("") === Status.NOT_SERVING, "NOT_SERVING");
+  });
+});
+
+describe.skipIf(!PG_URL)("PostgreSQL timeouts at the ends of their range", () => {
+  async function open(options: Parameters<typeof openPostgres>[1]) {
+    const db = await createTestDatabase();
+    cleanups.push(db.drop);
+    const d = await openPostgres(db.url, options);
+    cleanups.push(() => d.close());
+    return d;
+  }
+  const sleep = (d: Awaited<ReturnType<typeof openPostgres>>, seconds: number) =>
+    d.run((db) => (db as unknown as { execute(q: unknown): Promise<unknown> }).execute(sql`select pg_sleep(${seconds})`));
+
+  it("a statement timeout of 0 is no limit, as PostgreSQL's statement_timeout = 0 is, on the client side too", async () => {
+    const d = await open({ statementTimeoutMs: 0 });
+    await expect(sleep(d, 1.2)).resolves.toBeDefined();
+    await expect(d.transaction(async (tx) => sleep({ ...d, run: (fn) => fn(tx) }, 1.2))).resolves.toBeDefined();
+  });
+
+  it("timeouts longer than PostgreSQL and Node timers hold are capped, not turned into errors on every call", async () => {
+    // statement_timeout above 2^31-1 ms is refused by PostgreSQL; a Node timer that long fires at once.
+    const huge = 2 ** 32;
+    const d = await open({ statementTimeoutMs: huge, connectTimeoutMs: huge, acquireTimeoutMs: huge });
+    await expect(sleep(d, 0.2)).resolves.toBeDefined();
+    await expect(d.transaction(async (tx) => sleep({ ...d, run: (fn) => fn(tx) }, 0.2))).resolves.toBeDefined();
+    await expect(d.probe()).resolves.toBeUndefined();
   });
 });

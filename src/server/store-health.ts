@@ -31,8 +31,8 @@ export interface StoreHealth {
  */
 export function startStoreHealth(options: StoreHealthOptions): StoreHealth {
   const { health, services, logger } = options;
-  // A zero interval would probe in a tight loop.
-  const intervalMs = Math.max(options.intervalMs, 10);
+  // A zero interval would probe in a tight loop; so would one beyond 2^31-1 ms, which Node's timers run after 1 ms.
+  const intervalMs = Math.min(Math.max(options.intervalMs, 10), 2 ** 31 - 1);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let down: string | undefined;

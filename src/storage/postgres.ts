@@ -23,7 +23,7 @@ export interface PostgresOptions {
   observer?: DatabaseObserver;
   /** Longest a new connection may take to open (TCP, TLS, authentication). */
   connectTimeoutMs?: number;
-  /** Longest a statement may run (server side), and, a second later, wait for its answer (client side). */
+  /** Longest a statement may run (server side), and, a second later, wait for its answer (client side); 0: no limit. */
   statementTimeoutMs?: number;
   /** Longest a call waits for a pooled connection, a new one's opening included. */
   acquireTimeoutMs?: number;
@@ -51,19 +51,20 @@ export function postgresAddress(url: string): string {
  * it (UNAVAILABLE, see database-errors.ts) and the pool opens a new one.
  */
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<Dialect> {
-  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
-  const statementTimeoutMs = options.statementTimeoutMs ?? 30_000;
+  const connectTimeoutMs = timerMs(options.connectTimeoutMs ?? 10_000);
+  const statementTimeoutMs = timerMs(options.statementTimeoutMs ?? 30_000);
   const boundedPool = (max: number) => {
     const pool = new pg.Pool({
       connectionString: url,
       max,
       // pg-pool applies this to waiting for a free client and to opening a new one.
-      connectionTimeoutMillis: options.acquireTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: timerMs(options.acquireTimeoutMs ?? 10_000),
       Client: connectingWithin(connectTimeoutMs),
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       statement_timeout: statementTimeoutMs,
-      query_timeout: statementTimeoutMs + 1000,
+      // 0 is no limit, for PostgreSQL's statement_timeout and for pg's query_timeout alike.
+      query_timeout: statementTimeoutMs === 0 ? 0 : timerMs(statementTimeoutMs + 1000),
       // A transaction held open past a statement's limit (a hung blob write, a
       // crashed caller) would keep its locks; the server ends it.
       idle_in_transaction_session_timeout: statementTimeoutMs,
@@ -81,8 +82,8 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   await waitForDatabase(() => migrate(url, connectTimeoutMs), {
     what,
     ...(options.logger ? { logger: options.logger } : {}),
-    // Long enough for a database started alongside the server; a minute by default.
-    giveUpAfterMs: 6 * connectTimeoutMs,
+    // Long enough for a database started alongside the server; a minute by default (and with no connect limit).
+    giveUpAfterMs: 6 * (connectTimeoutMs || 10_000),
   });
   const pool = boundedPool(options.poolSize ?? 10);
   // Health probes get a connection of their own: a pool busy with slow calls
@@ -98,6 +99,15 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     close: async () => void (await Promise.all([pool.end(), probePool.end()])),
     observer,
   });
+}
+
+/**
+ * A timeout as pg and PostgreSQL can hold it: 0 stays "no limit"; longer than
+ * 2^31-1 ms is capped, because PostgreSQL refuses such a statement_timeout
+ * (every connection would fail) and Node runs such a timer after 1 ms.
+ */
+function timerMs(ms: number): number {
+  return Math.min(ms, 2 ** 31 - 1);
 }
 
 /** pg.Client with its own connect timeout (the pool's covers the whole wait for a connection). */
@@ -125,7 +135,7 @@ async function migrate(url: string, connectTimeoutMs: number): Promise<void> {
     await migratePg(drizzlePg({ client, casing: "snake_case" }), { migrationsFolder: migrationsFolder("pg") });
   } finally {
     // A connection that broke may never confirm its end; stop waiting for it.
-    await withTimeout(client.end(), connectTimeoutMs, "closing the migration connection timed out").catch(() => undefined);
+    await withTimeout(client.end(), connectTimeoutMs || 10_000, "closing the migration connection timed out").catch(() => undefined);
   }
 }
 
