@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,5 +49,24 @@ describe("start-up failures", () => {
     expect(failureLines(stderr)).toHaveLength(1);
     expect(stderr).toContain(database);
     expect(stderr).toMatch(/ENOTDIR|EEXIST/);
+  });
+});
+
+describe("the migrate command", () => {
+  it("creates the SQLite database and its folder with the configured modes, as serve does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "flyteadmin-migrate-"));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const database = join(dir, "db", "flyteadmin.db");
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [join(packageRoot(), "bin/flyteadmin-ts.js"), "migrate", "--database", database, "--data-dir", dir, "--file-mode", "0640", "--dir-mode", "0750"],
+        { stdio: "ignore" },
+      );
+      child.once("exit", resolve);
+    });
+    expect(code).toBe(0);
+    expect((statSync(database).mode & 0o777).toString(8)).toBe("640");
+    expect((statSync(join(dir, "db")).mode & 0o777).toString(8)).toBe("750");
   });
 });
