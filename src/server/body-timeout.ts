@@ -30,18 +30,22 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
     if (req.complete) return;
     // HTTP/1.1's parser reads the socket's handle directly (no "data" events to listen to),
     // so the socket's byte counter is the sign of life.
-    let last = req.socket.bytesRead;
+    const socket = req.socket;
+    let last = socket.bytesRead;
     let lastAt = Date.now();
     // The byte counter at each of the last windowTicks + 1 ticks, oldest first.
     const samples = [last];
+    // The watch lasts as long as the body, not the response: an answer sent before the body
+    // is read (a 404, a refused signed PUT) leaves Node discarding the rest of the body on a
+    // connection that stays open, and a trickle there must be cut like any other.
     const stop = () => {
       clearInterval(timer);
-      res.off("close", stop);
+      socket.off("close", stop);
     };
     const timer = setInterval(() => {
-      if (req.complete || req.destroyed || res.destroyed) return stop();
+      if (req.complete || socket.destroyed) return stop();
       const now = Date.now();
-      const seen = req.socket.bytesRead;
+      const seen = socket.bytesRead;
       // Bytes waiting in our own buffer mean the handler is the slow side, not the client.
       if (req.readableLength > 0) {
         last = seen;
@@ -66,7 +70,7 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
       cut(req, res, undefined);
     }, tickMs);
     timer.unref();
-    res.once("close", stop);
+    socket.once("close", stop);
   };
 }
 

@@ -109,6 +109,25 @@ describe("request bodies that stop arriving", () => {
     }
   });
 
+  it("cuts a body that keeps trickling after an early answer (a 404, a refused signed PUT, a health check)", async () => {
+    for (const head of [
+      "PUT /nothing/here HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
+      "PUT /dataproxy/blobs/x?signature=bad HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
+      "GET /healthcheck HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
+    ]) {
+      const s = await connect(server.port);
+      const answer = untilClosed(s);
+      s.write(head);
+      // Answered at once, then a byte every 100 ms: never silent for the timeout, far under the rate.
+      const timer = setInterval(() => s.destroyed || s.write("x"), 100);
+      try {
+        expect(await answer).toMatch(/^HTTP\/1\.1 (404|403|200) /);
+      } finally {
+        clearInterval(timer);
+      }
+    }
+  });
+
   it("lets a large upload that keeps sending run for many times the timeout", async () => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     const chunks = 12;
