@@ -4,7 +4,7 @@ import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import { invalidArgument, missingField } from "./errors.js";
 import { validateDatetimeLiteral, validateNotifications } from "./launch-plan-validation.js";
 import { validateLabels } from "./projects.js";
-import { checkIdentifierText, checkNodeId } from "./text-limits.js";
+import { checkIdentifierText, checkNodeId, checkText, MAX_KEY_BYTES } from "./text-limits.js";
 
 const NAME_FORMAT = /^[a-z][a-z\-0-9]*$/;
 const MAX_NAME_LENGTH = 63;
@@ -49,6 +49,8 @@ export function validateExecutionSpec(spec: ExecutionSpec | undefined, inputs: L
   }
   if (spec.notificationOverrides.case === "notifications") validateNotifications(spec.notificationOverrides.value.notifications);
   validateLabels(spec.labels?.values ?? {});
+  // Each tag is a key of the execution's tag rows (FlyteAdmin's execution_tags.key is varchar(255)).
+  for (const tag of spec.tags) checkText(tag, "tags", MAX_KEY_BYTES);
   // A launch-plan node's child execution names its parent node, which is looked up.
   const parent = spec.metadata?.parentNodeExecution;
   if (parent?.executionId) checkIdentifierText(parent.executionId);

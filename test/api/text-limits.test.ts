@@ -80,6 +80,8 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
     (a) => a.createExecution({ ...exec, name: "e2", spec: { launchPlan: { ...launchPlan.id, name: NUL } } }),
     ia("name cannot contain a NUL character"),
   ],
+  ["CreateExecution, NUL in a tag", (a) => a.createExecution({ ...exec, name: "e2", spec: { launchPlan: launchPlan.id, tags: ["ok", NUL] } }), ia("tags cannot contain a NUL character")],
+  ["CreateExecution, a 64 KiB tag", (a) => a.createExecution({ ...exec, name: "e2", spec: { launchPlan: launchPlan.id, tags: [huge] } }), ia("tags cannot exceed 255 characters")],
   ["GetExecution, NUL in the name", (a) => a.getExecution({ id: { ...exec, name: NUL } }), ia("name cannot contain a NUL character")],
   ["TerminateExecution, NUL in the cause", (a) => a.terminateExecution({ id: exec, cause: NUL }), ia("cause cannot contain a NUL character")],
   [
