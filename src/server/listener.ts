@@ -173,7 +173,8 @@ export function createListener(handler: NodeHandler, options: ListenerOptions): 
 /**
  * Answers what Node's HTTP/1.1 parser refuses with a status instead of a
  * reset: 431 for a header block over the 16 KiB limit, 414 when it is the
- * request line that does not end within it, 400 for the rest. The parser
+ * request line that does not end within it, 408 for headers that took longer
+ * than the header deadline, 400 for the rest. The parser
  * reports both overflows as HPE_HEADER_OVERFLOW; the bytes it failed on tell
  * them apart (no line break after the method means the request line is long).
  */
@@ -189,8 +190,12 @@ function answerClientError(err: Error & { code?: string; rawPacket?: Buffer }, s
     [status, text] = longLine ? [414, "URI Too Long"] : [431, "Request Header Fields Too Large"];
   } else if (err.code === "HPE_URI_TOO_LONG") {
     [status, text] = [414, "URI Too Long"];
-  } else if (err.code === "ECONNRESET" || err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
-    // Nobody to answer, or Node has already answered 408.
+  } else if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    // Headers that did not arrive within headersTimeoutMs. With a clientError listener Node
+    // answers nothing itself, so the 408 its own handler would send is sent here.
+    [status, text] = [408, "Request Timeout"];
+  } else if (err.code === "ECONNRESET") {
+    // Nobody to answer.
     return void socket.destroy();
   }
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);

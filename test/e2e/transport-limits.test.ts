@@ -187,6 +187,22 @@ describe("oversized request heads", () => {
   });
 });
 
+describe("request heads that stop arriving", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await realServer({ headersTimeoutMs: "300" });
+  });
+  afterAll(() => server?.close());
+
+  it("answers headers that do not arrive within the header deadline with 408, not a bare close", async () => {
+    const s = await connect(server.port);
+    const answer = untilClosed(s);
+    s.write("GET /healthcheck HTTP/1.1\r\nHost: x\r\n");
+    expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    await stillServes(server.url);
+  });
+});
+
 describe("the connection cap", () => {
   let server: RunningServer;
   beforeAll(async () => {
