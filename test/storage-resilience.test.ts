@@ -197,6 +197,15 @@ describe.skipIf(!PG_URL)("PostgreSQL timeouts at the ends of their range", () =>
   const sleep = (d: Awaited<ReturnType<typeof openPostgres>>, seconds: number) =>
     d.run((db) => (db as unknown as { execute(q: unknown): Promise<unknown> }).execute(sql`select pg_sleep(${seconds})`));
 
+  it("sets the server-side statement and idle-transaction limits on every pooled connection", async () => {
+    const d = await open({ statementTimeoutMs: 1234 });
+    const show = async (setting: string) =>
+      ((await d.run((db) => (db as unknown as { execute(q: unknown): Promise<{ rows: Record<string, string>[] }> }).execute(sql.raw(`show ${setting}`)))).rows[0]?.[setting]);
+    expect(await show("statement_timeout")).toBe("1234ms");
+    expect(await show("idle_in_transaction_session_timeout")).toBe("1234ms");
+    await expect(sleep(d, 2)).rejects.toBeDefined();
+  });
+
   it("a statement timeout of 0 is no limit, as PostgreSQL's statement_timeout = 0 is, on the client side too", async () => {
     const d = await open({ statementTimeoutMs: 0 });
     await expect(sleep(d, 1.2)).resolves.toBeDefined();
