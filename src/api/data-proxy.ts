@@ -24,6 +24,7 @@ import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/er
 import { parseFlyteUrl } from "../core/flyte-url.js";
 import { validateProjectAndDomain } from "../core/project-gate.js";
 import { isValidHost, validProto } from "../server/request-origin.js";
+import { checkIdentifierText, checkNodeId } from "../core/text-limits.js";
 import { checkUploadRequest, downloadExpiry, uploadExpiry, uploadKey } from "../core/upload-location.js";
 import type { ApiDeps } from "./deps.js";
 import { nodeExecutionHandlers, nodeText } from "./node-executions.js";
@@ -59,6 +60,9 @@ export function dataProxyService(deps: DataProxyDeps): ServiceImpl<typeof DataPr
     if (req.source.case !== "nodeExecutionId") throw invalid("source is required. Provided nil");
     const id = req.source.value;
     const key = { project: id.executionId?.project ?? "", domain: id.executionId?.domain ?? "", name: id.executionId?.name ?? "", nodeId: id.nodeId };
+    // Text no event could have stored is refused before the lookup, as every database can compare it.
+    checkIdentifierText(key);
+    if (key.nodeId !== "") checkNodeId(key.nodeId);
     const node = await store.nodeExecutions.get(key);
     if (!node) {
       throw invalidArgument(`failed to find node execution [${nodeText(key)}]. Error: missing entity of type node execution with identifier ${nodeText(key)}`);

@@ -11,6 +11,7 @@ import { NodeExecution_Phase as NodePhase, TaskExecution_Phase as TaskPhase, Wor
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { SimpleType } from "../../gen/flyteidl/core/types_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { ArtifactType, DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { type App, buildApp } from "../../src/app.js";
 import { createLogger } from "../../src/logger.js";
@@ -42,6 +43,7 @@ const BOOL = { type: { case: "simple", value: SimpleType.BOOLEAN } } as const;
 
 type Admin = ReturnType<typeof createClient<typeof AdminService>>;
 type Signals = ReturnType<typeof createClient<typeof SignalService>>;
+type Proxy = ReturnType<typeof createClient<typeof DataProxyService>>;
 const ia = (message: string) => ({ code: "InvalidArgument", message });
 
 /** [what, call, expected]: each refused alike on every backend. */
@@ -175,6 +177,14 @@ const cases: [string, (a: Admin, s: Signals) => Promise<unknown>, { code: string
   ["ListSignals, NUL in the execution name", (_a, s) => s.listSignals({ workflowExecutionId: { ...exec, name: NUL }, limit: 10 }), ia("missing execution_id")],
 ];
 
+/** The same for the data proxy, whose deck links look a node execution up. */
+const deckLink = (nodeId: string, name = exec.name) =>
+  ({ artifactType: ArtifactType.DECK, source: { case: "nodeExecutionId", value: { nodeId, executionId: { ...exec, name } } } }) as const;
+const proxyCases: [string, (p: Proxy) => Promise<unknown>, { code: string; message: string }][] = [
+  ["CreateDownloadLink, NUL in the node id", (p) => p.createDownloadLink(deckLink(NUL)), ia("node_id cannot contain a NUL character")],
+  ["CreateDownloadLink, NUL in the execution name", (p) => p.createDownloadLink(deckLink("n0", NUL)), ia("name cannot contain a NUL character")],
+];
+
 /** The workflow spec with its task nodes pointing at another version of their task. */
 function withTaskVersion(spec: typeof workflow.spec, version: string): typeof workflow.spec {
   const copy = clone(WorkflowSpecSchema, spec);
@@ -188,11 +198,13 @@ describe.each(backends.filter((b) => b.name !== "sqlite file (WAL)"))("refused t
   let app: App;
   let admin: Admin;
   let signals: Signals;
+  let proxy: Proxy;
   beforeAll(async () => {
     app = await buildApp(testConfig(), createLogger("silent"), { store: createSqlStore(await backend.open()) });
     const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
     admin = createClient(AdminService, transport);
     signals = createClient(SignalService, transport);
+    proxy = createClient(DataProxyService, transport);
     await admin.registerProject({ project: { id: P, name: P } });
     await registerPackage(admin, pkg);
     await admin.createExecution({ ...exec, spec: { launchPlan: launchPlan.id }, inputs: {} });
@@ -203,6 +215,10 @@ describe.each(backends.filter((b) => b.name !== "sqlite file (WAL)"))("refused t
 
   it.each(cases)("%s", async (_what, call, expected) => {
     expect(await failure(call(admin, signals))).toEqual(expected);
+  });
+
+  it.each(proxyCases)("%s", async (_what, call, expected) => {
+    expect(await failure(call(proxy))).toEqual(expected);
   });
 
   it("leaves what was there unchanged", async () => {
