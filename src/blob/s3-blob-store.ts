@@ -1,6 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { PresignRequest, SignedUrl } from "./url-signer.js";
 import { type BlobInfo, type BlobStore, type PutOptions, checkKey, checkPrefix, keyUnder, verifyMd5, withMessages } from "./blob-store.js";
+import { AdminError } from "../core/errors.js";
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -49,7 +50,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       opened = newClient(sdk);
       // Closed while the SDK loaded: the client must not keep sockets open.
       if (closed) opened.destroy();
-      return { sdk, client: opened };
+      return { sdk, client: reportingOutages(opened) };
     }));
   const newClient = (sdk: Sdk) => new sdk.S3Client({
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1",
@@ -208,3 +209,33 @@ function isMissingKey(err: unknown): boolean {
   if (e.name === "NoSuchBucket") return false;
   return e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata?.httpStatusCode === 404;
 }
+
+// Failures to reach the S3 server at all (Node's errno codes, the SDK's timeout).
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * The client, with failures to reach S3 turned into UNAVAILABLE "blob storage
+ * unavailable" errors. Left as they are, their socket codes would be taken for
+ * a database outage (src/storage/database-errors.ts) and named so to clients
+ * and operators. S3's own answers (NoSuchKey, AccessDenied, ...) pass through.
+ */
+function reportingOutages(client: S3Client): S3Client {
+  const send = client.send.bind(client) as (command: never) => Promise<unknown>;
+  return new Proxy(client, {
+    get: (target, key) =>
+      key === "send"
+        ? async (command: never) => {
+            try {
+              return await send(command);
+            } catch (e) {
+              const code = String((e as { code?: unknown })?.code ?? "");
+              if (UNREACHABLE.has(code) || (e as Error)?.name === "TimeoutError") {
+                throw new AdminError("Unavailable", `blob storage unavailable: ${UNREACHABLE.has(code) ? code : "timed out"}`);
+              }
+              throw e;
+            }
+          }
+        : Reflect.get(target, key),
+  });
+}
+
