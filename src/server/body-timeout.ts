@@ -100,13 +100,21 @@ function cut(req: Req, res: Res, stream: http2.ServerHttp2Stream | undefined, me
   const contentType = String(req.headers["content-type"] ?? "");
   // Over HTTP/1.1 the rest of the body would be read as the next request: the connection goes too.
   if (!stream) res.setHeader("connection", "close");
-  if (contentType.startsWith("application/grpc")) {
-    res.writeHead(200, { "content-type": contentType, "grpc-status": "4", "grpc-message": encodeURIComponent(message) });
-  } else {
-    res.writeHead(408, { "content-type": "text/plain; charset=utf-8" });
-  }
-  res.end(message, () => {
+  const done = () => {
     if (stream) stream.close(http2.constants.NGHTTP2_NO_ERROR);
     else req.socket.destroy();
-  });
+  };
+  if (contentType.startsWith("application/grpc")) {
+    // Trailers-only: the status in the only HEADERS frame, and no body. Text after the headers
+    // would be read as a message frame (grpc-js reports a 1.7 GB message, RESOURCE_EXHAUSTED).
+    // Headers set before end() (not writeHead) let Node send them with END_STREAM.
+    res.statusCode = 200;
+    res.setHeader("content-type", contentType);
+    res.setHeader("grpc-status", "4");
+    res.setHeader("grpc-message", encodeURIComponent(message));
+    res.end(done);
+    return;
+  }
+  res.writeHead(408, { "content-type": "text/plain; charset=utf-8" });
+  res.end(message, done);
 }

@@ -79,20 +79,36 @@ describe("request bodies that stop arriving", () => {
     const answer = untilClosed(s);
     s.write(`POST /flyteidl.service.AdminService/GetVersion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
     expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    // gRPC-Web over HTTP/1.1: the status in the headers and an empty body.
+    const web = await connect(server.port);
+    const webAnswer = untilClosed(web);
+    web.write(`POST /flyteidl.service.AdminService/GetVersion HTTP/1.1\r\nHost: x\r\nContent-Type: application/grpc-web+proto\r\nContent-Length: 100\r\n\r\n\0`);
+    const webText = await webAnswer;
+    expect(webText).toMatch(/^HTTP\/1\.1 200 [^]*grpc-status: 4\r\n/i);
+    expect(webText.endsWith("\r\n\r\n")).toBe(true);
 
     const session = http2.connect(server.url);
     session.on("error", () => undefined);
     const stream = session.request({ ":method": "POST", ":path": "/flyteidl.service.AdminService/GetVersion", "content-type": "application/grpc", te: "trailers" });
     stream.write(Buffer.from([0, 0, 0, 0, 10])); // a 10-byte message that never comes
+    let bodyBytes = 0;
+    let trailersOnly = false;
     const status = await new Promise<string>((resolve) => {
-      stream.on("response", (h) => h["grpc-status"] !== undefined && resolve(String(h["grpc-status"])));
+      stream.on("response", (h, flags) => {
+        trailersOnly = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+        if (h["grpc-status"] !== undefined) resolve(String(h["grpc-status"]));
+      });
       stream.on("trailers", (t) => resolve(String(t["grpc-status"])));
       stream.on("close", () => resolve(`closed with ${stream.rstCode}`));
       stream.on("error", () => undefined);
-      stream.resume();
+      stream.on("data", (d: Buffer) => (bodyBytes += d.length));
     });
+    await new Promise<void>((resolve) => (stream.closed ? resolve() : stream.once("close", () => resolve())));
     session.close();
     expect(status).toBe("4"); // DEADLINE_EXCEEDED
+    // Trailers-only, with no body: gRPC clients read any body as a message frame, and text there
+    // turns the status into RESOURCE_EXHAUSTED or INTERNAL.
+    expect([trailersOnly, bodyBytes]).toEqual([true, 0]);
     await stillServes(server.url);
   });
 
