@@ -10,7 +10,13 @@ export function parseToken(token: string, op?: string): number {
   if (token === "") return 0;
   const bad = () => invalidArgument(`invalid pagination token ${token}${op ? ` for ${op}` : ""}`);
   if (!/^[+-]?\d+$/.test(token)) throw bad();
-  const value = BigInt(token);
+  // Leading zeros dropped, an int64 has at most 19 digits: a longer number is out of range
+  // without being converted (BigInt of a long digit string costs more than linear time).
+  const sign = token[0] === "-" ? "-" : "";
+  const first = token.search(/[1-9]/);
+  const digits = first < 0 ? "0" : token.slice(first);
+  if (digits.length > 19) throw bad();
+  const value = BigInt(sign + digits);
   if (value < 0n || value > 9223372036854775807n) throw bad();
   // Offsets past the largest safe integer can only address empty pages.
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);

@@ -1,6 +1,7 @@
 import { ScalarType } from "@bufbuild/protobuf";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { cronError } from "../../src/core/cron.js";
+import { parseToken } from "../../src/core/pagination.js";
 import { parseFieldText } from "../../src/server/gateway/field-text.js";
 
 const doubleField = { fieldKind: "scalar", scalar: ScalarType.DOUBLE } as Parameters<typeof parseFieldText>[0];
@@ -24,5 +25,31 @@ describe("parsers of client text stay linear", () => {
     for (const ok of ["1", "1.", ".5", "1.5e3", "-2E-2", "+0.0"]) expect(parseFieldText(doubleField, ok)).toBe(Number(ok));
     for (const bad of [".", "1.2.3", "e5", "1e", "1 "]) expect(() => parseFieldText(doubleField, bad)).toThrow(/invalid syntax/);
     expect(() => parseFieldText(doubleField, "1".repeat(1_000_000) + "x")).toThrow(/invalid syntax/);
+  });
+
+  it("reads page tokens as before, without converting more digits than an int64 has", () => {
+    // Converting a many-digit string to a BigInt costs more than linear time (4 MiB took a second).
+    const bigInt = vi.spyOn(globalThis, "BigInt");
+    try {
+      expect(parseToken("")).toBe(0);
+      expect(parseToken("20")).toBe(20);
+      expect(parseToken("+7")).toBe(7);
+      expect(parseToken("-0")).toBe(0);
+      expect(parseToken("9223372036854775807")).toBe(Number.MAX_SAFE_INTEGER);
+      // Go's Atoi reads any number of leading zeros.
+      expect(parseToken("0".repeat(1_000_000) + "42")).toBe(42);
+      for (const bad of ["x", "1.5", "-1", "9223372036854775808", "9".repeat(1_000_000)]) {
+        let message = "";
+        try {
+          parseToken(bad, "ListTasks");
+        } catch (e) {
+          message = (e as Error).message;
+        }
+        expect(message.startsWith("invalid pagination token")).toBe(true);
+      }
+      expect(bigInt.mock.calls.every(([arg]) => String(arg).length <= 20)).toBe(true);
+    } finally {
+      bigInt.mockRestore();
+    }
   });
 });
