@@ -73,8 +73,9 @@ function rangeError(expr: string, b: Bounds): string | undefined {
 }
 
 function value(text: string, b: Bounds): number | string {
-  const named = b.names?.[text.toLowerCase()];
-  return named ?? integer(text);
+  // Own names only: "constructor" or "__proto__" are not months.
+  const name = text.toLowerCase();
+  return b.names && Object.hasOwn(b.names, name) ? b.names[name]! : integer(text);
 }
 
 function integer(text: string): number | string {

@@ -21,6 +21,12 @@ describe("parsers of client text stay linear", () => {
     expect(cronError(noValue) === undefined).toBe(true);
   });
 
+  it("reads month and weekday names only, not names every object has", () => {
+    expect(cronError("0 0 1 jan-mar mon")).toBeUndefined();
+    expect(cronError("0 0 1 constructor *")).toBe('failed to parse int from constructor: strconv.Atoi: parsing "constructor": invalid syntax');
+    expect(cronError("0 0 1 * __proto__")).toBe('failed to parse int from __proto__: strconv.Atoi: parsing "__proto__": invalid syntax');
+  });
+
   it("reads REST float parameters as before", { timeout: 5000 }, () => {
     for (const ok of ["1", "1.", ".5", "1.5e3", "-2E-2", "+0.0"]) expect(parseFieldText(doubleField, ok)).toBe(Number(ok));
     for (const bad of [".", "1.2.3", "e5", "1e", "1 "]) expect(() => parseFieldText(doubleField, bad)).toThrow(/invalid syntax/);
