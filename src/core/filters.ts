@@ -103,7 +103,8 @@ function parseExpression(expression: string, scope: FilterScope, valuesLeft: num
   const { code, column } = splitField(rawField, primary.code);
   const entity = scope.find((e) => e.code === code);
   if (!entity) throw invalidArgument(`'${code}' entity is not allowed in filters`);
-  const type = entity.columns[column];
+  // Own columns only: "constructor" or "__proto__" would otherwise name what every object has.
+  const type = Object.hasOwn(entity.columns, column) ? entity.columns[column] : undefined;
   if (type === undefined) throw invalidArgument(`'${code}.${column}' is invalid filter`);
   if (!isFilterOp(fn)) throw invalidArgument(`unrecognized filter function: ${fn}`);
   const raw = rawValue.split(";");
@@ -125,7 +126,8 @@ function parseExpression(expression: string, scope: FilterScope, valuesLeft: num
 function splitField(field: string, primaryCode: string): { code: string; column: string } {
   const dot = field.indexOf(".");
   if (dot > 0) {
-    const code = ENTITY_PREFIXES[field.slice(0, dot)];
+    const prefix = field.slice(0, dot);
+    const code = Object.hasOwn(ENTITY_PREFIXES, prefix) ? ENTITY_PREFIXES[prefix] : undefined;
     if (code !== undefined) return { code, column: field.slice(dot + 1) };
   }
   return { code: primaryCode, column: field };

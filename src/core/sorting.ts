@@ -14,7 +14,8 @@ export interface SortOrder {
  */
 export function parseSort(sort: Sort | undefined, entity: EntityColumns): SortOrder | undefined {
   if (sort === undefined) return undefined;
-  if (entity.columns[sort.key] === undefined) throw invalidArgument(`invalid sort key '${sort.key}'`);
+  // Own columns only: "constructor" or "__proto__" would otherwise name what every object has.
+  if (!Object.hasOwn(entity.columns, sort.key)) throw invalidArgument(`invalid sort key '${sort.key}'`);
   switch (sort.direction) {
     case Sort_Direction.DESCENDING:
       return { column: sort.key, direction: "desc" };

@@ -1,8 +1,11 @@
+import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { SortSchema } from "../../gen/flyteidl/admin/common_pb.js";
 import { PROJECT_COLUMNS, type EntityColumns } from "../../src/core/entity-columns.js";
 import { AdminError } from "../../src/core/errors.js";
 import { MAX_FILTER_EXPRESSIONS, MAX_FILTER_VALUES, MAX_FILTERS_LENGTH, parseFilters, type FilterScope } from "../../src/core/filters.js";
 import { parseRfc3339 } from "../../src/core/rfc3339.js";
+import { parseSort } from "../../src/core/sorting.js";
 
 const TASK: EntityColumns = { code: "t", prefix: "task", columns: { name: "text", version: "text", created_at: "timestamp" } };
 const WORKFLOW: EntityColumns = { code: "w", prefix: "workflow", columns: { name: "text" } };
@@ -20,6 +23,16 @@ function failure(text: string, scope: FilterScope = tasks): { kind: string; mess
 }
 
 describe("filter language", () => {
+  it("knows only the entities' own columns and prefixes, not the properties every object has", () => {
+    expect(failure("eq(constructor,1)")).toEqual({ kind: "InvalidArgument", message: "'t.constructor' is invalid filter" });
+    expect(failure("eq(__proto__,1)")).toEqual({ kind: "InvalidArgument", message: "'t.__proto__' is invalid filter" });
+    expect(failure("eq(task.toString,1)")).toEqual({ kind: "InvalidArgument", message: "'t.toString' is invalid filter" });
+    expect(failure("eq(constructor.name,x)")).toEqual({ kind: "InvalidArgument", message: "'t.constructor.name' is invalid filter" });
+    for (const key of ["constructor", "__proto__", "valueOf"]) {
+      expect(() => parseSort(create(SortSchema, { key }), TASK)).toThrow(`invalid sort key '${key}'`);
+    }
+  });
+
   it("parses expressions joined by + into typed filters", () => {
     expect(parseFilters("eq(version,v1)+eq(name,my.task)", tasks)).toEqual([
       { entity: "t", column: "version", type: "text", op: "eq", values: ["v1"] },
