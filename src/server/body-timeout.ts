@@ -8,12 +8,10 @@ import type { Req, Res } from "./http-types.js";
  * after `timeoutMs`. Once the body is complete the watch ends, so a
  * server-streaming response (gRPC-Web Watch over HTTP/1.1) runs unbounded.
  *
- * Over HTTP/1.1, where every such client holds a connection of its own, a body
- * must also average `minBytesPerSecond` over each window of `timeoutMs`: a
- * client sending a byte every few seconds is never inactive for long, and
- * without a minimum rate thousands of them would fill the connection cap.
- * (An HTTP/2 trickle costs one stream of a session that the stream limit
- * already bounds.)
+ * A body must also average `minBytesPerSecond` over each window of
+ * `timeoutMs`: a client sending a byte every few seconds is never inactive
+ * for long, and without a minimum rate thousands of them (each on a
+ * connection of its own) would fill the connection cap.
  *
  * A stalled request gets 408 (gRPC: DEADLINE_EXCEEDED, since gRPC clients read
  * a 408 as UNKNOWN) when nothing was answered yet; otherwise, and after the
@@ -25,16 +23,31 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
   const tickMs = Math.max(10, Math.floor(timeoutMs / 4));
   const windowTicks = Math.ceil(timeoutMs / tickMs);
   const minBytesPerWindow = (minBytesPerSecond * windowTicks * tickMs) / 1000;
+  const tooSlowMessage = `request body too slow: under ${minBytesPerSecond} bytes per second`;
+  /** A rate check over a sliding window of ticks: feed it the byte count each tick. */
+  const tooSlow = (): RateCheck => {
+    // The byte counter at each of the last windowTicks + 1 ticks, oldest first.
+    const samples: number[] = [];
+    return {
+      message: tooSlowMessage,
+      restart: (seen) => void samples.splice(0, samples.length, seen),
+      tick(seen) {
+        samples.push(seen);
+        if (samples.length > windowTicks + 1) samples.shift();
+        return minBytesPerWindow > 0 && samples.length === windowTicks + 1 && seen - samples[0]! < minBytesPerWindow;
+      },
+    };
+  };
   return function watchBody(req, res) {
-    if ("stream" in req) return watchStream(req, res, req.stream, timeoutMs);
+    if ("stream" in req) return watchStream(req, res, req.stream, timeoutMs, tickMs, tooSlow);
     if (req.complete) return;
     // HTTP/1.1's parser reads the socket's handle directly (no "data" events to listen to),
     // so the socket's byte counter is the sign of life.
     const socket = req.socket;
     let last = socket.bytesRead;
     let lastAt = Date.now();
-    // The byte counter at each of the last windowTicks + 1 ticks, oldest first.
-    const samples = [last];
+    const rate = tooSlow();
+    rate.restart(last);
     // The watch lasts as long as the body, not the response: an answer sent before the body
     // is read (a 404, a refused signed PUT) leaves Node discarding the rest of the body on a
     // connection that stays open, and a trickle there must be cut like any other.
@@ -50,15 +63,12 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
       if (req.readableLength > 0) {
         last = seen;
         lastAt = now;
-        samples.length = 0;
-        samples.push(seen);
+        rate.restart(seen);
         return;
       }
-      samples.push(seen);
-      if (samples.length > windowTicks + 1) samples.shift();
-      if (samples.length === windowTicks + 1 && seen - samples[0]! < minBytesPerWindow) {
+      if (rate.tick(seen)) {
         stop();
-        return cut(req, res, undefined, `request body too slow: under ${minBytesPerSecond} bytes per second`);
+        return cut(req, res, undefined, rate.message);
       }
       if (seen !== last) {
         last = seen;
@@ -74,21 +84,58 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
   };
 }
 
+interface RateCheck {
+  readonly message: string;
+  /** Starts the window over from this byte count (the server, not the client, was slow). */
+  restart(seen: number): void;
+  /** Adds this tick's byte count; true when the last full window brought too few bytes. */
+  tick(seen: number): boolean;
+}
+
 /**
  * HTTP/2: the stream's own inactivity timer (refreshed by every frame read or
- * written on it); other streams of the session do not keep a stalled one alive.
+ * written on it); other streams of the session do not keep a stalled one
+ * alive. The rate counts what the session hands the stream (its push), since
+ * a "data" listener would take the body from the handler reading it.
  */
-function watchStream(req: Req, res: Res, stream: http2.ServerHttp2Stream, timeoutMs: number): void {
+function watchStream(req: Req, res: Res, stream: http2.ServerHttp2Stream, timeoutMs: number, tickMs: number, tooSlow: () => RateCheck): void {
+  let received = 0;
+  const push = stream.push;
+  stream.push = function countingPush(this: http2.ServerHttp2Stream, chunk: unknown, encoding?: BufferEncoding) {
+    if (chunk instanceof Uint8Array) received += chunk.length;
+    return push.call(this, chunk, encoding);
+  };
+  const rate = tooSlow();
+  rate.restart(0);
+  const stop = () => {
+    clearInterval(timer);
+    if (!stream.destroyed) stream.setTimeout(0);
+    stream.push = push;
+    stream.off("timeout", onTimeout);
+    stream.off("close", stop);
+  };
+  const bodyDone = () => stream.destroyed || Boolean(stream.state.remoteClose);
   const onTimeout = () => {
     if (stream.destroyed) return;
     // The client has sent END_STREAM: the body is complete, whatever the response still does.
-    if (stream.state.remoteClose) return void stream.setTimeout(0);
+    if (bodyDone()) return void stream.setTimeout(0);
     if (req.readableLength > 0 || stream.readableLength > 0) return void stream.setTimeout(timeoutMs);
-    stream.off("timeout", onTimeout);
+    stop();
     cut(req, res, stream);
   };
+  const timer = setInterval(() => {
+    if (bodyDone()) return stop();
+    // Data waiting in our own buffers: the handler is the slow side.
+    if (req.readableLength > 0 || stream.readableLength > 0) return rate.restart(received);
+    if (rate.tick(received)) {
+      stop();
+      cut(req, res, stream, rate.message);
+    }
+  }, tickMs);
+  timer.unref();
   stream.setTimeout(timeoutMs);
   stream.on("timeout", onTimeout);
+  stream.once("close", stop);
 }
 
 function cut(req: Req, res: Res, stream: http2.ServerHttp2Stream | undefined, message = "request body timed out: nothing was received for too long"): void {

@@ -19,7 +19,7 @@ export interface ListenerOptions {
   idleTimeoutMs: number;
   /** A request body that sends nothing for this long is cut off (0: never). */
   bodyTimeoutMs?: number | undefined;
-  /** An HTTP/1.1 body slower than this on average over a body-timeout window is cut off (0: no minimum). */
+  /** A request body slower than this on average over a body-timeout window is cut off (0: no minimum). */
   minBodyBytesPerSecond?: number | undefined;
   /** Connections held at once, HTTP/1.1, HTTP/2 and TLS together; more are refused at once (0: no cap). */
   maxConnections?: number | undefined;

@@ -144,6 +144,27 @@ describe("request bodies that stop arriving", () => {
     }
   });
 
+  it("cuts an HTTP/2 stream whose body trickles a byte now and then, for its rate, with a trailers-only DEADLINE_EXCEEDED", async () => {
+    const session = http2.connect(server.url);
+    session.on("error", () => undefined);
+    const stream = session.request({ ":method": "POST", ":path": "/flyteidl.service.AdminService/GetVersion", "content-type": "application/grpc", te: "trailers" });
+    stream.write(Buffer.from([0, 0, 0, 1, 0])); // a 256-byte message, sent a byte every 100 ms
+    const timer = setInterval(() => stream.writable && stream.write(Buffer.from([0x0a])), 100);
+    try {
+      const answer = await new Promise<{ status: string; message: string }>((resolve) => {
+        stream.on("response", (h) => h["grpc-status"] !== undefined && resolve({ status: String(h["grpc-status"]), message: decodeURIComponent(String(h["grpc-message"])) }));
+        stream.on("close", () => resolve({ status: `closed with ${stream.rstCode}`, message: "" }));
+        stream.on("error", () => undefined);
+        stream.resume();
+      });
+      expect(answer.status).toBe("4");
+      expect(answer.message).toMatch(/too slow/);
+    } finally {
+      clearInterval(timer);
+      session.close();
+    }
+  });
+
   it("lets a large upload that keeps sending run for many times the timeout", async () => {
     const chunk = Buffer.alloc(64 * 1024, 7);
     const chunks = 12;
