@@ -116,7 +116,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "bodyTimeoutMs", kind: "int", default: "30000", help: "a request body (or a signed upload) that sends nothing for this many milliseconds is cut off; inactivity, not total duration, so large uploads may stream" },
   { key: "minBodyBytesPerSecond", kind: "int", default: "256", help: "a request body must average at least this many bytes per second over each body-timeout window, or it is cut off (a client trickling a byte now and then holds a connection forever otherwise); 0 turns it off" },
   { key: "maxConnections", kind: "int", default: "8192", help: "most client connections held at once; more are refused at once (keep it below the process's open-file limit)" },
-  { key: "maxPageSize", kind: "int", default: "10000", help: "largest page a list call may ask for with `limit`; larger limits are INVALID_ARGUMENT" },
+  { key: "maxPageSize", kind: "int", default: "10000", help: "largest page a list call may ask for with `limit`; larger limits are INVALID_ARGUMENT (0: no maximum, as in FlyteAdmin)" },
   { key: "maxConcurrentHeavyCalls", kind: "int", default: "4", help: "list and data calls served at once; more wait in a queue (cheap calls such as GetVersion and health never wait). Their work is CPU on one event loop: more at once adds latency to every other call, not throughput" },
   { key: "maxQueuedHeavyCalls", kind: "int", default: "64", help: "list and data calls allowed to wait for a slot; beyond this they fail RESOURCE_EXHAUSTED at once" },
   { key: "dbConnectTimeoutMs", kind: "int", default: "10000", help: "PostgreSQL: time to open a connection before the call fails UNAVAILABLE" },

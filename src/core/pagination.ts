@@ -37,9 +37,9 @@ export function requireLimit(limit: number, maxPageSize: number | undefined): nu
   return limit;
 }
 
-/** A limit above the server's maximum page size; `undefined` sets no maximum. */
+/** A limit above the server's maximum page size; `undefined` or 0 sets no maximum (as FlyteAdmin has none). */
 export function checkPageSize(limit: number, maxPageSize: number | undefined): void {
-  if (maxPageSize !== undefined && limit > maxPageSize) {
+  if (maxPageSize !== undefined && maxPageSize > 0 && limit > maxPageSize) {
     throw invalidArgument(`invalid value for limit: ${limit} is more than the maximum page size of ${maxPageSize}; ask for at most ${maxPageSize} and follow the token for more`);
   }
 }

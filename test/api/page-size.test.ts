@@ -97,4 +97,13 @@ describe("page size", () => {
       await small.app.close();
     }
   });
+
+  it("sets no maximum when configured as 0, as FlyteAdmin has none", async () => {
+    const unbounded = await inMemoryAdmin({ maxPageSize: "0" });
+    try {
+      expect((await unbounded.admin.listExecutions({ id: { project: "p", domain: "development" }, limit: 1_000_000 })).executions).toEqual([]);
+    } finally {
+      await unbounded.app.close();
+    }
+  });
 });
