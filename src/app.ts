@@ -18,7 +18,7 @@ import { dataProxyService } from "./api/data-proxy.js";
 import { unknownService } from "./api/auth-services.js";
 import { signalService } from "./api/signals.js";
 import type { ApiDeps } from "./api/deps.js";
-import { type Config, ConfigError, modeBits } from "./config.js";
+import { type Config, ConfigError, databaseSettings, fileModes } from "./config.js";
 import { checkDataDirMode } from "./data-dir.js";
 import { type BlobStore } from "./blob/blob-store.js";
 import { createLocalUrlSigner } from "./blob/local-url-signer.js";
@@ -72,22 +72,12 @@ export interface BuildOptions {
 export async function buildApp(config: Config, logger: Logger, options: BuildOptions = {}): Promise<App> {
   // Per app, so apps built side by side (tests) count separately.
   const metrics = config.metrics ? createAppMetrics() : undefined;
-  const files = { fileMode: modeBits(config.fileMode), dirMode: modeBits(config.dirMode) };
+  const files = fileModes(config);
   checkDataDirMode(config.dataDir, logger);
   const requestOrigin = createTrustedOrigin(config.trustedProxies);
   const store =
     options.store ??
-    (await openStore(config.database, {
-      ...(metrics ? { observer: metrics.database } : {}),
-      logger,
-      postgres: {
-        poolSize: config.dbPoolSize,
-        connectTimeoutMs: config.dbConnectTimeoutMs,
-        statementTimeoutMs: config.dbStatementTimeoutMs,
-        acquireTimeoutMs: config.dbAcquireTimeoutMs,
-      },
-      sqlite: files,
-    }));
+    (await openStore(config.database, { ...databaseSettings(config), ...(metrics ? { observer: metrics.database } : {}), logger }));
   const attributeDefaults = {
     workflowExecutionConfig: config.workflowExecutionConfig,
     taskResources: config.taskResources,

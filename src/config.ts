@@ -263,7 +263,21 @@ function fromProtoJson<S extends typeof WorkflowExecutionConfigSchema | typeof T
 }
 
 /** An octal permission option (`fileMode`, `dirMode`) as a number for fs calls. */
-export const modeBits = (text: string): number => parseInt(text, 8);
+const modeBits = (text: string): number => parseInt(text, 8);
+
+/** The permissions of created files and folders, as numbers for fs calls. */
+export const fileModes = (config: Config) => ({ fileMode: modeBits(config.fileMode), dirMode: modeBits(config.dirMode) });
+
+/** The database settings, as openStore takes them (serve and migrate open the same database alike). */
+export const databaseSettings = (config: Config) => ({
+  postgres: {
+    poolSize: config.dbPoolSize,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+  },
+  sqlite: fileModes(config),
+});
 
 /** The --help text for the options, generated from OPTIONS. */
 export function optionsHelp(): string {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, flagName, loadConfig, modeBits, OPTIONS, optionsHelp } from "./config.js";
+import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
 import { DatabaseOpenError } from "./storage/database-open-error.js";
@@ -43,12 +43,9 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger(config.logLevel);
 
   if (command === "migrate") {
-    const store = await openStore(config.database, {
-      logger,
-      postgres: { poolSize: 1, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs, acquireTimeoutMs: config.dbAcquireTimeoutMs },
-      // A database created here is the one serve opens as it is: it gets the configured modes now.
-      sqlite: { fileMode: modeBits(config.fileMode), dirMode: modeBits(config.dirMode) },
-    });
+    // A database created here is the one serve opens as it is: it gets the configured modes now.
+    const settings = databaseSettings(config);
+    const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
     await store.close();
     logger.info("database is up to date", { dialect: store.dialect });
     return 0;

@@ -1,10 +1,10 @@
-import { Code, type ConnectRouter, type ConnectRouterOptions, ConnectError, type ContextValues, createConnectRouter, createContextValues } from "@connectrpc/connect";
+import { Code, type ConnectRouter, type ConnectRouterOptions, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { decodeFailuresAsInvalidArgument } from "./decode-errors.js";
 import { decodeGrpcWebTextRequest, encodeGrpcWebTextResponse, GrpcWebTextError, grpcWebTextFailure, isGrpcWebText } from "./grpc-web-text.js";
 import type { NodeHandler, Req, Res } from "./http-types.js";
-import { createWriteHold, writeHoldKey } from "./load-shedder.js";
+import { createWriteHold, isHeavyCall, writeHoldKey } from "./load-shedder.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -35,21 +35,14 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
 
   const serve = async (handler: UniversalHandler, req: Req, res: Res) => {
     const contextValues = createContextValues();
-    const hold = createWriteHold(options.writeHoldMs ?? 10_000);
-    contextValues.set(writeHoldKey, hold);
-    // The answer has left once the response finishes (or the client is gone). connect-node's
-    // writer waits for an "end" event that Node's responses never emit, so its promise cannot tell.
-    res.once("finish", hold.written);
-    res.once("close", hold.written);
-    try {
-      await serveWith(handler, req, res, contextValues);
-    } catch (e) {
-      hold.written();
-      throw e;
+    if (isHeavyCall(handler.method)) {
+      const hold = createWriteHold(options.writeHoldMs ?? 10_000);
+      contextValues.set(writeHoldKey, hold);
+      // The answer has left once the response finishes (or the client is gone). connect-node's
+      // writer waits for an "end" event that Node's responses never emit, so its promise cannot tell.
+      res.once("finish", hold.written);
+      res.once("close", hold.written);
     }
-  };
-
-  const serveWith = async (handler: UniversalHandler, req: Req, res: Res, contextValues: ContextValues) => {
     let uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
     const contentType = uReq.header.get("content-type") ?? "";
     const text = isGrpcWebText(contentType);

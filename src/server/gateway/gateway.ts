@@ -9,7 +9,7 @@ import { BadRequest, buildRequest } from "./request.js";
 import { encodeError, encodeMessage, encodingFor } from "./response.js";
 import { matchRoute, routesOf } from "./routes.js";
 import { BINARY_READ_OPTIONS, JSON_READ_OPTIONS } from "../../core/proto-limits.js";
-import { createWriteHold, type WriteHold } from "../load-shedder.js";
+import { createWriteHold, isHeavyCall, type WriteHold } from "../load-shedder.js";
 
 export interface GatewayOptions {
   services: readonly DescService[];
@@ -23,8 +23,9 @@ export interface GatewayOptions {
   holdHeader?: (hold: WriteHold) => { header: [string, string]; done(): void };
 }
 
-// Request headers an RPC handler or interceptor may read, passed through to the in-process call.
-const FORWARDED = ["authorization", "flyte-authorization", "x-request-id"];
+// Request headers an RPC handler or interceptor may read, passed through to the in-process call;
+// X-Forwarded-Host/-Proto are where the caller reached us, as the server's edge decided them (app.ts).
+const FORWARDED = ["authorization", "flyte-authorization", "x-request-id", "x-forwarded-host", "x-forwarded-proto"];
 
 type Call = (
   request: MessageShape<DescMessage>,
@@ -112,15 +113,8 @@ export function createGateway(options: GatewayOptions) {
       const value = req.headers[name];
       if (typeof value === "string") headers[name] = value;
     }
-    // Where the caller reached us, for handlers that hand out URLs back to this server
-    // (a proxy's own X-Forwarded-* lists pass through; the handler takes their first entry).
-    headers["x-forwarded-host"] = String(req.headers["x-forwarded-host"] ?? req.headers.host ?? req.headers[":authority"] ?? "");
-    headers["x-forwarded-proto"] = String(req.headers["x-forwarded-proto"] ?? ("encrypted" in req.socket && req.socket.encrypted ? "https" : "http"));
     // A heavy call keeps its slot until this answer has left (or the client is gone).
-    const hold = createWriteHold(10_000);
-    res.once("finish", hold.written);
-    res.once("close", hold.written);
-    const registered = options.holdHeader?.(hold);
+    const registered = isHeavyCall(found.route.method) ? holdUntilWritten(res, options.holdHeader) : undefined;
     if (registered) headers[registered.header[0]] = registered.header[1];
     try {
       const call = clients.get(found.route.service.typeName)![found.route.method.localName]!;
@@ -163,4 +157,13 @@ function readBody(req: Req, limit: number): Promise<Buffer> {
     req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
+}
+
+/** Registers a hold given back when `res` finishes or closes, under a header for the in-process call. */
+function holdUntilWritten(res: Res, holdHeader: GatewayOptions["holdHeader"]) {
+  if (!holdHeader) return undefined;
+  const hold = createWriteHold(10_000);
+  res.once("finish", hold.written);
+  res.once("close", hold.written);
+  return holdHeader(hold);
 }
