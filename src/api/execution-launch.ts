@@ -173,6 +173,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
     spec.metadata.systemMetadata.executionCluster = cluster;
     await store.executions.updateClosure(key, Phase.UNDEFINED, closure, { spec, cluster });
   }
+  executor.launched?.(id);
   return id;
 }
 

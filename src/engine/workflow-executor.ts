@@ -24,8 +24,21 @@ export interface ExecutionLaunch {
 
 /** Runs workflow executions. The engine reports progress back through the event RPCs. */
 export interface WorkflowExecutor {
-  /** Starts the execution; returns the cluster it runs on ("" when there is only one). */
+  /** Which engine this is ("none", "local", "k8s"), for GetVersion and the start-up log. */
+  readonly kind: string;
+  /**
+   * Accepts the execution (durably, when the engine keeps state); returns the
+   * cluster it runs on ("" when there is only one). Nothing may be reported
+   * for the execution before `launched` is called.
+   */
   execute(launch: ExecutionLaunch): Promise<{ cluster: string }>;
+  /**
+   * Called once the launch is fully persisted (the execution row carries the
+   * cluster `execute` returned): the engine may start reporting now. An engine
+   * that keeps state also resumes accepted executions at start-up, so a crash
+   * between `execute` and this call loses nothing.
+   */
+  launched?(id: WorkflowExecutionIdentifier): void;
   /** Stops a running execution; stopping one that is not running is not an error. */
   abort(id: WorkflowExecutionIdentifier, cause: string): Promise<void>;
 }
@@ -37,6 +50,7 @@ export interface WorkflowExecutor {
  */
 export function createExternalExecutor(): WorkflowExecutor {
   return {
+    kind: "none",
     async execute() {
       return { cluster: "" };
     },
