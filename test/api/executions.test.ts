@@ -187,7 +187,7 @@ describe("launch failures", () => {
   });
 
   it("record a FAILED execution on the launch-plan path and write nothing on the task path", async () => {
-    const failing = await inMemoryAdmin({}, { executor: { execute: async () => Promise.reject(new Error("cluster unreachable")), abort: async () => undefined } });
+    const failing = await inMemoryAdmin({}, { executor: { kind: "test", execute: async () => Promise.reject(new Error("cluster unreachable")), abort: async () => undefined } });
     try {
       const a = failing.admin;
       await a.registerProject({ project: { id: P, name: P } });
