@@ -2,6 +2,7 @@ import type { Dialect } from "./dialect.js";
 import { createSqlAttributes } from "./sql-attributes.js";
 import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
+import { createSqlEngineStore } from "./sql-engine.js";
 import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
@@ -26,6 +27,7 @@ export function createSqlStore(d: Dialect): Store {
     signals: createSqlSignals(d),
     taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
+    engine: createSqlEngineStore(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

@@ -1,6 +1,6 @@
 // PostgreSQL twin of src/storage/schema/sqlite.ts: same tables, same column
 // names, Postgres types (bytea, timestamptz).
-import { bigint, bigserial, customType, index, integer, pgTable, primaryKey, text, timestamp as pgTimestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, boolean, customType, index, integer, pgTable, primaryKey, text, timestamp as pgTimestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
 const timestamp = () => pgTimestamp({ withTimezone: true, precision: 3 }).notNull();
@@ -283,5 +283,26 @@ export const taskExecutions = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.executionProject, t.executionDomain, t.executionName, t.nodeId, t.retryAttempt, t.project, t.domain, t.name, t.version] }),
+  ],
+);
+
+export const engineWorkflows = pgTable(
+  "engine_workflows",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    definition: text().notNull(),
+    status: text().notNull(),
+    version: integer().notNull(),
+    active: boolean().notNull(),
+    abortCause: text(),
+    nextWakeAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name] }),
+    index("engine_workflows_active_idx").on(t.active, t.createdAt, t.project, t.domain, t.name),
   ],
 );

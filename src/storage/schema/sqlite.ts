@@ -306,3 +306,30 @@ export const taskExecutions = sqliteTable(
     primaryKey({ columns: [t.executionProject, t.executionDomain, t.executionName, t.nodeId, t.retryAttempt, t.project, t.domain, t.name, t.version] }),
   ],
 );
+
+/**
+ * The local engine's durable state, one row per execution it runs: the
+ * definition (JSON, written once) and the status (JSON, rewritten under the
+ * `version` compare-and-set). Terminal rows stay with `active` false; the
+ * active index serves start-up's "every active row, oldest first".
+ */
+export const engineWorkflows = sqliteTable(
+  "engine_workflows",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    definition: text().notNull(),
+    status: text().notNull(),
+    version: integer().notNull(),
+    active: integer({ mode: "boolean" }).notNull(),
+    abortCause: text(),
+    nextWakeAt: integer({ mode: "timestamp_ms" }),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.project, t.domain, t.name] }),
+    index("engine_workflows_active_idx").on(t.active, t.createdAt, t.project, t.domain, t.name),
+  ],
+);
