@@ -8,6 +8,9 @@ import {
   type WorkflowExecutionConfig,
   WorkflowExecutionConfigSchema,
 } from "../gen/flyteidl/admin/matchable_resource_pb.js";
+import { envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
+
+export { engineTaskSlots, type HostResources, hostTaskResources } from "./engine-config.js";
 
 /** A domain as GetDomains reports it. */
 export interface DomainConfig {
@@ -58,19 +61,51 @@ export interface Config {
   trustedProxies: string[];
   fileMode: string;
   dirMode: string;
+  engine: EngineKind;
+  enginePython: string;
+  engineCodePaths: string[];
+  engineRunRoot: string;
+  engineTaskSlots: number;
+  engineWorkers: number;
+  engineGracePeriodMs: number;
+  engineEnv: Record<string, string>;
+  engineSecretsDir: string;
+  engineContainerRuntime: "" | "docker" | "podman";
 }
+
+/** Which engine runs executions: the embedded one, or none (an outside engine such as flytepropeller reports events). */
+export type EngineKind = "local" | "none";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
-type Kind = "string" | "list" | "int" | "bool" | "domains" | "level" | "execution-config" | "task-resources" | "string-map";
+type Kind =
+  | "string"
+  | "list"
+  | "int"
+  | "bool"
+  | "domains"
+  | "level"
+  | "execution-config"
+  | "task-resources"
+  | "string-map"
+  | "env-map"
+  | "choice";
 
 interface Option {
   key: keyof Config;
   kind: Kind;
   default: string;
   help: string;
+  /** For kind "choice": the accepted values. */
+  choices?: readonly string[];
+  /** Smallest accepted value, for kind "int" (default 0). */
+  min?: number;
 }
+
+const ENGINE_CHOICES: readonly EngineKind[] = ["local", "none"];
+/** Engine kinds that are named but not built yet: `k8s` is the FlyteWorkflow hand-off to flytepropeller. */
+const UNAVAILABLE_ENGINES = new Set(["k8s"]);
 
 /**
  * Every option, in --help order. Each is settable as `key` in the config file,
@@ -111,7 +146,7 @@ export const OPTIONS: readonly Option[] = [
     key: "taskResources",
     kind: "task-resources",
     default: '{"defaults":{"cpu":"2","memory":"200Mi"},"limits":{"cpu":"2","memory":"1Gi","gpu":"1"}}',
-    help: "task resource defaults and limits when no TASK_RESOURCE attribute applies: a flyteidl.admin.TaskResourceAttributes as JSON",
+    help: "task resource defaults and limits when no TASK_RESOURCE attribute applies: a flyteidl.admin.TaskResourceAttributes as JSON (with --engine local and this option unset: limits are this host's CPU count and memory)",
   },
   { key: "bodyTimeoutMs", kind: "int", default: "30000", help: "a request body (or a signed upload) that sends nothing for this many milliseconds is cut off; inactivity, not total duration, so large uploads may stream" },
   { key: "minBodyBytesPerSecond", kind: "int", default: "256", help: "a request body must average at least this many bytes per second over each body-timeout window, or it is cut off (a client trickling a byte now and then holds a connection forever otherwise); 0 turns it off" },
@@ -129,6 +164,16 @@ export const OPTIONS: readonly Option[] = [
   { key: "dirMode", kind: "string", default: "0700", help: "permissions (octal) of the folders the server creates, the data dir included" },
   { key: "maxWorkflowNodes", kind: "int", default: "100", help: "most user nodes a registered workflow may have (0: no limit)" },
   { key: "clusterPools", kind: "string-map", default: "{}", help: 'cluster pool per domain when no CLUSTER_ASSIGNMENT attribute applies, as JSON: {"production":"gpu-pool"}' },
+  { key: "engine", kind: "choice", choices: ENGINE_CHOICES, default: "local", help: "what runs executions: local (the embedded engine runs tasks as processes on this machine) or none (executions wait for an outside engine, e.g. flytepropeller, that reports events)" },
+  { key: "enginePython", kind: "string", default: "", help: "with --engine local: the Python environment that provides flytekit, a virtualenv or its bin folder holding pyflyte-execute (default: pyflyte-execute found on PATH)" },
+  { key: "engineCodePaths", kind: "list", default: "", help: "with --engine local: folders put first on PYTHONPATH of every task, comma-separated, for code registered without fast registration" },
+  { key: "engineRunRoot", kind: "string", default: "", help: "with --engine local: where each task attempt gets its working folder and task.log (default <data-dir>/engine)" },
+  { key: "engineTaskSlots", kind: "int", default: "0", help: "with --engine local: CPU slots for tasks at once; a task counts its CPU request, 1 when it asks for none (0: this host's CPU count)" },
+  { key: "engineWorkers", kind: "int", min: 1, default: "8", help: "with --engine local: executions advanced at once (engine rounds in flight)" },
+  { key: "engineGracePeriodMs", kind: "int", default: "30000", help: "with --engine local: an aborted or timed-out task gets SIGTERM, then SIGKILL after this many milliseconds" },
+  { key: "engineEnv", kind: "env-map", default: "", help: "with --engine local: environment variables given to every task, comma-separated KEY=VALUE pairs (a config file may give a mapping)" },
+  { key: "engineSecretsDir", kind: "string", default: "", help: "with --engine local: folder of <group>/<key> files; a task's requested secrets are passed to it as flytekit reads them (default <data-dir>/secrets)" },
+  { key: "engineContainerRuntime", kind: "choice", choices: ["", "docker", "podman"], default: "", help: "with --engine local: docker or podman to run tasks in their container image; empty runs them as host processes" },
 ];
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -145,24 +190,40 @@ export interface ConfigSources {
   env?: Record<string, string | undefined>;
   /** Config file path (YAML or JSON); `undefined` for none. */
   file?: string | undefined;
+  /** The machine tasks run on (default: this one), for the local engine's resource limits. */
+  host?: HostResources;
 }
 
 /** Builds the configuration: defaults < config file < environment < flags. */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const fileValues = sources.file ? readConfigFile(sources.file) : {};
   const out: Record<string, unknown> = {};
+  const given = new Set<keyof Config>();
   for (const opt of OPTIONS) {
     let value: unknown = coerce(opt, opt.default, "default");
-    if (fileValues[opt.key] !== undefined) value = coerce(opt, fileValues[opt.key], `${sources.file}: ${opt.key}`);
+    if (fileValues[opt.key] !== undefined) {
+      value = coerce(opt, fileValues[opt.key], `${sources.file}: ${opt.key}`);
+      given.add(opt.key);
+    }
     const env = sources.env?.[envName(opt.key)];
-    if (env !== undefined && env !== "") value = coerce(opt, env, envName(opt.key));
+    if (env !== undefined && env !== "") {
+      value = coerce(opt, env, envName(opt.key));
+      given.add(opt.key);
+    }
     const flag = sources.flags?.[opt.key];
-    if (flag !== undefined) value = coerce(opt, flag, `--${flagName(opt.key)}`);
+    if (flag !== undefined) {
+      value = coerce(opt, flag, `--${flagName(opt.key)}`);
+      given.add(opt.key);
+    }
     out[opt.key] = value;
   }
   const config = out as unknown as Config;
   if (config.database === "") config.database = join(config.dataDir, "flyteadmin.db");
   if (config.storage === "") config.storage = join(config.dataDir, "blobs");
+  if (config.engineRunRoot === "") config.engineRunRoot = join(config.dataDir, "engine");
+  if (config.engineSecretsDir === "") config.engineSecretsDir = join(config.dataDir, "secrets");
+  // Tasks run on this machine, so what it has is what they may ask for (as on Flyte's sandbox).
+  if (config.engine === "local" && !given.has("taskResources")) config.taskResources = hostTaskResources(sources.host ?? thisHost());
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError("--tls-cert and --tls-key go together");
   if (config.domains.length === 0) throw new ConfigError("at least one domain is required");
   for (const key of ["fileMode", "dirMode"] as const) {
@@ -202,7 +263,8 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
       return list(raw);
     case "int": {
       const n = typeof raw === "number" ? raw : /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
-      if (!Number.isSafeInteger(n) || n < 0) throw fail("expected a non-negative integer");
+      const min = opt.min ?? 0;
+      if (!Number.isSafeInteger(n) || n < min) throw fail(min === 0 ? "expected a non-negative integer" : `expected an integer of at least ${min}`);
       return n;
     }
     case "bool": {
@@ -228,6 +290,16 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
       }
       return value as Record<string, string>;
     }
+    case "choice": {
+      const s = String(raw);
+      if (opt.key === "engine" && UNAVAILABLE_ENGINES.has(s)) {
+        throw new ConfigError(`${where}: engine "${s}" is not available in this version; use local or none`);
+      }
+      if (!opt.choices?.includes(s)) throw fail(`expected one of ${opt.choices?.map((c) => (c === "" ? '""' : c)).join(", ")}`);
+      return s;
+    }
+    case "env-map":
+      return envMap(raw, fail);
     case "domains": {
       const items: unknown[] = Array.isArray(raw) ? raw : list(raw);
       return items.map((d): DomainConfig => {

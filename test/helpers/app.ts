@@ -8,11 +8,15 @@ import { type Config, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
-/** A configuration for tests: throw-away SQLite and data folder, no logs, loopback on a free port. */
+/**
+ * A configuration for tests: throw-away SQLite and data folder, no logs, loopback on a free port,
+ * and no engine (executions wait for events, as they did before the embedded engine); engine tests
+ * pass `{ engine: "local" }`.
+ */
 export function testConfig(over: Partial<Record<keyof Config, string>> = {}): Config {
   const dataDir = mkdtempSync(join(tmpdir(), "flyteadmin-data-"));
   const storage = join(dataDir, "blobs");
-  return loadConfig({ flags: { dataDir, database: ":memory:", storage, logLevel: "silent", listen: "127.0.0.1:0", ...over } });
+  return loadConfig({ flags: { dataDir, database: ":memory:", storage, logLevel: "silent", listen: "127.0.0.1:0", engine: "none", ...over } });
 }
 
 /** An app served through an in-memory transport: the full router and interceptors, no HTTP. */
