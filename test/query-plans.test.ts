@@ -11,6 +11,7 @@ import { buildApp } from "../src/app.js";
 import { createLogger } from "../src/logger.js";
 import { createSqlStore } from "../src/storage/sql-store.js";
 import { openSqlite } from "../src/storage/sqlite.js";
+import type { Store } from "../src/storage/store.js";
 import { testConfig } from "./helpers/app.js";
 import { loadFlytekitPackage, registerPackage } from "./fixtures/flytekit.js";
 
@@ -19,7 +20,7 @@ import { loadFlytekitPackage, registerPackage } from "./fixtures/flytekit.js";
  * served by an index: the test captures the SQL each list RPC runs and fails
  * on a full scan of a table in SQLite's query plan.
  */
-const TABLES = ["projects", "tasks", "workflows", "launch_plans", "named_entity_metadata", "description_entities", "resources", "executions", "execution_tags"];
+const TABLES = ["projects", "tasks", "workflows", "launch_plans", "named_entity_metadata", "description_entities", "resources", "executions", "execution_tags", "engine_workflows"];
 const P = "flytesnacks";
 const D = "development";
 const desc = { key: "created_at", direction: Sort_Direction.DESCENDING };
@@ -27,11 +28,12 @@ const desc = { key: "created_at", direction: Sort_Direction.DESCENDING };
 let dir: string;
 let captured: { sql: string; params: unknown[] }[] = [];
 let app: Awaited<ReturnType<typeof buildApp>>;
+let store: Store;
 let admin: ReturnType<typeof createClient<typeof AdminService>>;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "flyteadmin-plans-"));
-  const store = createSqlStore(openSqlite(join(dir, "admin.db"), { onQuery: (sql, params) => captured.push({ sql, params }) }));
+  store = createSqlStore(openSqlite(join(dir, "admin.db"), { onQuery: (sql, params) => captured.push({ sql, params }) }));
   app = await buildApp(testConfig(), createLogger("silent"), { store });
   admin = createClient(AdminService, createRouterTransport(app.routes, { router: { interceptors: app.interceptors } }));
   await admin.registerProject({ project: { id: P, name: P } });
@@ -107,6 +109,8 @@ const lists: [string, () => Promise<unknown>][] = [
   ],
   ["ListExecutions by tag", () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: "eq(execution_tag.key,team)" })],
   ["GetExecution", () => admin.getExecution({ id: { project: P, domain: D, name: "e1" } })],
+  ["Engine start-up: active rows, oldest first", () => store.engine.listActive()],
+  ["Engine row by key", () => store.engine.get({ project: P, domain: D, name: "e1" })],
 ];
 
 describe("list queries use indexes", () => {
@@ -115,6 +119,12 @@ describe("list queries use indexes", () => {
     if (process.env.SHOW_PLANS) console.log(_name, plan);
     expect(plan.length).toBeGreaterThan(0);
     expect(fullScans(plan)).toEqual([]);
+  });
+
+  it("reads the engine's active rows in index order, without sorting them", async () => {
+    const plan = await planOf(() => store.engine.listActive());
+    expect(plan.some((line) => /engine_workflows_active_idx/.test(line))).toBe(true);
+    expect(plan.filter((line) => /TEMP B-TREE/.test(line))).toEqual([]);
   });
 
   it("catches a full scan when there is one", async () => {

@@ -25,6 +25,7 @@ export interface EngineWorkflowRow extends EngineKey {
   /** When the engine wants its next round at the latest (timers survive a restart through this). */
   nextWakeAt: Date | undefined;
   createdAt: Date;
+  /** When the status was last written (an abort request leaves it). */
   updatedAt: Date;
 }
 
@@ -34,11 +35,19 @@ export interface EngineStatusUpdate {
   nextWakeAt: Date | undefined;
 }
 
+/**
+ * Every write is a single statement, atomic without a transaction. Failures
+ * are the database's own errors, unchanged, so `databaseFailure`
+ * (database-errors.ts) tells an outage (retry later) from a bug.
+ */
 export interface EngineStore {
   /** Inserts a new row (version 1, active, no abort cause); false when the key already has one. */
   create(row: { key: EngineKey; definition: string; status: string; nextWakeAt?: Date | undefined }): Promise<boolean>;
   get(key: EngineKey): Promise<EngineWorkflowRow | undefined>;
-  /** Writes the status if the row is still at `expectedVersion` (then version + 1); false otherwise or when absent. */
+  /**
+   * Writes the status if the row is still at `expectedVersion` (then version + 1); false otherwise or when absent.
+   * Of concurrent updates from one version exactly one succeeds. The abort cause is left as it is.
+   */
   update(key: EngineKey, expectedVersion: number, update: EngineStatusUpdate): Promise<boolean>;
   /** Records the abort cause (first one wins, version unchanged); false when there is no active row. */
   requestAbort(key: EngineKey, cause: string): Promise<boolean>;
