@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, engineTaskSlots, hostTaskResources, loadConfig } from "../../../src/config.js";
+
+const file = (text: string) => {
+  const path = join(mkdtempSync(join(tmpdir(), "flyteadmin-engine-config-")), "config.yaml");
+  writeFileSync(path, text);
+  return path;
+};
+const host = { cpus: 6, memoryBytes: 16 * 2 ** 30 + 5 * 2 ** 20 + 123_456 };
+
+describe("engine options", () => {
+  it("default to the local engine with folders under the data folder", () => {
+    const c = loadConfig({ flags: { dataDir: "/srv/flyte" }, host });
+    expect(c).toMatchObject({
+      engine: "local",
+      enginePython: "",
+      engineCodePaths: [],
+      engineRunRoot: "/srv/flyte/engine",
+      engineTaskSlots: 0,
+      engineWorkers: 8,
+      engineGracePeriodMs: 30000,
+      engineEnv: {},
+      engineSecretsDir: "/srv/flyte/secrets",
+      engineContainerRuntime: "",
+    });
+    expect(engineTaskSlots(c, host)).toBe(6);
+    expect(engineTaskSlots(loadConfig({ flags: { engineTaskSlots: "3" } }), host)).toBe(3);
+  });
+
+  it("are read from flags, the environment and the config file", () => {
+    const path = file(
+      [
+        "engine: none",
+        "enginePython: /opt/venv",
+        "engineCodePaths: [/src/a, /src/b]",
+        "engineEnv: { FOO: bar, N: 1 }",
+        "engineWorkers: 2",
+        "engineContainerRuntime: podman",
+      ].join("\n"),
+    );
+    const fromFile = loadConfig({ file: path });
+    expect(fromFile).toMatchObject({
+      engine: "none",
+      enginePython: "/opt/venv",
+      engineCodePaths: ["/src/a", "/src/b"],
+      engineEnv: { FOO: "bar", N: "1" },
+      engineWorkers: 2,
+      engineContainerRuntime: "podman",
+    });
+    const fromEnv = loadConfig({ file: path, env: { FLYTEADMIN_ENGINE: "local", FLYTEADMIN_ENGINE_ENV: "A=1,B=x=y", FLYTEADMIN_ENGINE_CODE_PATHS: "/c" } });
+    expect(fromEnv).toMatchObject({ engine: "local", engineEnv: { A: "1", B: "x=y" }, engineCodePaths: ["/c"] });
+    const fromFlags = loadConfig({ file: path, flags: { engineRunRoot: "/runs", engineSecretsDir: "/sec", engineGracePeriodMs: "5" } });
+    expect(fromFlags).toMatchObject({ engineRunRoot: "/runs", engineSecretsDir: "/sec", engineGracePeriodMs: 5 });
+  });
+
+  it("refuse what cannot work, naming the source", () => {
+    expect(() => loadConfig({ flags: { engine: "k8s" } })).toThrow(ConfigError);
+    expect(() => loadConfig({ flags: { engine: "k8s" } })).toThrow('--engine: engine "k8s" is not available in this version; use local or none');
+    expect(() => loadConfig({ env: { FLYTEADMIN_ENGINE: "propeller" } })).toThrow(/FLYTEADMIN_ENGINE: expected one of local, none, got "propeller"/);
+    expect(() => loadConfig({ file: file("engine: k8s\n") })).toThrow(/engine: engine "k8s" is not available/);
+    expect(() => loadConfig({ flags: { engineWorkers: "0" } })).toThrow(/--engine-workers: expected an integer of at least 1/);
+    expect(() => loadConfig({ flags: { engineTaskSlots: "-1" } })).toThrow(/--engine-task-slots: expected a non-negative integer/);
+    expect(() => loadConfig({ flags: { engineEnv: "NOVALUE" } })).toThrow(/--engine-env: expected KEY=VALUE pairs/);
+    expect(() => loadConfig({ flags: { engineEnv: "1X=a" } })).toThrow(/"1X" is not an environment variable name/);
+    expect(() => loadConfig({ file: file("engineEnv: { A: [1] }\n") })).toThrow(/expected a text value for A/);
+    expect(() => loadConfig({ flags: { engineContainerRuntime: "lxc" } })).toThrow(/expected one of "", docker, podman/);
+  });
+
+  it("keep a variable named __proto__ as a variable", () => {
+    const env = loadConfig({ flags: { engineEnv: "__proto__=x,A=b" } }).engineEnv;
+    expect(Object.entries(env)).toEqual([
+      ["__proto__", "x"],
+      ["A", "b"],
+    ]);
+    expect(Object.getPrototypeOf(env)).toBe(Object.prototype);
+  });
+});
+
+describe("platform task resources", () => {
+  it("follow the host with the local engine: its CPU count and memory are the limits", () => {
+    const c = loadConfig({ host });
+    expect(c.taskResources.limits).toMatchObject({ cpu: "6", memory: "16389Mi", gpu: "1" });
+    expect(c.taskResources.defaults).toMatchObject({ cpu: "2", memory: "200Mi" });
+  });
+
+  it("write whole quantities canonically and keep defaults within the limits", () => {
+    const small = hostTaskResources({ cpus: 1, memoryBytes: 150 * 2 ** 20 + 7 });
+    expect(small.limits).toMatchObject({ cpu: "1", memory: "150Mi" });
+    expect(small.defaults).toMatchObject({ cpu: "1", memory: "150Mi" });
+    expect(hostTaskResources({ cpus: 64, memoryBytes: 2 * 2 ** 40 }).limits).toMatchObject({ cpu: "64", memory: "2Ti" });
+    expect(hostTaskResources({ cpus: 2, memoryBytes: 3 * 2 ** 30 }).limits).toMatchObject({ memory: "3Gi" });
+  });
+
+  it("are today's defaults with no engine, and whatever the user set in any case", () => {
+    const none = loadConfig({ flags: { engine: "none" }, host });
+    expect(none.taskResources.limits).toMatchObject({ cpu: "2", memory: "1Gi", gpu: "1" });
+    const set = '{"defaults":{"cpu":"1","memory":"100Mi"},"limits":{"cpu":"3","memory":"2Gi"}}';
+    expect(loadConfig({ flags: { taskResources: set }, host }).taskResources.limits).toMatchObject({ cpu: "3", memory: "2Gi" });
+    expect(loadConfig({ env: { FLYTEADMIN_TASK_RESOURCES: set }, host }).taskResources.limits).toMatchObject({ cpu: "3", memory: "2Gi" });
+    expect(loadConfig({ file: file("taskResources: { limits: { cpu: '5' } }\n"), host }).taskResources.limits).toMatchObject({ cpu: "5", memory: "" });
+  });
+});
