@@ -1,0 +1,114 @@
+import { LiteralMapSchema } from "../../../../gen/flyteidl/core/literals_pb.js";
+import type { BlobStore } from "../../../blob/blob-store.js";
+import type { Logger } from "../../../logger.js";
+import { retryUniqueKey } from "../ids.js";
+import { RenderError, renderArgs } from "../render.js";
+import type { PhaseInfo, TaskAttempt } from "../task-plugin.js";
+import { failure } from "./classify.js";
+import { type Flytekit, resolveExecutable } from "./find-flytekit.js";
+import { buildProcessEnv } from "./process-env.js";
+import { readTaskSecrets } from "./secrets.js";
+import { baseName, rewriteDestDir, taskCommand } from "./task-command.js";
+
+/** What the launch of one attempt needs besides the attempt. */
+export interface LaunchContext {
+  python: string;
+  kit: Flytekit | undefined;
+  codePaths: readonly string[];
+  defaultEnv: Readonly<Record<string, string>>;
+  secretsDir: string;
+  blobs: BlobStore;
+  blobEnv: Readonly<Record<string, string>>;
+  logger: Logger;
+}
+
+export interface Prepared {
+  argv: string[];
+  env: Record<string, string>;
+}
+
+const INPUTS_PATTERN = /\{\{\s*[.$]inputs\./i;
+
+export function isFlytekitCommand(name: string): boolean {
+  return baseName(name).startsWith("pyflyte");
+}
+
+export function pythonNotConfigured(python: string, name: string): PhaseInfo {
+  const where = python === "" ? "on the server's PATH" : `in ${python}`;
+  return failure(
+    "PermanentFailure",
+    "SYSTEM",
+    "LocalPythonNotConfigured",
+    `the task runs ${baseName(name)}, but no pyflyte-execute was found ${where}: install flytekit and set --engine-python ` +
+      "(engine.local.python) to its virtualenv or bin folder",
+  );
+}
+
+/**
+ * The argv and environment of an attempt (engine-spec §4.2, §4.3, §4.6), or the failure that
+ * ends the attempt before it starts: a template that cannot be rendered is the user's
+ * (`FailedToBuildResource`, as the pod plugin reports it), a missing flytekit the platform's.
+ * `extraEnv` is set last (raw-container data dirs).
+ */
+export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContext, rewrite?: (argv: string[]) => string[], extraEnv: Record<string, string> = {}): Promise<Prepared | PhaseInfo> {
+  let command;
+  try {
+    command = taskCommand(a.template);
+  } catch (e) {
+    return failure("PermanentFailure", "USER", "BadTaskSpecification", (e as Error).message);
+  }
+  let argv: string[];
+  try {
+    const inputs = command.argv.some((x) => INPUTS_PATTERN.test(x)) ? await readInputs(a, c.blobs) : undefined;
+    argv = renderArgs(command.argv, {
+      input: a.paths.inputPath,
+      inputPrefix: a.paths.inputPrefix,
+      outputPrefix: a.paths.outputPrefix,
+      rawOutputDataPrefix: a.paths.rawOutputPrefix,
+      checkpointOutputPrefix: a.paths.checkpointPrefix,
+      prevCheckpointPrefix: a.paths.prevCheckpointPrefix,
+      perRetryUniqueKey: retryUniqueKey(a.generatedName),
+      namespace: a.namespace,
+      inputs,
+    });
+  } catch (e) {
+    if (e instanceof RenderError) return failure("PermanentFailure", "USER", "FailedToBuildResource", `failed to render the task's command: ${e.message}`);
+    throw e;
+  }
+  argv = rewriteDestDir(argv, dir);
+  if (rewrite) argv = rewrite(argv);
+  const first = argv[0] ?? "";
+  if (isFlytekitCommand(first) && !c.kit) return pythonNotConfigured(c.python, first);
+
+  const env = buildProcessEnv({
+    templateEnv: command.env,
+    executionId: a.executionId,
+    workflowName: a.workflowName,
+    taskId: a.taskId,
+    attempt: a.attempt,
+    executionEnvs: a.envs,
+    defaultEnv: c.defaultEnv,
+    blobEnv: c.blobEnv,
+    secrets: await readTaskSecrets(c.secretsDir, a.template.securityContext?.secrets ?? [], c.logger),
+    binDir: c.kit?.binDir,
+    hostPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    home: process.env.HOME,
+    lang: process.env.LANG,
+    tmpDir: `${dir}/tmp`,
+    pythonPath: [...c.codePaths, ...(c.kit?.pythonPath ?? [])],
+    extra: extraEnv,
+  });
+  const exe = resolveExecutable(first, c.kit?.binDir, env.PATH ?? "");
+  if (exe === undefined) {
+    if (isFlytekitCommand(first)) return pythonNotConfigured(c.python, first);
+    return failure("PermanentFailure", "USER", "ExecutableNotFound", `the task's command [${first}] was not found on the task's PATH (${env.PATH ?? ""})`);
+  }
+  argv[0] = exe;
+  return { argv, env };
+}
+
+async function readInputs(a: TaskAttempt, blobs: BlobStore) {
+  const key = blobs.keyOf(a.paths.inputPath);
+  if (key === undefined) throw new RenderError(`the task's inputs ${a.paths.inputPath} are not in the blob store`);
+  return blobs.getMessage(key, LiteralMapSchema);
+}

@@ -1,0 +1,253 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import { TaskLog_MessageFormat, TaskLogSchema } from "../../../../gen/flyteidl/core/execution_pb.js";
+import type { BlobStore } from "../../../blob/blob-store.js";
+import type { Logger } from "../../../logger.js";
+import type { PhaseInfo, TaskAttempt, TaskPlugin } from "../task-plugin.js";
+import { type LaunchContext, prepareLaunch } from "./attempt-launch.js";
+import { failure, lost } from "./classify.js";
+import { isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
+import { createExitWatcher } from "./exit-watcher.js";
+import { type Flytekit, findFlytekit } from "./find-flytekit.js";
+import { createAttemptDir, findShim, spawnShim } from "./launch.js";
+import { type AttemptJob, createMonitor } from "./monitor.js";
+import { ABORT_FILE, hasExited, isAlive, readProcRecord, signalGroup } from "./proc-record.js";
+
+export { findFlytekit } from "./find-flytekit.js";
+
+export interface LocalProcessOptions {
+  /** Absolute; an attempt runs in `<runRoot>/<project>/<domain>/<exec>/<nodeUniqueId>/<attempt>/`. */
+  runRoot: string;
+  /** "" → pyflyte-execute from the server's PATH; else a virtualenv or a bin folder holding it. */
+  python: string;
+  /** Prepended to PYTHONPATH (code that was not fast-registered). */
+  codePaths: readonly string[];
+  /** SIGTERM → SIGKILL on abort. */
+  gracePeriodMs: number;
+  /** The platform's env vars (engine-spec §4.3 step 6). */
+  defaultEnv: Readonly<Record<string, string>>;
+  /** `<group>/<key>` files → `_FSEC_<GROUP>_<KEY>` for the secrets a template requests. */
+  secretsDir: string;
+  blobs: BlobStore;
+  /** FLYTE_AWS_* when the store is S3 (else {}). */
+  blobEnv: Readonly<Record<string, string>>;
+  logUrl(a: { project: string; domain: string; name: string; nodeUniqueId: string; attempt: number }): string;
+  logger: Logger;
+}
+
+export interface LocalProcessPlugin extends TaskPlugin {
+  /** Stops this plugin's timers without touching the tasks: they run on and are re-attached after a restart. */
+  close(): void;
+}
+
+/** What the plugin persists per attempt (TaskAttempt.state). */
+export interface ProcState {
+  v: 1;
+  dir: string;
+  shimPid?: number;
+  shimStart?: string;
+  /** A verdict reached before any process ran (bad template, no flytekit), so a replayed round repeats it. */
+  verdict?: { phase: "PermanentFailure" | "RetryableFailure"; kind: "USER" | "SYSTEM"; code: string; message: string };
+}
+
+const QUEUED: PhaseInfo = { phase: "Queued", version: 0, reason: "task submitted to local runner" };
+const MAX_SEGMENT = 255;
+
+/**
+ * The `local-process` task plugin (engine-spec §4, §8.5): runs python-task, container,
+ * sidecar and raw-container tasks as processes on this host, each attempt in a fresh
+ * folder, through a detached shim that records the process and its exit, so tasks
+ * survive a server restart and are re-attached from their records.
+ */
+export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPlugin {
+  const jobs = new Map<string, AttemptJob>();
+  const graceTimers = new Map<string, NodeJS.Timeout>();
+  const warnedImages = new Set<string>();
+  const watcher = createExitWatcher(500);
+  let closed = false;
+  let kit: Flytekit | undefined;
+  let shim: string | undefined;
+
+  const jobOf = (dir: string, a: TaskAttempt): AttemptJob => {
+    let job = jobs.get(dir);
+    if (!job) jobs.set(dir, (job = { wake: () => {} }));
+    job.wake = () => {
+      if (!closed) a.wake();
+    };
+    return job;
+  };
+  const monitor = createMonitor({ blobs: o.blobs, watcher, taskLog: (a) => taskLog(a) });
+
+  function taskLog(a: TaskAttempt) {
+    const uri = o.logUrl({ project: a.executionId.project, domain: a.executionId.domain, name: a.executionId.name, nodeUniqueId: a.nodeUniqueId, attempt: a.attempt });
+    // flyteidl has no TEXT format (UNKNOWN, CSV, JSON): UNKNOWN is what plain-text logs carry.
+    return create(TaskLogSchema, { name: "Local logs (User)", uri, messageFormat: TaskLog_MessageFormat.UNKNOWN });
+  }
+
+  function attemptDir(a: TaskAttempt): string | undefined {
+    const parts = [a.executionId.project, a.executionId.domain, a.executionId.name, a.nodeUniqueId, String(a.attempt)];
+    const ok = parts.every((p) => p !== "" && p !== "." && p !== ".." && Buffer.byteLength(p) <= MAX_SEGMENT && !/[/\\\u0000-\u001f]/.test(p));
+    return ok ? join(o.runRoot, ...parts) : undefined;
+  }
+
+  function context(): LaunchContext {
+    // Looked up until found, so installing flytekit needs no restart; kept once found.
+    kit ??= findFlytekit(o.python);
+    return { python: o.python, kit, codePaths: o.codePaths, defaultEnv: o.defaultEnv, secretsDir: o.secretsDir, blobs: o.blobs, blobEnv: o.blobEnv, logger: o.logger };
+  }
+
+  function remember(a: TaskAttempt, state: ProcState, verdict: PhaseInfo): PhaseInfo {
+    const e = verdict.error;
+    if (e && (verdict.phase === "PermanentFailure" || verdict.phase === "RetryableFailure")) {
+      const kind = e.kind === 1 ? "USER" : "SYSTEM";
+      a.setState({ ...state, verdict: { phase: verdict.phase, kind, code: e.code, message: e.message } } satisfies ProcState);
+    }
+    return verdict;
+  }
+
+  async function launch(a: TaskAttempt): Promise<PhaseInfo> {
+    const dir = attemptDir(a);
+    if (dir === undefined) return failure("PermanentFailure", "SYSTEM", "BadTaskSpecification", "the execution, node or attempt id cannot name a folder");
+    if (!(await createAttemptDir(dir))) {
+      // This attempt was being launched when the server stopped: whatever it started is not ours to trust.
+      const stray = await readProcRecord(dir);
+      if (stray && !hasExited(stray)) signalGroup(stray, "SIGKILL");
+      return lost(`the attempt folder ${dir} already exists: the server stopped while launching this attempt`);
+    }
+    const state: ProcState = { v: 1, dir };
+    a.setState(state);
+    const job = jobOf(dir, a);
+    const template = a.template;
+    if (template.target.case === "container" && template.target.value.image && !warnedImages.has(template.target.value.image) && warnedImages.size < 1000) {
+      warnedImages.add(template.target.value.image);
+      o.logger.warn("host mode runs tasks without their image", { image: template.target.value.image });
+    }
+    const copilot = isCopilotTask(template);
+    const inDir = join(dir, "in");
+    const outDir = join(dir, "out");
+    const prepared = await prepareLaunch(
+      a,
+      dir,
+      context(),
+      copilot ? (argv) => rewriteCopilotPaths(argv, template, inDir, outDir) : undefined,
+      copilot ? { FLYTE_INPUT_DIR: inDir, FLYTE_OUTPUT_DIR: outDir } : {},
+    );
+    if ("phase" in prepared) return remember(a, state, prepared);
+    shim ??= findShim();
+    const start = async () => {
+      const s = await spawnShim(shim!, dir, prepared.argv, prepared.env);
+      job.spawned = { shimPid: s.shimPid, shimStart: s.shimStart };
+      listen(dir, s.child);
+    };
+    if (!copilot) {
+      await start();
+      a.setState({ ...state, ...job.spawned } satisfies ProcState);
+      a.wake();
+      return QUEUED;
+    }
+    // Downloads can be large: done in the background while the attempt reports QUEUED.
+    await mkdir(inDir, { mode: 0o700 });
+    await mkdir(outDir, { mode: 0o700 });
+    job.launching = true;
+    void prepareCopilotInputs({ template, inputPath: a.paths.inputPath, blobs: o.blobs, inDir })
+      .then(async () => {
+        if (!job.cancelled) await start();
+      })
+      .catch((e: unknown) => {
+        job.failure = launchFailure(e, dir, "CopilotDownloadFailed", "failed to download the task's inputs");
+      })
+      .finally(() => {
+        job.launching = false;
+        job.wake();
+      });
+    return QUEUED;
+  }
+
+  function listen(dir: string, child: ChildProcess) {
+    const job = jobs.get(dir);
+    if (job) job.child = child;
+    child.once("exit", () => {
+      const j = jobs.get(dir);
+      if (j) j.childDone = true;
+      j?.wake();
+    });
+  }
+
+  function launchFailure(e: unknown, dir: string, code: string, what: string): PhaseInfo {
+    const err = e as NodeJS.ErrnoException;
+    if (err?.code === "ENOSPC") return failure("RetryableFailure", "SYSTEM", "LocalDiskFull", `no space left on device while preparing the attempt in ${dir}: ${err.message}`);
+    o.logger.error("local task launch failed", { dir, error: String(err?.stack ?? e) });
+    return failure("RetryableFailure", "SYSTEM", code, `${what} in ${dir}: ${err?.message ?? String(e)}`);
+  }
+
+  async function handle(a: TaskAttempt): Promise<PhaseInfo> {
+    const state = a.state as ProcState | undefined;
+    if (!state || typeof state.dir !== "string") {
+      try {
+        return await launch(a);
+      } catch (e) {
+        const dir = (a.state as ProcState | undefined)?.dir ?? o.runRoot;
+        const verdict = launchFailure(e, dir, "LocalLaunchFailed", "failed to start the task");
+        const st = a.state as ProcState | undefined;
+        return st ? remember(a, st, verdict) : verdict;
+      }
+    }
+    if (state.verdict) return failure(state.verdict.phase, state.verdict.kind, state.verdict.code, state.verdict.message);
+    const job = jobOf(state.dir, a);
+    if (job.failure) return remember(a, state, job.failure);
+    if (job.spawned && state.shimPid !== job.spawned.shimPid) a.setState({ ...state, ...job.spawned } satisfies ProcState);
+    if (job.launching) return QUEUED;
+    return monitor.check(a, { ...state, ...job.spawned }, job);
+  }
+
+  async function abort(a: TaskAttempt): Promise<void> {
+    const state = a.state as ProcState | undefined;
+    if (!state || typeof state.dir !== "string") return;
+    const dir = state.dir;
+    const job = jobs.get(dir);
+    if (job) job.cancelled = true;
+    await writeFile(join(dir, ABORT_FILE), JSON.stringify({ requestedAt: new Date().toISOString() }), { mode: 0o600 }).catch(() => {});
+    const shimPid = state.shimPid ?? job?.spawned?.shimPid;
+    const shimStart = state.shimStart ?? job?.spawned?.shimStart;
+    const signal = async (sig: NodeJS.Signals) => {
+      const rec = await readProcRecord(dir);
+      if (rec && hasExited(rec)) return;
+      if (rec?.pgid !== undefined) signalGroup(rec, sig);
+      // No record yet: the shim is starting the task. It passes a SIGTERM on, or keeps the
+      // task from starting; a SIGKILL ends the shim before it starts anything.
+      else if (shimPid !== undefined && isAlive(shimPid, shimStart)) process.kill(shimPid, sig);
+    };
+    await signal("SIGTERM").catch(() => {});
+    clearTimeout(graceTimers.get(dir));
+    const t = setTimeout(() => {
+      graceTimers.delete(dir);
+      void signal("SIGKILL").catch(() => {});
+    }, o.gracePeriodMs);
+    t.unref();
+    graceTimers.set(dir, t);
+  }
+
+  async function finalize(a: TaskAttempt): Promise<void> {
+    const state = a.state as ProcState | undefined;
+    if (!state || typeof state.dir !== "string") return;
+    watcher.unwatch(state.dir);
+    jobs.delete(state.dir);
+    // The SIGKILL of an abort's grace period stays armed: a task that ignores SIGTERM must still end.
+  }
+
+  return {
+    id: "local-process",
+    taskTypes: ["python-task", "container", "sidecar", "raw-container"],
+    handle,
+    abort,
+    finalize,
+    close() {
+      closed = true;
+      watcher.close();
+      for (const t of graceTimers.values()) clearTimeout(t);
+      graceTimers.clear();
+    },
+  };
+}

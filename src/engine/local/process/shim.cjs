@@ -1,0 +1,127 @@
+"use strict";
+// The process shim of the local task runner (engine-spec §8.5), run as
+//   node shim.cjs <attempt dir>
+// with stdout and stderr already pointing at <attempt dir>/task.log.
+//
+// It reads the command and environment from <attempt dir>/launch.json (and deletes
+// that file: the environment may hold secrets), starts the command in a process
+// group of its own, and records in <attempt dir>/proc.json (always written to a
+// temporary file and renamed, so readers never see half a record):
+//   on start: {v, shimPid, pid, pgid, startTime, startedAt}
+//   on exit:  the same plus {exitCode, signal, endedAt, oomKilled?, error?}
+// SIGTERM, SIGINT and SIGHUP sent to the shim are passed on to the task's group.
+// When the task's main process ends, whatever it left running in its group is
+// killed, as a container's processes end with the container.
+//
+// Plain CommonJS with no dependencies: the server starts it with process.execPath
+// from src/ or dist/ alike, and it must cost as little as possible while it waits.
+
+const fs = require("node:fs");
+const path = require("node:path");
+const { spawn } = require("node:child_process");
+
+const dir = process.argv[2];
+if (!dir) {
+  process.stderr.write("shim: usage: shim.cjs <attempt dir>\n");
+  process.exit(2);
+}
+const recordPath = path.join(dir, "proc.json");
+let record = { v: 1, shimPid: process.pid };
+let child;
+let pendingSignal;
+
+function writeRecord() {
+  const tmp = `${recordPath}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
+  fs.renameSync(tmp, recordPath);
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot): with the pid, it names one process. */
+function startTimeOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The kernel's count of OOM kills in this process's cgroup (v2), to tell an OOM kill from another SIGKILL. */
+function oomKills() {
+  try {
+    const line = fs.readFileSync("/proc/self/cgroup", "utf8").split("\n").find((l) => l.startsWith("0::"));
+    if (!line) return undefined;
+    const events = fs.readFileSync(path.join("/sys/fs/cgroup", line.slice(3), "memory.events"), "utf8");
+    const m = /^oom_kill (\d+)$/m.exec(events);
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function killGroup(signal) {
+  if (!child || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+function finish(fields) {
+  try {
+    record = { ...record, ...fields, endedAt: new Date().toISOString() };
+    writeRecord();
+  } catch (e) {
+    process.stderr.write(`shim: cannot write ${recordPath}: ${e && e.message}\n`);
+  }
+  process.exit(0);
+}
+
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
+  process.on(sig, () => {
+    if (child && child.pid !== undefined) killGroup(sig);
+    else pendingSignal = sig;
+  });
+}
+
+let launch;
+try {
+  const launchPath = path.join(dir, "launch.json");
+  launch = JSON.parse(fs.readFileSync(launchPath, "utf8"));
+  fs.rmSync(launchPath, { force: true });
+} catch (e) {
+  process.stderr.write(`shim: cannot read the launch description: ${e && e.message}\n`);
+  finish({ exitCode: 127, signal: null, error: "launch description unreadable" });
+}
+if (pendingSignal) finish({ exitCode: null, signal: pendingSignal, error: "terminated before start" });
+
+const oomAtStart = oomKills();
+try {
+  child = spawn(launch.argv[0], launch.argv.slice(1), { cwd: dir, env: launch.env, stdio: "inherit", detached: true });
+} catch (e) {
+  process.stderr.write(`shim: cannot start ${launch.argv[0]}: ${e && e.message}\n`);
+  finish({ exitCode: 127, signal: null, error: String(e && e.message) });
+}
+if (child.pid !== undefined) {
+  // Read now, before the event loop can reap the child: the pid is still this child's.
+  record = { ...record, pid: child.pid, pgid: child.pid, startTime: startTimeOf(child.pid), startedAt: new Date().toISOString() };
+  try {
+    writeRecord();
+  } catch (e) {
+    process.stderr.write(`shim: cannot write ${recordPath}: ${e && e.message}\n`);
+  }
+  if (pendingSignal) killGroup(pendingSignal);
+}
+child.on("error", (e) => {
+  // Raised when the command cannot be executed (not found, not executable).
+  process.stderr.write(`shim: cannot start ${launch.argv[0]}: ${e && e.message}\n`);
+  if (child.pid === undefined) finish({ exitCode: 127, signal: null, error: String(e && e.message) });
+});
+child.on("exit", (code, signal) => {
+  killGroup("SIGKILL");
+  const oomAtEnd = oomKills();
+  const oomKilled = signal === "SIGKILL" && oomAtStart !== undefined && oomAtEnd !== undefined && oomAtEnd > oomAtStart;
+  finish({ exitCode: code, signal: signal ?? null, ...(oomKilled ? { oomKilled: true } : {}) });
+});
