@@ -2,6 +2,7 @@ import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js"
 import type { TaskLog } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier, WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
+import type { BlobStore } from "../../blob/blob-store.js";
 
 /**
  * The phases a task plugin reports (flyteplugins' pluginmachinery core phases,
@@ -65,6 +66,11 @@ export interface TaskAttempt {
   setState(state: unknown): void;
   /** Ask for another round of this execution (e.g. when a process exits). */
   wake(): void;
+  /**
+   * The blob store every path above lives in (`blobs.keyOf(uri)` gives the key).
+   * Always set by the engine; optional so attempts built by hand in tests need not carry one.
+   */
+  blobs?: BlobStore;
 }
 
 /**

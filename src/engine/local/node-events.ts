@@ -1,0 +1,82 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ExecutionErrorSchema, NodeExecution_Phase as Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import type { Identifier } from "../../../gen/flyteidl/core/identifier_pb.js";
+import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
+import { type NodeExecutionEvent, NodeExecutionEventSchema } from "../../../gen/flyteidl/event/event_pb.js";
+import { taskKey } from "./definition.js";
+import { truncateError } from "./execution-error.js";
+import { outputsPath } from "./paths.js";
+import type { HandlerPhase, HandlerResult, NodeContext } from "./round-context.js";
+
+export const START_NODE = "start-node";
+export const END_NODE = "end-node";
+
+const EVENT_PHASE: Record<HandlerPhase, Phase> = {
+  NotReady: Phase.UNDEFINED,
+  Queued: Phase.QUEUED,
+  Running: Phase.RUNNING,
+  RetryableFailure: Phase.RUNNING,
+  Success: Phase.SUCCEEDED,
+  Failure: Phase.FAILED,
+  Timedout: Phase.TIMED_OUT,
+  Skip: Phase.SKIPPED,
+};
+
+/** The entity a node event names (propeller's GetTargetEntity): the task of a task node, the launch plan of a launch-plan node. */
+export function targetEntity(n: NodeContext): Identifier | undefined {
+  const target = n.node.target;
+  if (target.case === "taskNode" && target.value.reference.case === "referenceId") {
+    return n.round.def.tasks.get(taskKey(target.value.reference.value))?.id ?? target.value.reference.value;
+  }
+  if (target.case === "workflowNode" && target.value.reference.case === "launchplanRef") return target.value.reference.value;
+  return undefined;
+}
+
+const executionId = (n: NodeContext) => n.round.def.executionId;
+
+/** propeller's ToNodeExecutionEvent for a top-level node (engine-spec §2.3 field matrix). */
+export function nodeEvent(n: NodeContext, p: HandlerResult): NodeExecutionEvent {
+  const now = n.round.now();
+  const event = create(NodeExecutionEventSchema, {
+    id: { executionId: executionId(n), nodeId: n.uniqueId },
+    phase: EVENT_PHASE[p.phase],
+    occurredAt: timestampFromDate(p.occurredAt),
+    producerId: n.round.services.clusterId,
+    eventVersion: 1,
+    reportedAt: timestampFromDate(now),
+    targetEntity: targetEntity(n),
+    specNodeId: n.specId,
+    nodeName: nodeName(n.node),
+  });
+  if (n.specId === START_NODE) {
+    event.outputResult = { case: "outputUri", value: outputsPath(n.outputDir) };
+  } else {
+    event.inputValue = { case: "inputUri", value: n.inputsUri };
+  }
+  const info = p.info;
+  if (info?.taskNodeMetadata) event.targetMetadata = { case: "taskNodeMetadata", value: info.taskNodeMetadata };
+  if (info && (info.outputUri !== undefined || info.deckUri !== undefined)) {
+    if (info.deckUri) event.deckUri = info.deckUri;
+    if (info.outputUri) event.outputResult = { case: "outputUri", value: info.outputUri };
+  } else if (p.error) {
+    event.outputResult = { case: "error", value: truncateError(p.error) };
+  }
+  return event;
+}
+
+/** The node ABORTED event: only id, phase, times, producer, target entity and the NodeAborted error (engine-spec §2.6). */
+export function nodeAbortedEvent(n: NodeContext, reason: string): NodeExecutionEvent {
+  const now = timestampFromDate(n.round.now());
+  return create(NodeExecutionEventSchema, {
+    id: { executionId: executionId(n), nodeId: n.uniqueId },
+    phase: Phase.ABORTED,
+    occurredAt: now,
+    reportedAt: now,
+    producerId: n.round.services.clusterId,
+    targetEntity: targetEntity(n),
+    outputResult: { case: "error", value: truncateError(create(ExecutionErrorSchema, { code: "NodeAborted", message: reason })) },
+  });
+}
+
+const nodeName = (node: Node) => node.metadata?.name ?? "";

@@ -1,0 +1,336 @@
+import { create } from "@bufbuild/protobuf";
+import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
+import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
+import { readMessage, writeMessage } from "./blob-uris.js";
+import { taskKey } from "./definition.js";
+import { ErrorKind, errorText, executionError } from "./execution-error.js";
+import { isEventError } from "./event-sink.js";
+import { nodeAbortedEvent, nodeEvent, START_NODE } from "./node-events.js";
+import { deadlineText, executionDeadlineMs, maxAttempts, retriesExhausted, retryEligibility } from "./node-policy.js";
+import { inputsPath, outputDir, outputsPath, topNodeDataDir, workflowDir } from "./paths.js";
+import { resolveBindings } from "./resolve.js";
+import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
+import { endHandler, startHandler, unsupportedHandler } from "./simple-handlers.js";
+import { errorFromJson, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
+
+/** What handling a node (and what lies downstream of it) came to (propeller's interfaces.NodeStatus). */
+export type NodeOutcome =
+  | { kind: "pending" | "queued" | "running" | "success" | "complete" | "recovered" | "timedOut" }
+  | { kind: "failed"; error: ExecutionError };
+
+const PENDING: NodeOutcome = { kind: "pending" };
+const RUNNING: NodeOutcome = { kind: "running" };
+
+const HANDLEABLE: ReadonlySet<NodePhase> = new Set([
+  "NotYetStarted",
+  "Queued",
+  "Running",
+  "Failing",
+  "TimingOut",
+  "RetryableFailure",
+  "Succeeding",
+  "DynamicRunning",
+]);
+
+const NODE_PHASE: Record<HandlerResult["phase"], NodePhase> = {
+  NotReady: "NotYetStarted",
+  Queued: "Queued",
+  Running: "Running",
+  Success: "Succeeding",
+  Failure: "Failing",
+  RetryableFailure: "RetryableFailure",
+  Timedout: "TimingOut",
+  Skip: "Skipped",
+};
+const TERMINAL_HANDLER_PHASES = new Set<HandlerResult["phase"]>(["Success", "Failure", "Timedout", "Skip"]);
+
+export interface NodeExecutor {
+  /** propeller's RecursiveNodeHandler from `nodeId` (the start node for a whole round). */
+  handle(ctx: RoundContext, nodeId: string): Promise<NodeOutcome>;
+  /** propeller's AbortHandler from `nodeId`: every started, unfinished node is aborted with `reason` and reported ABORTED. */
+  abort(ctx: RoundContext, nodeId: string, reason: string): Promise<void>;
+  /** The context of a node, its directories recorded in its status. */
+  context(ctx: RoundContext, nodeId: string): NodeContext;
+}
+
+/**
+ * The node state machine of engine-spec §2.3 for the nodes of one workflow:
+ * each round moves each node by at most one transition, in the DAG order
+ * propeller walks it, and reports what each transition means.
+ */
+export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecutor {
+  const handlerFor = (node: Node): NodeHandler => {
+    if (node.id === START_NODE) return startHandler;
+    if (node.id === "end-node") return endHandler;
+    if (node.target.case === "taskNode") return handlers.task;
+    return unsupportedHandler;
+  };
+
+  const context = (ctx: RoundContext, nodeId: string): NodeContext => {
+    const node = ctx.def.nodes.get(nodeId);
+    if (!node) throw new Error(`node ${nodeId} is not in the workflow`);
+    const status = nodeStatusOf(ctx.status, nodeId);
+    const w = ctx.status.dataDir ?? workflowDir(ctx.services.metadataBase, ctx.key);
+    const dataDir = topNodeDataDir(w, nodeId);
+    const out = outputDir(dataDir, status.attempts);
+    status.dataDir = dataDir;
+    status.outputDir = out;
+    return { round: ctx, node, specId: nodeId, uniqueId: nodeId, status, dataDir, inputsUri: inputsPath(dataDir), outputDir: out };
+  };
+
+  const taskOf = (ctx: RoundContext, node: Node) =>
+    node.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
+      ? ctx.def.tasks.get(taskKey(node.target.value.reference.value))
+      : undefined;
+
+  const limitedKind = (node: Node) =>
+    node.target.case === "taskNode" || node.target.case === "arrayNode" || (node.target.case === "workflowNode" && node.target.value.reference.case === "launchplanRef");
+
+  // ---- readiness and inputs (propeller's CanExecute and preExecute) -------------------------
+  const canExecute = (ctx: RoundContext, nodeId: string): "ready" | "skip" | "notReady" => {
+    if (nodeId === START_NODE) return "ready";
+    let skipped = false;
+    for (const up of ctx.def.upstream.get(nodeId) ?? []) {
+      if (ctx.dirty.has(up)) return "notReady";
+      const phase = ctx.status.nodes[up]?.phase ?? "NotYetStarted";
+      if (phase === "Skipped" || phase === "Failed" || phase === "TimedOut") skipped = true;
+      else if (phase !== "Succeeded" && phase !== "Recovered") return "notReady";
+    }
+    return skipped ? "skip" : "ready";
+  };
+
+  /** An upstream node's final outputs (the output dir of its last attempt). */
+  const readOutputs = (ctx: RoundContext) => async (nodeId: string) => {
+    const id = nodeId === "" ? START_NODE : nodeId;
+    const ns = ctx.status.nodes[id];
+    if (!ns?.outputDir) return undefined;
+    return readMessage(ctx.services.blobs, outputsPath(ns.outputDir), LiteralMapSchema);
+  };
+
+  const preExecute = async (n: NodeContext): Promise<HandlerResult> => {
+    const ctx = n.round;
+    const readiness = canExecute(ctx, n.specId);
+    if (readiness === "skip") return result("Skip", ctx.now(), "Node Skipped as parent node was skipped");
+    if (readiness === "notReady") return result("NotReady", ctx.now(), "predecessor node not yet complete");
+    let inputs;
+    try {
+      inputs = await resolveBindings(n.node.inputs, readOutputs(ctx));
+    } catch (e) {
+      ctx.services.logger.warn("engine: failed to resolve node inputs", { execution: ctx.key.name, node: n.specId, error: errorText(e) });
+      return result("Failure", ctx.now(), "", executionError(ErrorKind.SYSTEM, "BindingResolutionFailure", errorText(e)));
+    }
+    await writeMessage(ctx.services.blobs, n.inputsUri, LiteralMapSchema, inputs ?? create(LiteralMapSchema));
+    return result("Queued", ctx.now(), "node queued");
+  };
+
+  // ---- one transition of one node (propeller's HandleNode) ---------------------------------
+  const handleNotYetStarted = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {
+    const ctx = n.round;
+    const occurredAt = ctx.now();
+    const p = await preExecute(n);
+    if (p.phase === "NotReady") return PENDING;
+    ctx.dirty.add(n.specId);
+    let np = NODE_PHASE[p.phase];
+    if (np === "Succeeding" && !h.finalizeRequired) np = "Succeeded";
+    if (np !== n.status.phase) {
+      p.occurredAt = occurredAt;
+      await ctx.recorder.node(nodeEvent(n, p));
+      updateNodePhase(n.status, np, p.occurredAt, p.reason, p.error);
+    }
+    if (np === "Queued") {
+      ctx.parallelism++;
+      return { kind: "queued" };
+    }
+    if (np === "Skipped") return { kind: "success" };
+    return PENDING;
+  };
+
+  /** The handler's answer with deadlines and retry eligibility applied (propeller's execute). */
+  const execute = async (n: NodeContext, h: NodeHandler): Promise<HandlerResult> => {
+    const ctx = n.round;
+    let p = await h.handle(n);
+    const now = ctx.now().getTime();
+    const deadline = executionDeadlineMs(n.node);
+    if (!TERMINAL_HANDLER_PHASES.has(p.phase) && deadline > 0) {
+      const queuedAt = ms(n.status.queuedAt);
+      const attemptAt = ms(n.status.lastAttemptStartedAt);
+      if (queuedAt !== undefined && queuedAt + 2 * deadline < now) {
+        return result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`);
+      }
+      if (attemptAt !== undefined && attemptAt + deadline < now) {
+        const timeout = executionError(ErrorKind.USER, "TimeoutExpired", `task execution timeout [${deadlineText(deadline)}] expired`);
+        p = result("RetryableFailure", ctx.now(), timeout.message, timeout);
+      }
+    }
+    if (p.phase === "RetryableFailure") {
+      const error = p.error ?? executionError(ErrorKind.UNKNOWN, "Unknown", "Unknown error");
+      const { current, max, eligible } = retryEligibility(n.status, maxAttempts(n.node, taskOf(ctx, n.node)), error);
+      if (!eligible) return result("Failure", p.occurredAt, p.reason, retriesExhausted(error, current, max), p.info);
+      // The next attempt starts its own clock (propeller's ClearNodeStatus).
+      delete n.status.lastAttemptStartedAt;
+    }
+    return p;
+  };
+
+  const handleQueuedOrRunning = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {
+    const ctx = n.round;
+    const current = n.status.phase;
+    const p = await execute(n, h);
+    let np = NODE_PHASE[p.phase];
+    if (p.error && (current === "Running" || current === "Queued" || current === "DynamicRunning")) {
+      // propeller counts a permanent SYSTEM failure twice; kept for identical retry budgets.
+      if (p.error.kind === ErrorKind.SYSTEM) n.status.systemFailures++;
+      if (np === "Failing" && p.error.kind === ErrorKind.SYSTEM) n.status.systemFailures++;
+    }
+    let outcome: NodeOutcome = RUNNING;
+    if (np === "Failing" && !h.finalizeRequired) {
+      np = "Failed";
+      outcome = { kind: "failed", error: p.error ?? unknownError() };
+    }
+    if (np === "TimingOut" && !h.finalizeRequired) {
+      np = "TimedOut";
+      outcome = { kind: "timedOut" };
+    }
+    if (np === "Succeeding" && !h.finalizeRequired) {
+      np = "Succeeded";
+      outcome = { kind: "success" };
+    }
+    if (np !== current && np !== "RetryableFailure") {
+      try {
+        await ctx.recorder.node(nodeEvent(n, p));
+      } catch (e) {
+        if (!isEventError(e, "TooLarge", "InvalidArgument")) throw e;
+        // The control plane cannot take this event: the node fails with the reason instead.
+        const failed = result("Failure", ctx.now(), "", executionError(ErrorKind.USER, "NodeFailed", errorText(e)));
+        await ctx.recorder.node(nodeEvent(n, failed));
+        updateNodePhase(n.status, "Failing", failed.occurredAt, "", failed.error);
+        return RUNNING;
+      }
+    }
+    updateNodePhase(n.status, np, p.occurredAt, p.reason, p.error);
+    if (!["Succeeded", "Failed", "TimedOut"].includes(np)) armDeadlines(n);
+    return outcome;
+  };
+
+  /** A timer at the node's next deadline, so a timeout is noticed on time (engine-spec §6.3 [LOCAL]). */
+  const armDeadlines = (n: NodeContext) => {
+    const deadline = executionDeadlineMs(n.node);
+    if (deadline <= 0) return;
+    const queuedAt = ms(n.status.queuedAt);
+    const attemptAt = ms(n.status.lastAttemptStartedAt);
+    if (queuedAt !== undefined) requestWake(n.round, queuedAt + 2 * deadline + 1);
+    if (attemptAt !== undefined) requestWake(n.round, attemptAt + deadline + 1);
+  };
+
+  /** propeller's Abort: the handler stops and finalizes; a final abort reports the node ABORTED. */
+  const abortNode = async (n: NodeContext, h: NodeHandler, reason: string, final: boolean) => {
+    try {
+      await h.abort(n, reason, final);
+    } catch (e) {
+      await h.finalize(n).catch(() => undefined);
+      throw e;
+    }
+    await h.finalize(n);
+    if (final) await n.round.recorder.nodeAborted(nodeAbortedEvent(n, reason));
+  };
+
+  const handleNode = async (ctx: RoundContext, nodeId: string): Promise<NodeOutcome> => {
+    const n = context(ctx, nodeId);
+    const h = handlerFor(n.node);
+    const phase = n.status.phase;
+    if (phase === "NotYetStarted" && nodeId !== START_NODE) return handleNotYetStarted(n, h);
+    ctx.dirty.add(nodeId);
+    switch (phase) {
+      case "Failing":
+        await abortNode(n, h, "node failing", false);
+        updateNodePhase(n.status, "Failed", ctx.now(), n.status.message ?? "", errorFromJson(n.status.error));
+        return { kind: "failed", error: errorFromJson(n.status.error) ?? unknownError() };
+      case "TimingOut":
+        await abortNode(n, h, "node timed out", false);
+        updateNodePhase(n.status, "TimedOut", ctx.now(), n.status.message ?? "");
+        return { kind: "timedOut" };
+      case "Succeeding":
+        await h.finalize(n);
+        updateNodePhase(n.status, "Succeeded", ctx.now(), "completed successfully");
+        return { kind: "success" };
+      case "RetryableFailure": {
+        await abortNode(n, h, n.status.message ?? "", false);
+        n.status.attempts++;
+        updateNodePhase(n.status, "Running", ctx.now(), "retrying");
+        delete n.status.task;
+        const next = context(ctx, nodeId);
+        armDeadlines(next);
+        return PENDING;
+      }
+      default:
+        return handleQueuedOrRunning(n, h);
+    }
+  };
+
+  // ---- the walk (propeller's RecursiveNodeHandler and handleDownstream) ---------------------
+  const handle = async (ctx: RoundContext, nodeId: string): Promise<NodeOutcome> => {
+    const node = ctx.def.nodes.get(nodeId);
+    if (!node) return { kind: "failed", error: executionError(ErrorKind.SYSTEM, "BadSpecificationError", `failed to retrieve node [${nodeId}]`) };
+    const phase = ctx.status.nodes[nodeId]?.phase ?? "NotYetStarted";
+    if (HANDLEABLE.has(phase)) {
+      if (ctx.dirty.has(nodeId)) return RUNNING;
+      const max = ctx.def.json.config.maxParallelism;
+      if (max > 0 && limitedKind(node) && ctx.parallelism >= max) return RUNNING;
+      return handleNode(ctx, nodeId);
+    }
+    if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") return downstream(ctx, nodeId);
+    if (phase === "Failed") {
+      await downstream(ctx, nodeId);
+      return { kind: "failed", error: errorFromJson(ctx.status.nodes[nodeId]?.error) ?? unknownError() };
+    }
+    if (phase === "TimedOut") {
+      await downstream(ctx, nodeId);
+      return { kind: "timedOut" };
+    }
+    throw new Error(`node ${nodeId} is in an unknown phase ${phase}`);
+  };
+
+  const downstream = async (ctx: RoundContext, nodeId: string): Promise<NodeOutcome> => {
+    const next = ctx.def.downstream.get(nodeId) ?? [];
+    if (next.length === 0) return { kind: "complete" };
+    let allCompleted = true;
+    let partial = false;
+    let onComplete: NodeOutcome = { kind: "complete" };
+    for (const d of next) {
+      const state = await handle(ctx, d);
+      if (state.kind === "failed" || state.kind === "timedOut") {
+        if (!ctx.def.failAfterExecutableNodes) return state;
+        onComplete = state;
+      } else if (state.kind !== "complete") {
+        allCompleted = false;
+      }
+      if (state.kind === "success") partial = true;
+    }
+    if (allCompleted) return onComplete;
+    return partial ? { kind: "success" } : PENDING;
+  };
+
+  const abort = async (ctx: RoundContext, nodeId: string, reason: string, seen = new Set<string>()): Promise<void> => {
+    if (seen.has(nodeId)) return;
+    seen.add(nodeId);
+    const phase = ctx.status.nodes[nodeId]?.phase ?? "NotYetStarted";
+    if (phase === "NotYetStarted") return;
+    if (HANDLEABLE.has(phase)) {
+      const n = context(ctx, nodeId);
+      await abortNode(n, handlerFor(n.node), reason, true);
+      return;
+    }
+    if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") {
+      const errors: unknown[] = [];
+      for (const d of ctx.def.downstream.get(nodeId) ?? []) {
+        await abort(ctx, d, reason, seen).catch((e) => errors.push(e));
+      }
+      if (errors.length > 0) throw errors[0];
+    }
+  };
+
+  return { handle, abort: (ctx, nodeId, reason) => abort(ctx, nodeId, reason), context };
+}
+
+const unknownError = () => executionError(ErrorKind.UNKNOWN, "UnknownError", "Unknown error");

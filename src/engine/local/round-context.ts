@@ -1,0 +1,93 @@
+import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
+import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
+import type { TaskNodeMetadata } from "../../../gen/flyteidl/event/event_pb.js";
+import type { BlobStore } from "../../blob/blob-store.js";
+import type { Logger } from "../../logger.js";
+import type { EngineKey } from "../../storage/engine-store.js";
+import type { ExecutionDefinition } from "./definition.js";
+import type { EventRecorder } from "./event-recorder.js";
+import type { Slots } from "./slots.js";
+import type { NodeStatus, WorkflowStatus } from "./status.js";
+import type { TaskPlugin } from "./task-plugin.js";
+
+/** What every round of every execution shares. */
+export interface EngineServices {
+  clusterId: string;
+  blobs: BlobStore;
+  plugins: readonly TaskPlugin[];
+  slots: Slots;
+  /** URI of the metadata base (`<blob root>/metadata/propeller`). */
+  metadataBase: string;
+  /** URI raw outputs go under unless the execution names its own. */
+  rawOutputBase: string;
+  defaultTaskCpus: number;
+  logger: Logger;
+  clock: () => Date;
+  /** Asks for a round of an execution (now, or at `at`). */
+  wake(key: EngineKey, at?: Date): void;
+}
+
+/** One round of one execution: its definition, the status it mutates, and what it found out. */
+export interface RoundContext {
+  services: EngineServices;
+  key: EngineKey;
+  def: ExecutionDefinition;
+  status: WorkflowStatus;
+  recorder: EventRecorder;
+  /** Nodes already moved this round (propeller's dirty bit): neither handled again nor a ready upstream. */
+  dirty: Set<string>;
+  /** Task nodes counted against max_parallelism so far this round. */
+  parallelism: number;
+  /** The earliest time (ms) something wants a round (deadlines, poll fallback). */
+  wakeAt: number | undefined;
+  now(): Date;
+}
+
+export const requestWake = (ctx: RoundContext, at: number) => {
+  if (ctx.wakeAt === undefined || at < ctx.wakeAt) ctx.wakeAt = at;
+};
+
+/** The node being handled, with its status and locations (engine-spec §3.1). */
+export interface NodeContext {
+  round: RoundContext;
+  node: Node;
+  /** The node's id in the workflow spec. */
+  specId: string;
+  /** The node's unique id (engine-spec §1.2); events and task executions use it. */
+  uniqueId: string;
+  status: NodeStatus;
+  /** `D` */
+  dataDir: string;
+  /** `D/inputs.pb` */
+  inputsUri: string;
+  /** `O(a)` of the current attempt. */
+  outputDir: string;
+}
+
+/** A handler's answer (propeller's handler.PhaseInfo). */
+export type HandlerPhase = "NotReady" | "Queued" | "Running" | "Success" | "Failure" | "RetryableFailure" | "Timedout" | "Skip";
+
+export interface HandlerResult {
+  phase: HandlerPhase;
+  occurredAt: Date;
+  reason: string;
+  error?: ExecutionError | undefined;
+  info?: { outputUri?: string; deckUri?: string; taskNodeMetadata?: TaskNodeMetadata } | undefined;
+}
+
+export interface NodeHandler {
+  /** Task-like handlers keep a Succeeding/Failing/TimingOut step to finalize; the others move straight on. */
+  readonly finalizeRequired: boolean;
+  handle(n: NodeContext): Promise<HandlerResult>;
+  /** Stops the node's work; `final` when the node ends ABORTED (terminate, failing workflow). */
+  abort(n: NodeContext, reason: string, final: boolean): Promise<void>;
+  finalize(n: NodeContext): Promise<void>;
+}
+
+export const result = (
+  phase: HandlerPhase,
+  occurredAt: Date,
+  reason = "",
+  error?: ExecutionError,
+  info?: HandlerResult["info"],
+): HandlerResult => ({ phase, occurredAt, reason, error, info });

@@ -1,0 +1,120 @@
+import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { type ExecutionError, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
+import type { PluginPhase } from "./task-plugin.js";
+
+/** flytepropeller's workflow phases (engine-spec §2.2). */
+export type WorkflowPhase = "Ready" | "Running" | "Succeeding" | "Success" | "Failing" | "HandlingFailureNode" | "Failed" | "Aborted";
+
+/** flytepropeller's node phases (engine-spec §2.3). */
+export type NodePhase =
+  | "NotYetStarted"
+  | "Queued"
+  | "Running"
+  | "DynamicRunning"
+  | "Succeeding"
+  | "Succeeded"
+  | "Failing"
+  | "Failed"
+  | "TimingOut"
+  | "TimedOut"
+  | "RetryableFailure"
+  | "Skipped"
+  | "Recovered";
+
+/** The task attempt a task node is on, as its plugin last reported it. */
+export interface TaskStatus {
+  phase: PluginPhase | "Undefined";
+  version: number;
+  /** The plugin's own state (JSON). */
+  state?: unknown;
+  lastPhaseUpdatedAt?: string;
+  /** CPUs this attempt holds in the engine's slots; absent when it holds none. */
+  slot?: number;
+}
+
+export interface NodeStatus {
+  phase: NodePhase;
+  message?: string;
+  queuedAt?: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  lastAttemptStartedAt?: string;
+  lastUpdatedAt?: string;
+  attempts: number;
+  systemFailures: number;
+  /** flyteidl.core.ExecutionError as proto JSON. */
+  error?: JsonValue;
+  dataDir?: string;
+  outputDir?: string;
+  task?: TaskStatus;
+}
+
+/** What an engine row's `status` holds: propeller's status shape, in JSON. */
+export interface WorkflowStatus {
+  v: 1;
+  phase: WorkflowPhase;
+  message?: string;
+  startedAt?: string;
+  stoppedAt?: string;
+  dataDir?: string;
+  outputRef?: string;
+  error?: JsonValue;
+  nodes: Record<string, NodeStatus>;
+}
+
+export const initialStatus = (): WorkflowStatus => ({ v: 1, phase: "Ready", nodes: {} });
+
+export function parseStatus(text: string): WorkflowStatus {
+  const s = JSON.parse(text) as WorkflowStatus;
+  if (s?.v !== 1 || typeof s.phase !== "string" || typeof s.nodes !== "object" || s.nodes === null) {
+    throw new Error("engine status has an unknown format");
+  }
+  return s;
+}
+
+export const TERMINAL_WORKFLOW: ReadonlySet<WorkflowPhase> = new Set(["Success", "Failed", "Aborted"]);
+export const TERMINAL_NODE: ReadonlySet<NodePhase> = new Set(["Succeeded", "Failed", "Skipped", "TimedOut", "Recovered"]);
+
+export const errorToJson = (e: ExecutionError): JsonValue => toJson(ExecutionErrorSchema, e);
+export const errorFromJson = (j: JsonValue | undefined): ExecutionError | undefined =>
+  j === undefined ? undefined : fromJson(ExecutionErrorSchema, j, { ignoreUnknownFields: true });
+
+/** The status of a node, created NotYetStarted on first use. */
+export function nodeStatusOf(status: WorkflowStatus, nodeId: string): NodeStatus {
+  let ns = status.nodes[nodeId];
+  if (!ns) {
+    ns = { phase: "NotYetStarted", attempts: 0, systemFailures: 0 };
+    status.nodes[nodeId] = ns;
+  }
+  return ns;
+}
+
+export const ms = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : Date.parse(iso));
+
+/**
+ * propeller's NodeStatus.UpdatePhase: records the phase and its times; a
+ * terminal phase drops what only a running node needs (its task state, start
+ * times), keeping phase, stop time, error and the data directories.
+ */
+export function updateNodePhase(ns: NodeStatus, phase: NodePhase, occurredAt: Date, reason: string, error?: ExecutionError): void {
+  if (ns.phase === phase && (ns.message ?? "") === reason) return;
+  ns.phase = phase;
+  ns.message = reason.slice(0, 1024);
+  const at = occurredAt.toISOString();
+  ns.lastUpdatedAt = at;
+  if (error) ns.error = errorToJson(error);
+  if (phase === "Queued") {
+    ns.queuedAt ??= at;
+  } else if (phase === "Running") {
+    ns.startedAt ??= at;
+    ns.lastAttemptStartedAt ??= at;
+  } else if (TERMINAL_NODE.has(phase)) {
+    ns.stoppedAt ??= at;
+    delete ns.message;
+    delete ns.queuedAt;
+    delete ns.startedAt;
+    delete ns.lastUpdatedAt;
+    delete ns.lastAttemptStartedAt;
+    delete ns.task;
+  }
+}

@@ -1,0 +1,108 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type ExecutionError, WorkflowExecution_Phase as Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { WorkflowExecutionEventSchema } from "../../../gen/flyteidl/event/event_pb.js";
+import { readMessage, writeMessage } from "./blob-uris.js";
+import { ErrorKind, errorText, executionError, truncateError } from "./execution-error.js";
+import { END_NODE, START_NODE } from "./node-events.js";
+import type { NodeExecutor } from "./node-executor.js";
+import { outputsPath, workflowDir } from "./paths.js";
+import type { RoundContext } from "./round-context.js";
+import { errorFromJson, errorToJson, type WorkflowPhase } from "./status.js";
+
+export const FAILING_ABORT_REASON = "Some node execution failed, auto-abort.";
+export const TERMINATE_REASON = "Workflow aborted.";
+
+const EVENT_PHASE: Partial<Record<WorkflowPhase, Phase>> = {
+  Running: Phase.RUNNING,
+  Succeeding: Phase.SUCCEEDING,
+  Success: Phase.SUCCEEDED,
+  Failing: Phase.FAILING,
+  HandlingFailureNode: Phase.FAILING,
+  Failed: Phase.FAILED,
+  Aborted: Phase.ABORTED,
+};
+
+const defaultError = () => executionError(ErrorKind.UNKNOWN, "RuntimeExecutionError", "Unknown error");
+
+/**
+ * propeller's TransitionToPhase (engine-spec §2.2): one event per phase
+ * change; when the control plane already has the execution terminal the
+ * engine fails it locally without reporting ("state mismatch").
+ */
+export async function transitionTo(ctx: RoundContext, to: WorkflowPhase, error?: ExecutionError): Promise<void> {
+  const s = ctx.status;
+  if (s.phase === to) return;
+  const now = ctx.now();
+  const phase = EVENT_PHASE[to];
+  if (phase === undefined) throw new Error(`illegal workflow transition from ${s.phase} to ${to}`);
+  const event = create(WorkflowExecutionEventSchema, { executionId: ctx.def.executionId, producerId: ctx.services.clusterId, phase });
+  const failure = to === "Failing" || to === "HandlingFailureNode" || to === "Failed";
+  if (failure) {
+    const e = truncateError(error ?? errorFromJson(s.error) ?? defaultError());
+    event.outputResult = { case: "error", value: e };
+    s.error = errorToJson(e);
+  }
+  if (to === "Running") s.startedAt ??= now.toISOString();
+  if (to === "Success" || to === "Failed" || to === "Aborted") s.stoppedAt ??= now.toISOString();
+  if (to === "Success" && s.outputRef) event.outputResult = { case: "outputUri", value: s.outputRef };
+  const at = to === "Running" ? s.startedAt! : to === "Success" || to === "Failed" || to === "Aborted" ? s.stoppedAt! : now.toISOString();
+  event.occurredAt = timestampFromDate(new Date(at));
+  const answer = await ctx.recorder.workflow(event);
+  if (answer === "mismatch") {
+    s.phase = "Failed";
+    s.message = `workflow state mismatch between the engine and the control plane; engine state: ${Phase[phase]}`;
+    s.stoppedAt ??= now.toISOString();
+    ctx.services.logger.warn("engine: execution already terminal at the control plane", { execution: ctx.key.name, phase: Phase[phase] });
+    return;
+  }
+  s.phase = to;
+}
+
+/** One step of a workflow that is not being aborted (propeller's HandleFlyteWorkflow). */
+export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Promise<void> {
+  const s = ctx.status;
+  switch (s.phase) {
+    case "Ready": {
+      s.dataDir = workflowDir(ctx.services.metadataBase, ctx.key);
+      const start = nodes.context(ctx, START_NODE);
+      let inputs;
+      try {
+        inputs = await readMessage(ctx.services.blobs, ctx.def.json.inputsUri, LiteralMapSchema);
+        if (!inputs) throw new Error(`no inputs at ${ctx.def.json.inputsUri}`);
+      } catch (e) {
+        return transitionTo(ctx, "Failing", executionError(ErrorKind.SYSTEM, "OffloadedInputsReadFailure", errorText(e)));
+      }
+      await writeMessage(ctx.services.blobs, outputsPath(start.outputDir), LiteralMapSchema, inputs);
+      return transitionTo(ctx, "Running");
+    }
+    case "Running": {
+      const outcome = await nodes.handle(ctx, START_NODE);
+      if (outcome.kind === "failed") return transitionTo(ctx, "Failing", outcome.error);
+      if (outcome.kind === "timedOut") return transitionTo(ctx, "Failing", executionError(ErrorKind.USER, "Timeout", "Timeout in node"));
+      if (outcome.kind === "complete") return transitionTo(ctx, "Succeeding");
+      return;
+    }
+    case "Succeeding": {
+      const end = s.nodes[END_NODE];
+      if (end?.phase === "Succeeded" && end.outputDir) s.outputRef = outputsPath(end.outputDir);
+      return transitionTo(ctx, "Success");
+    }
+    case "Failing":
+    case "HandlingFailureNode":
+      await nodes.abort(ctx, START_NODE, FAILING_ABORT_REASON);
+      return transitionTo(ctx, "Failed", errorFromJson(s.error));
+    default:
+      return;
+  }
+}
+
+/** TerminateExecution (engine-spec §2.6): abort every started node, then report ABORTED. */
+export async function abortWorkflow(ctx: RoundContext, nodes: NodeExecutor, gaveUp?: string): Promise<void> {
+  if (gaveUp !== undefined) {
+    return transitionTo(ctx, "Failed", executionError(ErrorKind.SYSTEM, "Workflow abort failed", gaveUp));
+  }
+  if (ctx.status.phase !== "Ready") await nodes.abort(ctx, START_NODE, TERMINATE_REASON);
+  return transitionTo(ctx, "Aborted");
+}
