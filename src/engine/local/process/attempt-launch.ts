@@ -39,7 +39,7 @@ export function pythonNotConfigured(python: string, name: string): PhaseInfo {
     "PermanentFailure",
     "SYSTEM",
     "LocalPythonNotConfigured",
-    `the task runs ${baseName(name)}, but no pyflyte-execute was found ${where}: install flytekit and set --engine-python ` +
+    `no pyflyte-execute found ${where} to run the task's ${baseName(name)}: install flytekit and set --engine-python ` +
       "(engine.local.python) to its virtualenv or bin folder",
   );
 }
