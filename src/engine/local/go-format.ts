@@ -4,6 +4,7 @@
  * JavaScript's own conversions differ (exponent thresholds, padding, units),
  * so these are spelled out.
  */
+import { MsgpackError, type MsgpackNode, type MsgpackValue } from "./msgpack-value.js";
 
 /** Lays out shortest decimal digits like strconv 'g' with precision -1: exponent form when exp < -4 or exp >= 6. */
 function layoutG(negative: boolean, digits: string, exp: number): string {
@@ -113,4 +114,70 @@ export function formatRfc3339(ts: { seconds: bigint; nanos: number }): string {
   const base = iso.slice(0, 19);
   const frac = String(ts.nanos).padStart(9, "0").replace(/0+$/, "");
   return frac ? `${base}.${frac}Z` : `${base}Z`;
+}
+
+/** Type order used to sort map keys of different kinds (Go orders them by type, in an unspecified but fixed way). */
+const KIND_RANK: Record<MsgpackValue["kind"], number> = { nil: 0, bool: 1, int: 2, float: 3, str: 4, bin: 5, ext: 6, array: 7, map: 8 };
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** fmt's map key order (internal/fmtsort): numbers numerically (NaN first), strings byte-wise, false before true. */
+function compareKeys(a: MsgpackNode, b: MsgpackNode): number {
+  if (a.kind !== b.kind) return KIND_RANK[a.kind] - KIND_RANK[b.kind];
+  switch (a.kind) {
+    case "bool": return Number(a.value) - Number((b as typeof a).value);
+    case "int": { const bv = (b as typeof a).value; return a.value < bv ? -1 : a.value > bv ? 1 : 0; }
+    case "float": {
+      const bv = (b as typeof a).value;
+      if (Number.isNaN(a.value) || Number.isNaN(bv)) return Number(!Number.isNaN(a.value)) - Number(!Number.isNaN(bv));
+      return a.value - bv;
+    }
+    case "str": return compareBytes(a.bytes, (b as typeof a).bytes);
+    default: return compareBytes(a.raw, b.raw);
+  }
+}
+
+/** Decodes the msgpack timestamp extension (type -1) into seconds and nanoseconds. */
+export function msgpackTimestamp(data: Uint8Array): { seconds: bigint; nanos: number } {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.length === 4) return { seconds: BigInt(view.getUint32(0)), nanos: 0 };
+  if (data.length === 8) {
+    const v = view.getBigUint64(0);
+    return { seconds: v & 0x3ffffffffn, nanos: Number(v >> 34n) };
+  }
+  if (data.length === 12) return { seconds: view.getBigInt64(4), nanos: view.getUint32(0) };
+  throw new MsgpackError(`msgpack: timestamp extension of ${data.length} bytes`);
+}
+
+/**
+ * Go's `fmt.Sprintf("%v", v)` of what its msgpack decoder yields for `any`: `<nil>`, `true`,
+ * numbers, raw strings, `[1 2]` for byte strings and slices, `map[k:v k2:v2]` with sorted keys,
+ * timestamps as `time.Time` in UTC. Other extension types cannot be decoded there either.
+ */
+export function formatGoMsgpack(node: MsgpackNode): string {
+  switch (node.kind) {
+    case "nil": return "<nil>";
+    case "bool": return String(node.value);
+    case "int": return node.value.toString();
+    case "float": return node.bits === 32 ? formatGoFloat32(node.value) : formatGoFloat(node.value);
+    case "str": return node.value;
+    case "bin": return `[${Array.from(node.value).join(" ")}]`;
+    case "array": return `[${node.items.map(formatGoMsgpack).join(" ")}]`;
+    case "map": {
+      // A Go map keeps the last of duplicate keys.
+      const unique = new Map<string, [MsgpackNode, MsgpackNode]>();
+      for (const [k, v] of node.entries) unique.set(`${k.kind}:${Array.from(k.kind === "str" ? k.bytes : k.raw).join(",")}`, [k, v]);
+      const sorted = [...unique.values()].sort(([a], [b]) => compareKeys(a, b));
+      return `map[${sorted.map(([k, v]) => `${formatGoMsgpack(k)}:${formatGoMsgpack(v)}`).join(" ")}]`;
+    }
+    case "ext": {
+      if (node.type !== -1) throw new MsgpackError(`msgpack: unsupported extension type ${node.type}`);
+      const rfc = formatRfc3339(msgpackTimestamp(node.data));
+      return `${rfc.slice(0, -1).replace("T", " ")} +0000 UTC`;
+    }
+  }
 }
