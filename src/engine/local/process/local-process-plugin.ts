@@ -8,7 +8,7 @@ import type { Logger } from "../../../logger.js";
 import type { PhaseInfo, TaskAttempt, TaskPlugin } from "../task-plugin.js";
 import { type LaunchContext, prepareLaunch } from "./attempt-launch.js";
 import { failure, lost } from "./classify.js";
-import { isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
+import { CopilotDownloadError, isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
 import { createExitWatcher } from "./exit-watcher.js";
 import { type Flytekit, findFlytekit } from "./find-flytekit.js";
 import { createAttemptDir, findShim, spawnShim } from "./launch.js";
@@ -156,7 +156,7 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
         if (!job.cancelled) await start();
       })
       .catch((e: unknown) => {
-        job.failure = launchFailure(e, dir, "CopilotDownloadFailed", "failed to download the task's inputs");
+        job.failure = launchFailure(e, dir, e instanceof CopilotDownloadError ? e.code : "InputDownloadFailed", "failed to download the task's inputs");
       })
       .finally(() => {
         job.launching = false;
