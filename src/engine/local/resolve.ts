@@ -123,7 +123,6 @@ class Resolver {
         return literalOf({ value: { case: "collection", value: { literals } } });
       }
       case "map": {
-        // fromEntries defines own properties, so a key such as "__proto__" stays a key.
         const entries: Array<[string, Literal]> = [];
         for (const [k, b] of Object.entries(value.value.bindings)) entries.push([k, await this.data(b, depth + 1)]);
         return literalOf({ value: { case: "map", value: { literals: Object.fromEntries(entries) } } });
