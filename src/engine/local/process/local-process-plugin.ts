@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { TaskLog_MessageFormat, TaskLogSchema } from "../../../../gen/flyteidl/core/execution_pb.js";
+import { ExecutionError_ErrorKind, TaskLog_MessageFormat, TaskLogSchema } from "../../../../gen/flyteidl/core/execution_pb.js";
 import type { BlobStore } from "../../../blob/blob-store.js";
 import type { Logger } from "../../../logger.js";
 import type { PhaseInfo, TaskAttempt, TaskPlugin } from "../task-plugin.js";
@@ -101,7 +101,7 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
   function remember(a: TaskAttempt, state: ProcState, verdict: PhaseInfo): PhaseInfo {
     const e = verdict.error;
     if (e && (verdict.phase === "PermanentFailure" || verdict.phase === "RetryableFailure")) {
-      const kind = e.kind === 1 ? "USER" : "SYSTEM";
+      const kind = e.kind === ExecutionError_ErrorKind.USER ? "USER" : "SYSTEM";
       a.setState({ ...state, verdict: { phase: verdict.phase, kind, code: e.code, message: e.message } } satisfies ProcState);
     }
     return verdict;
