@@ -91,6 +91,11 @@ describe("resolveBindings: binding kinds", () => {
     expect(read.calls.sort()).toEqual(["n0", "start-node"]);
   });
 
+  it("keeps the last binding of a repeated variable", async () => {
+    const out = await resolveBindings([bind("a", scalarData(1n)), bind("a", scalarData(2n))], reader({}));
+    expect(out.literals).toEqual({ a: int(2n) });
+  });
+
   it("takes element i of a collection for legacy `[i].name` vars", async () => {
     const read = reader({ n1: outputs({ array: collection(int(10n), int(11n), int(12n)) }) });
     const out = await resolveBindings([bind("x", promiseData("n1", "[2].array"))], read);
