@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -94,6 +95,13 @@ describe("copilot outputs", () => {
     await symlink(join(sb.outDir, "..", "secret"), join(sb.outDir, "f"));
     await upload({ f: T.blob() });
     await expectUploadFailure("points outside the output directory");
+  });
+
+  it("refuses a FIFO instead of blocking on it", async () => {
+    const r = spawnSync("mkfifo", [join(sb.outDir, "n")]);
+    if (r.status !== 0) return; // no mkfifo on this system
+    await upload({ n: T.int() });
+    await expectUploadFailure("is not a regular file");
   });
 
   it("follows links that stay inside the output folder", async () => {

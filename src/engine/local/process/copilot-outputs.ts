@@ -109,6 +109,7 @@ async function checkErrorFile(ctx: Ctx, path: string): Promise<void> {
     throw e;
   }
   if (info.isDirectory()) throw new Error("error file is a directory");
+  if (!info.isFile()) throw new Error("error file is not a regular file");
   if (info.size > COPILOT_LIMITS.maxErrorFileBytes) throw new Error(`error file too large ${info.size}`);
   const real = await inside(ctx, path);
   const text = new TextDecoder().decode(await readFile(real));
@@ -124,6 +125,11 @@ async function inside(ctx: Ctx, path: string): Promise<string> {
   const real = await realpath(path);
   if (real !== ctx.root && !real.startsWith(ctx.root + sep)) throw new Error(`[${path}] points outside the output directory`);
   return real;
+}
+
+/** A FIFO or device would block or never end a read: only regular files are taken. */
+function notRegular(path: string): string {
+  return `[${path}] is not a regular file or folder`;
 }
 
 /**
@@ -149,6 +155,7 @@ async function readSimpleOutput(ctx: Ctx, t: SimpleType, path: string): Promise<
   const real = await inside(ctx, await findOutput(path));
   const info = await stat(real);
   if (info.isDirectory()) throw new Error(`expected file for type [${simpleTypeName(t)}], found dir at path [${path}]`);
+  if (!info.isFile()) throw new Error(notRegular(path));
   if (info.size > COPILOT_LIMITS.maxPrimitiveBytes) {
     throw new Error(`maximum allowed filesize is [${COPILOT_LIMITS.maxPrimitiveBytes}], but found [${info.size}]`);
   }
@@ -162,6 +169,7 @@ async function uploadBlobOutput(ctx: Ctx, path: string, toUri: string): Promise<
   const info = await stat(real);
   const toKey = keyOfUri(ctx.blobs, toUri);
   if (!info.isDirectory()) {
+    if (!info.isFile()) throw new Error(notRegular(found));
     await uploadFile(ctx.blobs, real, info.size, toKey);
     return blobLiteral(toUri, BlobType_BlobDimensionality.SINGLE);
   }
@@ -192,7 +200,7 @@ async function walk(ctx: Ctx, dir: string, depth: number, files: string[]): Prom
       files.push(real);
       if (files.length > COPILOT_LIMITS.maxEntries) throw new Error(`output folder has more than ${COPILOT_LIMITS.maxEntries} files`);
     } else {
-      throw new Error(`[${join(dir, name)}] is neither a file nor a folder`);
+      throw new Error(notRegular(join(dir, name)));
     }
   }
 }
