@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
-import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { readMessage, writeMessage } from "./blob-uris.js";
 import { taskKey } from "./definition.js";
@@ -115,7 +115,14 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     if (readiness === "notReady") return result("NotReady", ctx.now(), "predecessor node not yet complete");
     let inputs;
     try {
-      inputs = await resolveBindings(n.node.inputs, readOutputs(ctx));
+      inputs = await resolveBindings(n.node.inputs, readOutputs(ctx), {
+        nodeId: n.specId,
+        readOffloaded: async (uri) => {
+          const literal = await readMessage(ctx.services.blobs, uri, LiteralSchema);
+          if (!literal) throw new Error(`offloaded literal ${uri} not found`);
+          return literal;
+        },
+      });
     } catch (e) {
       ctx.services.logger.warn("engine: failed to resolve node inputs", { execution: ctx.key.name, node: n.specId, error: errorText(e) });
       return result("Failure", ctx.now(), "", executionError(ErrorKind.SYSTEM, "BindingResolutionFailure", errorText(e)));

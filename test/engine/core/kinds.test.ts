@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase, TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
+import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
+import { branchNode, DOMAIN, intValue, PROJECT, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
+import { createScriptedPlugin } from "./scripted-plugin.js";
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness({ plugins: [createEchoPlugin(), createScriptedPlugin()] });
+});
+afterEach(() => h.close());
+
+const nodeError = async (id: Awaited<ReturnType<typeof launch>>, nodeId: string) => {
+  const n = await h.admin.getNodeExecution({ id: { executionId: id, nodeId } });
+  return { phase: NodeExecution_Phase[n.closure!.phase], error: n.closure?.outputResult.case === "error" ? n.closure.outputResult.value : undefined };
+};
+
+describe("what the engine cannot run fails clearly", () => {
+  it("fails a task of a type no plugin runs", async () => {
+    const t = taskOfType("sagemaker", "wf.odd", { x: T.int() }, { o0: T.int() });
+    const wf = workflow("wf.odd", { inputs: { x: T.int() }, nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } })] });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "odd", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    const n0 = await nodeError(id, "n0");
+    expect(n0.phase).toBe("FAILED");
+    expect(n0.error).toMatchObject({ kind: Kind.SYSTEM, code: "UnsupportedTaskType" });
+    expect(n0.error?.message).toContain("task type [sagemaker]");
+    expect(n0.error?.message).toContain("plugins available: [echo, scripted-plugin]");
+    expect(eventLines(h.events, "odd")).toEqual(["WF RUNNING", "N start-node SUCCEEDED", "N n0 QUEUED", "N n0 FAILED", "WF FAILING", "WF FAILED"]);
+  });
+
+  it("fails a node of a kind the engine does not run yet", async () => {
+    const t = taskOfType("echo", "wf.e", { x: T.int() }, { o0: T.int() });
+    const wf = workflow("wf.branchy", {
+      inputs: { x: T.int() },
+      nodes: [
+        branchNode("n0", { var: "x", equals: 1 }, taskNode("n0-n0", t, { inputs: { x: promise("", "x") } }), taskNode("n0-n1", t, { inputs: { x: intValue(2) } }), {
+          inputs: { x: promise("", "x") },
+        }),
+      ],
+    });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "branchy", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    const n0 = await nodeError(id, "n0");
+    expect(n0.error).toMatchObject({ kind: Kind.SYSTEM, code: "UnsupportedNodeKind" });
+    expect(n0.error?.message).toContain("node kind branch is not supported by the local engine yet");
+  });
+
+  it("fails a dynamic task (one that writes futures.pb)", async () => {
+    const t = taskOfType("scripted", "wf.dyn", { x: T.int() }, { o0: T.int() }, { config: { script: "futures" } });
+    const wf = workflow("wf.dyn", { inputs: { x: T.int() }, nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } })] });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "dyn", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    const n0 = await nodeError(id, "n0");
+    expect(n0.error).toMatchObject({ kind: Kind.SYSTEM, code: "UnsupportedNodeKind" });
+    expect(n0.error?.message).toContain("node kind dynamic is not supported by the local engine yet");
+  });
+
+  it("fails a node whose inputs cannot be resolved, straight from not-yet-started", async () => {
+    const t = taskOfType("echo", "wf.e2", { x: T.int() }, { o0: T.int() });
+    const wf = workflow("wf.unbound", {
+      inputs: { x: T.int() },
+      nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } }), taskNode("n1", t, { inputs: { x: promise("n0", "o0") } })],
+    });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    // Once n0 has succeeded its outputs become unreadable, so n1's promise cannot be resolved.
+    const get = h.blobs.getMessage.bind(h.blobs);
+    h.blobs.getMessage = (async (key: string, schema: never) => {
+      if (key.endsWith("/n0/data/0/outputs.pb") && eventLines(h.events, "unbound").includes("N n0 SUCCEEDED")) throw new Error("disk on fire");
+      return get(key, schema);
+    }) as typeof h.blobs.getMessage;
+    const id = await launch(h.admin, wf.id!, "unbound", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    const lines = eventLines(h.events, "unbound");
+    expect(lines.filter((l) => l.startsWith("N n1 "))).toEqual(["N n1 FAILED"]);
+    const n1 = await nodeError(id, "n1");
+    expect(n1.error).toMatchObject({ kind: Kind.SYSTEM, code: "BindingResolutionFailure" });
+    expect(n1.error?.message).toContain("disk on fire");
+    expect(lines.filter((l) => l.startsWith("T n1"))).toEqual([]);
+  });
+});
+
+describe("launches", () => {
+  it("runs a single-task execution and relaunches it", async () => {
+    const t = taskOfType("echo", "wf.single", { x: T.int() }, { o0: T.int() });
+    await registerTasks(h.admin, t);
+    await h.admin.createExecution({
+      project: PROJECT,
+      domain: DOMAIN,
+      name: "single",
+      spec: { launchPlan: { ...t.id!, resourceType: ResourceType.TASK } },
+      inputs: literals({ x: intLiteral(9) }),
+    });
+    const id = { project: PROJECT, domain: DOMAIN, name: "single" };
+    await waitForPhase(h.admin, id as never, ["SUCCEEDED"]);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0).toEqual(intLiteral(9));
+    const nodes = (await h.admin.listNodeExecutions({ workflowExecutionId: id, limit: 10 })).nodeExecutions.map((n) => n.id!.nodeId);
+    const taskNodeId = nodes.find((n) => n !== "start-node" && n !== "end-node")!;
+    const tasks = await h.admin.listTaskExecutions({ nodeExecutionId: { executionId: id, nodeId: taskNodeId }, limit: 10 });
+    expect(tasks.taskExecutions.map((x) => TaskExecution_Phase[x.closure!.phase])).toEqual(["SUCCEEDED"]);
+
+    await h.admin.relaunchExecution({ id, name: "again" });
+    const again = { project: PROJECT, domain: DOMAIN, name: "again" };
+    await waitForPhase(h.admin, again as never, ["SUCCEEDED"]);
+    expect((await h.admin.getExecutionData({ id: again })).fullOutputs?.literals.o0).toEqual(intLiteral(9));
+  });
+});

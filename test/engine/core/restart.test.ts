@@ -1,0 +1,61 @@
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { afterEach, describe, expect, it } from "vitest";
+import { TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
+import { openPglite } from "../../../src/storage/postgres.js";
+import { createSqlStore } from "../../../src/storage/sql-store.js";
+import { promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { eventLines, type Harness, type HarnessOptions, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, tempDir, waitFor, waitForPhase } from "./harness.js";
+
+const stores: { name: string; options: () => HarnessOptions }[] = [
+  { name: "SQLite file", options: () => ({ database: join(tempDir("engine-restart-"), "admin.db") }) },
+  { name: "PGlite", options: () => ({ openStore: async () => createSqlStore(await openPglite(new PGlite())) }) },
+];
+
+let h: Harness | undefined;
+afterEach(() => h?.close());
+
+describe.each(stores)("restart on $name", ({ options }) => {
+  it("resumes a running execution in a new engine: it finishes, with one task execution per attempt", async () => {
+    h = await startHarness(options());
+    const t = taskOfType("echo", "wf.slow", { x: T.int() }, { o0: T.int() }, { config: { sleep_ms: "800" } });
+    const wf = workflow("wf.restart", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.int() },
+      nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } }), taskNode("n1", t, { inputs: { x: promise("n0", "o0") } })],
+      outputBindings: { o0: promise("n1", "o0") },
+    });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "restart", literals({ x: intLiteral(5) }));
+    await waitFor("n0 to run", () => (eventLines(h!.events, "restart").includes("T n0#0 RUNNING v0") ? true : undefined));
+    await h.restart([createEchoPlugin()]);
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0).toEqual(intLiteral(5));
+    for (const nodeId of ["n0", "n1"]) {
+      const tasks = await h.admin.listTaskExecutions({ nodeExecutionId: { executionId: id, nodeId }, limit: 10 });
+      expect(tasks.taskExecutions.map((x) => `${x.id?.retryAttempt}:${TaskExecution_Phase[x.closure!.phase]}`)).toEqual(["0:SUCCEEDED"]);
+    }
+    const nodes = await h.admin.listNodeExecutions({ workflowExecutionId: id, limit: 10 });
+    expect(nodes.nodeExecutions.map((n) => n.id?.nodeId).sort()).toEqual(["end-node", "n0", "n1", "start-node"]);
+    // Nothing was refused but repeats of what was already recorded.
+    expect(h.events.filter((r) => r.refused && r.refused !== "AlreadyExists")).toEqual([]);
+    expect(eventLines(h.events, "restart").filter((l) => !l.endsWith("!AlreadyExists")).at(-1)).toBe("WF SUCCEEDED");
+  });
+
+  it("resumes an abort requested while no engine ran", async () => {
+    h = await startHarness(options());
+    const t = taskOfType("echo", "wf.slow2", { x: T.int() }, { o0: T.int() }, { config: { sleep_ms: "60000" } });
+    const wf = workflow("wf.restart2", { inputs: { x: T.int() }, nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } })] });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "restart2", literals({ x: intLiteral(5) }));
+    await waitFor("n0 to run", () => (eventLines(h!.events, "restart2").includes("T n0#0 RUNNING v0") ? true : undefined));
+    await h.engine.stop();
+    await h.admin.terminateExecution({ id, cause: "while down" });
+    await h.restart([createEchoPlugin()]);
+    await waitForPhase(h.admin, id, ["ABORTED"]);
+    expect(eventLines(h.events, "restart2").slice(-3)).toEqual(["T n0#0 ABORTED v0", "N n0 ABORTED", "WF ABORTED"]);
+  });
+});
