@@ -1,15 +1,12 @@
-import { create } from "@bufbuild/protobuf";
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
-import { LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
-import { readMessage, writeMessage } from "./blob-uris.js";
 import { taskKey } from "./definition.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { isEventError } from "./event-sink.js";
 import { nodeAbortedEvent, nodeEvent, START_NODE } from "./node-events.js";
 import { deadlineText, executionDeadlineMs, maxAttempts, retriesExhausted, retryEligibility } from "./node-policy.js";
-import { inputsPath, outputDir, outputsPath, topNodeDataDir, workflowDir } from "./paths.js";
-import { resolveBindings } from "./resolve.js";
+import { inputsPath, outputDir, topNodeDataDir, workflowDir } from "./paths.js";
+import { preExecute } from "./pre-execute.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
 import { endHandler, startHandler, unsupportedHandler } from "./simple-handlers.js";
 import { errorFromJson, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
@@ -86,50 +83,6 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
 
   const limitedKind = (node: Node) =>
     node.target.case === "taskNode" || node.target.case === "arrayNode" || (node.target.case === "workflowNode" && node.target.value.reference.case === "launchplanRef");
-
-  // ---- readiness and inputs (propeller's CanExecute and preExecute) -------------------------
-  const canExecute = (ctx: RoundContext, nodeId: string): "ready" | "skip" | "notReady" => {
-    if (nodeId === START_NODE) return "ready";
-    let skipped = false;
-    for (const up of ctx.def.upstream.get(nodeId) ?? []) {
-      if (ctx.dirty.has(up)) return "notReady";
-      const phase = ctx.status.nodes[up]?.phase ?? "NotYetStarted";
-      if (phase === "Skipped" || phase === "Failed" || phase === "TimedOut") skipped = true;
-      else if (phase !== "Succeeded" && phase !== "Recovered") return "notReady";
-    }
-    return skipped ? "skip" : "ready";
-  };
-
-  /** An upstream node's final outputs (the output dir of its last attempt). */
-  const readOutputs = (ctx: RoundContext) => async (nodeId: string) => {
-    const id = nodeId === "" ? START_NODE : nodeId;
-    const ns = ctx.status.nodes[id];
-    if (!ns?.outputDir) return undefined;
-    return readMessage(ctx.services.blobs, outputsPath(ns.outputDir), LiteralMapSchema);
-  };
-
-  const preExecute = async (n: NodeContext): Promise<HandlerResult> => {
-    const ctx = n.round;
-    const readiness = canExecute(ctx, n.specId);
-    if (readiness === "skip") return result("Skip", ctx.now(), "Node Skipped as parent node was skipped");
-    if (readiness === "notReady") return result("NotReady", ctx.now(), "predecessor node not yet complete");
-    let inputs;
-    try {
-      inputs = await resolveBindings(n.node.inputs, readOutputs(ctx), {
-        nodeId: n.specId,
-        readOffloaded: async (uri) => {
-          const literal = await readMessage(ctx.services.blobs, uri, LiteralSchema);
-          if (!literal) throw new Error(`offloaded literal ${uri} not found`);
-          return literal;
-        },
-      });
-    } catch (e) {
-      ctx.services.logger.warn("engine: failed to resolve node inputs", { execution: ctx.key.name, node: n.specId, error: errorText(e) });
-      return result("Failure", ctx.now(), "", executionError(ErrorKind.SYSTEM, "BindingResolutionFailure", errorText(e)));
-    }
-    await writeMessage(ctx.services.blobs, n.inputsUri, LiteralMapSchema, inputs ?? create(LiteralMapSchema));
-    return result("Queued", ctx.now(), "node queued");
-  };
 
   // ---- one transition of one node (propeller's HandleNode) ---------------------------------
   const handleNotYetStarted = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {

@@ -1,0 +1,59 @@
+import { LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { readMessage, writeMessage } from "./blob-uris.js";
+import { ErrorKind, errorText, executionError } from "./execution-error.js";
+import { START_NODE } from "./node-events.js";
+import { outputsPath } from "./paths.js";
+import { resolveBindings } from "./resolve.js";
+import { type HandlerResult, type NodeContext, result, type RoundContext } from "./round-context.js";
+
+/**
+ * propeller's CanExecute: ready once every upstream node succeeded (or was
+ * recovered); skipped when one was skipped, failed or timed out; otherwise,
+ * or while an upstream node moved this very round, not yet.
+ */
+export function canExecute(ctx: RoundContext, nodeId: string): "ready" | "skip" | "notReady" {
+  if (nodeId === START_NODE) return "ready";
+  let skipped = false;
+  for (const up of ctx.def.upstream.get(nodeId) ?? []) {
+    if (ctx.dirty.has(up)) return "notReady";
+    const phase = ctx.status.nodes[up]?.phase ?? "NotYetStarted";
+    if (phase === "Skipped" || phase === "Failed" || phase === "TimedOut") skipped = true;
+    else if (phase !== "Succeeded" && phase !== "Recovered") return "notReady";
+  }
+  return skipped ? "skip" : "ready";
+}
+
+/** An upstream node's final outputs (the output dir of its last attempt); undefined when there are none. */
+const readOutputs = (ctx: RoundContext) => async (nodeId: string) => {
+  const ns = ctx.status.nodes[nodeId === "" ? START_NODE : nodeId];
+  if (!ns?.outputDir) return undefined;
+  return readMessage(ctx.services.blobs, outputsPath(ns.outputDir), LiteralMapSchema);
+};
+
+/**
+ * propeller's preExecute (engine-spec §2.3 step 1): checks readiness, resolves
+ * the input bindings and always writes `D/inputs.pb`. A resolution error fails
+ * the node with SYSTEM BindingResolutionFailure, without a QUEUED event.
+ */
+export async function preExecute(n: NodeContext): Promise<HandlerResult> {
+  const ctx = n.round;
+  const readiness = canExecute(ctx, n.specId);
+  if (readiness === "skip") return result("Skip", ctx.now(), "Node Skipped as parent node was skipped");
+  if (readiness === "notReady") return result("NotReady", ctx.now(), "predecessor node not yet complete");
+  let inputs;
+  try {
+    inputs = await resolveBindings(n.node.inputs, readOutputs(ctx), {
+      nodeId: n.specId,
+      readOffloaded: async (uri) => {
+        const literal = await readMessage(ctx.services.blobs, uri, LiteralSchema);
+        if (!literal) throw new Error(`offloaded literal ${uri} not found`);
+        return literal;
+      },
+    });
+  } catch (e) {
+    ctx.services.logger.warn("engine: failed to resolve node inputs", { execution: ctx.key.name, node: n.specId, error: errorText(e) });
+    return result("Failure", ctx.now(), "", executionError(ErrorKind.SYSTEM, "BindingResolutionFailure", errorText(e)));
+  }
+  await writeMessage(ctx.services.blobs, n.inputsUri, LiteralMapSchema, inputs);
+  return result("Queued", ctx.now(), "node queued");
+}
