@@ -27,7 +27,8 @@ import type { UrlSigner } from "./blob/url-signer.js";
 import { urlSigningKey } from "./blob/url-signing-key.js";
 import type { S3ConnectionOptions } from "./blob/s3-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
-import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
+import type { WorkflowExecutor } from "./engine/workflow-executor.js";
+import { createEngineRuntime, type EngineSummary } from "./engine-wiring.js";
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createCors } from "./server/cors.js";
@@ -55,7 +56,16 @@ export interface App {
   interceptors: Interceptor[];
   store: Store;
   health: HealthStatuses;
-  /** Aborts what is still running in handlers and closes the store; call after the listener drained. */
+  /** Which engine runs executions, for the start-up log. */
+  engine: EngineSummary;
+  /**
+   * Starts the background work (the local engine resumes and advances executions).
+   * `listeningUrl` is where the server listens, for the links it hands out (task
+   * logs) when no publicUrl is configured. The server calls it once it listens; an
+   * app served in-process calls it itself. Idempotent.
+   */
+  start(listeningUrl?: string): Promise<void>;
+  /** Stops the background work, aborts what is still running in handlers and closes the store; call after the listener drained. */
   close(): Promise<void>;
 }
 
@@ -64,7 +74,7 @@ export interface BuildOptions {
   store?: Store;
   /** Blob storage to use instead of opening `config.storage`. */
   blobs?: BlobStore;
-  /** The engine executions are handed to (default: an outside engine reporting through events). */
+  /** The engine executions are handed to, instead of the configured one. */
   executor?: WorkflowExecutor;
 }
 
@@ -73,6 +83,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   // Per app, so apps built side by side (tests) count separately.
   const metrics = config.metrics ? createAppMetrics() : undefined;
   const files = fileModes(config);
+  // Before anything is opened, so a bad value leaves nothing behind.
+  checkPublicUrl(config.publicUrl);
   checkDataDirMode(config.dataDir, logger);
   const requestOrigin = createTrustedOrigin(config.trustedProxies);
   const store =
@@ -83,21 +95,26 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     taskResources: config.taskResources,
     clusterPools: config.clusterPools,
   };
+  const blobs =
+    options.blobs ??
+    openBlobStore(config.storage, s3Options(config), {
+      ...files,
+      onSweepError: (e) => logger.warn("sweeping orphaned upload files failed", { error: String(e) }),
+    });
+  const limits = { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize };
+  const events = metrics ? { events: metrics.events } : {};
+  // The engine reports through the same event handlers the RPCs use (store, blobs, limits, counts).
+  const engine = createEngineRuntime({ config, deps: { store, blobs, limits, ...events }, logger, executor: options.executor });
   const deps: ApiDeps = {
     store,
-    blobs:
-      options.blobs ??
-      openBlobStore(config.storage, s3Options(config), {
-        ...files,
-        onSweepError: (e) => logger.warn("sweeping orphaned upload files failed", { error: String(e) }),
-      }),
-    executor: options.executor ?? createExternalExecutor(),
+    blobs,
+    executor: engine.executor,
     domains: config.domains,
-    version: versionInfo(),
+    version: versionInfo(engine.executor.kind),
     attributeDefaults,
-    limits: { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize },
+    limits,
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
-    ...(metrics ? { events: metrics.events } : {}),
+    ...events,
   };
   // S3 signs its own URLs; the local store's are signed here and served by signedBlobs.
   const localSigner = deps.blobs.presign ? undefined : createLocalUrlSigner(urlSigningKey(config.urlSigningKey, config.dataDir, files));
@@ -105,7 +122,6 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const signedBlobs = localSigner
     ? createSignedBlobEndpoint({ blobs: deps.blobs, signer: localSigner, maxUploadBytes: config.maxUploadBytes, logger })
     : async () => false;
-  checkPublicUrl(config.publicUrl);
   // FlyteAdmin's Go clients check the "flyteadmin" service; "" is the whole server.
   const health = createHealthStatuses([
     ["", ServingStatus.SERVING],
@@ -168,10 +184,10 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     jsonOptions: JSON_READ_OPTIONS,
     shutdownSignal: shutdown.signal,
     onFailure: (procedure, e) => logger.error("rpc response failed unexpectedly", { procedure, error: String((e as Error)?.stack ?? e) }),
-    // Paths that are not RPCs: signed blob URLs, FlyteAdmin's REST mapping, then its plain endpoints.
+    // Paths that are not RPCs: signed blob URLs, task logs, FlyteAdmin's REST mapping, then its plain endpoints.
     fallback: (req, res) => {
       signedBlobs(req, res).then(
-        async (handled) => handled || (await gateway(req, res)) || plainHttp(req, res, health),
+        async (handled) => handled || (await engine.logs(req, res)) || (await gateway(req, res)) || plainHttp(req, res, health),
         (e: unknown) => {
           // The path only: a query string may hold a signed URL's signature.
           logger.error("http request failed unexpectedly", { path: (req.url ?? "").split("?")[0], error: String((e as Error)?.stack ?? e) });
@@ -201,9 +217,17 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     interceptors,
     store,
     health,
+    engine: engine.summary,
+    start: (listeningUrl) => engine.start(listeningUrl),
     async close() {
       storeHealth.stop();
       health.shutdown();
+      // Before the store closes: rounds in flight finish their writes. Task processes keep running.
+      try {
+        await engine.stop();
+      } catch (e) {
+        logger.error("stopping the engine failed", { error: String((e as Error)?.stack ?? e) });
+      }
       shutdown.abort();
       deps.blobs.close();
       await store.close();
@@ -252,11 +276,15 @@ function plainHttp(req: Req, res: Res, health: HealthStatuses): void {
 /**
  * GetVersion's answer: the package version; the build id is not recorded in a
  * source checkout, so it is FlyteAdmin's default `unknown`, and BuildTime is,
- * as in FlyteAdmin without link-time values, the process start time.
+ * as in FlyteAdmin without link-time values, the process start time. An
+ * embedded engine is named after the build id (`unknown engine=local`), where
+ * `flytectl version` shows it; with no engine (an outside flytepropeller) the
+ * answer is FlyteAdmin's own.
  */
-function versionInfo(): ApiDeps["version"] {
+function versionInfo(engineKind: string): ApiDeps["version"] {
   const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
-  return { build: "unknown", version: pkg.version, buildTime: goTime(new Date()) };
+  const build = engineKind === "none" ? "unknown" : `unknown engine=${engineKind}`;
+  return { build, version: pkg.version, buildTime: goTime(new Date()) };
 }
 
 /** Go's time.Time.String() layout, in UTC: `2006-01-02 15:04:05.999 +0000 UTC`. */

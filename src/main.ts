@@ -52,7 +52,15 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const server = await startServer(config, logger);
-  logger.info("serving", { url: server.url, dialect: server.app.store.dialect, protocols: "grpc, grpc-web, connect, http" });
+  const engine = server.app.engine;
+  logger.info("serving", {
+    url: server.url,
+    dialect: server.app.store.dialect,
+    protocols: "grpc, grpc-web, connect, http",
+    engine: engine.kind,
+    // The local engine: which flytekit runs tasks (a missing one was warned about above), how many at once, where.
+    ...(engine.kind === "local" ? { python: engine.python ?? "not found", taskSlots: engine.taskSlots, runRoot: engine.runRoot } : {}),
+  });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info("shutting down", { signal });

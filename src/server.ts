@@ -43,6 +43,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const shownHost = host === undefined || host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   const url = `${tls ? "https" : "http"}://${shownHost}:${address.port}`;
+  try {
+    // Once the port is known: the engine's task log links point here (unless publicUrl is set).
+    await app.start(url);
+  } catch (e) {
+    await listener.close(0);
+    await app.close();
+    throw e;
+  }
   let closing: Promise<void> | undefined;
   return {
     app,

@@ -1,0 +1,85 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { packageRoot } from "../../../src/paths.js";
+
+/** What `flyteadmin-ts serve` says about its engine when it starts, from the command line. */
+const KIT = "/work/shared/flytekit";
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+interface LogLine {
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Starts the CLI, collects its log lines up to "serving", then stops it with SIGTERM. */
+async function startupLines(args: string[]): Promise<{ lines: LogLine[]; code: number | null; stderr: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "flyteadmin-startup-"));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, [join(packageRoot(), "bin/flyteadmin-ts.js"), "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    // No flytekit from the test runner's own PATH unless a test names one.
+    env: { ...process.env, PATH: "/usr/bin:/bin" },
+  });
+  let out = "";
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const served = await new Promise<boolean>((resolve) => {
+    child.once("exit", () => resolve(false));
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"msg":"serving"')) resolve(true);
+    });
+  });
+  if (served) child.kill("SIGTERM");
+  const code = await exited;
+  const lines = out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as LogLine);
+  return { lines, code, stderr };
+}
+
+describe("start-up report", () => {
+  it("names the local engine, its slots and run root, and warns when no flytekit is found", async () => {
+    const { lines, code } = await startupLines(["--engine", "local", "--engine-python", "/nonexistent/venv", "--engine-task-slots", "3"]);
+    expect(code).toBe(0);
+    const warning = lines.find((l) => l.msg.startsWith("python tasks will fail"));
+    expect(warning).toMatchObject({ level: "warn", where: "/nonexistent/venv" });
+    expect(String(warning?.fix)).toContain("--engine-python");
+    const serving = lines.find((l) => l.msg === "serving");
+    expect(serving).toMatchObject({ engine: "local", python: "not found", taskSlots: 3 });
+    expect(String(serving?.runRoot)).toMatch(/flyteadmin-startup-[^/]+\/engine$/);
+  });
+
+  it.skipIf(!existsSync(join(KIT, "bin/pyflyte-execute")))("names the Python that provides flytekit", async () => {
+    const { lines } = await startupLines(["--engine-python", KIT]);
+    expect(lines.find((l) => l.msg.startsWith("python tasks will fail"))).toBeUndefined();
+    expect(lines.find((l) => l.msg === "serving")).toMatchObject({ engine: "local", python: join(KIT, "bin") });
+  });
+
+  it("says when no engine runs", async () => {
+    const { lines } = await startupLines(["--engine", "none"]);
+    const serving = lines.find((l) => l.msg === "serving");
+    expect(serving?.engine).toBe("none");
+    expect(serving).not.toHaveProperty("python");
+    expect(lines.find((l) => l.msg.startsWith("python tasks will fail"))).toBeUndefined();
+  });
+
+  it("refuses the k8s engine in one line", async () => {
+    const { code, stderr } = await startupLines(["--engine", "k8s"]);
+    expect(code).toBe(1);
+    const failure = stderr
+      .trim()
+      .split("\n")
+      .filter((l) => !l.includes("running them through tsx"));
+    expect(failure).toEqual(['flyteadmin-ts: --engine: engine "k8s" is not available in this version; use local or none']);
+  });
+});
