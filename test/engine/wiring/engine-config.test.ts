@@ -38,7 +38,6 @@ describe("engine options", () => {
         "engineCodePaths: [/src/a, /src/b]",
         "engineEnv: { FOO: bar, N: 1 }",
         "engineWorkers: 2",
-        "engineContainerRuntime: podman",
       ].join("\n"),
     );
     const fromFile = loadConfig({ file: path });
@@ -48,7 +47,6 @@ describe("engine options", () => {
       engineCodePaths: ["/src/a", "/src/b"],
       engineEnv: { FOO: "bar", N: "1" },
       engineWorkers: 2,
-      engineContainerRuntime: "podman",
     });
     const fromEnv = loadConfig({ file: path, env: { FLYTEADMIN_ENGINE: "local", FLYTEADMIN_ENGINE_ENV: "A=1,B=x=y", FLYTEADMIN_ENGINE_CODE_PATHS: "/c" } });
     expect(fromEnv).toMatchObject({ engine: "local", engineEnv: { A: "1", B: "x=y" }, engineCodePaths: ["/c"] });
@@ -67,6 +65,9 @@ describe("engine options", () => {
     expect(() => loadConfig({ flags: { engineEnv: "1X=a" } })).toThrow(/"1X" is not an environment variable name/);
     expect(() => loadConfig({ file: file("engineEnv: { A: [1] }\n") })).toThrow(/expected a text value for A/);
     expect(() => loadConfig({ flags: { engineContainerRuntime: "lxc" } })).toThrow(/expected one of "", docker, podman/);
+    expect(() => loadConfig({ flags: { engineContainerRuntime: "docker" } })).toThrow(
+      "--engine-container-runtime: running tasks in docker is not available in this version; leave it empty to run tasks as processes on this host",
+    );
   });
 
   it("keep a variable named __proto__ as a variable", () => {
