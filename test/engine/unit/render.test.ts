@@ -1,6 +1,10 @@
-import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { TaskSpecSchema } from "../../../gen/flyteidl/admin/task_pb.js";
 import { LiteralMapSchema, LiteralSchema, type Literal, type PrimitiveSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { generatedName, retryUniqueKey } from "../../../src/engine/local/ids.js";
 import { encodeMsgpack, MsgpackFloat } from "../../../src/engine/local/msgpack-value.js";
@@ -38,6 +42,7 @@ function workedExample(attempt = 0): RenderValues {
 }
 
 const M = "file:///data/blobs/metadata/propeller/flytesnacks-development-abc123";
+const UNIT_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "resolve_units");
 
 describe("renderArgs with the argv flytekit serialises", () => {
   it("renders a python-task registered by pyflyte (hello/say_hello)", () => {
@@ -71,19 +76,29 @@ describe("renderArgs with the argv flytekit serialises", () => {
     }
   });
 
-  it("renders a fast-registered task and a map task, keeping empty entries", () => {
-    const fast = [
-      "pyflyte-fast-execute", "--additional-distribution", "file:///data/blobs/fast/fastabc.tar.gz", "--dest-dir", ".", "--",
-      "pyflyte-map-execute", "--inputs", "{{.input}}", "--output-prefix", "{{.outputPrefix}}",
-      "--raw-output-data-prefix", "{{.rawOutputDataPrefix}}", "--checkpoint-path", "{{.checkpointOutputPrefix}}",
-      "--prev-checkpoint", "{{.prevCheckpointPrefix}}", "--resolver", "flytekit.core.array_node_map_task.ArrayNodeMapTaskResolver",
-      "--", "vars", "", "resolver", "flytekit.core.python_auto_container.default_task_resolver", "task-module", "wf", "task-name", "plus_one",
-    ];
-    const out = renderArgs(fast, workedExample());
-    expect(out).toHaveLength(fast.length);
-    expect(out[out.indexOf("vars") + 1]).toBe("");
-    expect(out[out.indexOf("--inputs") + 1]).toBe(`${M}/n0/data/inputs.pb`);
-    expect(out.slice(0, 6)).toEqual(fast.slice(0, 6));
+  it("renders map tasks (pyflyte-map-execute), keeping empty entries and the fast-register placeholder", () => {
+    for (const file of ["map_plus_one_1.pb", "map_plus_one_fast_1.pb"]) {
+      const target = fromBinary(TaskSpecSchema, readFileSync(join(UNIT_FIXTURES, file))).template!.target;
+      if (target.case !== "container") throw new Error("expected a container task");
+      const args = target.value.args;
+      const out = renderArgs(args, workedExample());
+      expect(out).toHaveLength(args.length);
+      const at = out.indexOf("pyflyte-map-execute");
+      expect(out.slice(at)).toEqual([
+        "pyflyte-map-execute",
+        "--inputs", `${M}/n0/data/inputs.pb`,
+        "--output-prefix", `${M}/n0/data/0`,
+        "--raw-output-data-prefix", "file:///data/blobs/data/0l/abc123-n0-0",
+        "--checkpoint-path", "file:///data/blobs/data/0l/abc123-n0-0/_flytecheckpoints",
+        "--prev-checkpoint", '""',
+        "--resolver", "flytekit.core.array_node_map_task.ArrayNodeMapTaskResolver",
+        "--", "vars", "", "resolver", "flytekit.core.python_auto_container.default_task_resolver",
+        "task-module", "resolve_units.wf", "task-name", "plus_one",
+      ]);
+      // fast registration: everything before the map command is kept as is, placeholder included
+      expect(out.slice(0, at)).toEqual(args.slice(0, at));
+      if (file.includes("fast")) expect(out.slice(0, at)).toContain("{{ .remote_package_path }}");
+    }
   });
 });
 
