@@ -72,7 +72,7 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
     defaultEnv: config.engineEnv,
     secretsDir: config.engineSecretsDir,
     blobs,
-    blobEnv: blobEnv(config, blobs),
+    blobEnv: taskBlobEnv(config, blobs),
     logUrl: (a) => `${baseUrl}/engine/logs/${[a.project, a.domain, a.name, a.nodeUniqueId, String(a.attempt)].map(encodeURIComponent).join("/")}`,
     logger,
   });
@@ -147,7 +147,7 @@ function listenUrl(listen: string, tls: boolean): string {
 }
 
 /** With S3 storage, tasks (flytekit's s3fs) reach the bucket with the server's own settings. */
-function blobEnv(config: Config, blobs: BlobStore): Record<string, string> {
+export function taskBlobEnv(config: Config, blobs: Pick<BlobStore, "base">): Record<string, string> {
   if (!blobs.base.startsWith("s3://")) return {};
   const env: Record<string, string> = {};
   if (config.s3Endpoint) env.FLYTE_AWS_ENDPOINT = config.s3Endpoint;

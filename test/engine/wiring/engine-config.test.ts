@@ -104,3 +104,18 @@ describe("platform task resources", () => {
     expect(loadConfig({ file: file("taskResources: { limits: { cpu: '5' } }\n"), host }).taskResources.limits).toMatchObject({ cpu: "5", memory: "" });
   });
 });
+
+describe("the blob store settings tasks get", () => {
+  it("are the server's S3 endpoint and credentials with S3 storage, nothing with a local folder", async () => {
+    const { taskBlobEnv } = await import("../../../src/engine-wiring.js");
+    const s3 = loadConfig({ flags: { storage: "s3://bucket/flyte", s3Endpoint: "http://minio:9000", s3AccessKeyId: "AK", s3SecretAccessKey: "SK" } });
+    expect(taskBlobEnv(s3, { base: "s3://bucket/flyte" })).toEqual({
+      FLYTE_AWS_ENDPOINT: "http://minio:9000",
+      FLYTE_AWS_ACCESS_KEY_ID: "AK",
+      FLYTE_AWS_SECRET_ACCESS_KEY: "SK",
+    });
+    // AWS itself with the SDK's own credential chain: nothing to pass on.
+    expect(taskBlobEnv(loadConfig({ flags: { storage: "s3://bucket/flyte" } }), { base: "s3://bucket/flyte" })).toEqual({});
+    expect(taskBlobEnv(s3, { base: "file:///srv/flyte/blobs" })).toEqual({});
+  });
+});
