@@ -202,6 +202,10 @@ describe("literalArgText", () => {
     expect(literalArgText(lit({ value: { case: "scalar", value: { value: { case: "schema", value: { uri: "s3://b/schema" } } } } }))).toBe("s3://b/schema");
   });
   it("prints msgpack values as Go's %v", () => {
+    // the dataclass flytekit 1.16.24 wrote for make_conf(a=5) (test/engine/unit/py/resolve_units)
+    const real = Buffer.from("86a16105a162a374776fa163cb4008000000000000a16493010203a16581a16bcb3ff8000000000000a5696e6e657282a178c3a47461677392a161a162", "hex");
+    const dataclass = lit({ value: { case: "scalar", value: { value: { case: "binary", value: { value: real, tag: "msgpack" } } } } });
+    expect(literalArgText(dataclass)).toBe("map[a:5 b:two c:3 d:[1 2 3] e:map[k:1.5] inner:map[tags:[a b] x:true]]");
     expect(literalArgText(msgpack([1, "x", null]))).toBe("[1 x <nil>]");
     expect(literalArgText(msgpack("plain"))).toBe("plain");
     expect(literalArgText(collection(msgpack({ k: [true] }), float(1e21)))).toBe("[map[k:[true]],1e+21]");
