@@ -360,6 +360,6 @@ export function optionsHelp(): string {
   return OPTIONS.map((o) => {
     const flag = `--${flagName(o.key)}`;
     const def = o.default === "" ? "" : ` (default ${o.default})`;
-    return `  ${flag.padEnd(22)} ${o.help}${def}\n  ${"".padEnd(22)} env ${envName(o.key)}, file key ${o.key}`;
+    return `  ${flag.padEnd(27)} ${o.help}${def}\n  ${"".padEnd(27)} env ${envName(o.key)}, file key ${o.key}`;
   }).join("\n");
 }

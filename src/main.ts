@@ -14,7 +14,7 @@ Usage:
 
 Options (each also settable in the config file and the environment;
 defaults < config file < environment < flags):
-  --config <file>          YAML or JSON config file (env FLYTEADMIN_CONFIG)
+  --config <file>             YAML or JSON config file (env FLYTEADMIN_CONFIG)
 ${optionsHelp()}
 `;
 
