@@ -11,6 +11,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
+  /** Run only these rows (`engine`: the local engine's), on a fresh database. */
+  only?: "engine";
 }
 
 /** How much work each phase does at a scale. */
@@ -25,6 +27,12 @@ export interface Sizes {
   lists: ListScale;
   /** Calls of each list shape. */
   listCalls: number;
+  /** Engine rows: executions of each echo workflow run one after another... */
+  engineSequential: number;
+  /** ...and created at once. */
+  engineInFlight: number;
+  /** Runs of flytekit's hello through pyflyte-execute. */
+  realTaskRuns: number;
 }
 
 export const SIZES: Record<BenchOptions["scale"], Sizes> = {
@@ -36,6 +44,9 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     eventExecutions: 200,
     lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200 },
     listCalls: 50,
+    engineSequential: 3,
+    engineInFlight: 20,
+    realTaskRuns: 1,
   },
   full: {
     unarySeconds: 6,
@@ -45,6 +56,9 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     eventExecutions: 2_000,
     lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000 },
     listCalls: 300,
+    engineSequential: 5,
+    engineInFlight: 100,
+    realTaskRuns: 3,
   },
 };
 
@@ -57,20 +71,23 @@ export function parseOptions(argv: string[]): BenchOptions {
       out: { type: "string" },
       "cpu-prof": { type: "string" },
       "no-build": { type: "boolean", default: false },
+      only: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
-    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build]\n`);
+    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine]\n`);
     process.exit(0);
   }
   if (values.scale !== "small" && values.scale !== "full") throw new Error(`--scale must be small or full, got ${values.scale}`);
-  const suffix = `${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
+  if (values.only !== undefined && values.only !== "engine") throw new Error(`--only must be engine, got ${values.only}`);
+  const suffix = `${values.only ? `.${values.only}` : ""}${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
   return {
     scale: values.scale,
     ...(values.postgres ? { postgres: values.postgres } : {}),
     out: values.out ?? `bench/results${suffix}.json`,
     ...(values["cpu-prof"] ? { profileDir: values["cpu-prof"] } : {}),
     build: !values["no-build"],
+    ...(values.only ? { only: "engine" as const } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { engineRows } from "./engine-report.js";
 import type { Results } from "./run.js";
 import { type Measured, round } from "./stats.js";
 
@@ -34,6 +35,12 @@ export function table(r: Results): string {
   rows.push(["RSS idle after start", "", `${round(f.idleRssMb)} MB`, "", `target < 150 MB: ${mark(f.idleRssMb < 150)}`]);
   rows.push(["RSS peak under load (unary, writes, events)", "", `${round(f.loadRssMb)} MB`, "", ""]);
   rows.push(["RSS after the list calls (seeded)", "", `${round(f.listsRssMb)} MB`, "", ""]);
+  if (r.engine) rows.push(...engineRows(r.engine));
+  return render(rows);
+}
+
+/** Rows under the table's header, as Markdown. */
+export function render(rows: string[][]): string {
   const head = ["measurement", "throughput", "p50 / p99", "server CPU per call", "notes"];
   return [head, head.map(() => "---"), ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n");
 }

@@ -14,8 +14,11 @@ import { rawEventInserts } from "./event-baseline.js";
 import { grpcClient } from "./grpc-client.js";
 import { parseOptions, SIZES } from "./options.js";
 import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
+import { measureEngine } from "./engine-run.js";
+import type { EngineResults } from "./engine-report.js";
+import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { table } from "./report.js";
+import { render, table } from "./report.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
@@ -36,21 +39,35 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "flyteadmin-bench-"));
   const pg = options.postgres ? await createBenchDatabase(options.postgres) : undefined;
   const database = pg?.url ?? join(dir, "admin.db");
-  const server = (): ServerOptions => ({
+  // The engine is off except for its own rows: the other rows measure the API alone.
+  const server = (args = ["--engine", "none"]): ServerOptions => ({
     database,
     dataDir: dir,
+    args,
     ...(options.profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${options.profileDir}`] } : {}),
   });
   const started = performance.now();
   // Stopped in any case, so a failed run leaves no server behind.
   const servers: ServerProcess[] = [];
-  const start = async () => {
-    const s = await startServerProcess(server());
+  const start = async (args?: string[]) => {
+    const s = await startServerProcess(server(args));
     servers.push(s);
     return s;
   };
   try {
     log(`scale ${options.scale} on ${pg ? `PostgreSQL ${pg.version}` : "SQLite"}; data in ${dir}`);
+    const databaseName = pg ? `PostgreSQL ${pg.version}` : `SQLite ${sqliteVersion()}`;
+    const engineRowsOf = () => measureEngine({ dir, sizes, start, log });
+    if (options.only === "engine") {
+      const engine = await engineRowsOf();
+      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), engine, totalSeconds: (performance.now() - started) / 1000 };
+      const out = resolve(root, options.out);
+      mkdirSync(join(out, ".."), { recursive: true });
+      writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+      const m = results.machine;
+      process.stdout.write(`\n${render(engineRows(engine))}\n\n${results.scale} engine rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
+      return;
+    }
     const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory
     const idleRssMb = first.rssMb();
@@ -69,6 +86,9 @@ async function main() {
     await first.stop();
     log("raw better-sqlite3 baseline...");
     const eventBaseline = rawEventInserts(dir, Math.min(sizes.eventExecutions, sizes.createExecutions));
+    const engineStarted = performance.now();
+    const engine = await engineRowsOf();
+    const engineSeconds = (performance.now() - engineStarted) / 1000;
 
     log("seeding list history through the Store...");
     const seedStarted = performance.now();
@@ -87,7 +107,7 @@ async function main() {
 
     const results = {
       scale: options.scale,
-      database: pg ? `PostgreSQL ${pg.version}` : `SQLite ${sqliteVersion()}`,
+      database: databaseName,
       machine: machine(),
       date: new Date().toISOString(),
       unary: { ...unary, noopCall: "grpc.health.v1.Health/Check" },
@@ -95,6 +115,7 @@ async function main() {
       events,
       eventBaseline,
       lists: { seeded: sizes.lists, seedSeconds, calls: lists },
+      engine: { ...engine, seconds: engineSeconds },
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
     };
@@ -118,6 +139,7 @@ export type Results = {
   events: Awaited<ReturnType<typeof eventIngestion>>;
   eventBaseline: ReturnType<typeof rawEventInserts>;
   lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
+  engine?: EngineResults & { seconds: number };
   footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };
   totalSeconds: number;
 };
@@ -138,7 +160,7 @@ function sqliteVersion(): string {
 
 function describe(r: Results): string {
   const m = r.machine;
-  return `${r.scale} run on ${r.database}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node.slice(1)}, ${m.platform}; ${Math.round(r.totalSeconds)} s in all (seeding ${Math.round(r.lists.seedSeconds)} s)`;
+  return `${r.scale} run on ${r.database}, ${m.cpus} × ${m.cpuModel}, ${m.memoryGb} GB, Node ${m.node.slice(1)}, ${m.platform}; ${Math.round(r.totalSeconds)} s in all (seeding ${Math.round(r.lists.seedSeconds)} s${r.engine ? `, engine rows ${Math.round(r.engine.seconds)} s` : ""})`;
 }
 
 main().catch((e: unknown) => {
