@@ -12,9 +12,11 @@ import { generatedName, rawOutputPrefix } from "../../fixtures/engine/expected-n
 import {
   blobUri,
   errorOf,
+  execError,
   launch,
   lit,
   metadataPrefix,
+  nodeOf,
   nodesById,
   outputsOf,
   outputUri,
@@ -94,12 +96,15 @@ describe.skipIf(!kit)(`local engine: typed DAG, files, envs ${kit ? "" : SKIP_ME
   it("passes a FlyteFile between tasks; it lives under the attempt's raw output prefix and downloads over HTTP (scenario 21)", async () => {
     const id = ids.files!;
     const exec = await waitForTerminal(h.admin, id);
+    expect(execError(exec)?.message ?? "", "the execution's error").toBe("");
     expect(exec.closure?.phase).toBe(WfPhase.SUCCEEDED);
     expect(primitive((await outputsOf(h.admin, id)).o0)).toBe("read: payload");
     const data = await h.admin.getNodeExecutionData({ id: { executionId: id, nodeId: "n0" } });
     const uri = blobUri(data.fullOutputs?.literals.o0);
     expect(uri).toBeDefined();
-    expect(uri!.startsWith(`${rawOutputPrefix(h.blobRoot, generatedName(id.name, "n0", 0))}/`), uri).toBe(true);
+    // Under <blob root>/data/<shard>/<generated name>/ (engine-spec §3.2), as a file:// uri or a bare path.
+    const prefix = rawOutputPrefix(h.blobRoot, generatedName(id.name, "n0", 0));
+    expect(uri!.startsWith(`${prefix}/`) || uri!.startsWith(`${prefix.slice("file://".length)}/`), uri).toBe(true);
     expect(uri!.endsWith("/out.txt")).toBe(true);
     // The reader got the same literal as its input.
     const n1 = (await nodesById(h.admin, id)).n1!;
@@ -107,7 +112,7 @@ describe.skipIf(!kit)(`local engine: typed DAG, files, envs ${kit ? "" : SKIP_ME
     const inputs = await h.admin.getNodeExecutionData({ id: { executionId: id, nodeId: "n1" } });
     expect(blobUri(inputs.fullInputs?.literals.f)).toBe(uri);
 
-    const link = await h.proxy.createDownloadLocation({ nativeUrl: uri! });
+    const link = await h.proxy.createDownloadLocation({ nativeUrl: uri!.startsWith("/") ? `file://${uri}` : uri! });
     const res = await fetch(link.signedUrl);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("payload");
@@ -121,7 +126,7 @@ describe.skipIf(!kit)(`local engine: typed DAG, files, envs ${kit ? "" : SKIP_ME
     const nodes = await nodesById(h.admin, id);
     expect([nodes.n0?.closure?.phase, nodes.n1?.closure?.phase, nodes.n2?.closure?.phase]).toEqual([NodePhase.SUCCEEDED, NodePhase.SUCCEEDED, NodePhase.FAILED]);
     expect(outputUri(nodes.n1!)).toBe(`${metadataPrefix(h, id.name)}/n1/data/0/outputs.pb`);
-    expect(errorOf(nodes.n2!)?.message).toContain("step 3 told to fail by E2E_FAIL_STEP");
+    expect(errorOf(await nodeOf(h.admin, id, "n2"))?.message).toContain("step 3 told to fail by E2E_FAIL_STEP");
     expect(nodes["end-node"]).toBeUndefined();
     const marks = await expectNoLeftovers(h, id.name);
     expect(marks.map((m) => [m.tag, m.env.E2E_FAIL_STEP])).toEqual([

@@ -14,6 +14,7 @@ import {
   execError,
   launch,
   metadataPrefix,
+  nodeOf,
   nodesById,
   outputsOf,
   outputUri,
@@ -144,7 +145,7 @@ describe.skipIf(!kit)(`local engine: task failures and retries ${kit ? "" : SKIP
     expect(errorOf(node)?.code).toBe("RetriesExhausted|USER:Recoverable");
     expect(errorOf(node)?.kind).toBe(ErrorKind.USER);
     expect(errorOf(node)?.message).toMatch(/^\[2\/2\] currentAttempt done\. Last Error: USER::/);
-    expect(errorOf(node)?.message).toContain("still broken");
+    expect(errorOf(await nodeOf(h.admin, id, "n0"))?.message).toContain("still broken");
     expect(execError(exec)?.code).toBe("RetriesExhausted|USER:Recoverable");
     expectTaskNodeOrder(node, attempts);
     await expectNoLeftovers(h, id.name);

@@ -8,7 +8,7 @@ import {
   WorkflowExecution_Phase as WfPhase,
 } from "../../../gen/flyteidl/core/execution_pb.js";
 import { type EngineServer, registerEngineWorkflows, startEngineServer } from "../../fixtures/engine/engine-server.js";
-import { errorOf, execError, launch, lit, nodesById, taskAttempts, waitForTerminal, waitUntil } from "../../fixtures/engine/executions.js";
+import { errorOf, execError, launch, lit, nodeOf, nodesById, taskAttempts, waitForTerminal, waitUntil } from "../../fixtures/engine/executions.js";
 import { findFlytekit, SKIP_MESSAGE } from "../../fixtures/engine/flytekit-kit.js";
 import { expectNoLeftovers, expectNoRefusedEvents, expectTaskNodeOrder, killLeftoverTasks, workflowEventPhases } from "../../fixtures/engine/invariants.js";
 import { processAlive, readMarks } from "../../fixtures/engine/marks.js";
@@ -82,13 +82,14 @@ describe.skipIf(!kit)(`local engine: timeouts and terminate ${kit ? "" : SKIP_ME
     expect(errorOf(node)?.kind).toBe(ErrorKind.USER);
     expect(errorOf(node)?.message).toMatch(/^\[1\/1\] currentAttempt done\. Last Error: USER::task execution timeout \[2s\] expired/);
     expect(execError(exec)?.code).toBe("RetriesExhausted|TimeoutExpired");
-    expectTaskNodeOrder(node, attempts);
+    // The node fails at the deadline and aborts the attempt in its next step (propeller's Failing phase).
+    expectTaskNodeOrder(node, attempts, { abortedAfterNode: true });
     // flytekit may not even have finished importing in 2 s; whatever started never finished.
     const marks = await expectNoLeftovers(h, id.name);
     expect(marks.filter((m) => m.end !== null)).toEqual([]);
   }, 90_000);
 
-  it("timeout=2s with retries=1: a second attempt starts, then RetriesExhausted|TimeoutExpired [2/2] (scenario 9)", async () => {
+  it("timeout=2s with retries=1: a second attempt starts; the node's active deadline (2 x timeout) ends it TIMED_OUT (scenario 9)", async () => {
     const id = ids.timeoutRetry!;
     const exec = await waitForTerminal(h.admin, id, 60_000);
     expect(exec.closure?.phase).toBe(WfPhase.FAILED);
@@ -97,10 +98,14 @@ describe.skipIf(!kit)(`local engine: timeouts and terminate ${kit ? "" : SKIP_ME
       [0, TaskPhase.ABORTED],
       [1, TaskPhase.ABORTED],
     ]);
-    const node = (await nodesById(h.admin, id)).n0!;
-    expect(errorOf(node)?.code).toBe("RetriesExhausted|TimeoutExpired");
-    expect(errorOf(node)?.message).toMatch(/^\[2\/2\] currentAttempt done\. Last Error: USER::/);
-    expectTaskNodeOrder(node, attempts);
+    // Attempt 1 starts after the first 2 s, so the node's active deadline (4 s from queued, which the
+    // compiler sets to twice the timeout) passes before attempt 1's own 2 s: propeller reports the node
+    // TIMED_OUT, with no error of its own, and fails the workflow with "Timeout in node".
+    const node = await nodeOf(h.admin, id, "n0");
+    expect(node.closure?.phase).toBe(NodePhase.TIMED_OUT);
+    expect(execError(exec)).toMatchObject({ code: "Timeout", message: "Timeout in node", kind: ErrorKind.USER });
+    expect(workflowEventPhases(h, id.name)).toEqual(["RUNNING", "FAILING", "FAILED"]);
+    expectTaskNodeOrder(node, attempts, { abortedAfterNode: true });
     const marks = await expectNoLeftovers(h, id.name);
     expect(marks.filter((m) => m.end !== null)).toEqual([]);
     await expectNoRefusedEvents(h);
