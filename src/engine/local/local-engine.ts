@@ -100,6 +100,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     silentRecorder: silent,
     nodes: createNodeExecutor({ task: createTaskHandler() }),
     definitions: new Map<string, ExecutionDefinition>(),
+    clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
   const failures = new Map<string, { count: number; last?: string }>();
 

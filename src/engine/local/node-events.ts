@@ -42,7 +42,7 @@ export function nodeEvent(n: NodeContext, p: HandlerResult): NodeExecutionEvent 
     id: { executionId: executionId(n), nodeId: n.uniqueId },
     phase: EVENT_PHASE[p.phase],
     occurredAt: timestampFromDate(p.occurredAt),
-    producerId: n.round.services.clusterId,
+    producerId: n.round.producerId,
     eventVersion: 1,
     reportedAt: timestampFromDate(now),
     targetEntity: targetEntity(n),
@@ -73,7 +73,7 @@ export function nodeAbortedEvent(n: NodeContext, reason: string): NodeExecutionE
     phase: Phase.ABORTED,
     occurredAt: now,
     reportedAt: now,
-    producerId: n.round.services.clusterId,
+    producerId: n.round.producerId,
     targetEntity: targetEntity(n),
     outputResult: { case: "error", value: truncateError(create(ExecutionErrorSchema, { code: "NodeAborted", message: reason })) },
   });

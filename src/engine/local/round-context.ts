@@ -38,6 +38,8 @@ export interface RoundContext {
   dirty: Set<string>;
   /** Task nodes counted against max_parallelism so far this round. */
   parallelism: number;
+  /** producer_id of this execution's events: the cluster id, or "" for a launch whose cluster was never recorded. */
+  producerId: string;
   /** The earliest time (ms) something wants a round (deadlines, poll fallback). */
   wakeAt: number | undefined;
   now(): Date;

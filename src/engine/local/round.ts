@@ -22,6 +22,8 @@ export interface RoundDeps {
   silentRecorder: EventRecorder;
   nodes: NodeExecutor;
   definitions: Map<string, ExecutionDefinition>;
+  /** The cluster the control plane recorded for an execution ("" none, undefined no such execution). */
+  clusterOf(key: EngineKey): Promise<string | undefined>;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     recorder: deps.recorder,
     dirty: new Set(),
     parallelism: 0,
+    producerId: status.producer ?? deps.services.clusterId,
     wakeAt: undefined,
     now: deps.services.clock,
   };
@@ -68,6 +71,13 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     }
   } catch (e) {
     if (!(e instanceof StopExecution)) throw e;
+    if (e.why === "IncompatibleCluster" && status.producer === undefined && (await deps.clusterOf(key)) === "") {
+      // Accepted, but its cluster never recorded: report without a producer from now on.
+      const retry = parseStatus(before);
+      retry.producer = "";
+      await deps.engineStore.update(key, row.version, { status: JSON.stringify(retry), active: true, nextWakeAt: undefined });
+      return { again: true };
+    }
     await stopLocally(deps, ctx, e);
   }
   const terminal = TERMINAL_WORKFLOW.has(status.phase);

@@ -59,6 +59,12 @@ export interface WorkflowStatus {
   dataDir?: string;
   outputRef?: string;
   error?: JsonValue;
+  /**
+   * Set to "" when the control plane recorded no cluster for the execution (the
+   * server stopped between accepting the launch and recording its cluster):
+   * its events then name no producer, which the control plane does not check.
+   */
+  producer?: string;
   nodes: Record<string, NodeStatus>;
 }
 

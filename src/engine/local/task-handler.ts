@@ -101,7 +101,7 @@ function taskEvent(n: NodeContext, attempt: TaskAttempt, plugin: TaskPlugin, inf
     retryAttempt: attempt.attempt,
     phase: EVENT_PHASE[info.phase],
     phaseVersion: info.version,
-    producerId: n.round.services.clusterId,
+    producerId: n.round.producerId,
     occurredAt: at,
     reportedAt: timestampFromDate(n.round.now()),
     inputValue: { case: "inputUri", value: n.inputsUri },

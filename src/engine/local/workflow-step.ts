@@ -37,7 +37,7 @@ export async function transitionTo(ctx: RoundContext, to: WorkflowPhase, error?:
   const now = ctx.now();
   const phase = EVENT_PHASE[to];
   if (phase === undefined) throw new Error(`illegal workflow transition from ${s.phase} to ${to}`);
-  const event = create(WorkflowExecutionEventSchema, { executionId: ctx.def.executionId, producerId: ctx.services.clusterId, phase });
+  const event = create(WorkflowExecutionEventSchema, { executionId: ctx.def.executionId, producerId: ctx.producerId, phase });
   const failure = to === "Failing" || to === "HandlingFailureNode" || to === "Failed";
   if (failure) {
     const e = truncateError(error ?? errorFromJson(s.error) ?? defaultError());

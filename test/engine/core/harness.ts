@@ -58,7 +58,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-const quiet = createLogger("silent");
+const quiet = createLogger((process.env.ENGINE_TEST_LOG as "debug") ?? "silent");
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig();

@@ -90,6 +90,21 @@ describe("what the engine cannot run fails clearly", () => {
 });
 
 describe("launches", () => {
+  it("runs an execution whose cluster was never recorded (the server stopped mid-launch)", async () => {
+    const t = taskOfType("echo", "wf.nocluster", { x: T.int() }, { o0: T.int() });
+    const wf = workflow("wf.nocluster", { inputs: { x: T.int() }, nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } })] });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const execute = h.engine.executor.execute.bind(h.engine.executor);
+    h.engine.executor.execute = async (l) => (await execute(l), { cluster: "" });
+    const id = await launch(h.admin, wf.id!, "nocluster", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    const lines = eventLines(h.events, "nocluster");
+    expect(lines[0]).toBe("WF RUNNING !IncompatibleCluster");
+    expect(lines.slice(1, 3)).toEqual(["WF RUNNING", "N start-node SUCCEEDED"]);
+    expect(h.events.filter((r) => r.kind === "node").every((r) => r.event.producerId === "")).toBe(true);
+  });
+
   it("runs a single-task execution and relaunches it", async () => {
     const t = taskOfType("echo", "wf.single", { x: T.int() }, { o0: T.int() });
     await registerTasks(h.admin, t);

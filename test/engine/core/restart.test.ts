@@ -1,22 +1,25 @@
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
-import { openPglite } from "../../../src/storage/postgres.js";
 import { createSqlStore } from "../../../src/storage/sql-store.js";
 import { promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { backends } from "../../helpers/backends.js";
 import { eventLines, type Harness, type HarnessOptions, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, tempDir, waitFor, waitForPhase } from "./harness.js";
 
+// A SQLite file, PGlite, and a PostgreSQL server when the environment names one.
 const stores: { name: string; options: () => HarnessOptions }[] = [
   { name: "SQLite file", options: () => ({ database: join(tempDir("engine-restart-"), "admin.db") }) },
-  { name: "PGlite", options: () => ({ openStore: async () => createSqlStore(await openPglite(new PGlite())) }) },
+  ...backends
+    .filter((b) => b.name.startsWith("postgres"))
+    .map((b) => ({ name: b.name, options: (): HarnessOptions => ({ openStore: async () => createSqlStore(await b.open()) }) })),
 ];
 
 let h: Harness | undefined;
 afterEach(() => h?.close());
 
-describe.each(stores)("restart on $name", ({ options }) => {
+// PGlite starts slowly (WASM, migrations) and runs every statement on one thread.
+describe.each(stores)("restart on $name", { timeout: 120_000 }, ({ options }) => {
   it("resumes a running execution in a new engine: it finishes, with one task execution per attempt", async () => {
     h = await startHarness(options());
     const t = taskOfType("echo", "wf.slow", { x: T.int() }, { o0: T.int() }, { config: { sleep_ms: "800" } });
@@ -29,9 +32,9 @@ describe.each(stores)("restart on $name", ({ options }) => {
     await registerTasks(h.admin, t);
     await registerWorkflow(h.admin, wf);
     const id = await launch(h.admin, wf.id!, "restart", literals({ x: intLiteral(5) }));
-    await waitFor("n0 to run", () => (eventLines(h!.events, "restart").includes("T n0#0 RUNNING v0") ? true : undefined));
+    await waitFor("n0 to run", () => (eventLines(h!.events, "restart").includes("T n0#0 RUNNING v0") ? true : undefined), 90_000);
     await h.restart([createEchoPlugin()]);
-    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    await waitForPhase(h.admin, id, ["SUCCEEDED"], 90_000);
     expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0).toEqual(intLiteral(5));
     for (const nodeId of ["n0", "n1"]) {
       const tasks = await h.admin.listTaskExecutions({ nodeExecutionId: { executionId: id, nodeId }, limit: 10 });
@@ -51,11 +54,11 @@ describe.each(stores)("restart on $name", ({ options }) => {
     await registerTasks(h.admin, t);
     await registerWorkflow(h.admin, wf);
     const id = await launch(h.admin, wf.id!, "restart2", literals({ x: intLiteral(5) }));
-    await waitFor("n0 to run", () => (eventLines(h!.events, "restart2").includes("T n0#0 RUNNING v0") ? true : undefined));
+    await waitFor("n0 to run", () => (eventLines(h!.events, "restart2").includes("T n0#0 RUNNING v0") ? true : undefined), 90_000);
     await h.engine.stop();
     await h.admin.terminateExecution({ id, cause: "while down" });
     await h.restart([createEchoPlugin()]);
-    await waitForPhase(h.admin, id, ["ABORTED"]);
+    await waitForPhase(h.admin, id, ["ABORTED"], 90_000);
     expect(eventLines(h.events, "restart2").slice(-3)).toEqual(["T n0#0 ABORTED v0", "N n0 ABORTED", "WF ABORTED"]);
   });
 });
