@@ -126,13 +126,15 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const abortWithoutRow = async (id: WorkflowExecutionIdentifier) => {
     const event = (producerId: string) =>
       create(WorkflowExecutionEventSchema, { executionId: id, producerId, phase: WorkflowExecution_Phase.ABORTED, occurredAt: timestampFromDate(clock()) });
+    const report = (e: unknown) => logger.warn("engine: could not report an abort", { execution: id.name, error: errorText(e) });
     try {
       await sink.workflow(event(config.clusterId));
     } catch (e) {
       if (isEventError(e, "AlreadyExists", "AlreadyInTerminalState", "NotFound")) return;
       // Created before this engine ran it (no cluster recorded): an anonymous producer may end it.
-      if (isEventError(e, "IncompatibleCluster")) return sink.workflow(event("")).catch((e2) => logger.warn("engine: could not report an abort", { execution: id.name, error: errorText(e2) }));
-      throw e;
+      if (isEventError(e, "IncompatibleCluster")) return sink.workflow(event("")).catch(report);
+      // The terminate itself is recorded (ABORTING); a failure here must not fail it.
+      report(e);
     }
   };
 

@@ -98,13 +98,16 @@ describe("TerminateExecution (engine-spec §2.6)", () => {
     await registerTasks(h.admin, t);
     await registerWorkflow(h.admin, wf);
     // Launched while the engine cannot take executions (as if created before it was switched on).
-    const engineStore = h.store.engine;
-    const create0 = engineStore.create;
-    engineStore.create = async () => true;
+    const executor = h.engine.executor;
+    const { execute, launched } = executor;
+    executor.execute = async () => ({ cluster: "" });
+    executor.launched = () => {};
     const id = await launch(h.admin, wf.id!, "never", literals({ x: intLiteral(1) }));
-    engineStore.create = create0;
+    Object.assign(executor, { execute, launched });
     await h.admin.terminateExecution({ id, cause: "stop" });
-    await waitForPhase(h.admin, id, ["ABORTED"]);
+    const e = await waitForPhase(h.admin, id, ["ABORTED"]);
+    expect(e.closure?.outputResult).toMatchObject({ case: "abortMetadata", value: { cause: "stop" } });
+    expect(eventLines(h.events, "never")).toEqual(["WF ABORTED !IncompatibleCluster", "WF ABORTED"]);
   });
 });
 
