@@ -89,6 +89,28 @@ describe("what the engine cannot run fails clearly", () => {
   });
 });
 
+describe("replays", () => {
+  it("replays a round whose status write lost the race; the repeated events are absorbed", async () => {
+    const t = taskOfType("echo", "wf.cas", { x: T.int() }, { o0: T.int() });
+    const wf = workflow("wf.cas", { inputs: { x: T.int() }, outputs: { o0: T.int() }, nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } })], outputBindings: { o0: promise("n0", "o0") } });
+    await registerTasks(h.admin, t);
+    await registerWorkflow(h.admin, wf);
+    const engineStore = h.store.engine;
+    const update = engineStore.update.bind(engineStore);
+    let calls = 0;
+    // Every third status write is lost, as if another writer had moved the row.
+    engineStore.update = async (...args) => (++calls % 3 === 0 ? false : update(...args));
+    const id = await launch(h.admin, wf.id!, "cas", literals({ x: intLiteral(4) }));
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    engineStore.update = update;
+    expect(h.events.filter((r) => r.refused && r.refused !== "AlreadyExists")).toEqual([]);
+    expect(h.events.some((r) => r.refused === "AlreadyExists")).toBe(true);
+    const tasks = await h.admin.listTaskExecutions({ nodeExecutionId: { executionId: id, nodeId: "n0" }, limit: 10 });
+    expect(tasks.taskExecutions).toHaveLength(1);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0).toEqual(intLiteral(4));
+  });
+});
+
 describe("launches", () => {
   it("runs an execution whose cluster was never recorded (the server stopped mid-launch)", async () => {
     const t = taskOfType("echo", "wf.nocluster", { x: T.int() }, { o0: T.int() });

@@ -56,7 +56,10 @@ describe.each(stores)("restart on $name", { timeout: 120_000 }, ({ options }) =>
     const id = await launch(h.admin, wf.id!, "restart2", literals({ x: intLiteral(5) }));
     await waitFor("n0 to run", () => (eventLines(h!.events, "restart2").includes("T n0#0 RUNNING v0") ? true : undefined), 90_000);
     await h.engine.stop();
+    const seen = h.events.length;
     await h.admin.terminateExecution({ id, cause: "while down" });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.events.length).toBe(seen); // a stopped engine reports nothing
     await h.restart([createEchoPlugin()]);
     await waitForPhase(h.admin, id, ["ABORTED"], 90_000);
     expect(eventLines(h.events, "restart2").slice(-3)).toEqual(["T n0#0 ABORTED v0", "N n0 ABORTED", "WF ABORTED"]);
