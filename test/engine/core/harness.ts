@@ -58,7 +58,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-const quiet = createLogger((process.env.ENGINE_TEST_LOG as "debug") ?? "silent");
+// ENGINE_TEST_LOG=warn (or debug) shows what the engine logs while a test runs.
+const quiet = createLogger((process.env.ENGINE_TEST_LOG as "warn" | undefined) ?? "silent");
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig();
