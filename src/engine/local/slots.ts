@@ -27,7 +27,8 @@ interface Waiter {
 }
 
 export function createSlots(capacity: number, options: { staleAfterMs?: number; now?: () => number } = {}): Slots {
-  const cap = Math.max(capacity, Number.MIN_VALUE);
+  // No capacity (0, negative, NaN) still runs one attempt at a time.
+  const cap = capacity > 0 ? capacity : Number.MIN_VALUE;
   const staleAfter = options.staleAfterMs ?? 120_000;
   const now = options.now ?? Date.now;
   const held = new Map<string, number>();

@@ -41,7 +41,7 @@ const MAX_DELAY_MS = 2 ** 31 - 1;
  */
 export function createWorkQueue(options: { workers: number; run: (key: string) => Promise<RunOutcome>; logger: Logger; now?: () => number }): WorkQueue {
   const now = options.now ?? Date.now;
-  const workers = Math.max(1, Math.floor(options.workers));
+  const workers = Number.isFinite(options.workers) ? Math.max(1, Math.floor(options.workers)) : 8;
   const entries = new Map<string, Entry>();
   const ready: string[] = [];
   const inFlight = new Set<Promise<void>>();
