@@ -44,13 +44,24 @@ export function pythonNotConfigured(python: string, name: string): PhaseInfo {
   );
 }
 
+export interface PrepareOptions {
+  /** Applied to the rendered argv (host mode's raw-container path rewrite). */
+  rewrite?: (argv: string[]) => string[];
+  /** Set last (raw-container data dirs). */
+  extraEnv?: Record<string, string>;
+  /**
+   * The command runs inside a container image, not on this host: argv[0] is left for the
+   * image to resolve, and neither the host's flytekit nor its code paths are put in the env.
+   */
+  inContainer?: boolean;
+}
+
 /**
  * The argv and environment of an attempt (engine-spec §4.2, §4.3, §4.6), or the failure that
  * ends the attempt before it starts: a template that cannot be rendered is the user's
  * (`FailedToBuildResource`, as the pod plugin reports it), a missing flytekit the platform's.
- * `extraEnv` is set last (raw-container data dirs).
  */
-export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContext, rewrite?: (argv: string[]) => string[], extraEnv: Record<string, string> = {}): Promise<Prepared | PhaseInfo> {
+export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContext, o: PrepareOptions = {}): Promise<Prepared | PhaseInfo> {
   let command;
   try {
     command = taskCommand(a.template);
@@ -76,9 +87,10 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
     throw e;
   }
   argv = rewriteDestDir(argv, dir);
-  if (rewrite) argv = rewrite(argv);
+  if (o.rewrite) argv = o.rewrite(argv);
   const first = argv[0] ?? "";
-  if (isFlytekitCommand(first) && !c.kit) return pythonNotConfigured(c.python, first);
+  const kit = o.inContainer ? undefined : c.kit;
+  if (!o.inContainer && isFlytekitCommand(first) && !kit) return pythonNotConfigured(c.python, first);
 
   const env = buildProcessEnv({
     templateEnv: command.env,
@@ -90,14 +102,15 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
     defaultEnv: c.defaultEnv,
     blobEnv: c.blobEnv,
     secrets: await readTaskSecrets(c.secretsDir, a.template.securityContext?.secrets ?? [], c.logger),
-    binDir: c.kit?.binDir,
+    binDir: kit?.binDir,
     hostPath: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     home: process.env.HOME,
     lang: process.env.LANG,
     tmpDir: `${dir}/tmp`,
-    pythonPath: [...c.codePaths, ...(c.kit?.pythonPath ?? [])],
-    extra: extraEnv,
+    pythonPath: o.inContainer ? [] : [...c.codePaths, ...(kit?.pythonPath ?? [])],
+    extra: o.extraEnv ?? {},
   });
+  if (o.inContainer) return { argv, env };
   const exe = resolveExecutable(first, c.kit?.binDir, env.PATH ?? "");
   if (exe === undefined) {
     if (isFlytekitCommand(first)) return pythonNotConfigured(c.python, first);

@@ -3,12 +3,15 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ExecutionError_ErrorKind, TaskLog_MessageFormat, TaskLogSchema } from "../../../../gen/flyteidl/core/execution_pb.js";
+import type { TaskTemplate } from "../../../../gen/flyteidl/core/tasks_pb.js";
 import type { BlobStore } from "../../../blob/blob-store.js";
 import type { Logger } from "../../../logger.js";
 import type { PhaseInfo, TaskAttempt, TaskPlugin } from "../task-plugin.js";
 import { type LaunchContext, prepareLaunch } from "./attempt-launch.js";
 import { failure, lost } from "./classify.js";
-import { CopilotDownloadError, isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
+import { type ContainerRef, type ContainerRunner, createContainerRunner, openForContainer, runsInContainer, runtimeClientEnv, stopContainer } from "./container-runner.js";
+import type { ContainerRuntimeKind } from "./container-runtime.js";
+import { CopilotDownloadError, declaredPaths, isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
 import { createExitWatcher } from "./exit-watcher.js";
 import { type Flytekit, findFlytekit } from "./find-flytekit.js";
 import { createAttemptDir, findShim, spawnShim } from "./launch.js";
@@ -35,9 +38,18 @@ export interface LocalProcessOptions {
   blobEnv: Readonly<Record<string, string>>;
   logUrl(a: { project: string; domain: string; name: string; nodeUniqueId: string; attempt: number }): string;
   logger: Logger;
+  /**
+   * docker or podman: raw-container tasks run in their image (engine-spec §4.8), looked up
+   * once when the plugin is made; "" or absent: every task runs on this host.
+   */
+  containerRuntime?: ContainerRuntimeKind | "";
+  /** Where to look for the runtime, and its client's settings (default: the server's environment). */
+  containerRuntimeEnv?: NodeJS.ProcessEnv;
 }
 
 export interface LocalProcessPlugin extends TaskPlugin {
+  /** The configured container runtime and the executable found for it (undefined: not found); undefined in host mode. */
+  readonly containerRuntime: { configured: ContainerRuntimeKind; executable: string | undefined } | undefined;
   /** Stops this plugin's timers without touching the tasks: they run on and are re-attached after a restart. */
   close(): void;
 }
@@ -48,6 +60,8 @@ export interface ProcState {
   dir: string;
   shimPid?: number;
   shimStart?: string;
+  /** The container a raw-container attempt runs in (container runtime mode). */
+  container?: ContainerRef;
   /** A verdict reached before any process ran (bad template, no flytekit), so a replayed round repeats it. */
   verdict?: { phase: "PermanentFailure" | "RetryableFailure"; kind: "USER" | "SYSTEM"; code: string; message: string };
 }
@@ -69,6 +83,10 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
   let closed = false;
   let kit: Flytekit | undefined;
   let shim: string | undefined;
+  const runner: ContainerRunner | undefined = o.containerRuntime
+    ? createContainerRunner({ runtime: o.containerRuntime, logger: o.logger, ...(o.containerRuntimeEnv ? { env: o.containerRuntimeEnv } : {}) })
+    : undefined;
+  const clientEnv = runner?.clientEnv ?? runtimeClientEnv(o.containerRuntimeEnv ?? process.env);
 
   const jobOf = (dir: string, a: TaskAttempt): AttemptJob => {
     let job = jobs.get(dir);
@@ -120,27 +138,30 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
     a.setState(state);
     const job = jobOf(dir, a);
     const template = a.template;
-    if (template.target.case === "container" && template.target.value.image && !warnedImages.has(template.target.value.image) && warnedImages.size < 1000) {
-      warnedImages.add(template.target.value.image);
-      o.logger.warn("host mode runs tasks without their image", { image: template.target.value.image });
-    }
     const copilot = isCopilotTask(template);
     const inDir = join(dir, "in");
     const outDir = join(dir, "out");
-    const prepared = await prepareLaunch(
-      a,
-      dir,
-      context(),
-      copilot ? (argv) => rewriteCopilotPaths(argv, template, inDir, outDir) : undefined,
-      copilot ? { FLYTE_INPUT_DIR: inDir, FLYTE_OUTPUT_DIR: outDir } : {},
-    );
+    const inContainer = runner !== undefined && runsInContainer(template);
+    if (!inContainer) warnImage(template);
+    const prepared = inContainer
+      ? await runner.prepare(a, dir, context(), o.blobs.base, copilot ? { inDir, outDir } : undefined)
+      : await prepareLaunch(a, dir, context(), {
+          ...(copilot ? { rewrite: (argv: string[]) => rewriteCopilotPaths(argv, template, inDir, outDir) } : {}),
+          extraEnv: copilot ? { FLYTE_INPUT_DIR: inDir, FLYTE_OUTPUT_DIR: outDir } : {},
+        });
     if ("phase" in prepared) return remember(a, state, prepared);
+    if ("container" in prepared) {
+      // Recorded before anything starts, so an abort (even after a restart) knows what to stop.
+      state.container = prepared.container as ContainerRef;
+      a.setState(state);
+    }
     shim ??= findShim();
     const start = async () => {
       const s = await spawnShim(shim!, dir, prepared.argv, prepared.env);
       job.spawned = { shimPid: s.shimPid, shimStart: s.shimStart };
       listen(dir, s.child);
     };
+    if (inContainer) await openForContainer(dir);
     if (!copilot) {
       await start();
       a.setState({ ...state, ...job.spawned } satisfies ProcState);
@@ -150,8 +171,11 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
     // Downloads can be large: done in the background while the attempt reports QUEUED.
     await mkdir(inDir, { mode: 0o700 });
     await mkdir(outDir, { mode: 0o700 });
+    if (inContainer) await openForContainer(dir, { inDir, outDir });
     job.launching = true;
-    void prepareCopilotInputs({ template, inputPath: a.paths.inputPath, blobs: o.blobs, inDir })
+    // In a container the task sees its inputs where the template declares them: inputs.pb says so.
+    const visibleInDir = inContainer ? declaredPaths(template).inputPath : inDir;
+    void prepareCopilotInputs({ template, inputPath: a.paths.inputPath, blobs: o.blobs, inDir, visibleInDir })
       .then(async () => {
         if (!job.cancelled) await start();
       })
@@ -163,6 +187,14 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
         job.wake();
       });
     return QUEUED;
+  }
+
+  function warnImage(template: TaskTemplate) {
+    const image = template.target.case === "container" ? template.target.value.image : "";
+    if (image && !warnedImages.has(image) && warnedImages.size < 1000) {
+      warnedImages.add(image);
+      o.logger.warn("host mode runs tasks without their image", { image });
+    }
   }
 
   function listen(dir: string, child: ChildProcess) {
@@ -219,11 +251,21 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
       // task from starting; a SIGKILL ends the shim before it starts anything.
       else if (shimPid !== undefined && isAlive(shimPid, shimStart)) process.kill(shimPid, sig);
     };
+    // Ending the runtime's client leaves its container running: stop the container itself.
+    const container = state.container;
+    const rec = container ? await readProcRecord(dir) : undefined;
+    if (container && !(rec && hasExited(rec))) stopContainer(container, o.gracePeriodMs, clientEnv, o.logger);
     await signal("SIGTERM").catch(() => {});
     clearTimeout(graceTimers.get(dir));
     const t = setTimeout(() => {
       graceTimers.delete(dir);
       void signal("SIGKILL").catch(() => {});
+      // A container that started after the stop above (its client was still starting) ends now.
+      if (container) {
+        void readProcRecord(dir).then((r) => {
+          if (r && !hasExited(r)) stopContainer(container, 0, clientEnv, o.logger);
+        });
+      }
     }, o.gracePeriodMs);
     t.unref();
     graceTimers.set(dir, t);
@@ -240,6 +282,7 @@ export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPl
   return {
     id: "local-process",
     taskTypes: ["python-task", "container", "sidecar", "raw-container"],
+    containerRuntime: runner ? { configured: runner.configured, executable: runner.executable } : undefined,
     handle,
     abort,
     finalize,

@@ -34,6 +34,23 @@ export function taskCommand(template: TaskTemplate): TaskCommand {
   return out;
 }
 
+/**
+ * The image of the container a task runs (the primary container's, for a pod template), ""
+ * when the template names none. Only the container runtime uses it: host mode ignores images.
+ */
+export function taskImage(template: TaskTemplate): string {
+  const t = template.target;
+  if (t.case === "container") return t.value.image;
+  if (t.case === "k8sPod") {
+    const name = t.value.primaryContainerName || template.config["primary_container_name"] || "";
+    const containers = t.value.podSpec?.["containers"];
+    const c = Array.isArray(containers) ? containers.find((x) => isObject(x) && x["name"] === name) : undefined;
+    const image = isObject(c) ? c["image"] : undefined;
+    return typeof image === "string" ? image : "";
+  }
+  return "";
+}
+
 function podContainer(spec: { [k: string]: JsonValue } | undefined, name: string): TaskCommand {
   const containers = spec?.["containers"];
   if (!Array.isArray(containers)) throw new Error("the task's pod spec has no containers");
