@@ -75,6 +75,8 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
     blobEnv: taskBlobEnv(config, blobs),
     logUrl: (a) => `${baseUrl}/engine/logs/${[a.project, a.domain, a.name, a.nodeUniqueId, String(a.attempt)].map(encodeURIComponent).join("/")}`,
     logger,
+    // Looked up once, here: a configured runtime that is missing is a warning now and a clear failure of each raw-container task.
+    containerRuntime: config.engineContainerRuntime,
   });
   const plugins: TaskPlugin[] = [processes, createEchoPlugin()];
   const engine = createLocalEngine({
