@@ -52,16 +52,8 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const server = await startServer(config, logger);
-  const engine = server.app.engine;
-  logger.info("serving", {
-    url: server.url,
-    dialect: server.app.store.dialect,
-    protocols: "grpc, grpc-web, connect, http",
-    engine: engine.kind,
-    // The local engine: which flytekit runs tasks (a missing one was warned about above), how many at once, where.
-    ...(engine.kind === "local" ? { python: engine.python ?? "not found", taskSlots: engine.taskSlots, runRoot: engine.runRoot } : {}),
-  });
-  await new Promise<void>((resolve) => {
+  // Listening for signals before saying "serving": whoever waits for that line may signal at once.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info("shutting down", { signal });
       // A second signal exits at once.
@@ -75,6 +67,16 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  const engine = server.app.engine;
+  logger.info("serving", {
+    url: server.url,
+    dialect: server.app.store.dialect,
+    protocols: "grpc, grpc-web, connect, http",
+    engine: engine.kind,
+    // The local engine: which flytekit runs tasks (a missing one was warned about above), how many at once, where.
+    ...(engine.kind === "local" ? { python: engine.python ?? "not found", taskSlots: engine.taskSlots, runRoot: engine.runRoot } : {}),
+  });
+  await stopped;
   logger.info("stopped");
   return 0;
 }
