@@ -77,6 +77,8 @@ export interface ExecutionDefinition {
   /** Task templates by `taskKey`. */
   tasks: ReadonlyMap<string, TaskTemplate>;
   failAfterExecutableNodes: boolean;
+  /** The workflow's failure node (flytekit's `on_failure`), run after the workflow failed. */
+  failureNodeId: string | undefined;
   /** The workflow's default for nodes that do not say (metadata_defaults.interruptible). */
   interruptibleDefault: boolean;
 }
@@ -93,6 +95,15 @@ export function loadDefinition(key: EngineKey, text: string): ExecutionDefinitio
   if (!template) throw new Error(`engine definition of ${key.name} has no primary workflow`);
   const nodes = new Map(template.nodes.map((n) => [n.id, n] as const));
   const edges = (m: Record<string, { ids: string[] }> | undefined) => new Map(Object.entries(m ?? {}).map(([k, v]) => [k, v.ids] as const));
+  const upstream = edges(closure.primary?.connections?.upstream);
+  const downstream = edges(closure.primary?.connections?.downstream);
+  const failure = template.failureNode;
+  if (failure) {
+    // propeller's FailureNodeLookup: the failure node hangs off the start node alone and leads nowhere.
+    nodes.set(failure.id, failure);
+    upstream.set(failure.id, ["start-node"]);
+    downstream.set(failure.id, []);
+  }
   const tasks = new Map(closure.tasks.flatMap((t) => (t.template ? [[taskKey(t.template.id), t.template] as const] : [])));
   const id = (j: IdJson, resourceType: ResourceType) => create(IdentifierSchema, { resourceType, ...j });
   return {
@@ -103,9 +114,10 @@ export function loadDefinition(key: EngineKey, text: string): ExecutionDefinitio
     closure,
     template,
     nodes,
-    upstream: edges(closure.primary?.connections?.upstream),
-    downstream: edges(closure.primary?.connections?.downstream),
+    upstream,
+    downstream,
     tasks,
+    failureNodeId: failure?.id,
     failAfterExecutableNodes: template.metadata?.onFailure === WorkflowMetadata_OnFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE,
     interruptibleDefault: template.metadataDefaults?.interruptible ?? false,
   };

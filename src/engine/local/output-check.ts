@@ -64,7 +64,9 @@ function outputsMismatch(declared: Record<string, Variable>, outputs: LiteralMap
   for (const [name, literal] of Object.entries(outputs.literals).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const variable = declared[name];
     if (!variable) return mismatch(`output [${name}] is not declared by the task interface`);
-    const inferred = literalTypeOf(literal);
+    // A union value is checked by what it holds: its recorded variant type may carry tags the interface omits.
+    const held = literal.value.case === "scalar" && literal.value.value.value.case === "union" ? literal.value.value.value.value.value : undefined;
+    const inferred = literalTypeOf(held ?? literal);
     // A literal whose type cannot be told (e.g. a blob without metadata) is taken as declared.
     if (inferred && variable.type && !isCastable(inferred, variable.type)) {
       return mismatch(`output [${name}] is ${literalTypeText(inferred)} but the task interface declares ${literalTypeText(variable.type)}`);

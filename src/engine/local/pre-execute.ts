@@ -1,10 +1,31 @@
-import { LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { type Literal, LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
 import { readMessage, writeMessage } from "./blob-uris.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { START_NODE } from "./node-events.js";
 import { outputsPath } from "./paths.js";
 import { resolveBindings } from "./resolve.js";
 import { type HandlerResult, type NodeContext, result, type RoundContext } from "./round-context.js";
+import { errorFromJson } from "./status.js";
+
+/** The failure node's `err` input: a union holding the workflow's error (engine-spec §3.3, propeller's ResolveErrorInputLiteralData). */
+function errorInput(failedNodeId: string, message: string): Literal {
+  return create(LiteralSchema, {
+    value: {
+      case: "scalar",
+      value: {
+        value: {
+          case: "union",
+          value: {
+            value: { value: { case: "scalar", value: { value: { case: "error", value: { failedNodeId, message } } } } },
+            type: { type: { case: "simple", value: SimpleType.ERROR }, structure: { tag: "FlyteError" } },
+          },
+        },
+      },
+    },
+  });
+}
 
 /**
  * propeller's CanExecute: ready once every upstream node succeeded (or was
@@ -53,6 +74,9 @@ export async function preExecute(n: NodeContext): Promise<HandlerResult> {
   } catch (e) {
     ctx.services.logger.warn("engine: failed to resolve node inputs", { execution: ctx.key.name, node: n.specId, error: errorText(e) });
     return result("Failure", ctx.now(), "", executionError(ErrorKind.SYSTEM, "BindingResolutionFailure", errorText(e)));
+  }
+  if (n.specId === ctx.def.failureNodeId && inputs.literals["err"]) {
+    inputs.literals["err"] = errorInput(n.specId, errorFromJson(ctx.status.error)?.message ?? "");
   }
   await writeMessage(ctx.services.blobs, n.inputsUri, LiteralMapSchema, inputs);
   return result("Queued", ctx.now(), "node queued");

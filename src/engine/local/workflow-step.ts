@@ -90,9 +90,16 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
       return transitionTo(ctx, "Success");
     }
     case "Failing":
-    case "HandlingFailureNode":
       await nodes.abort(ctx, START_NODE, FAILING_ABORT_REASON);
+      // With a failure node the workflow reports FAILING once more (absorbed) and runs it first.
+      return transitionTo(ctx, ctx.def.failureNodeId ? "HandlingFailureNode" : "Failed", errorFromJson(s.error));
+    case "HandlingFailureNode": {
+      const outcome = await nodes.handle(ctx, ctx.def.failureNodeId!);
+      if (outcome.kind === "failed") return transitionTo(ctx, "Failed", outcome.error);
+      if (outcome.kind === "timedOut") return transitionTo(ctx, "Failed", executionError(ErrorKind.USER, "TimedOut", "FailureNode Timed-out"));
+      if (outcome.kind === "queued" || outcome.kind === "running" || outcome.kind === "success") return;
       return transitionTo(ctx, "Failed", errorFromJson(s.error));
+    }
     default:
       return;
   }
@@ -104,5 +111,7 @@ export async function abortWorkflow(ctx: RoundContext, nodes: NodeExecutor, gave
     return transitionTo(ctx, "Failed", executionError(ErrorKind.SYSTEM, "Workflow abort failed", gaveUp));
   }
   if (ctx.status.phase !== "Ready") await nodes.abort(ctx, START_NODE, TERMINATE_REASON);
+  // The failure node is outside the graph the walk follows.
+  if (ctx.def.failureNodeId && ctx.status.phase === "HandlingFailureNode") await nodes.abort(ctx, ctx.def.failureNodeId, TERMINATE_REASON);
   return transitionTo(ctx, "Aborted");
 }

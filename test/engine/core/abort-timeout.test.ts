@@ -2,6 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase, TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { BindingDataSchema, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { LiteralTypeSchema, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
 import { WorkflowMetadata_OnFailurePolicy } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { NodeExecutionEvent, TaskExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
@@ -151,5 +153,40 @@ describe("failure policies (engine-spec §2.2)", () => {
     );
     expect(phases).toMatchObject({ n0: "FAILED", n1: "SUCCEEDED", n2: "SKIPPED" });
     expect(plugin.aborted).toEqual([]);
+  });
+
+  it("runs the failure node with the error as its err input, then fails with the original error", async () => {
+    const bad = scripted("bad3", "user");
+    const errType = create(LiteralTypeSchema, { type: { case: "simple", value: SimpleType.ERROR } });
+    const handler = taskOfType("scripted", "wf.on_failure", { x: T.int(), err: T.union(errType, T.none()) }, {}, { config: { script: "success" } });
+    const none = create(BindingDataSchema, { value: { case: "scalar", value: { value: { case: "noneType", value: {} } } } });
+    const wf = workflow("wf.handled", {
+      inputs: { x: T.int() },
+      nodes: [taskNode("n0", bad, { inputs: { x: promise("", "x") } })],
+      failureNode: taskNode("fn0", handler, { inputs: { x: promise("", "x"), err: none } }),
+    });
+    await registerTasks(h.admin, bad, handler);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "handled", literals({ x: intLiteral(1) }));
+    const e = await waitForPhase(h.admin, id, ["FAILED"]);
+    expect(e.closure?.outputResult.value).toMatchObject({ code: "USER:RuntimeError", message: "boom in attempt 0" });
+    const lines = eventLines(h.events, "handled");
+    expect(lines.slice(lines.indexOf("N n0 FAILED"))).toEqual([
+      "N n0 FAILED",
+      "WF FAILING",
+      "WF FAILING !AlreadyExists",
+      "N fn0 QUEUED",
+      "T fn0#0 QUEUED v0",
+      "N fn0 RUNNING",
+      "T fn0#0 RUNNING v0",
+      "T fn0#0 SUCCEEDED v0",
+      "N fn0 SUCCEEDED",
+      "WF FAILED",
+    ]);
+    const inputs = await h.blobs.getMessage("metadata/propeller/flytesnacks-development-handled/fn0/data/inputs.pb", LiteralMapSchema);
+    expect(inputs?.literals.err?.value).toMatchObject({
+      case: "scalar",
+      value: { value: { case: "union", value: { value: { value: { case: "scalar", value: { value: { case: "error", value: { failedNodeId: "fn0", message: "boom in attempt 0" } } } } } } } },
+    });
   });
 });
