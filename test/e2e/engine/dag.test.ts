@@ -57,7 +57,7 @@ describe.skipIf(!kit)(`local engine: typed DAG, files, envs ${kit ? "" : SKIP_ME
   let expectedTyped: Promise<string>;
   beforeAll(async () => {
     h = await startEngineServer(kit!);
-    await registerEngineWorkflows(kit!, h, VERSION);
+    await registerEngineWorkflows(kit!, h, VERSION, ["typed", "files", "failures"]);
     ids.typed = await launch(h, "typed.typed_wf", { version: VERSION, inputs: { a: lit.int(3) } });
     ids.files = await launch(h, "files.files_wf", { version: VERSION, inputs: { text: lit.str("payload") } });
     ids.chainFails = await launch(h, "failures.chain_wf", { version: VERSION, envs: { E2E_FAIL_STEP: "3" } });

@@ -41,7 +41,7 @@ const WORKFLOWS = ["killable_wf", "value_error_wf", "flaky_wf", "exhausted_wf", 
 describe.skipIf(!kit)(`local engine: task failures and retries ${kit ? "" : SKIP_MESSAGE}`, () => {
   beforeAll(async () => {
     h = await startEngineServer(kit!);
-    await registerEngineWorkflows(kit!, h, VERSION);
+    await registerEngineWorkflows(kit!, h, VERSION, ["failures"]);
     for (const wf of WORKFLOWS) ids[wf] = await launch(h, `failures.${wf}`, { version: VERSION });
   }, 120_000);
   afterAll(async () => {

@@ -38,7 +38,7 @@ let h: EngineServer;
 describe.skipIf(!kit)(`local engine: hello world ${kit ? "" : SKIP_MESSAGE}`, () => {
   beforeAll(async () => {
     h = await startEngineServer(kit!);
-    await registerEngineWorkflows(kit!, h, VERSION);
+    await registerEngineWorkflows(kit!, h, VERSION, ["hello"]);
   }, 120_000);
   afterAll(async () => {
     await h?.close();

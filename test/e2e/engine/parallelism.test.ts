@@ -22,7 +22,7 @@ let h: EngineServer;
 describe.skipIf(!kit)(`local engine: parallelism and task slots ${kit ? "" : SKIP_MESSAGE}`, () => {
   beforeAll(async () => {
     h = await startEngineServer(kit!, { taskSlots: 2 });
-    await registerEngineWorkflows(kit!, h, VERSION);
+    await registerEngineWorkflows(kit!, h, VERSION, ["parallel"]);
   }, 120_000);
   afterAll(async () => {
     await h?.close();

@@ -26,7 +26,7 @@ const ids: Record<string, WorkflowExecutionIdentifier> = {};
 describe.skipIf(!kit)(`local engine: timeouts and terminate ${kit ? "" : SKIP_MESSAGE}`, () => {
   beforeAll(async () => {
     h = await startEngineServer(kit!, { taskSlots: 3, gracePeriodMs: 3000 });
-    await registerEngineWorkflows(kit!, h, VERSION);
+    await registerEngineWorkflows(kit!, h, VERSION, ["failures", "long"]);
     ids.terminate = await launch(h, "long.long_wf", { version: VERSION, inputs: { secs: lit.int(60) } });
     ids.timeout = await launch(h, "failures.timeout_wf", { version: VERSION });
     ids.timeoutRetry = await launch(h, "failures.timeout_retry_wf", { version: VERSION });
