@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecutionMetadata_ExecutionMode as Mode } from "../../../gen/flyteidl/admin/execution_pb.js";
 import {
@@ -34,9 +37,14 @@ import { expectNoLeftovers, expectNoRefusedEvents, expectTaskNodeOrder, killLeft
 const kit = findFlytekit();
 const VERSION = "v1";
 let h: EngineServer;
+// Tasks inherit the server's HOME (engine-spec §4.3): an empty one here shows whether they write to it.
+let home: string;
+const realHome = process.env.HOME;
 
 describe.skipIf(!kit)(`local engine: hello world ${kit ? "" : SKIP_MESSAGE}`, () => {
   beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), "flyteadmin-engine-home-"));
+    process.env.HOME = home;
     h = await startEngineServer(kit!);
     await registerEngineWorkflows(kit!, h, VERSION, ["hello"]);
   }, 120_000);
@@ -44,6 +52,8 @@ describe.skipIf(!kit)(`local engine: hello world ${kit ? "" : SKIP_MESSAGE}`, ()
     await h?.close();
     if (h) killLeftoverTasks(h);
     if (h && !process.env.E2E_KEEP) h.remove();
+    process.env.HOME = realHome;
+    if (home) rmSync(home, { recursive: true, force: true });
   });
 
   it("runs hello_wf: phases, outputs, uris, task attempt and the process it ran in (§2.7)", async () => {
@@ -111,6 +121,8 @@ describe.skipIf(!kit)(`local engine: hello world ${kit ? "" : SKIP_MESSAGE}`, ()
     expect(mark!.cwd.startsWith(`${h.dataDir}/`)).toBe(true);
     expect(mark!.tmp).toBe(`${mark!.cwd}/tmp`);
     expect(mark!.module).toBe(`${h.codeDir}/engine_e2e/marks.py`);
+    expect(mark!.env.HOME).toBe(home);
+    expect(readdirSync(home), "files the task wrote to HOME").toEqual([]);
     await expectNoRefusedEvents(h);
   }, 90_000);
 
