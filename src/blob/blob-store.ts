@@ -39,6 +39,13 @@ export interface RawBlobStore {
   uri(key: string): string;
   /** Inverse of `uri`; undefined when the URI is not inside this store or names no valid key. */
   keyOf(uri: string): string | undefined;
+  /**
+   * The absolute file path of a URI inside a store that keeps blobs as plain
+   * files (the local store); absent elsewhere. Task processes get paths rather
+   * than file:// URIs where flytekit cannot take a URI (it stats a local
+   * FlyteFile's URI as a path).
+   */
+  localPath?(uri: string): string | undefined;
   /** Atomic: readers see the previous blob or the new one, never a mix. */
   put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void>;
   /** undefined when absent. */

@@ -344,13 +344,21 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
   // The timer alone must not keep a process alive.
   timer?.unref();
 
+  // A plain absolute path names the same file as its file:// URI: flytekit writes
+  // such paths for files it produced when running against a local folder.
+  const keyOf = (uri: string): string | undefined => {
+    const key = keyUnder(base, uri.startsWith("/") ? `file://${uri}` : uri);
+    return key === undefined || key.split("/")[0] === LOCAL_TMP_DIR ? undefined : key;
+  };
+
   return Object.assign(
     withMessages({
       base,
       uri: (key) => `${base}/${localKey(key)}`,
-      keyOf: (uri) => {
-        const key = keyUnder(base, uri);
-        return key === undefined || key.split("/")[0] === LOCAL_TMP_DIR ? undefined : key;
+      keyOf,
+      localPath: (uri) => {
+        const key = keyOf(uri);
+        return key === undefined ? undefined : `${base.slice("file://".length)}/${key}`;
       },
       put,
       putStream,

@@ -3,6 +3,7 @@ import { type Literal, LiteralMapSchema, LiteralSchema } from "../../../gen/flyt
 import { SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
 import { readMessage, writeMessage } from "./blob-uris.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
+import { withLocalBlobPaths } from "./local-blob-paths.js";
 import { START_NODE } from "./node-events.js";
 import { outputsPath } from "./paths.js";
 import { resolveBindings } from "./resolve.js";
@@ -78,6 +79,8 @@ export async function preExecute(n: NodeContext): Promise<HandlerResult> {
   if (n.specId === ctx.def.failureNodeId && inputs.literals["err"]) {
     inputs.literals["err"] = errorInput(n.specId, errorFromJson(ctx.status.error)?.message ?? "");
   }
+  // Task processes read these inputs; other nodes keep the URIs as they were bound.
+  if (n.node.target.case === "taskNode") inputs = withLocalBlobPaths(inputs, ctx.services.blobs.localPath?.bind(ctx.services.blobs));
   await writeMessage(ctx.services.blobs, n.inputsUri, LiteralMapSchema, inputs);
   return result("Queued", ctx.now(), "node queued");
 }

@@ -56,6 +56,8 @@ export interface PrepareOptions {
   inContainer?: boolean;
 }
 
+const localOrUri = (blobs: BlobStore, uri: string): string => (uri === "" ? uri : (blobs.localPath?.(uri) ?? uri));
+
 /**
  * The argv and environment of an attempt (engine-spec §4.2, §4.3, §4.6), or the failure that
  * ends the attempt before it starts: a template that cannot be rendered is the user's
@@ -75,9 +77,11 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
       input: a.paths.inputPath,
       inputPrefix: a.paths.inputPrefix,
       outputPrefix: a.paths.outputPrefix,
-      rawOutputDataPrefix: a.paths.rawOutputPrefix,
-      checkpointOutputPrefix: a.paths.checkpointPrefix,
-      prevCheckpointPrefix: a.paths.prevCheckpointPrefix,
+      // Plain paths for what flytekit writes raw data under: the FlyteFiles it produces then
+      // carry paths, which flytekit (here and in the client) reads; it refuses file:// URIs.
+      rawOutputDataPrefix: localOrUri(c.blobs, a.paths.rawOutputPrefix),
+      checkpointOutputPrefix: localOrUri(c.blobs, a.paths.checkpointPrefix),
+      prevCheckpointPrefix: localOrUri(c.blobs, a.paths.prevCheckpointPrefix),
       perRetryUniqueKey: retryUniqueKey(a.generatedName),
       namespace: a.namespace,
       inputs,

@@ -1,0 +1,37 @@
+import { clone } from "@bufbuild/protobuf";
+import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+
+/** Deep enough for any literal flytekit builds; deeper ones are left as they are. */
+const MAX_DEPTH = 64;
+
+/**
+ * A task's inputs with the blob URIs of the local store replaced by the files'
+ * paths. flytekit takes a `file://` URI of a FlyteFile or FlyteDirectory for a
+ * local path and fails to stat it, so files uploaded through DataProxy (whose
+ * native URLs are `file://`) could not reach a task otherwise. Returns the map
+ * itself when nothing changes.
+ */
+export function withLocalBlobPaths(inputs: LiteralMap, localPath: ((uri: string) => string | undefined) | undefined): LiteralMap {
+  if (!localPath) return inputs;
+  const copy = clone(LiteralMapSchema, inputs);
+  let changed = false;
+  const visit = (literal: Literal | undefined, depth: number): void => {
+    if (!literal || depth > MAX_DEPTH) return;
+    const v = literal.value;
+    if (v.case === "collection") for (const l of v.value.literals) visit(l, depth + 1);
+    else if (v.case === "map") for (const l of Object.values(v.value.literals)) visit(l, depth + 1);
+    else if (v.case === "scalar") {
+      const s = v.value.value;
+      if (s.case === "union") visit(s.value.value, depth + 1);
+      else if (s.case === "blob") {
+        const path = localPath(s.value.uri);
+        if (path !== undefined && path !== s.value.uri) {
+          s.value.uri = path;
+          changed = true;
+        }
+      }
+    }
+  };
+  for (const l of Object.values(copy.literals)) visit(l, 0);
+  return changed ? copy : inputs;
+}
