@@ -21,7 +21,7 @@ import {
 } from "./engine-payloads.js";
 import type { GrpcClient } from "./grpc-client.js";
 import { drive } from "./load.js";
-import { quantile } from "./stats.js";
+import { type Measured, quantile } from "./stats.js";
 
 const A = AdminService.method;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,10 +46,12 @@ export interface EngineRun {
   serverCpuMsPerNode: number;
   /** The GetExecution calls that watched for the ends (by key; included in the CPU). */
   polls: number;
+  /** Health/Check's server CPU per call, the mean of its measurements just before and just after this run (other work on the machine changes both alike). */
+  noopCpuMs: number;
 }
 
 export interface EngineOverhead {
-  /** Health/Check on the same server just before, for the CPU ratio. */
+  /** Health/Check on the same server (16 in flight), over all the runs' baselines. */
   noop: { perSecond: number; serverCpuMsPerCall: number };
   runs: EngineRun[];
 }
@@ -69,24 +71,43 @@ export async function engineOverhead(
     await c.call(A.createLaunchPlan, engineLaunchPlanRequest(s));
   }
   const noopCall = () => c.raw(Health.method.check, { service: "flyteadmin" });
-  await drive(noopCall, { concurrency: 16, durationMs: 500 });
-  const noop = await drive(noopCall, { concurrency: 16, durationMs: 2000, cpu });
+  const noops: Measured[] = [];
+  const noop = async () => {
+    await drive(noopCall, { concurrency: 16, durationMs: 300 });
+    const m = await drive(noopCall, { concurrency: 16, durationMs: 1000, cpu });
+    noops.push(m);
+    return m.serverCpuMsPerCall!;
+  };
   const runs: EngineRun[] = [];
+  let last = await noop();
+  const bracketed = async (run: Promise<Timed>): Promise<EngineRun> => {
+    const done = await run;
+    const before = last;
+    last = await noop();
+    return { ...done, noopCpuMs: (before + last) / 2 };
+  };
   let seq = 0;
   const name = () => `eng${seq++}`;
   for (const shape of shapes) {
     // One unmeasured execution first: the engine's code paths compile on first use.
     await runSequential(c, shape, 1, cpu, name);
     log(`engine: ${shape.label}, 1 in flight...`);
-    runs.push(await runSequential(c, shape, sizes.engineSequential, cpu, name));
-    log(`engine: ${shape.label}, ${sizes.engineInFlight} in flight...`);
-    runs.push(await runBatch(c, shape, sizes.engineInFlight, cpu, name));
+    runs.push(await bracketed(runSequential(c, shape, sizes.engineSequential, cpu, name)));
+    // The chain runs `engineInFlight` at once; wider shapes as many nodes in all, which keeps the run short.
+    const inFlight = Math.max(1, Math.round((sizes.engineInFlight * shapes[0]!.nodes) / shape.nodes));
+    log(`engine: ${shape.label}, ${inFlight} in flight...`);
+    runs.push(await bracketed(runBatch(c, shape, inFlight, cpu, name)));
   }
-  return { noop: { perSecond: noop.perSecond, serverCpuMsPerCall: noop.serverCpuMsPerCall! }, runs };
+  const calls = noops.reduce((a, m) => a + m.count, 0);
+  const seconds = noops.reduce((a, m) => a + m.seconds, 0);
+  const cpuMs = noops.reduce((a, m) => a + m.serverCpuMsPerCall! * m.count, 0);
+  return { noop: { perSecond: calls / seconds, serverCpuMsPerCall: cpuMs / calls }, runs };
 }
 
 /** `count` executions one after another, each created once the previous one ended. */
-async function runSequential(c: GrpcClient, shape: EngineShape, count: number, cpu: () => number, name: () => string): Promise<EngineRun> {
+type Timed = Omit<EngineRun, "noopCpuMs">;
+
+async function runSequential(c: GrpcClient, shape: EngineShape, count: number, cpu: () => number, name: () => string): Promise<Timed> {
   const walls: number[] = [];
   let polls = 0;
   const before = cpu();
@@ -104,7 +125,7 @@ async function runSequential(c: GrpcClient, shape: EngineShape, count: number, c
 }
 
 /** `count` executions created at once, timed from the first creation to the last end. */
-async function runBatch(c: GrpcClient, shape: EngineShape, count: number, cpu: () => number, name: () => string): Promise<EngineRun> {
+async function runBatch(c: GrpcClient, shape: EngineShape, count: number, cpu: () => number, name: () => string): Promise<Timed> {
   const names = Array.from({ length: count }, name);
   const before = cpu();
   await Promise.all(names.map((n, i) => c.raw(A.createExecution, engineExecutionRequest(shape, n, i))));
@@ -119,7 +140,7 @@ async function runBatch(c: GrpcClient, shape: EngineShape, count: number, cpu: (
   return summary(shape, count, walls, seconds, (seconds * 1000) / (count * shape.nodes), cpuMs, polls);
 }
 
-function summary(shape: EngineShape, inFlight: number, walls: number[], seconds: number, msPerNode: number, cpuMs: number, polls: number): EngineRun {
+function summary(shape: EngineShape, inFlight: number, walls: number[], seconds: number, msPerNode: number, cpuMs: number, polls: number): Timed {
   const nodes = walls.length * shape.nodes;
   return {
     shape: shape.label,

@@ -27,7 +27,7 @@ export function engineRows(e: EngineResults): string[][] {
     const alone = runs.find((o) => o.shape === r.shape && o.inFlight === 1);
     const notes = [
       `${r.workflows} workflows; engine time per node ${ms(r.msPerNode)} (target ≤ ${TARGET_MS_PER_NODE} ms: ${mark(r.msPerNode <= TARGET_MS_PER_NODE)})`,
-      `CPU per node ${round(r.serverCpuMsPerNode / noop.serverCpuMsPerCall)} no-ops`,
+      `CPU per node ${round(r.serverCpuMsPerNode / r.noopCpuMs)} no-ops (${ms(r.noopCpuMs)} each)`,
     ];
     if (alone && alone !== r) {
       // Flat: as many nodes per second as with one in flight, and no more CPU per node (the latter holds still when other work shares the machine).
@@ -37,7 +37,7 @@ export function engineRows(e: EngineResults): string[][] {
     }
     rows.push([`engine: ${r.shape} of echo tasks, ${r.inFlight} in flight`, `${count(r.nodesPerSecond)} nodes/s`, `${ms(r.workflowP50Ms)} / ${ms(r.workflowP99Ms)}`, ms(r.serverCpuMsPerNode), notes.join("; ")]);
   }
-  rows.push(["engine: no-op on the engine's server (Health/Check)", `${count(noop.perSecond)}/s`, "", ms(noop.serverCpuMsPerCall), "16 in flight, the CPU baseline of the rows above"]);
+  rows.push(["engine: no-op on the engine's server (Health/Check)", `${count(noop.perSecond)}/s`, "", ms(noop.serverCpuMsPerCall), "16 in flight, 1 s before and after each row above: their CPU baseline"]);
   const t = e.realTasks;
   if ("skipped" in t) {
     rows.push(["engine: hello through pyflyte-execute", "", "", "", `skipped: ${t.skipped}`]);

@@ -29,7 +29,7 @@ export interface Sizes {
   listCalls: number;
   /** Engine rows: executions of each echo workflow run one after another... */
   engineSequential: number;
-  /** ...and created at once. */
+  /** ...and created at once (the 20-node chain; the 50-wide fan-out as many nodes in all). */
   engineInFlight: number;
   /** Runs of flytekit's hello through pyflyte-execute. */
   realTaskRuns: number;
