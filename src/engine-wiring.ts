@@ -133,7 +133,7 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
           if (wasStarted) await engine.stop();
         } finally {
           // Plugins' own timers (process watchers, test delays); their tasks keep running.
-          for (const p of plugins) (p as Partial<{ close(): void }>).close?.();
+          for (const p of plugins) p.close?.();
         }
       })());
     },

@@ -19,7 +19,7 @@ const MAX_SLEEP_MS = 24 * 3600 * 1000;
  * milliseconds when that is set. Inputs map to outputs of the same name, or
  * else in sorted order of their names.
  */
-export function createEchoPlugin(): TaskPlugin {
+export function createEchoPlugin(): TaskPlugin & { close(): void } {
   const timers = new Map<string, NodeJS.Timeout>();
   const sleepMs = (attempt: TaskAttempt) => {
     const v = Number(attempt.template.config["sleep_ms"] ?? 0);
@@ -59,6 +59,11 @@ export function createEchoPlugin(): TaskPlugin {
     },
     async finalize(attempt) {
       clear(attempt.generatedName);
+    },
+    /** Drops pending sleeps (the engine stopped); a restarted engine handles the attempts again. */
+    close() {
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
     },
   };
 }

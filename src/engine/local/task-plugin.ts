@@ -87,4 +87,6 @@ export interface TaskPlugin {
   abort(attempt: TaskAttempt): Promise<void>;
   /** Releases what the attempt holds once it is terminal (called once, after success, failure or abort). */
   finalize(attempt: TaskAttempt): Promise<void>;
+  /** Clears the plugin's timers when the engine stops; running work is left alone (it survives a restart). */
+  close?(): void;
 }
