@@ -79,6 +79,8 @@ export async function engineOverhead(
     return m.serverCpuMsPerCall!;
   };
   const runs: EngineRun[] = [];
+  // The first call of a path is slower (JIT): warm the no-op well before its first measurement.
+  await drive(noopCall, { concurrency: 16, durationMs: 1000 });
   let last = await noop();
   const bracketed = async (run: Promise<Timed>): Promise<EngineRun> => {
     const done = await run;
@@ -91,12 +93,14 @@ export async function engineOverhead(
   for (const shape of shapes) {
     // One unmeasured execution first: the engine's code paths compile on first use.
     await runSequential(c, shape, 1, cpu, name);
-    log(`engine: ${shape.label}, 1 in flight...`);
-    runs.push(await bracketed(runSequential(c, shape, sizes.engineSequential, cpu, name)));
     // The chain runs `engineInFlight` at once; wider shapes as many nodes in all, which keeps the run short.
     const inFlight = Math.max(1, Math.round((sizes.engineInFlight * shapes[0]!.nodes) / shape.nodes));
     log(`engine: ${shape.label}, ${inFlight} in flight...`);
-    runs.push(await bracketed(runBatch(c, shape, inFlight, cpu, name)));
+    const many = await bracketed(runBatch(c, shape, inFlight, cpu, name));
+    // One at a time after the batch: a few executions alone are not enough for the JIT to settle
+    // (measured first, they cost about twice the CPU per node they cost warm).
+    log(`engine: ${shape.label}, 1 in flight...`);
+    runs.push(await bracketed(runSequential(c, shape, sizes.engineSequential, cpu, name)), many);
   }
   const calls = noops.reduce((a, m) => a + m.count, 0);
   const seconds = noops.reduce((a, m) => a + m.seconds, 0);

@@ -56,7 +56,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     eventExecutions: 2_000,
     lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000 },
     listCalls: 300,
-    engineSequential: 5,
+    engineSequential: 10,
     engineInFlight: 100,
     realTaskRuns: 3,
   },
