@@ -8,7 +8,7 @@ import {
   type WorkflowExecutionConfig,
   WorkflowExecutionConfigSchema,
 } from "../gen/flyteidl/admin/matchable_resource_pb.js";
-import { envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
+import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
 
 export { engineTaskSlots, type HostResources, hostTaskResources } from "./engine-config.js";
 
@@ -222,6 +222,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.storage === "") config.storage = join(config.dataDir, "blobs");
   if (config.engineRunRoot === "") config.engineRunRoot = join(config.dataDir, "engine");
   if (config.engineSecretsDir === "") config.engineSecretsDir = join(config.dataDir, "secrets");
+  Object.assign(config, absoluteEnginePaths(config));
   // Tasks run on this machine, so what it has is what they may ask for (as on Flyte's sandbox).
   if (config.engine === "local" && !given.has("taskResources")) config.taskResources = hostTaskResources(sources.host ?? thisHost());
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError("--tls-cert and --tls-key go together");

@@ -1,4 +1,5 @@
 import { availableParallelism, totalmem } from "node:os";
+import { resolve } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type TaskResourceAttributes, TaskResourceAttributesSchema } from "../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Config } from "./config.js";
@@ -42,6 +43,15 @@ function mebiText(mebibytes: number): string {
     n /= 1024;
   }
   return `${n}Pi`;
+}
+
+/**
+ * The engine's folders as absolute paths, resolved against the server's working folder once,
+ * when the configuration is read: tasks run in their attempt folders, where a relative path
+ * (the default data dir is ./data) would name something else.
+ */
+export function absoluteEnginePaths(c: Pick<Config, "engineRunRoot" | "engineSecretsDir" | "engineCodePaths">) {
+  return { engineRunRoot: resolve(c.engineRunRoot), engineSecretsDir: resolve(c.engineSecretsDir), engineCodePaths: c.engineCodePaths.map((p) => resolve(p)) };
 }
 
 /** Environment variable names as a shell takes them. */

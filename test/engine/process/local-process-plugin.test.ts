@@ -3,7 +3,7 @@
 // after a restart, processes killed from outside.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -248,6 +248,14 @@ describe("local-process plugin: shell tasks", () => {
     await waitFor("a wake-up from the exit watcher", () => b.wakes > 0);
     expect((await second.handle(b)).phase).toBe("Success");
     expect(await readFile(join(dir, "task.log"), "utf8")).toContain("finished");
+  });
+
+  it("runs tasks under a run root given as a relative path (the default data dir is ./data)", async () => {
+    const plugin = s.plugin({ runRoot: relative(process.cwd(), s.runRoot) });
+    const a = attemptOf(s, shellTask("echo relative-ok"));
+    const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"]);
+    expect(p.phase, p.error?.message).toBe("Success");
+    expect((a.state as { dir: string }).dir).toBe(attemptDir(s, a));
   });
 
   it("a command that is not found fails permanently without a process", async () => {

@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, engineTaskSlots, hostTaskResources, loadConfig } from "../../../src/config.js";
 
@@ -52,6 +52,15 @@ describe("engine options", () => {
     expect(fromEnv).toMatchObject({ engine: "local", engineEnv: { A: "1", B: "x=y" }, engineCodePaths: ["/c"] });
     const fromFlags = loadConfig({ file: path, flags: { engineRunRoot: "/runs", engineSecretsDir: "/sec", engineGracePeriodMs: "5" } });
     expect(fromFlags).toMatchObject({ engineRunRoot: "/runs", engineSecretsDir: "/sec", engineGracePeriodMs: 5 });
+  });
+
+  it("are absolute paths even when the data dir, run root, secrets dir or code paths are given relative", () => {
+    const derived = loadConfig({ flags: { dataDir: "./rel-data" } });
+    expect(derived).toMatchObject({ engineRunRoot: resolve("rel-data", "engine"), engineSecretsDir: resolve("rel-data", "secrets") });
+    const given = loadConfig({ flags: { engineRunRoot: "runs", engineSecretsDir: "../sec", engineCodePaths: "src/a,/abs/b" } });
+    expect(given).toMatchObject({ engineRunRoot: resolve("runs"), engineSecretsDir: resolve("..", "sec"), engineCodePaths: [resolve("src/a"), "/abs/b"] });
+    // The database and blob folders keep their meaning (resolved where they are opened, against the same folder).
+    expect(derived).toMatchObject({ database: join("./rel-data", "flyteadmin.db"), storage: join("./rel-data", "blobs") });
   });
 
   it("refuse what cannot work, naming the source", () => {

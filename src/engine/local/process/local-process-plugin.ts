@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ExecutionError_ErrorKind, TaskLog_MessageFormat, TaskLogSchema } from "../../../../gen/flyteidl/core/execution_pb.js";
 import type { TaskTemplate } from "../../../../gen/flyteidl/core/tasks_pb.js";
@@ -21,7 +21,7 @@ import { ABORT_FILE, hasExited, isAlive, readProcRecord, signalGroup } from "./p
 export { findFlytekit } from "./find-flytekit.js";
 
 export interface LocalProcessOptions {
-  /** Absolute; an attempt runs in `<runRoot>/<project>/<domain>/<exec>/<nodeUniqueId>/<attempt>/`. */
+  /** An attempt runs in `<runRoot>/<project>/<domain>/<exec>/<nodeUniqueId>/<attempt>/` (relative: to the server's cwd). */
   runRoot: string;
   /** "" → pyflyte-execute from the server's PATH; else a virtualenv or a bin folder holding it. */
   python: string;
@@ -75,7 +75,9 @@ const MAX_SEGMENT = 255;
  * folder, through a detached shim that records the process and its exit, so tasks
  * survive a server restart and are re-attached from their records.
  */
-export function createLocalProcessPlugin(o: LocalProcessOptions): LocalProcessPlugin {
+export function createLocalProcessPlugin(options: LocalProcessOptions): LocalProcessPlugin {
+  // Absolute from here on: the shim runs in the attempt folder and gets its path as an argument.
+  const o = { ...options, runRoot: resolve(options.runRoot) };
   const jobs = new Map<string, AttemptJob>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const warnedImages = new Set<string>();
