@@ -101,6 +101,8 @@ interface Option {
   choices?: readonly string[];
   /** Smallest accepted value, for kind "int" (default 0). */
   min?: number;
+  /** Largest accepted value, for kind "int" (default: none). */
+  max?: number;
 }
 
 const ENGINE_CHOICES: readonly EngineKind[] = ["local", "none"];
@@ -170,7 +172,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "engineRunRoot", kind: "string", default: "", help: "with --engine local: where each task attempt gets its working folder and task.log (default <data-dir>/engine)" },
   { key: "engineTaskSlots", kind: "int", default: "0", help: "with --engine local: CPU slots for tasks at once; a task counts its CPU request, 1 when it asks for none (0: this host's CPU count)" },
   { key: "engineWorkers", kind: "int", min: 1, default: "8", help: "with --engine local: executions advanced at once (engine rounds in flight)" },
-  { key: "engineGracePeriodMs", kind: "int", default: "30000", help: "with --engine local: an aborted or timed-out task gets SIGTERM, then SIGKILL after this many milliseconds" },
+  { key: "engineGracePeriodMs", kind: "int", max: 24 * 3600 * 1000, default: "30000", help: "with --engine local: an aborted or timed-out task gets SIGTERM, then SIGKILL after this many milliseconds (at most 24 h)" },
   { key: "engineEnv", kind: "env-map", default: "", help: "with --engine local: environment variables given to every task, comma-separated KEY=VALUE pairs (a config file may give a mapping)" },
   { key: "engineSecretsDir", kind: "string", default: "", help: "with --engine local: folder of <group>/<key> files; a task's requested secrets are passed to it as flytekit reads them (default <data-dir>/secrets)" },
   { key: "engineContainerRuntime", kind: "choice", choices: ["", "docker", "podman"], default: "", help: "with --engine local: docker or podman to run raw-container tasks (flytekit ContainerTask) in their image; python tasks always run as processes on this host (empty: every task does, images ignored)" },
@@ -266,6 +268,8 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
       const n = typeof raw === "number" ? raw : /^\d+$/.test(String(raw).trim()) ? Number(String(raw).trim()) : NaN;
       const min = opt.min ?? 0;
       if (!Number.isSafeInteger(n) || n < min) throw fail(min === 0 ? "expected a non-negative integer" : `expected an integer of at least ${min}`);
+      // Timers take at most 2^31-1 ms and fire at once beyond it: such options carry a maximum.
+      if (opt.max !== undefined && n > opt.max) throw fail(`expected an integer of at most ${opt.max}`);
       return n;
     }
     case "bool": {

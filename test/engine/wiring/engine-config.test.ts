@@ -70,6 +70,8 @@ describe("engine options", () => {
     expect(() => loadConfig({ file: file("engine: k8s\n") })).toThrow(/engine: engine "k8s" is not available/);
     expect(() => loadConfig({ flags: { engineWorkers: "0" } })).toThrow(/--engine-workers: expected an integer of at least 1/);
     expect(() => loadConfig({ flags: { engineTaskSlots: "-1" } })).toThrow(/--engine-task-slots: expected a non-negative integer/);
+    expect(() => loadConfig({ flags: { engineGracePeriodMs: String(2 ** 31) } })).toThrow(/--engine-grace-period-ms: expected an integer of at most 86400000/);
+    expect(loadConfig({ flags: { engineGracePeriodMs: "86400000" } }).engineGracePeriodMs).toBe(86_400_000);
     expect(() => loadConfig({ flags: { engineEnv: "NOVALUE" } })).toThrow(/--engine-env: expected KEY=VALUE pairs/);
     expect(() => loadConfig({ flags: { engineEnv: "1X=a" } })).toThrow(/"1X" is not an environment variable name/);
     expect(() => loadConfig({ file: file("engineEnv: { A: [1] }\n") })).toThrow(/expected a text value for A/);
