@@ -2,6 +2,7 @@ import { constants } from "node:fs";
 import { type FileHandle, lstat, open } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
+import { CONTROL_DIR, LOG_FILE, isPathSegment } from "../engine/local/process/attempt-files.js";
 import type { Req, Res } from "./http-types.js";
 
 export const ENGINE_LOGS_PATH = "/engine/logs/";
@@ -11,12 +12,10 @@ export interface EngineLogsEndpointOptions {
   runRoot: string;
 }
 
-const LOG_FILE = "task.log";
-const MAX_SEGMENT_BYTES = 255;
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /**
- * Serves a task attempt's log (`task.log` in its attempt folder) at
+ * Serves a task attempt's log (`.engine/task.log` in its attempt folder) at
  * `GET|HEAD /engine/logs/<project>/<domain>/<execution>/<node unique id>/<attempt>`, the
  * link the local engine puts in task events. `Range: bytes=N-` lets a viewer tail a log
  * that is still growing. Only folders under the run root are read, never through a
@@ -86,19 +85,17 @@ function parseSegments(path: string): string[] | string {
     } catch {
       return "malformed percent-encoding in the path";
     }
-    if (s === "" || s === "." || s === ".." || Buffer.byteLength(s) > MAX_SEGMENT_BYTES || /[/\\\u0000-\u001f\u007f]/.test(s)) {
-      return "invalid path segment";
-    }
+    if (!isPathSegment(s)) return "invalid path segment";
     out.push(s);
   }
   if (!/^\d{1,9}$/.test(out[4]!)) return "the attempt must be a number";
   return out;
 }
 
-/** Opens `<runRoot>/<segments…>/task.log`, refusing symbolic links at every level below the run root; undefined when absent. */
+/** Opens `<runRoot>/<segments…>/.engine/task.log`, refusing symbolic links at every level below the run root; undefined when absent. */
 async function openLog(runRoot: string, segments: string[]): Promise<FileHandle | undefined> {
   let dir = runRoot;
-  for (const s of segments) {
+  for (const s of [...segments, CONTROL_DIR]) {
     dir = join(dir, s);
     const st = await lstat(dir).catch(() => undefined);
     if (!st?.isDirectory()) return undefined;

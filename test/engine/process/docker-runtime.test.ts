@@ -16,7 +16,7 @@ import type { LocalProcessOptions } from "../../../src/engine/local/process/loca
 import type { Logger } from "../../../src/logger.js";
 import { T, iface, taskId } from "../../fixtures/flyte-builders.js";
 import { type FakeRuntime, fakeRuntime } from "./docker-fake.js";
-import { type Sandbox, type TestAttempt, attemptDir, attemptOf, handleUntil, sandbox, shellTask, waitFor } from "./harness.js";
+import { type Sandbox, type TestAttempt, attemptDir, attemptOf, controlFile, handleUntil, sandbox, shellTask, waitFor } from "./harness.js";
 
 let s: Sandbox;
 let fake: FakeRuntime;
@@ -126,7 +126,7 @@ describe("raw containers with a container runtime", () => {
     expect(run.clientDockerHost).toBe("unix:///run/fake-docker.sock");
     // inputs.json as the container sees it, and the task's log is the container's output.
     expect(existsSync(join(dir, "out", "seen.json"))).toBe(true);
-    expect(existsSync(join(dir, "task.log"))).toBe(true);
+    expect(existsSync(controlFile(s, a, "task.log"))).toBe(true);
   });
 
   it("a container that exits non-zero is classified as a task process would be", async () => {
@@ -220,7 +220,7 @@ describe("a configured container runtime that is missing", () => {
     expect(p.error?.message).toContain("--engine-container-runtime docker");
     expect(p.error?.message).toContain("docker was not found");
     // Nothing ran, and a later round (or a restart) repeats the verdict.
-    expect(existsSync(join(attemptDir(s, a), "proc.json"))).toBe(false);
+    expect(existsSync(controlFile(s, a, "proc.json"))).toBe(false);
     expect(existsSync(join(attemptDir(s, a), "out", "out"))).toBe(false);
     const again = await s.plugin().handle(attemptOf(s, a.template, { like: a }));
     expect(again.error?.code).toBe(RUNTIME_NOT_FOUND);

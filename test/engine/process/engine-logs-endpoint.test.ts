@@ -1,4 +1,4 @@
-// The task-log endpoint: serves <attempt dir>/task.log, refuses bad or escaping paths, tails with Range.
+// The task-log endpoint: serves <attempt dir>/.engine/task.log, refuses bad or escaping paths, tails with Range.
 import { createServer, request, type Server } from "node:http";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
@@ -16,17 +16,24 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "engine-logs-"));
   runRoot = join(root, "runs");
   const attempt = join(runRoot, "proj", "dev", "exec1", "n0-0-n1", "0");
-  await mkdir(attempt, { recursive: true });
-  await writeFile(join(attempt, "task.log"), "line one\nline two\n");
-  await mkdir(join(runRoot, "proj", "dev", "exec1", "n0", "0"), { recursive: true }); // no log yet
+  await mkdir(join(attempt, ".engine"), { recursive: true });
+  await writeFile(join(attempt, ".engine", "task.log"), "line one\nline two\n");
+  // A file of that name written by the task in its own folder is not the log.
+  await writeFile(join(attempt, "task.log"), "written by the task\n");
+  const noLog = join(runRoot, "proj", "dev", "exec1", "n0", "0");
+  await mkdir(noLog, { recursive: true }); // no log yet
+  await writeFile(join(noLog, "task.log"), "written by the task\n");
   // Outside the run root, reachable only through links.
-  await mkdir(join(root, "outside", "x", "0"), { recursive: true });
-  await writeFile(join(root, "outside", "x", "0", "task.log"), "secret\n");
+  await mkdir(join(root, "outside", "x", "0", ".engine"), { recursive: true });
+  await writeFile(join(root, "outside", "x", "0", ".engine", "task.log"), "secret\n");
   await writeFile(join(root, "secret.txt"), "secret\n");
   await symlink(join(root, "outside"), join(runRoot, "proj", "dev", "linked"));
   const linkedLog = join(runRoot, "proj", "dev", "exec1", "n9", "0");
-  await mkdir(linkedLog, { recursive: true });
-  await symlink(join(root, "secret.txt"), join(linkedLog, "task.log"));
+  await mkdir(join(linkedLog, ".engine"), { recursive: true });
+  await symlink(join(root, "secret.txt"), join(linkedLog, ".engine", "task.log"));
+  const linkedControl = join(runRoot, "proj", "dev", "exec1", "n8", "0");
+  await mkdir(linkedControl, { recursive: true });
+  await symlink(join(root, "outside", "x", "0", ".engine"), join(linkedControl, ".engine"));
 
   const handle = createEngineLogsEndpoint({ runRoot });
   server = createServer((req, res) => {
@@ -82,7 +89,7 @@ describe("engine logs endpoint", () => {
     expect(r.status).toBe(200);
   });
 
-  it("404 for an attempt without a log, or none at all", async () => {
+  it("404 for an attempt without a log (whatever the task wrote in its folder), or none at all", async () => {
     expect((await get("/engine/logs/proj/dev/exec1/n0/0")).status).toBe(404);
     expect((await get("/engine/logs/proj/dev/nope/n0/0")).status).toBe(404);
   });
@@ -108,6 +115,9 @@ describe("engine logs endpoint", () => {
     const r = await get("/engine/logs/proj/dev/exec1/n9/0");
     expect(r.status).toBe(404);
     expect(r.body).not.toContain("secret");
+    const c = await get("/engine/logs/proj/dev/exec1/n8/0");
+    expect(c.status).toBe(404);
+    expect(c.body).not.toContain("secret");
   });
 
   it("Range bytes=N- serves the rest of the log for tailing; past the end is 416", async () => {

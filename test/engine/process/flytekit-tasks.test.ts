@@ -13,7 +13,7 @@ import { type TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { outputsPath } from "../../../src/engine/local/paths.js";
 import { T, pythonTask } from "../../fixtures/flyte-builders.js";
 import { loadFlytekitPackage } from "../../fixtures/flytekit.js";
-import { type Sandbox, attemptDir, attemptOf, flytekitBin, handleUntil, sandbox } from "./harness.js";
+import { type Sandbox, attemptDir, attemptOf, controlFile, flytekitBin, handleUntil, sandbox } from "./harness.js";
 
 const FIXTURE_SRC = "/work/shared/fixtures/flytekit/src";
 const bin = flytekitBin();
@@ -66,7 +66,7 @@ describe.skipIf(skip !== "")("local-process plugin: real flytekit tasks", () => 
     const a = attemptOf(s, helloTemplate());
     await putInputs(a, { name: str("world") });
     const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"], 120_000);
-    const log = await readFile(join(attemptDir(s, a), "task.log"), "utf8").catch(() => "");
+    const log = await readFile(controlFile(s, a, "task.log"), "utf8").catch(() => "");
     expect(p.phase, `${p.error?.message ?? ""}\n${log}`).toBe("Success");
     expect(stringOf(await outputsOf(a), "o0")).toBe("hello world");
   });
@@ -84,7 +84,7 @@ describe.skipIf(skip !== "")("local-process plugin: real flytekit tasks", () => 
     const a = attemptOf(s, t);
     await putInputs(a, { name: str("fast") });
     const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"], 120_000);
-    const log = await readFile(join(attemptDir(s, a), "task.log"), "utf8").catch(() => "");
+    const log = await readFile(controlFile(s, a, "task.log"), "utf8").catch(() => "");
     expect(p.phase, `${p.error?.message ?? ""}\n${log}`).toBe("Success");
     expect(stringOf(await outputsOf(a), "o0")).toBe("hello fast");
     expect(existsSync(join(attemptDir(s, a), "cfx", "hello", "wf.py"))).toBe(true);
@@ -95,7 +95,7 @@ describe.skipIf(skip !== "")("local-process plugin: real flytekit tasks", () => 
     const a = attemptOf(s, pythonTask("failing.wf.boom", { x: T.int() }, { o0: T.int() }));
     await putInputs(a, { x: int(7n) });
     const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"], 120_000);
-    const log = await readFile(join(attemptDir(s, a), "task.log"), "utf8").catch(() => "");
+    const log = await readFile(controlFile(s, a, "task.log"), "utf8").catch(() => "");
     expect(p.phase, log).toBe("PermanentFailure");
     expect(p.error?.code).toBe("USER:RuntimeError");
     expect(p.error?.kind).toBe(ExecutionError_ErrorKind.USER);

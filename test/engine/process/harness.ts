@@ -140,6 +140,11 @@ export function attemptDir(s: Sandbox, a: TaskAttempt): string {
   return join(s.runRoot, a.executionId.project, a.executionId.domain, a.executionId.name, a.nodeUniqueId, String(a.attempt));
 }
 
+/** One of the engine's files of the attempt (`.engine/<name>`: proc.json, task.log, …). */
+export function controlFile(s: Sandbox, a: TaskAttempt, name: string): string {
+  return join(attemptDir(s, a), ".engine", name);
+}
+
 /** Where the attempt's error.pb goes, as a file path (the local store's file:// URIs). */
 export function errorFile(a: TaskAttempt): string {
   return new URL(errorPath(a.paths.outputPrefix)).pathname;

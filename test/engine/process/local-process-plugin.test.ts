@@ -13,7 +13,7 @@ import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { SecurityContextSchema } from "../../../gen/flyteidl/core/security_pb.js";
 import { readProcRecord } from "../../../src/engine/local/process/proc-record.js";
 import { pythonTask } from "../../fixtures/flyte-builders.js";
-import { type Sandbox, attemptDir, attemptOf, handleUntil, pidAlive, sandbox, shellTask, waitFor } from "./harness.js";
+import { type Sandbox, attemptDir, attemptOf, controlFile, handleUntil, pidAlive, sandbox, shellTask, waitFor } from "./harness.js";
 
 let s: Sandbox;
 beforeEach(async () => {
@@ -53,14 +53,14 @@ describe("local-process plugin: shell tasks", () => {
     const done = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"]);
     expect(done.phase).toBe("Success");
     expect(a.wakes).toBeGreaterThan(0);
-    const log = await readFile(join(dir, "task.log"), "utf8");
+    const log = await readFile(controlFile(s, a, "task.log"), "utf8");
     expect(log).toContain(`hello from ${a.executionId.name}`);
     expect(log).toContain("to stderr");
     // Never pre-created: flytekit (fsspec) creates the output prefix itself.
     expect(existsSync(new URL(a.paths.outputPrefix).pathname)).toBe(false);
     const rec = await readProcRecord(dir);
     expect(rec).toMatchObject({ exitCode: 0, signal: null });
-    expect(existsSync(join(dir, "launch.json"))).toBe(false);
+    expect(existsSync(controlFile(s, a, "launch.json"))).toBe(false);
   });
 
   it("gives the task propeller's environment, not the server's", async () => {
@@ -150,7 +150,7 @@ describe("local-process plugin: shell tasks", () => {
     const p = await plugin.handle(a);
     expect(p.phase).toBe("PermanentFailure");
     expect(p.error).toMatchObject({ code: "FailedToBuildResource", kind: ExecutionError_ErrorKind.USER });
-    expect(existsSync(join(attemptDir(s, a), "proc.json"))).toBe(false);
+    expect(existsSync(controlFile(s, a, "proc.json"))).toBe(false);
     // A replayed round (the engine stopped before recording the verdict) gives the same verdict.
     const again = await plugin.handle(attemptOf(s, a.template, { like: a }));
     expect(again.error?.code).toBe("FailedToBuildResource");
@@ -247,7 +247,7 @@ describe("local-process plugin: shell tasks", () => {
     await writeFile(join(dir, "go"), "");
     await waitFor("a wake-up from the exit watcher", () => b.wakes > 0);
     expect((await second.handle(b)).phase).toBe("Success");
-    expect(await readFile(join(dir, "task.log"), "utf8")).toContain("finished");
+    expect(await readFile(controlFile(s, a, "task.log"), "utf8")).toContain("finished");
   });
 
   it("runs tasks under a run root given as a relative path (the default data dir is ./data)", async () => {
@@ -256,6 +256,31 @@ describe("local-process plugin: shell tasks", () => {
     const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"]);
     expect(p.phase, p.error?.message).toBe("Success");
     expect((a.state as { dir: string }).dir).toBe(attemptDir(s, a));
+  });
+
+  it("files named like the engine's that a task writes in its folder change nothing the engine reads", async () => {
+    const plugin = s.plugin();
+    const fakeExit = JSON.stringify({ v: 1, shimPid: 1, pid: 1, pgid: 1, startTime: "1", exitCode: 0, signal: null, endedAt: "2020-01-01T00:00:00Z" });
+    const script = [
+      `echo '{"requestedAt":"2020-01-01T00:00:00Z"}' > abort.json`,
+      `echo '${fakeExit}' > proc.json`,
+      `echo '{"argv":["true"],"env":{}}' > launch.json`,
+      ": > outputs-uploaded",
+      "echo not-the-log > task.log",
+      "while [ ! -f go ]; do sleep 0.05; done",
+      "echo the-real-log; exit 3",
+    ].join("; ");
+    const a = attemptOf(s, shellTask(script));
+    await plugin.handle(a);
+    const dir = attemptDir(s, a);
+    await waitFor("the task to write its files", () => existsSync(join(dir, "task.log")));
+    expect((await plugin.handle(a)).phase).toBe("Running");
+    await writeFile(join(dir, "go"), "");
+    const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure", "Aborted"]);
+    expect(p.phase).toBe("RetryableFailure");
+    expect(p.error?.message).toContain("terminated with exit code (3)");
+    expect(p.error?.message).toContain("the-real-log");
+    expect(await readFile(controlFile(s, a, "task.log"), "utf8")).not.toContain("not-the-log");
   });
 
   it("a command that is not found fails permanently without a process", async () => {

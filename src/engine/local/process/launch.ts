@@ -4,10 +4,8 @@ import { mkdir, open, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../../../paths.js";
+import { CONTROL_DIR, LAUNCH_FILE, LOG_FILE, controlPath } from "./attempt-files.js";
 import { processStartTime } from "./proc-record.js";
-
-export const LOG_FILE = "task.log";
-export const LAUNCH_FILE = "launch.json";
 
 /**
  * shim.cjs: next to this module when the build copied it there, else in the package's
@@ -22,9 +20,8 @@ export function findShim(): string {
 }
 
 /**
- * Creates the attempt's folder (and `tmp/` in it), never reusing one: false when it already
- * exists, which means an earlier launch of this attempt got this far before the server
- * stopped, so the attempt's fate is unknown.
+ * Creates the attempt's folder (with `tmp/` and the engine's `.engine/` in it), never reusing
+ * one: false when it already exists, which means an earlier launch of this attempt got this far.
  */
 export async function createAttemptDir(dir: string): Promise<boolean> {
   await mkdir(dirname(dir), { recursive: true, mode: 0o700 });
@@ -35,6 +32,7 @@ export async function createAttemptDir(dir: string): Promise<boolean> {
     throw e;
   }
   await mkdir(join(dir, "tmp"), { mode: 0o700 });
+  await mkdir(join(dir, CONTROL_DIR), { mode: 0o700 });
   return true;
 }
 
@@ -45,14 +43,14 @@ export interface Spawned {
 }
 
 /**
- * Starts the shim for the attempt in `dir`, detached (it survives the server), with its
- * output appended to `task.log`. The command and environment go through `launch.json`
+ * Starts the shim for the attempt in `dir` (absolute), detached (it survives the server), with
+ * its output appended to `.engine/task.log`. The command and environment go through `.engine/launch.json`
  * (owner-only; the shim deletes it once read) so the shim itself runs with an empty
  * environment: NODE_OPTIONS and the like meant for the task cannot change the shim.
  */
 export async function spawnShim(shim: string, dir: string, argv: readonly string[], env: Readonly<Record<string, string>>): Promise<Spawned> {
-  await writeFile(join(dir, LAUNCH_FILE), JSON.stringify({ argv, env }), { mode: 0o600, flag: "wx" });
-  const log = await open(join(dir, LOG_FILE), "a", 0o600);
+  await writeFile(controlPath(dir, LAUNCH_FILE), JSON.stringify({ argv, env }), { mode: 0o600, flag: "wx" });
+  const log = await open(controlPath(dir, LOG_FILE), "a", 0o600);
   let child: ChildProcess;
   let startError: Promise<Error>;
   try {

@@ -16,7 +16,8 @@ import { createExitWatcher } from "./exit-watcher.js";
 import { type Flytekit, findFlytekit } from "./find-flytekit.js";
 import { createAttemptDir, findShim, spawnShim } from "./launch.js";
 import { type AttemptJob, createMonitor } from "./monitor.js";
-import { ABORT_FILE, hasExited, isAlive, readProcRecord, signalGroup } from "./proc-record.js";
+import { ABORT_FILE, attemptFolder, controlPath } from "./attempt-files.js";
+import { hasExited, isAlive, readProcRecord, signalGroup } from "./proc-record.js";
 
 export { findFlytekit } from "./find-flytekit.js";
 
@@ -67,7 +68,6 @@ export interface ProcState {
 }
 
 const QUEUED: PhaseInfo = { phase: "Queued", version: 0, reason: "task submitted to local runner" };
-const MAX_SEGMENT = 255;
 
 /**
  * The `local-process` task plugin (engine-spec §4, §8.5): runs python-task, container,
@@ -106,11 +106,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     return create(TaskLogSchema, { name: "Local logs (User)", uri, messageFormat: TaskLog_MessageFormat.UNKNOWN });
   }
 
-  function attemptDir(a: TaskAttempt): string | undefined {
-    const parts = [a.executionId.project, a.executionId.domain, a.executionId.name, a.nodeUniqueId, String(a.attempt)];
-    const ok = parts.every((p) => p !== "" && p !== "." && p !== ".." && Buffer.byteLength(p) <= MAX_SEGMENT && !/[/\\\u0000-\u001f]/.test(p));
-    return ok ? join(o.runRoot, ...parts) : undefined;
-  }
+  const attemptDir = (a: TaskAttempt) => attemptFolder(o.runRoot, [a.executionId.project, a.executionId.domain, a.executionId.name, a.nodeUniqueId, String(a.attempt)]);
 
   function context(): LaunchContext {
     // Looked up until found, so installing flytekit needs no restart; kept once found.
@@ -242,7 +238,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     const dir = state.dir;
     const job = jobs.get(dir);
     if (job) job.cancelled = true;
-    await writeFile(join(dir, ABORT_FILE), JSON.stringify({ requestedAt: new Date().toISOString() }), { mode: 0o600 }).catch(() => {});
+    await writeFile(controlPath(dir, ABORT_FILE), JSON.stringify({ requestedAt: new Date().toISOString() }), { mode: 0o600 }).catch(() => {});
     const shimPid = state.shimPid ?? job?.spawned?.shimPid;
     const shimStart = state.shimStart ?? job?.spawned?.shimStart;
     const signal = async (sig: NodeJS.Signals) => {

@@ -8,9 +8,9 @@ import type { PhaseInfo, TaskAttempt } from "../task-plugin.js";
 import { classifyErrorDocument, classifyFailedExit, failure, lost } from "./classify.js";
 import { isCopilotTask, uploadCopilotOutputs } from "./copilot.js";
 import type { ExitWatcher, Watched } from "./exit-watcher.js";
-import { LOG_FILE } from "./launch.js";
+import { ABORT_FILE, LOG_FILE, UPLOADED_FILE, controlPath } from "./attempt-files.js";
 import { logTail } from "./log-tail.js";
-import { ABORT_FILE, type ProcRecord, hasExited, isAlive, readProcRecord } from "./proc-record.js";
+import { type ProcRecord, hasExited, isAlive, readProcRecord } from "./proc-record.js";
 
 /** What the server knows in memory about an attempt it launched or re-attached (lost on restart). */
 export interface AttemptJob {
@@ -36,8 +36,6 @@ export interface MonitorOptions {
   taskLog(a: TaskAttempt): TaskLog;
 }
 
-/** Written once a raw container's outputs are uploaded, so a restart does not upload them again. */
-const UPLOADED_FILE = "outputs-uploaded";
 /** propeller's default limit on the size of a task's output documents. */
 const MAX_ERROR_BYTES = 10 * 1024 * 1024;
 
@@ -78,7 +76,7 @@ export function createMonitor(o: MonitorOptions) {
       rec = await readProcRecord(dir);
     }
     o.watcher.unwatch(dir);
-    if (await exists(join(dir, ABORT_FILE))) return { phase: "Aborted", version: 0, reason: "aborted by the engine", logs: [o.taskLog(a)] };
+    if (await exists(controlPath(dir, ABORT_FILE))) return { phase: "Aborted", version: 0, reason: "aborted by the engine", logs: [o.taskLog(a)] };
     if (!rec) {
       return lost(
         st.shimPid === undefined
@@ -93,9 +91,9 @@ export function createMonitor(o: MonitorOptions) {
   async function finished(a: TaskAttempt, dir: string, rec: ProcRecord, job: AttemptJob): Promise<PhaseInfo> {
     const logs = [o.taskLog(a)];
     if (rec.signal || rec.exitCode !== 0) {
-      return { ...classifyFailedExit(rec, a.generatedName, await logTail(join(dir, LOG_FILE))), logs };
+      return { ...classifyFailedExit(rec, a.generatedName, await logTail(controlPath(dir, LOG_FILE))), logs };
     }
-    if (isCopilotTask(a.template) && !(await exists(join(dir, UPLOADED_FILE)))) {
+    if (isCopilotTask(a.template) && !(await exists(controlPath(dir, UPLOADED_FILE)))) {
       if (job.uploadFailure) return { ...job.uploadFailure, logs };
       if (!job.uploading) upload(a, dir, job);
       return running(a);
@@ -118,7 +116,7 @@ export function createMonitor(o: MonitorOptions) {
     job.uploading = true;
     const t = a.template;
     void uploadCopilotOutputs({ template: t, outDir: join(dir, "out"), outputPrefix: a.paths.outputPrefix, rawOutputPrefix: a.paths.rawOutputPrefix, blobs: o.blobs })
-      .then(() => writeFile(join(dir, UPLOADED_FILE), "", { mode: 0o600 }))
+      .then(() => writeFile(controlPath(dir, UPLOADED_FILE), "", { mode: 0o600 }))
       .catch((e: unknown) => {
         job.uploadFailure = failure("RetryableFailure", "SYSTEM", "OutputUploadFailed", `failed to upload the task's outputs: ${(e as Error)?.message ?? String(e)}`);
       })

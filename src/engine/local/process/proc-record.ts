@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { PROC_FILE, controlPath, readSmallFile } from "./attempt-files.js";
 
-/** What the shim writes to `<attempt dir>/proc.json` (see shim.cjs). */
+/** What the shim writes to `<attempt dir>/.engine/proc.json` (see shim.cjs). */
 export interface ProcRecord {
   shimPid: number;
   /** The task's main process; absent when it could not be started. */
@@ -20,9 +19,7 @@ export interface ProcRecord {
   error?: string;
 }
 
-export const PROC_FILE = "proc.json";
-/** Written by `abort()`: the engine ended this process, so its death is not a lost process. */
-export const ABORT_FILE = "abort.json";
+const MAX_RECORD_BYTES = 64 * 1024;
 
 export function hasExited(r: ProcRecord): boolean {
   return r.endedAt !== undefined;
@@ -30,15 +27,10 @@ export function hasExited(r: ProcRecord): boolean {
 
 /** The record, or undefined when there is none yet or it cannot be read (it is replaced by rename, never torn). */
 export async function readProcRecord(dir: string): Promise<ProcRecord | undefined> {
-  let text: string;
+  const bytes = await readSmallFile(controlPath(dir, PROC_FILE), MAX_RECORD_BYTES);
+  if (!bytes) return undefined;
   try {
-    text = await readFile(join(dir, PROC_FILE), "utf8");
-  } catch {
-    return undefined;
-  }
-  if (text.length > 64 * 1024) return undefined;
-  try {
-    const v = JSON.parse(text) as unknown;
+    const v = JSON.parse(bytes.toString("utf8")) as unknown;
     if (!v || typeof v !== "object" || typeof (v as ProcRecord).shimPid !== "number") return undefined;
     return v as ProcRecord;
   } catch {

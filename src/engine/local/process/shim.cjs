@@ -1,12 +1,13 @@
 "use strict";
 // The process shim of the local task runner (engine-spec §8.5), run as
 //   node shim.cjs <attempt dir>
-// with stdout and stderr already pointing at <attempt dir>/task.log.
+// with stdout and stderr already pointing at <attempt dir>/.engine/task.log.
 //
-// It reads the command and environment from <attempt dir>/launch.json (and deletes
-// that file: the environment may hold secrets), starts the command in a process
-// group of its own, and records in <attempt dir>/proc.json (always written to a
-// temporary file and renamed, so readers never see half a record):
+// It reads the command and environment from .engine/launch.json (and deletes that
+// file: the environment may hold secrets), starts the command in the attempt folder
+// in a process group of its own, and records in .engine/proc.json (always written to
+// a temporary file and renamed, so readers never see half a record). The engine's
+// files sit in .engine/ so that nothing the task writes in its folder is taken for them.
 //   on start: {v, shimPid, pid, pgid, startTime, startedAt}
 //   on exit:  the same plus {exitCode, signal, endedAt, oomKilled?, error?}
 // SIGTERM, SIGINT and SIGHUP sent to the shim are passed on to the task's group.
@@ -25,7 +26,8 @@ if (!dir) {
   process.stderr.write("shim: usage: shim.cjs <attempt dir>\n");
   process.exit(2);
 }
-const recordPath = path.join(dir, "proc.json");
+const controlDir = path.join(dir, ".engine");
+const recordPath = path.join(controlDir, "proc.json");
 let record = { v: 1, shimPid: process.pid };
 let child;
 let pendingSignal;
@@ -88,7 +90,7 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
 
 let launch;
 try {
-  const launchPath = path.join(dir, "launch.json");
+  const launchPath = path.join(controlDir, "launch.json");
   launch = JSON.parse(fs.readFileSync(launchPath, "utf8"));
   fs.rmSync(launchPath, { force: true });
 } catch (e) {
