@@ -12,6 +12,7 @@ import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { DataLoadingConfig_LiteralMapFormat, type TaskTemplate, TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { outputsPath } from "../../../src/engine/local/paths.js";
 import { RUNTIME_NOT_FOUND } from "../../../src/engine/local/process/container-runner.js";
+import { readProcRecord } from "../../../src/engine/local/process/proc-record.js";
 import type { LocalProcessOptions } from "../../../src/engine/local/process/local-process-plugin.js";
 import type { Logger } from "../../../src/logger.js";
 import { T, iface, taskId } from "../../fixtures/flyte-builders.js";
@@ -149,6 +150,17 @@ describe("raw containers with a container runtime", () => {
     expect((await fake.stops())[0]).toEqual(["-t", "2", a.generatedName]);
     const p = await handleUntil(plugin, a, ["Aborted", ...TERMINAL]);
     expect(p.phase).toBe("Aborted");
+  });
+
+  it("after the grace period the shim kills the client and stops the container again, even with the server gone", async () => {
+    const plugin = dockerPlugin({ gracePeriodMs: 300 });
+    const a = await withInputs(attemptOf(s, containerTask("trap '' TERM; while true; do sleep 0.1; done")));
+    await handleUntil(plugin, a, ["Running"]);
+    await waitFor("the container to start", async () => (await fake.runs()).length === 1);
+    await plugin.abort(a);
+    plugin.close();
+    await waitFor("the second docker stop", async () => (await fake.stops()).some((x) => x.join(" ") === `-t 0 ${a.generatedName}`));
+    await waitFor("the client to be killed", async () => (await readProcRecord(attemptDir(s, a)))?.signal === "SIGKILL");
   });
 
   it("is re-attached after a restart, and an abort then still stops its container", async () => {

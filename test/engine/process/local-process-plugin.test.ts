@@ -231,6 +231,46 @@ describe("local-process plugin: shell tasks", () => {
     expect((await handleUntil(plugin, a, ["Aborted", "RetryableFailure", "Success", "PermanentFailure"])).phase).toBe("Aborted");
   });
 
+  /** A task that ignores SIGTERM and leaves a child of its own; resolves to the pids of both once they run. */
+  async function stubbornTask(plugin: ReturnType<Sandbox["plugin"]>) {
+    const a = attemptOf(s, shellTask(`trap '' TERM; sleep 60 & echo $! > child.pid; while true; do sleep 1; done`));
+    await plugin.handle(a);
+    const dir = attemptDir(s, a);
+    await waitFor("the child to start", () => existsSync(join(dir, "child.pid")));
+    const childPid = Number((await readFile(join(dir, "child.pid"), "utf8")).trim());
+    return { a, rec: (await readProcRecord(dir))!, childPid };
+  }
+
+  it("the SIGKILL after the grace period comes from the shim: the server may stop right after the abort", async () => {
+    const plugin = s.plugin({ gracePeriodMs: 300 });
+    const { a, rec, childPid } = await stubbornTask(plugin);
+    await plugin.abort(a);
+    plugin.close(); // the server stops: nothing of its own is left to send the SIGKILL
+    await waitFor("the group to end", () => !pidAlive(rec.pid!) && !pidAlive(childPid));
+    expect((await readProcRecord(attemptDir(s, a)))?.signal).toBe("SIGKILL");
+  });
+
+  it("a repeated abort never puts the SIGKILL off", async () => {
+    const plugin = s.plugin({ gracePeriodMs: 1000 });
+    const { a, rec, childPid } = await stubbornTask(plugin);
+    // Abort rounds that keep coming (the engine repeats one until the attempt reads Aborted).
+    await waitFor("the group to end", async () => {
+      await plugin.abort(attemptOf(s, a.template, { like: a }));
+      return !pidAlive(rec.pid!) && !pidAlive(childPid);
+    });
+    expect((await handleUntil(plugin, a, ["Aborted", "RetryableFailure", "Success", "PermanentFailure"])).phase).toBe("Aborted");
+  });
+
+  it("with its shim killed from outside, abort kills the task's group at once", async () => {
+    const plugin = s.plugin({ gracePeriodMs: 60_000 });
+    const { a, rec, childPid } = await stubbornTask(plugin);
+    process.kill(rec.shimPid, "SIGKILL");
+    await waitFor("the shim to end", () => !pidAlive(rec.shimPid));
+    await plugin.abort(a);
+    await waitFor("the group to end", () => !pidAlive(rec.pid!) && !pidAlive(childPid));
+    expect((await handleUntil(plugin, a, ["Aborted", "RetryableFailure", "Success", "PermanentFailure"])).phase).toBe("Aborted");
+  });
+
   it("re-attaches after a restart: a new plugin instance sees the running task, is woken at its end, and reports its result", async () => {
     const first = s.plugin();
     const a = attemptOf(s, shellTask("while [ ! -f go ]; do sleep 0.1; done; echo finished"));

@@ -36,6 +36,16 @@ export async function createAttemptDir(dir: string): Promise<boolean> {
   return true;
 }
 
+/** What the shim is told in launch.json (see shim.cjs). */
+export interface ShimLaunch {
+  argv: readonly string[];
+  env: Readonly<Record<string, string>>;
+  /** From the first SIGTERM the shim passes on to the SIGKILL it sends the task's group. */
+  graceMs: number;
+  /** Run with the SIGKILL: ends what the task started outside its group (a container runtime's stop). */
+  stopArgv?: readonly string[];
+}
+
 export interface Spawned {
   child: ChildProcess;
   shimPid: number;
@@ -48,8 +58,8 @@ export interface Spawned {
  * (owner-only; the shim deletes it once read) so the shim itself runs with an empty
  * environment: NODE_OPTIONS and the like meant for the task cannot change the shim.
  */
-export async function spawnShim(shim: string, dir: string, argv: readonly string[], env: Readonly<Record<string, string>>): Promise<Spawned> {
-  await writeFile(controlPath(dir, LAUNCH_FILE), JSON.stringify({ argv, env }), { mode: 0o600, flag: "wx" });
+export async function spawnShim(shim: string, dir: string, launch: ShimLaunch): Promise<Spawned> {
+  await writeFile(controlPath(dir, LAUNCH_FILE), JSON.stringify(launch), { mode: 0o600, flag: "wx" });
   const log = await open(controlPath(dir, LOG_FILE), "a", 0o600);
   let child: ChildProcess;
   let startError: Promise<Error>;

@@ -10,7 +10,7 @@ import type { PhaseInfo, TaskAttempt, TaskPlugin } from "../task-plugin.js";
 import { type LaunchContext, prepareLaunch } from "./attempt-launch.js";
 import { failure, lost } from "./classify.js";
 import { type ContainerRef, type ContainerRunner, createContainerRunner, openForContainer, runsInContainer, runtimeClientEnv, stopContainer } from "./container-runner.js";
-import type { ContainerRuntimeKind } from "./container-runtime.js";
+import { type ContainerRuntimeKind, containerStopArgs } from "./container-runtime.js";
 import { CopilotDownloadError, declaredPaths, isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
 import { createExitWatcher } from "./exit-watcher.js";
 import { type Flytekit, findFlytekit } from "./find-flytekit.js";
@@ -79,7 +79,6 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
   // Absolute from here on: the shim runs in the attempt folder and gets its path as an argument.
   const o = { ...options, runRoot: resolve(options.runRoot) };
   const jobs = new Map<string, AttemptJob>();
-  const graceTimers = new Map<string, NodeJS.Timeout>();
   const warnedImages = new Set<string>();
   const watcher = createExitWatcher(500);
   let closed = false;
@@ -155,7 +154,9 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     }
     shim ??= findShim();
     const start = async () => {
-      const s = await spawnShim(shim!, dir, prepared.argv, prepared.env);
+      const container = state.container;
+      const stopArgv = container ? [container.runtime, ...containerStopArgs(container.name, 0)] : undefined;
+      const s = await spawnShim(shim!, dir, { argv: prepared.argv, env: prepared.env, graceMs: o.gracePeriodMs, ...(stopArgv ? { stopArgv } : {}) });
       job.spawned = { shimPid: s.shimPid, shimStart: s.shimStart };
       listen(dir, s.child);
     };
@@ -239,34 +240,26 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     const job = jobs.get(dir);
     if (job) job.cancelled = true;
     await writeFile(controlPath(dir, ABORT_FILE), JSON.stringify({ requestedAt: new Date().toISOString() }), { mode: 0o600 }).catch(() => {});
-    const shimPid = state.shimPid ?? job?.spawned?.shimPid;
-    const shimStart = state.shimStart ?? job?.spawned?.shimStart;
-    const signal = async (sig: NodeJS.Signals) => {
-      const rec = await readProcRecord(dir);
-      if (rec && hasExited(rec)) return;
-      if (rec?.pgid !== undefined) signalGroup(rec, sig);
-      // No record yet: the shim is starting the task. It passes a SIGTERM on, or keeps the
-      // task from starting; a SIGKILL ends the shim before it starts anything.
-      else if (shimPid !== undefined && isAlive(shimPid, shimStart)) process.kill(shimPid, sig);
-    };
+    const rec = await readProcRecord(dir);
+    if (rec && hasExited(rec)) return;
     // Ending the runtime's client leaves its container running: stop the container itself.
-    const container = state.container;
-    const rec = container ? await readProcRecord(dir) : undefined;
-    if (container && !(rec && hasExited(rec))) stopContainer(container, o.gracePeriodMs, clientEnv, o.logger);
-    await signal("SIGTERM").catch(() => {});
-    clearTimeout(graceTimers.get(dir));
-    const t = setTimeout(() => {
-      graceTimers.delete(dir);
-      void signal("SIGKILL").catch(() => {});
-      // A container that started after the stop above (its client was still starting) ends now.
-      if (container) {
-        void readProcRecord(dir).then((r) => {
-          if (r && !hasExited(r)) stopContainer(container, 0, clientEnv, o.logger);
-        });
+    if (state.container) stopContainer(state.container, o.gracePeriodMs, clientEnv, o.logger);
+    const spawned = job?.spawned ?? (state.shimPid !== undefined ? { shimPid: state.shimPid, shimStart: state.shimStart } : undefined);
+    const shimPid = rec?.shimPid ?? spawned?.shimPid;
+    const shimStart = shimPid === spawned?.shimPid ? spawned?.shimStart : undefined;
+    if (shimPid !== undefined && isAlive(shimPid, shimStart)) {
+      // The shim passes SIGTERM on to the task's group and sends the SIGKILL after the grace
+      // period itself: it outlives a server restart, and a repeated abort does not put it off.
+      // Before it starts the task, it starts nothing.
+      try {
+        process.kill(shimPid, "SIGTERM");
+      } catch {
+        // Ended meanwhile: its record says how.
       }
-    }, o.gracePeriodMs);
-    t.unref();
-    graceTimers.set(dir, t);
+      return;
+    }
+    // The shim is gone (killed from outside): nobody would escalate, so the task's group ends now.
+    if (rec) signalGroup(rec, "SIGKILL");
   }
 
   async function finalize(a: TaskAttempt): Promise<void> {
@@ -274,7 +267,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     if (!state || typeof state.dir !== "string") return;
     watcher.unwatch(state.dir);
     jobs.delete(state.dir);
-    // The SIGKILL of an abort's grace period stays armed: a task that ignores SIGTERM must still end.
+    // The SIGKILL of an abort's grace period stays armed in the shim: a task that ignores SIGTERM still ends.
   }
 
   return {
@@ -287,8 +280,6 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     close() {
       closed = true;
       watcher.close();
-      for (const t of graceTimers.values()) clearTimeout(t);
-      graceTimers.clear();
     },
   };
 }

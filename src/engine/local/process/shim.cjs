@@ -10,7 +10,12 @@
 // files sit in .engine/ so that nothing the task writes in its folder is taken for them.
 //   on start: {v, shimPid, pid, pgid, startTime, startedAt}
 //   on exit:  the same plus {exitCode, signal, endedAt, oomKilled?, error?}
-// SIGTERM, SIGINT and SIGHUP sent to the shim are passed on to the task's group.
+// SIGTERM, SIGINT and SIGHUP sent to the shim are passed on to the task's group, and
+// the first of them arms a SIGKILL of the group after the grace period named in
+// launch.json (graceMs): the shim, which outlives the server, owns the escalation, so
+// an abort ends the task even if the server stops, and a repeated abort never puts
+// the SIGKILL off. With the SIGKILL it runs launch.json's stopArgv, if any (a container
+// runtime's stop: the container outlives its killed client).
 // When the task's main process ends, whatever it left running in its group is
 // killed, as a container's processes end with the container.
 //
@@ -31,6 +36,10 @@ const recordPath = path.join(controlDir, "proc.json");
 let record = { v: 1, shimPid: process.pid };
 let child;
 let pendingSignal;
+let launch;
+let killTimer;
+/** propeller's default; launch.json says otherwise (at most 24 h: longer timers fire at once). */
+const DEFAULT_GRACE_MS = 30000;
 
 function writeRecord() {
   const tmp = `${recordPath}.${process.pid}.tmp`;
@@ -81,14 +90,37 @@ function finish(fields) {
   process.exit(0);
 }
 
+function graceMs() {
+  const g = launch && launch.graceMs;
+  return typeof g === "number" && Number.isFinite(g) && g >= 0 && g <= 86400000 ? g : DEFAULT_GRACE_MS;
+}
+
+/** After the grace period: SIGKILL for the whole group, and the stop command for what runs outside it. */
+function escalate() {
+  killGroup("SIGKILL");
+  const stop = launch && launch.stopArgv;
+  if (!Array.isArray(stop) || stop.length === 0 || !stop.every((x) => typeof x === "string")) return;
+  try {
+    const c = spawn(stop[0], stop.slice(1), { env: launch.env, stdio: "ignore", detached: true });
+    c.on("error", (e) => process.stderr.write(`shim: cannot run ${stop[0]}: ${e && e.message}\n`));
+    c.unref();
+  } catch (e) {
+    process.stderr.write(`shim: cannot run ${stop[0]}: ${e && e.message}\n`);
+  }
+}
+
 for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
   process.on(sig, () => {
-    if (child && child.pid !== undefined) killGroup(sig);
-    else pendingSignal = sig;
+    if (!child || child.pid === undefined) {
+      pendingSignal = sig;
+      return;
+    }
+    killGroup(sig);
+    // Armed once: a repeated request must not put the SIGKILL off.
+    if (killTimer === undefined) killTimer = setTimeout(escalate, graceMs());
   });
 }
 
-let launch;
 try {
   const launchPath = path.join(controlDir, "launch.json");
   launch = JSON.parse(fs.readFileSync(launchPath, "utf8"));
