@@ -103,7 +103,13 @@ export interface ContainerRunner {
   clientEnv: Readonly<Record<string, string>>;
   /** The attempt's verdict when the runtime is missing: never a silent fall-back to host mode. */
   missing(template: TaskTemplate): PhaseInfo;
+  /**
+   * The container the attempt runs in, named from its ids alone, so a round that lost the
+   * attempt's state (or a restarted server) finds it again; undefined when it runs on the host.
+   */
+  ref(a: TaskAttempt): ContainerRef | undefined;
   /** The shim's command for the attempt, or the failure that ends it before it starts. */
+
   prepare(a: TaskAttempt, dir: string, c: LaunchContext, blobBase: string, copilot?: { inDir: string; outDir: string }): Promise<(Prepared & { container: ContainerRef }) | PhaseInfo>;
 }
 
@@ -137,11 +143,15 @@ export function createContainerRunner(o: { runtime: ContainerRuntimeKind; env?: 
     );
   }
 
+  const ref = (a: TaskAttempt): ContainerRef | undefined =>
+    executable !== undefined && runsInContainer(a.template) ? { runtime: executable, name: containerName(a.generatedName) } : undefined;
+
   return {
     configured: o.runtime,
     executable,
     clientEnv,
     missing,
+    ref,
     async prepare(a, dir, c, blobBase, copilot) {
       if (executable === undefined) return missing(a.template);
       const image = taskImage(a.template);
@@ -154,7 +164,7 @@ export function createContainerRunner(o: { runtime: ContainerRuntimeKind; env?: 
         extraEnv: copilot ? { FLYTE_INPUT_DIR: paths.inputPath, FLYTE_OUTPUT_DIR: paths.outputPath } : {},
       });
       if ("phase" in prepared) return prepared;
-      const name = containerName(a.generatedName);
+      const { name } = ref(a)!;
       try {
         const cmd = containerCommand({
           runtime: executable,

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { ExecutionError_ErrorKind, TaskLog_MessageFormat, TaskLogSchema } from "../../../../gen/flyteidl/core/execution_pb.js";
@@ -8,18 +9,20 @@ import type { BlobStore } from "../../../blob/blob-store.js";
 import type { Logger } from "../../../logger.js";
 import type { PhaseInfo, TaskAttempt, TaskPlugin } from "../task-plugin.js";
 import { type LaunchContext, prepareLaunch } from "./attempt-launch.js";
+import { abortAttempt } from "./attempt-abort.js";
+import { attemptFolder } from "./attempt-files.js";
+import { resumeAttempt } from "./attempt-resume.js";
 import { failure, lost } from "./classify.js";
-import { type ContainerRef, type ContainerRunner, createContainerRunner, openForContainer, runsInContainer, runtimeClientEnv, stopContainer } from "./container-runner.js";
+import { type ContainerRef, type ContainerRunner, createContainerRunner, openForContainer, runsInContainer, runtimeClientEnv } from "./container-runner.js";
 import { type ContainerRuntimeKind, containerStopArgs } from "./container-runtime.js";
 import { CopilotDownloadError, declaredPaths, isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
 import { createExitWatcher } from "./exit-watcher.js";
 import { type Flytekit, findFlytekit } from "./find-flytekit.js";
 import { createAttemptDir, findShim, spawnShim } from "./launch.js";
-import { type AttemptJob, createMonitor } from "./monitor.js";
-import { ABORT_FILE, attemptFolder, controlPath } from "./attempt-files.js";
-import { hasExited, isAlive, readProcRecord, signalGroup } from "./proc-record.js";
+import { type AttemptJob, type ProcState, createMonitor } from "./monitor.js";
 
 export { findFlytekit } from "./find-flytekit.js";
+export type { ProcState } from "./monitor.js";
 
 export interface LocalProcessOptions {
   /** An attempt runs in `<runRoot>/<project>/<domain>/<exec>/<nodeUniqueId>/<attempt>/` (relative: to the server's cwd). */
@@ -55,18 +58,6 @@ export interface LocalProcessPlugin extends TaskPlugin {
   close(): void;
 }
 
-/** What the plugin persists per attempt (TaskAttempt.state). */
-export interface ProcState {
-  v: 1;
-  dir: string;
-  shimPid?: number;
-  shimStart?: string;
-  /** The container a raw-container attempt runs in (container runtime mode). */
-  container?: ContainerRef;
-  /** A verdict reached before any process ran (bad template, no flytekit), so a replayed round repeats it. */
-  verdict?: { phase: "PermanentFailure" | "RetryableFailure"; kind: "USER" | "SYSTEM"; code: string; message: string };
-}
-
 const QUEUED: PhaseInfo = { phase: "Queued", version: 0, reason: "task submitted to local runner" };
 
 /**
@@ -82,6 +73,8 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
   const warnedImages = new Set<string>();
   const watcher = createExitWatcher(500);
   let closed = false;
+  /** Rounds asked for later (an attempt whose shim is about to start), cancelled by close(). */
+  const later = new Set<NodeJS.Timeout>();
   let kit: Flytekit | undefined;
   let shim: string | undefined;
   const runner: ContainerRunner | undefined = o.containerRuntime
@@ -122,15 +115,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     return verdict;
   }
 
-  async function launch(a: TaskAttempt): Promise<PhaseInfo> {
-    const dir = attemptDir(a);
-    if (dir === undefined) return failure("PermanentFailure", "SYSTEM", "BadTaskSpecification", "the execution, node or attempt id cannot name a folder");
-    if (!(await createAttemptDir(dir))) {
-      // This attempt was being launched when the server stopped: whatever it started is not ours to trust.
-      const stray = await readProcRecord(dir);
-      if (stray && !hasExited(stray)) signalGroup(stray, "SIGKILL");
-      return lost(`the attempt folder ${dir} already exists: the server stopped while launching this attempt`);
-    }
+  async function launch(a: TaskAttempt, dir: string): Promise<PhaseInfo> {
     const state: ProcState = { v: 1, dir };
     a.setState(state);
     const job = jobOf(dir, a);
@@ -146,14 +131,17 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
           ...(copilot ? { rewrite: (argv: string[]) => rewriteCopilotPaths(argv, template, inDir, outDir) } : {}),
           extraEnv: copilot ? { FLYTE_INPUT_DIR: inDir, FLYTE_OUTPUT_DIR: outDir } : {},
         });
-    if ("phase" in prepared) return remember(a, state, prepared);
+    if ("phase" in prepared) {
+      job.failure = prepared;
+      return remember(a, state, prepared);
+    }
     if ("container" in prepared) {
       // Recorded before anything starts, so an abort (even after a restart) knows what to stop.
       state.container = prepared.container as ContainerRef;
       a.setState(state);
     }
     shim ??= findShim();
-    const start = async () => {
+    const run = async () => {
       const container = state.container;
       const stopArgv = container ? [container.runtime, ...containerStopArgs(container.name, 0)] : undefined;
       const s = await spawnShim(shim!, dir, { argv: prepared.argv, env: prepared.env, graceMs: o.gracePeriodMs, ...(stopArgv ? { stopArgv } : {}) });
@@ -162,7 +150,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     };
     if (inContainer) await openForContainer(dir);
     if (!copilot) {
-      await start();
+      await run();
       a.setState({ ...state, ...job.spawned } satisfies ProcState);
       a.wake();
       return QUEUED;
@@ -176,7 +164,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     const visibleInDir = inContainer ? declaredPaths(template).inputPath : inDir;
     void prepareCopilotInputs({ template, inputPath: a.paths.inputPath, blobs: o.blobs, inDir, visibleInDir })
       .then(async () => {
-        if (!job.cancelled) await start();
+        if (!job.cancelled) await run();
       })
       .catch((e: unknown) => {
         job.failure = launchFailure(e, dir, e instanceof CopilotDownloadError ? e.code : "InputDownloadFailed", "failed to download the task's inputs");
@@ -215,16 +203,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
 
   async function handle(a: TaskAttempt): Promise<PhaseInfo> {
     const state = a.state as ProcState | undefined;
-    if (!state || typeof state.dir !== "string") {
-      try {
-        return await launch(a);
-      } catch (e) {
-        const dir = (a.state as ProcState | undefined)?.dir ?? o.runRoot;
-        const verdict = launchFailure(e, dir, "LocalLaunchFailed", "failed to start the task");
-        const st = a.state as ProcState | undefined;
-        return st ? remember(a, st, verdict) : verdict;
-      }
-    }
+    if (!state || typeof state.dir !== "string") return start(a);
     if (state.verdict) return failure(state.verdict.phase, state.verdict.kind, state.verdict.code, state.verdict.message);
     const job = jobOf(state.dir, a);
     if (job.failure) return remember(a, state, job.failure);
@@ -233,40 +212,54 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     return monitor.check(a, { ...state, ...job.spawned }, job);
   }
 
+  /** A round without state: the attempt's first, or the replay of one whose result was lost. */
+  async function start(a: TaskAttempt): Promise<PhaseInfo> {
+    const dir = attemptDir(a);
+    if (dir === undefined) return failure("PermanentFailure", "SYSTEM", "BadTaskSpecification", "the execution, node or attempt id cannot name a folder");
+    try {
+      if (await createAttemptDir(dir)) return await launch(a, dir);
+    } catch (e) {
+      const verdict = launchFailure(e, dir, "LocalLaunchFailed", "failed to start the task");
+      const job = jobs.get(dir);
+      if (job) job.failure = verdict;
+      const st = a.state as ProcState | undefined;
+      return st ? remember(a, st, verdict) : verdict;
+    }
+    const resumed = await resumeAttempt(dir, jobs.get(dir), runner?.ref(a));
+    if ("state" in resumed) {
+      a.setState(resumed.state);
+      return handle(a);
+    }
+    if ("pending" in resumed) {
+      const t = setTimeout(() => {
+        later.delete(t);
+        if (!closed) a.wake();
+      }, 1000);
+      t.unref();
+      later.add(t);
+      return QUEUED;
+    }
+    return lost(resumed.lost);
+  }
+
   async function abort(a: TaskAttempt): Promise<void> {
     const state = a.state as ProcState | undefined;
-    if (!state || typeof state.dir !== "string") return;
-    const dir = state.dir;
+    // Without state (the round that launched it lost its result) the attempt's folder is found from its ids.
+    const dir = typeof state?.dir === "string" ? state.dir : attemptDir(a);
+    if (dir === undefined) return;
     const job = jobs.get(dir);
     if (job) job.cancelled = true;
-    await writeFile(controlPath(dir, ABORT_FILE), JSON.stringify({ requestedAt: new Date().toISOString() }), { mode: 0o600 }).catch(() => {});
-    const rec = await readProcRecord(dir);
-    if (rec && hasExited(rec)) return;
-    // Ending the runtime's client leaves its container running: stop the container itself.
-    if (state.container) stopContainer(state.container, o.gracePeriodMs, clientEnv, o.logger);
-    const spawned = job?.spawned ?? (state.shimPid !== undefined ? { shimPid: state.shimPid, shimStart: state.shimStart } : undefined);
-    const shimPid = rec?.shimPid ?? spawned?.shimPid;
-    const shimStart = shimPid === spawned?.shimPid ? spawned?.shimStart : undefined;
-    if (shimPid !== undefined && isAlive(shimPid, shimStart)) {
-      // The shim passes SIGTERM on to the task's group and sends the SIGKILL after the grace
-      // period itself: it outlives a server restart, and a repeated abort does not put it off.
-      // Before it starts the task, it starts nothing.
-      try {
-        process.kill(shimPid, "SIGTERM");
-      } catch {
-        // Ended meanwhile: its record says how.
-      }
-      return;
-    }
-    // The shim is gone (killed from outside): nobody would escalate, so the task's group ends now.
-    if (rec) signalGroup(rec, "SIGKILL");
+    if (!existsSync(dir)) return;
+    const spawned = job?.spawned ?? (state?.shimPid !== undefined ? { shimPid: state.shimPid, shimStart: state.shimStart } : undefined);
+    await abortAttempt({ dir, shim: spawned, container: state?.container ?? runner?.ref(a) }, { gracePeriodMs: o.gracePeriodMs, clientEnv, logger: o.logger });
   }
 
   async function finalize(a: TaskAttempt): Promise<void> {
     const state = a.state as ProcState | undefined;
-    if (!state || typeof state.dir !== "string") return;
-    watcher.unwatch(state.dir);
-    jobs.delete(state.dir);
+    const dir = typeof state?.dir === "string" ? state.dir : attemptDir(a);
+    if (dir === undefined) return;
+    watcher.unwatch(dir);
+    jobs.delete(dir);
     // The SIGKILL of an abort's grace period stays armed in the shim: a task that ignores SIGTERM still ends.
   }
 
@@ -280,6 +273,8 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     close() {
       closed = true;
       watcher.close();
+      for (const t of later) clearTimeout(t);
+      later.clear();
     },
   };
 }

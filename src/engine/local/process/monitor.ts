@@ -6,11 +6,24 @@ import type { BlobStore } from "../../../blob/blob-store.js";
 import { errorPath } from "../paths.js";
 import type { PhaseInfo, TaskAttempt } from "../task-plugin.js";
 import { classifyErrorDocument, classifyFailedExit, failure, lost } from "./classify.js";
+import type { ContainerRef } from "./container-runner.js";
 import { isCopilotTask, uploadCopilotOutputs } from "./copilot.js";
 import type { ExitWatcher, Watched } from "./exit-watcher.js";
 import { ABORT_FILE, LOG_FILE, UPLOADED_FILE, controlPath } from "./attempt-files.js";
 import { logTail } from "./log-tail.js";
 import { type ProcRecord, hasExited, isAlive, readProcRecord } from "./proc-record.js";
+
+/** What the plugin persists per attempt (TaskAttempt.state). */
+export interface ProcState {
+  v: 1;
+  dir: string;
+  shimPid?: number;
+  shimStart?: string;
+  /** The container a raw-container attempt runs in (container runtime mode). */
+  container?: ContainerRef;
+  /** A verdict reached before any process ran (bad template, no flytekit), so a replayed round repeats it. */
+  verdict?: { phase: "PermanentFailure" | "RetryableFailure"; kind: "USER" | "SYSTEM"; code: string; message: string };
+}
 
 /** What the server knows in memory about an attempt it launched or re-attached (lost on restart). */
 export interface AttemptJob {
@@ -60,7 +73,7 @@ export function createMonitor(o: MonitorOptions) {
     const dir = st.dir;
     let rec = await readProcRecord(dir);
     if (rec && !hasExited(rec)) {
-      const shimStart = rec.shimPid === st.shimPid ? st.shimStart : undefined;
+      const shimStart = rec.shimStart ?? (rec.shimPid === st.shimPid ? st.shimStart : undefined);
       // The task runs, or it has just ended and the shim is writing the exit down.
       if (isAlive(rec.pid, rec.startTime) || isAlive(rec.shimPid, shimStart)) {
         follow(dir, job, { shimPid: rec.shimPid, shimStart, pid: rec.pid, startTime: rec.startTime });
@@ -84,7 +97,13 @@ export function createMonitor(o: MonitorOptions) {
           : `the process shim (pid ${st.shimPid}) ended without recording the task`,
       );
     }
-    if (!hasExited(rec)) return lost(`the task process (pid ${rec.pid ?? "?"}) is gone without an exit record`);
+    if (!hasExited(rec)) {
+      return lost(
+        rec.pid === undefined
+          ? `the process shim (pid ${rec.shimPid}) ended before it started the task`
+          : `the task process (pid ${rec.pid}) is gone without an exit record`,
+      );
+    }
     return finished(a, dir, rec, job);
   }
 

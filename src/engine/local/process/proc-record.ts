@@ -4,6 +4,8 @@ import { PROC_FILE, controlPath, readSmallFile } from "./attempt-files.js";
 /** What the shim writes to `<attempt dir>/.engine/proc.json` (see shim.cjs). */
 export interface ProcRecord {
   shimPid: number;
+  /** The shim's `/proc/<pid>/stat` field 22 (absent where there is no /proc). */
+  shimStart?: string;
   /** The task's main process; absent when it could not be started. */
   pid?: number;
   pgid?: number;

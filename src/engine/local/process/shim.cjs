@@ -8,7 +8,8 @@
 // in a process group of its own, and records in .engine/proc.json (always written to
 // a temporary file and renamed, so readers never see half a record). The engine's
 // files sit in .engine/ so that nothing the task writes in its folder is taken for them.
-//   on start: {v, shimPid, pid, pgid, startTime, startedAt}
+//   at once:  {v, shimPid, shimStart}            (proves to a later server that a launch began)
+//   on start: the same plus {pid, pgid, startTime, startedAt}
 //   on exit:  the same plus {exitCode, signal, endedAt, oomKilled?, error?}
 // SIGTERM, SIGINT and SIGHUP sent to the shim are passed on to the task's group, and
 // the first of them arms a SIGKILL of the group after the grace period named in
@@ -119,6 +120,13 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
     // Armed once: a repeated request must not put the SIGKILL off.
     if (killTimer === undefined) killTimer = setTimeout(escalate, graceMs());
   });
+}
+
+record.shimStart = startTimeOf(process.pid);
+try {
+  writeRecord();
+} catch (e) {
+  process.stderr.write(`shim: cannot write ${recordPath}: ${e && e.message}\n`);
 }
 
 try {
