@@ -11,7 +11,7 @@ import { ExecutionError_ErrorKind } from "../../../gen/flyteidl/core/execution_p
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { DataLoadingConfig_LiteralMapFormat, type TaskTemplate, TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { outputsPath } from "../../../src/engine/local/paths.js";
-import { RUNTIME_NOT_FOUND } from "../../../src/engine/local/process/container-runner.js";
+import { RUNTIME_NOT_FOUND, containerName } from "../../../src/engine/local/process/container-runner.js";
 import { readProcRecord } from "../../../src/engine/local/process/proc-record.js";
 import type { LocalProcessOptions } from "../../../src/engine/local/process/local-process-plugin.js";
 import type { Logger } from "../../../src/logger.js";
@@ -30,6 +30,8 @@ afterEach(async () => {
 });
 
 const TERMINAL = ["Success", "RetryableFailure", "PermanentFailure"] as const;
+
+const nameOf = (a: TestAttempt) => containerName(a.generatedName, a.executionId.project, a.executionId.domain);
 
 /** What flytekit's ContainerTask registers (inputs at /var/inputs, outputs at /var/outputs). */
 function containerTask(script: string, env: Record<string, string> = {}, command = ["/bin/sh", "-c"]): TaskTemplate {
@@ -96,7 +98,7 @@ describe("raw containers with a container runtime", () => {
     const envNames = run.args.filter((x) => x.startsWith("--env=")).map((x) => x.slice("--env=".length));
     expect(run.args).toEqual([
       "--rm",
-      `--name=${a.generatedName}`,
+      `--name=${nameOf(a)}`,
       "--security-opt=label=disable",
       `--volume=${blobRoot}:${blobRoot}`,
       `--volume=${dir}:${dir}`,
@@ -147,7 +149,7 @@ describe("raw containers with a container runtime", () => {
     await waitFor("the container to start", async () => (await fake.runs()).length === 1);
     await plugin.abort(a);
     await waitFor("docker stop", async () => (await fake.stops()).length >= 1);
-    expect((await fake.stops())[0]).toEqual(["-t", "2", a.generatedName]);
+    expect((await fake.stops())[0]).toEqual(["-t", "2", nameOf(a)]);
     const p = await handleUntil(plugin, a, ["Aborted", ...TERMINAL]);
     expect(p.phase).toBe("Aborted");
   });
@@ -159,8 +161,36 @@ describe("raw containers with a container runtime", () => {
     await waitFor("the container to start", async () => (await fake.runs()).length === 1);
     await plugin.abort(a);
     plugin.close();
-    await waitFor("the second docker stop", async () => (await fake.stops()).some((x) => x.join(" ") === `-t 0 ${a.generatedName}`));
+    await waitFor("the second docker stop", async () => (await fake.stops()).some((x) => x.join(" ") === `-t 0 ${nameOf(a)}`));
     await waitFor("the client to be killed", async () => (await readProcRecord(attemptDir(s, a)))?.signal === "SIGKILL");
+  });
+
+  it("a container whose client and shim were killed from outside is stopped when the attempt is found lost", async () => {
+    const plugin = dockerPlugin();
+    const a = await withInputs(attemptOf(s, containerTask("sleep 60")));
+    await handleUntil(plugin, a, ["Running"]);
+    await waitFor("the container to start", async () => (await fake.runs()).length === 1);
+    const rec = (await readProcRecord(attemptDir(s, a)))!;
+    process.kill(rec.shimPid, "SIGKILL");
+    process.kill(-rec.pgid!, "SIGKILL");
+    const p = await handleUntil(plugin, a, [...TERMINAL]);
+    expect(p.error?.code).toBe("LocalProcessLost");
+    await waitFor("docker stop", async () => (await fake.stops()).some((x) => x.join(" ") === `-t 0 ${nameOf(a)}`));
+  });
+
+  it("a replayed round without state after a restart adopts the container; abort without state stops it", async () => {
+    const first = dockerPlugin();
+    const a = await withInputs(attemptOf(s, containerTask("sleep 60")));
+    await handleUntil(first, a, ["Running"]);
+    await waitFor("the container to start", async () => (await fake.runs()).length === 1);
+    first.close();
+    const second = dockerPlugin();
+    const b = attemptOf(s, a.template, { exec: a.executionId.name, nodeId: a.nodeUniqueId });
+    expect((await second.handle(b)).phase).toBe("Running");
+    expect(b.state).toMatchObject({ container: { name: nameOf(a) } });
+    await second.abort(attemptOf(s, a.template, { exec: a.executionId.name, nodeId: a.nodeUniqueId }));
+    await waitFor("docker stop", async () => (await fake.stops()).some((x) => x.at(-1) === nameOf(a)));
+    expect((await handleUntil(second, b, ["Aborted", ...TERMINAL])).phase).toBe("Aborted");
   });
 
   it("is re-attached after a restart, and an abort then still stops its container", async () => {
@@ -187,7 +217,7 @@ describe("raw containers with a container runtime", () => {
     const fourth = dockerPlugin();
     const d = attemptOf(s, c.template, { like: c });
     await fourth.abort(d);
-    await waitFor("docker stop", async () => (await fake.stops()).some((x) => x.at(-1) === c.generatedName));
+    await waitFor("docker stop", async () => (await fake.stops()).some((x) => x.at(-1) === nameOf(c)));
     expect((await handleUntil(fourth, d, ["Aborted", ...TERMINAL])).phase).toBe("Aborted");
   });
 
@@ -210,7 +240,7 @@ describe("raw containers with a container runtime", () => {
     expect(plugin.containerRuntime?.executable).toBe(podman.executable);
     const a = await withInputs(attemptOf(s, containerTask("echo {{.inputs.msg}} > /var/outputs/out")));
     expect((await handleUntil(plugin, a, [...TERMINAL])).phase).toBe("Success");
-    expect((await podman.runs())[0]?.name).toBe(a.generatedName);
+    expect((await podman.runs())[0]?.name).toBe(nameOf(a));
   });
 });
 

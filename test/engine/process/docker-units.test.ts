@@ -74,12 +74,20 @@ describe("container runtime mode, pure parts", () => {
     expect(blobRootOf("s3://bucket/prefix")).toBe("");
   });
 
-  it("names the container after the generated name, sanitised only when docker would refuse it", () => {
-    expect(containerName("abc123-n0-0")).toBe("abc123-n0-0");
-    expect(containerName("fuaa3aji")).toBe("fuaa3aji");
-    expect(containerName("e1-my node-0")).toBe("e1_my_node_0");
-    expect(containerName("-x")).toBe("ax");
-    expect(containerName("_x y")).toBe("a_x_y");
+  it("names the container after the generated name (sanitised only when docker would refuse it) and a hash of project and domain", () => {
+    const scope = (p: string, d: string) => containerName("x", p, d).slice(2);
+    const dev = scope("proj", "development");
+    expect(dev).toMatch(/^[0-9a-f]{8}$/);
+    expect(containerName("abc123-n0-0", "proj", "development")).toBe(`abc123-n0-0-${dev}`);
+    expect(containerName("fuaa3aji", "proj", "development")).toBe(`fuaa3aji-${dev}`);
+    expect(containerName("e1-my node-0", "proj", "development")).toBe(`e1_my_node_0-${dev}`);
+    expect(containerName("-x", "proj", "development")).toBe(`ax-${dev}`);
+    expect(containerName("_x y", "proj", "development")).toBe(`a_x_y-${dev}`);
+    // The same execution and node in another project or domain is another container.
+    expect(new Set([dev, scope("proj", "staging"), scope("other", "development"), scope("proj-d", "x"), scope("proj", "d-x")]).size).toBe(5);
+    const long = containerName("a".repeat(80), "proj", "development");
+    expect(long.length).toBe(63);
+    expect(long.endsWith(`-${dev}`)).toBe(true);
   });
 
   it("takes the image of a pod template's primary container", () => {

@@ -6,6 +6,7 @@
  * folders mounted at the paths the template declares.
  */
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmod } from "node:fs/promises";
 import type { TaskTemplate } from "../../../../gen/flyteidl/core/tasks_pb.js";
 import type { Logger } from "../../../logger.js";
@@ -57,12 +58,24 @@ export function blobRootOf(base: string): string {
   return base.startsWith("file://") ? base.slice("file://".length) : "";
 }
 
-/** Docker's container names; anything else (an odd node id) is replaced by the sanitised retry key. */
-export function containerName(generatedName: string): string {
-  const valid = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,252}$/;
-  if (valid.test(generatedName)) return generatedName;
-  const key = retryUniqueKey(generatedName);
-  return (/^[a-zA-Z0-9]/.test(key) ? key : `a${key}`).slice(0, 253);
+/** A container name's length here: room for the generated name (at most 50) and the scope, within a DNS label. */
+const MAX_NAME = 63;
+
+/**
+ * The container's name: the generated name (sanitised only where docker would refuse it) and
+ * a short hash of the project and domain. Container names are global to the runtime, and the
+ * generated name comes from the execution name and node id alone, which two projects may share.
+ */
+export function containerName(generatedName: string, project: string, domain: string): string {
+  const valid = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+  let base = generatedName;
+  if (!valid.test(base)) {
+    const key = retryUniqueKey(generatedName);
+    base = /^[a-zA-Z0-9]/.test(key) ? key : `a${key}`;
+  }
+  // "/" is in neither a project nor a domain id, so no two pairs join to the same text.
+  const scope = createHash("sha256").update(`${project}/${domain}`).digest("hex").slice(0, 8);
+  return `${base.slice(0, MAX_NAME - scope.length - 1)}-${scope}`;
 }
 
 /**
@@ -144,7 +157,7 @@ export function createContainerRunner(o: { runtime: ContainerRuntimeKind; env?: 
   }
 
   const ref = (a: TaskAttempt): ContainerRef | undefined =>
-    executable !== undefined && runsInContainer(a.template) ? { runtime: executable, name: containerName(a.generatedName) } : undefined;
+    executable !== undefined && runsInContainer(a.template) ? { runtime: executable, name: containerName(a.generatedName, a.executionId.project, a.executionId.domain) } : undefined;
 
   return {
     configured: o.runtime,

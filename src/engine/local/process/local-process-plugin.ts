@@ -12,8 +12,8 @@ import { type LaunchContext, prepareLaunch } from "./attempt-launch.js";
 import { abortAttempt } from "./attempt-abort.js";
 import { attemptFolder } from "./attempt-files.js";
 import { resumeAttempt } from "./attempt-resume.js";
-import { failure, lost } from "./classify.js";
-import { type ContainerRef, type ContainerRunner, createContainerRunner, openForContainer, runsInContainer, runtimeClientEnv } from "./container-runner.js";
+import { LOST, failure, lost } from "./classify.js";
+import { type ContainerRef, type ContainerRunner, createContainerRunner, openForContainer, runsInContainer, runtimeClientEnv, stopContainer } from "./container-runner.js";
 import { type ContainerRuntimeKind, containerStopArgs } from "./container-runtime.js";
 import { CopilotDownloadError, declaredPaths, isCopilotTask, prepareCopilotInputs, rewriteCopilotPaths } from "./copilot.js";
 import { createExitWatcher } from "./exit-watcher.js";
@@ -209,7 +209,10 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     if (job.failure) return remember(a, state, job.failure);
     if (job.spawned && state.shimPid !== job.spawned.shimPid) a.setState({ ...state, ...job.spawned } satisfies ProcState);
     if (job.launching) return QUEUED;
-    return monitor.check(a, { ...state, ...job.spawned }, job);
+    const verdict = await monitor.check(a, { ...state, ...job.spawned }, job);
+    // The runtime's client is gone without an exit of its own: its container may still run.
+    if (verdict.error?.code === LOST && state.container) stopContainer(state.container, 0, clientEnv, o.logger);
+    return verdict;
   }
 
   /** A round without state: the attempt's first, or the replay of one whose result was lost. */
@@ -225,7 +228,8 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
       const st = a.state as ProcState | undefined;
       return st ? remember(a, st, verdict) : verdict;
     }
-    const resumed = await resumeAttempt(dir, jobs.get(dir), runner?.ref(a));
+    const container = runner?.ref(a);
+    const resumed = await resumeAttempt(dir, jobs.get(dir), container);
     if ("state" in resumed) {
       a.setState(resumed.state);
       return handle(a);
@@ -239,6 +243,7 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
       later.add(t);
       return QUEUED;
     }
+    if (container) stopContainer(container, 0, clientEnv, o.logger);
     return lost(resumed.lost);
   }
 
