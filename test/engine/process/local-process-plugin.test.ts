@@ -4,13 +4,15 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ContainerError_Kind, ErrorDocumentSchema } from "../../../gen/flyteidl/core/errors_pb.js";
 import { ExecutionError_ErrorKind } from "../../../gen/flyteidl/core/execution_pb.js";
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { SecurityContextSchema } from "../../../gen/flyteidl/core/security_pb.js";
+import { TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
+import { taskTemplatePath } from "../../../src/engine/local/paths.js";
 import { readProcRecord } from "../../../src/engine/local/process/proc-record.js";
 import { pythonTask } from "../../fixtures/flyte-builders.js";
 import { type Sandbox, attemptDir, attemptOf, controlFile, handleUntil, pidAlive, sandbox, shellTask, waitFor } from "./harness.js";
@@ -141,6 +143,17 @@ describe("local-process plugin: shell tasks", () => {
       expect(p.phase).toBe("RetryableFailure");
       expect(p.error).toMatchObject({ code: "ErrorFileBadFormat", kind: ExecutionError_ErrorKind.SYSTEM });
     }
+  });
+
+  it("{{.taskTemplatePath}} names D/task.pb, which holds the task's template before the task starts", async () => {
+    const plugin = s.plugin();
+    const a = attemptOf(s, shellTask('cp "${1#file://}" template.pb', {}, ["{{ .taskTemplatePath }}"]));
+    const p = await handleUntil(plugin, a, ["Success", "RetryableFailure", "PermanentFailure"]);
+    expect(p.phase, p.error?.message).toBe("Success");
+    expect(existsSync(new URL(taskTemplatePath(a.paths.inputPrefix)).pathname)).toBe(true);
+    const copied = fromBinary(TaskTemplateSchema, await readFile(join(attemptDir(s, a), "template.pb")));
+    expect(copied.id?.name).toBe("shell");
+    expect(copied.target.case === "container" && copied.target.value.args[2]).toBe("{{ .taskTemplatePath }}");
   });
 
   it("a template that cannot be rendered fails permanently (USER FailedToBuildResource) without starting anything", async () => {

@@ -1,8 +1,11 @@
+import { toBinary } from "@bufbuild/protobuf";
 import { LiteralMapSchema } from "../../../../gen/flyteidl/core/literals_pb.js";
+import { TaskTemplateSchema } from "../../../../gen/flyteidl/core/tasks_pb.js";
 import type { BlobStore } from "../../../blob/blob-store.js";
 import type { Logger } from "../../../logger.js";
 import { retryUniqueKey } from "../ids.js";
-import { RenderError, renderArgs } from "../render.js";
+import { taskTemplatePath } from "../paths.js";
+import { RenderError, renderArgs, usesTaskTemplatePath } from "../render.js";
 import type { PhaseInfo, TaskAttempt } from "../task-plugin.js";
 import { failure } from "./classify.js";
 import { type Flytekit, resolveExecutable } from "./find-flytekit.js";
@@ -73,6 +76,7 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
   let argv: string[];
   try {
     const inputs = command.argv.some((x) => INPUTS_PATTERN.test(x)) ? await readInputs(a, c.blobs) : undefined;
+    const templatePath = usesTaskTemplatePath(command.argv) ? await writeTaskTemplate(a, c.blobs) : undefined;
     argv = renderArgs(command.argv, {
       input: a.paths.inputPath,
       inputPrefix: a.paths.inputPrefix,
@@ -85,6 +89,7 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
       perRetryUniqueKey: retryUniqueKey(a.generatedName),
       namespace: a.namespace,
       inputs,
+      ...(templatePath !== undefined ? { taskTemplatePath: templatePath } : {}),
     });
   } catch (e) {
     if (e instanceof RenderError) return failure("PermanentFailure", "USER", "FailedToBuildResource", `failed to render the task's command: ${e.message}`);
@@ -122,6 +127,15 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
   }
   argv[0] = exe;
   return { argv, env };
+}
+
+/** Writes the task's template to `D/task.pb` (D: the folder of its inputs, as for array sub-tasks) for `{{.taskTemplatePath}}`; its URI. */
+async function writeTaskTemplate(a: TaskAttempt, blobs: BlobStore): Promise<string> {
+  const uri = taskTemplatePath(a.paths.inputPath.slice(0, a.paths.inputPath.lastIndexOf("/")));
+  const key = blobs.keyOf(uri);
+  if (key === undefined) throw new RenderError(`the task template's location ${uri} is not in the blob store`);
+  await blobs.put(key, toBinary(TaskTemplateSchema, a.template));
+  return uri;
 }
 
 async function readInputs(a: TaskAttempt, blobs: BlobStore) {
