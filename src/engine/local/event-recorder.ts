@@ -10,7 +10,8 @@ import { type EventSink, isEventError } from "./event-sink.js";
 export class StopExecution extends Error {
   override name = "StopExecution";
   constructor(
-    readonly why: "IncompatibleCluster" | "StateMismatch",
+    /** StateMismatch: a node or task is terminal there; WorkflowTerminal: the execution itself is. */
+    readonly why: "IncompatibleCluster" | "StateMismatch" | "WorkflowTerminal",
     message: string,
   ) {
     super(message);

@@ -14,7 +14,7 @@ import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createNodeExecutor } from "./node-executor.js";
 import type { EngineServices } from "./round-context.js";
-import { runRound } from "./round.js";
+import { type RoundFailures, runRound } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createTaskHandler } from "./task-handler.js";
@@ -34,6 +34,8 @@ export interface LocalEngineConfig {
   defaultTaskCpus: number;
   /** Rounds in flight at once across executions (default 8). */
   workers: number;
+  /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
+  retryBaseMs?: number;
 }
 
 export interface LocalEngineOptions {
@@ -102,11 +104,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
-  const failures = new Map<string, { count: number; last?: string }>();
+  const failures = new Map<string, RoundFailures>();
 
   const round = async (text: string) => {
     const key = keyOf(text);
-    const prior = failures.get(text) ?? { count: 0 };
+    // runRound may restart the count (an abort's budget starts when the abort is first seen).
+    const prior: RoundFailures = { ...(failures.get(text) ?? { count: 0 }) };
     try {
       const outcome = await runRound(deps, key, text, prior);
       failures.delete(text);
@@ -114,8 +117,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return outcome;
     } catch (e) {
       const count = prior.count + 1;
-      failures.set(text, { count, last: errorText(e) });
-      const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(count - 1, 15));
+      failures.set(text, { count, last: errorText(e), ...(prior.aborting ? { aborting: true } : {}) });
+      const delay = Math.min(MAX_BACKOFF_MS, (config.retryBaseMs ?? 1000) * 2 ** Math.min(count - 1, 15));
       logger.error("engine round failed; retrying later", { execution: key.name, project: key.project, domain: key.domain, attempt: count, retryInMs: delay, error: errorText(e) });
       return { again: false, wakeAt: new Date(Date.now() + delay) };
     }

@@ -9,7 +9,7 @@ import { inputsPath, outputDir, topNodeDataDir, workflowDir } from "./paths.js";
 import { preExecute } from "./pre-execute.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
 import { endHandler, startHandler, unsupportedHandler } from "./simple-handlers.js";
-import { errorFromJson, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
+import { errorFromJson, ms, type NodePhase, type NodeStatus, nodeStatusOf, updateNodePhase } from "./status.js";
 
 /** What handling a node (and what lies downstream of it) came to (propeller's interfaces.NodeStatus). */
 export type NodeOutcome =
@@ -236,17 +236,23 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     if (HANDLEABLE.has(phase)) {
       if (ctx.dirty.has(nodeId)) return RUNNING;
       const max = ctx.def.json.config.maxParallelism;
-      if (max > 0 && limitedKind(node) && ctx.parallelism >= max) return RUNNING;
+      // Only a node yet to start an attempt waits for max_parallelism: one that started (and may hold a
+      // CPU slot) is always handled, or its end would never be seen and its slot never released.
+      if (max > 0 && limitedKind(node) && ctx.parallelism >= max && !attemptStarted(ctx.status.nodes[nodeId])) return RUNNING;
       return handleNode(ctx, nodeId);
     }
-    if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") return downstream(ctx, nodeId);
+    // A node reached again through another path this round: its subgraph was walked already
+    // (re-walking it once per path is exponential in a layered DAG).
+    const seen = ctx.visited.get(nodeId);
+    if (seen) return seen;
+    if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") return remember(ctx, nodeId, await downstream(ctx, nodeId));
     if (phase === "Failed") {
       await downstream(ctx, nodeId);
-      return { kind: "failed", error: errorFromJson(ctx.status.nodes[nodeId]?.error) ?? unknownError() };
+      return remember(ctx, nodeId, { kind: "failed", error: errorFromJson(ctx.status.nodes[nodeId]?.error) ?? unknownError() });
     }
     if (phase === "TimedOut") {
       await downstream(ctx, nodeId);
-      return { kind: "timedOut" };
+      return remember(ctx, nodeId, { kind: "timedOut" });
     }
     throw new Error(`node ${nodeId} is in an unknown phase ${phase}`);
   };
@@ -292,5 +298,16 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
 
   return { handle, abort: (ctx, nodeId, reason) => abort(ctx, nodeId, reason), context };
 }
+
+const remember = (ctx: RoundContext, nodeId: string, outcome: NodeOutcome): NodeOutcome => {
+  ctx.visited.set(nodeId, outcome);
+  return outcome;
+};
+
+/** The node's current attempt has started (it holds a slot or its plugin moved past queued). */
+const attemptStarted = (ns: NodeStatus | undefined): boolean => {
+  const ts = ns?.task;
+  return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
+};
 
 const unknownError = () => executionError(ErrorKind.UNKNOWN, "UnknownError", "Unknown error");

@@ -7,6 +7,7 @@ import type { EngineKey } from "../../storage/engine-store.js";
 import type { ExecutionDefinition } from "./definition.js";
 import type { EventRecorder } from "./event-recorder.js";
 import type { Slots } from "./slots.js";
+import type { NodeOutcome } from "./node-executor.js";
 import type { NodeStatus, WorkflowStatus } from "./status.js";
 import type { TaskPlugin } from "./task-plugin.js";
 
@@ -36,6 +37,8 @@ export interface RoundContext {
   recorder: EventRecorder;
   /** Nodes already moved this round (propeller's dirty bit): neither handled again nor a ready upstream. */
   dirty: Set<string>;
+  /** What walking each terminal node's subgraph came to this round (each is walked once per round). */
+  visited: Map<string, NodeOutcome>;
   /** Task nodes counted against max_parallelism so far this round. */
   parallelism: number;
   /** producer_id of this execution's events: the cluster id, or "" for a launch whose cluster was never recorded. */

@@ -1,18 +1,29 @@
 import type { EngineKey, EngineStore } from "../../storage/engine-store.js";
 import { type ExecutionDefinition, loadDefinition } from "./definition.js";
-import { errorText } from "./execution-error.js";
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { WorkflowExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { WorkflowExecutionEventSchema } from "../../../gen/flyteidl/event/event_pb.js";
+import { ErrorKind, executionError, truncateError } from "./execution-error.js";
+import { isEventError } from "./event-sink.js";
 import { type EventRecorder, StopExecution } from "./event-recorder.js";
-import { START_NODE } from "./node-events.js";
 import type { NodeExecutor } from "./node-executor.js";
 import type { EngineServices, RoundContext } from "./round-context.js";
-import { parseStatus, TERMINAL_NODE, TERMINAL_WORKFLOW, type WorkflowStatus } from "./status.js";
+import { initialStatus, parseStatus, TERMINAL_NODE, TERMINAL_WORKFLOW, type WorkflowStatus } from "./status.js";
 import type { RunOutcome } from "./work-queue.js";
-import { abortWorkflow, stepWorkflow } from "./workflow-step.js";
+import { ABORT_FAILED_CODE, abortWorkflow, cleanUp, giveUp, stepWorkflow, TERMINATE_REASON } from "./workflow-step.js";
 
 /** How often an execution with task attempts in flight is looked at even when no plugin asked (missed wake-ups, restarts). */
 export const TASK_POLL_MS = 2_000;
-/** Failed abort rounds after which the execution is reported FAILED instead (propeller gives up too). */
-export const MAX_ABORT_FAILURES = 10;
+/** Consecutive failed rounds after which the execution is reported FAILED (propeller's max-workflow-retries). */
+export const MAX_SYSTEM_RETRIES = 10;
+
+/** Consecutive failed rounds of one execution; `aborting` once a round saw its abort cause (the count restarts then). */
+export interface RoundFailures {
+  count: number;
+  last?: string | undefined;
+  aborting?: boolean;
+}
 
 export interface RoundDeps {
   services: EngineServices;
@@ -31,20 +42,35 @@ export interface RoundDeps {
  * or move it one step, then persist the status with compare-and-set. Blobs
  * and events happen during the step; a round whose write loses the race is
  * dropped and run again (events are idempotent at the control plane).
- * Errors propagate to the caller, which retries the round later.
+ * Errors propagate to the caller, which retries the round later; after
+ * MAX_SYSTEM_RETRIES failed rounds in a row the execution is failed instead.
  */
-export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string, priorFailures: { count: number; last?: string }): Promise<RunOutcome> {
+export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string, prior: RoundFailures): Promise<RunOutcome> {
   const row = await deps.engineStore.get(key);
   if (!row || !row.active) {
     deps.definitions.delete(cacheKey);
     return { again: false };
   }
-  let def = deps.definitions.get(cacheKey);
-  if (!def) {
-    def = loadDefinition(key, row.definition);
-    deps.definitions.set(cacheKey, def);
+  if (row.abortCause !== undefined && !prior.aborting) {
+    // Failures before the terminate do not count against the abort's budget.
+    prior.aborting = true;
+    prior.count = 0;
   }
-  const status = parseStatus(row.status);
+  const exhausted = prior.count > MAX_SYSTEM_RETRIES
+    ? `max number of system retry attempts [${prior.count}/${MAX_SYSTEM_RETRIES}] exhausted. Last known status message: ${prior.last ?? ""}`
+    : undefined;
+  let def = deps.definitions.get(cacheKey);
+  let status: WorkflowStatus;
+  try {
+    if (!def) {
+      def = loadDefinition(key, row.definition);
+      deps.definitions.set(cacheKey, def);
+    }
+    status = parseStatus(row.status);
+  } catch (e) {
+    if (exhausted === undefined) throw e;
+    return failUnreadable(deps, key, cacheKey, row.version, exhausted);
+  }
   const before = JSON.stringify(status);
   const ctx: RoundContext = {
     services: deps.services,
@@ -53,6 +79,7 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     status,
     recorder: deps.recorder,
     dirty: new Set(),
+    visited: new Map(),
     parallelism: 0,
     producerId: status.producer ?? deps.services.clusterId,
     wakeAt: undefined,
@@ -61,11 +88,11 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
   try {
     if (TERMINAL_WORKFLOW.has(status.phase)) {
       // Reported terminal but still active (the write that retired it was lost): just retire it.
+    } else if (exhausted !== undefined) {
+      const reason = row.abortCause !== undefined ? TERMINATE_REASON : `max number of system retry attempts [${prior.count}/${MAX_SYSTEM_RETRIES}] exhausted - system failure.`;
+      await giveUp(ctx, deps.nodes, reason, exhausted);
     } else if (row.abortCause !== undefined) {
-      const gaveUp = priorFailures.count >= MAX_ABORT_FAILURES
-        ? `max number of system retry attempts [${priorFailures.count}/${MAX_ABORT_FAILURES}] exhausted. Last known status message: ${priorFailures.last ?? ""}`
-        : undefined;
-      await abortWorkflow(ctx, deps.nodes, gaveUp);
+      await abortWorkflow(ctx, deps.nodes);
     } else {
       await stepWorkflow(ctx, deps.nodes);
     }
@@ -92,6 +119,29 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
   return { again: changed && !terminal, wakeAt };
 }
 
+/**
+ * An execution whose definition or status cannot be read kept failing: it is
+ * reported FAILED with nothing else (there are no nodes to clean up that the
+ * engine could name) and retired.
+ */
+async function failUnreadable(deps: RoundDeps, key: EngineKey, cacheKey: string, version: number, message: string): Promise<RunOutcome> {
+  const now = deps.services.clock();
+  const event = create(WorkflowExecutionEventSchema, {
+    executionId: { project: key.project, domain: key.domain, name: key.name },
+    producerId: deps.services.clusterId,
+    phase: WorkflowExecution_Phase.FAILED,
+    occurredAt: timestampFromDate(now),
+    outputResult: { case: "error", value: executionError(ErrorKind.SYSTEM, ABORT_FAILED_CODE, message) },
+  });
+  await deps.recorder.workflow(event).catch((e) => {
+    if (!(e instanceof StopExecution)) throw e;
+  });
+  const status: WorkflowStatus = { ...initialStatus(), phase: "Failed", message, stoppedAt: now.toISOString() };
+  deps.definitions.delete(cacheKey);
+  const written = await deps.engineStore.update(key, version, { status: JSON.stringify(status), active: false, nextWakeAt: undefined });
+  return { again: !written };
+}
+
 /** The earliest deadline, or the poll fallback while task attempts are in flight. */
 function nextWake(ctx: RoundContext): Date | undefined {
   let at = ctx.wakeAt;
@@ -104,17 +154,29 @@ function nextWake(ctx: RoundContext): Date | undefined {
 }
 
 /**
- * The control plane disowns the execution or has it terminal already: stop
- * every started node without reporting anything, and retire the row.
+ * The control plane disowns the execution or has it (or one of its nodes)
+ * terminal already: stop every started node without reporting anything and
+ * retire the row. A node or task refused as terminal leaves the execution
+ * itself running at the control plane, so it is reported FAILED there.
  */
 async function stopLocally(deps: RoundDeps, ctx: RoundContext, why: StopExecution): Promise<void> {
   deps.services.logger.warn("engine: stopping an execution locally", { execution: ctx.key.name, reason: why.message });
-  const quiet: RoundContext = { ...ctx, recorder: deps.silentRecorder };
-  await deps.nodes.abort(quiet, START_NODE, why.message).catch((e) =>
-    deps.services.logger.warn("engine: cleanup of a stopped execution failed", { execution: ctx.key.name, error: errorText(e) }),
-  );
+  await cleanUp(ctx, deps.nodes, why.message, deps.silentRecorder);
   const status: WorkflowStatus = ctx.status;
+  if (why.why === "StateMismatch") {
+    const event = create(WorkflowExecutionEventSchema, {
+      executionId: ctx.def.executionId,
+      producerId: ctx.producerId,
+      phase: WorkflowExecution_Phase.FAILED,
+      occurredAt: timestampFromDate(ctx.now()),
+      outputResult: { case: "error", value: truncateError(executionError(ErrorKind.SYSTEM, "StateMismatch", why.message)) },
+    });
+    // "mismatch" (terminal there already) and NOT_FOUND are fine: the execution is over either way.
+    await deps.recorder.workflow(event).catch((e) => {
+      if (!(e instanceof StopExecution) && !isEventError(e, "NotFound")) throw e;
+    });
+  }
   status.phase = why.why === "IncompatibleCluster" ? "Aborted" : "Failed";
-  status.message = why.message;
+  status.message = why.message.slice(0, 1024);
   status.stoppedAt ??= ctx.now().toISOString();
 }

@@ -6,6 +6,7 @@ import { WorkflowExecutionEventSchema } from "../../../gen/flyteidl/event/event_
 import { readMessage, writeMessage } from "./blob-uris.js";
 import { ErrorKind, errorText, executionError, truncateError } from "./execution-error.js";
 import { END_NODE, START_NODE } from "./node-events.js";
+import { StopExecution } from "./event-recorder.js";
 import type { NodeExecutor } from "./node-executor.js";
 import { outputsPath, workflowDir } from "./paths.js";
 import type { RoundContext } from "./round-context.js";
@@ -51,11 +52,9 @@ export async function transitionTo(ctx: RoundContext, to: WorkflowPhase, error?:
   event.occurredAt = timestampFromDate(new Date(at));
   const answer = await ctx.recorder.workflow(event);
   if (answer === "mismatch") {
-    s.phase = "Failed";
-    s.message = `workflow state mismatch between the engine and the control plane; engine state: ${Phase[phase]}`;
-    s.stoppedAt ??= now.toISOString();
     ctx.services.logger.warn("engine: execution already terminal at the control plane", { execution: ctx.key.name, phase: Phase[phase] });
-    return;
+    // The round stops the execution locally (its started nodes are cleaned up) without reporting more.
+    throw new StopExecution("WorkflowTerminal", `workflow state mismatch between the engine and the control plane; engine state: ${Phase[phase]}`);
   }
   s.phase = to;
 }
@@ -106,12 +105,26 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
 }
 
 /** TerminateExecution (engine-spec §2.6): abort every started node, then report ABORTED. */
-export async function abortWorkflow(ctx: RoundContext, nodes: NodeExecutor, gaveUp?: string): Promise<void> {
-  if (gaveUp !== undefined) {
-    return transitionTo(ctx, "Failed", executionError(ErrorKind.SYSTEM, "Workflow abort failed", gaveUp));
-  }
+export async function abortWorkflow(ctx: RoundContext, nodes: NodeExecutor): Promise<void> {
   if (ctx.status.phase !== "Ready") await nodes.abort(ctx, START_NODE, TERMINATE_REASON);
   // The failure node is outside the graph the walk follows.
   if (ctx.def.failureNodeId && ctx.status.phase === "HandlingFailureNode") await nodes.abort(ctx, ctx.def.failureNodeId, TERMINATE_REASON);
   return transitionTo(ctx, "Aborted");
+}
+
+/** The code of the failure an execution ends with when its rounds kept failing (propeller's HandleAbortedWorkflow). */
+export const ABORT_FAILED_CODE = "Workflow abort failed";
+
+/** Best-effort abort of every started node (slots released, processes stopped); failures are only logged. */
+export async function cleanUp(ctx: RoundContext, nodes: NodeExecutor, reason: string, recorder = ctx.recorder): Promise<void> {
+  const c: RoundContext = { ...ctx, recorder };
+  const log = (e: unknown) => ctx.services.logger.warn("engine: cleanup of an execution failed", { execution: ctx.key.name, error: errorText(e) });
+  if (ctx.status.phase !== "Ready") await nodes.abort(c, START_NODE, reason).catch(log);
+  if (ctx.def.failureNodeId && ctx.status.nodes[ctx.def.failureNodeId]) await nodes.abort(c, ctx.def.failureNodeId, reason).catch(log);
+}
+
+/** Rounds kept failing: clean up what can be, then report FAILED {SYSTEM, `message`}. */
+export async function giveUp(ctx: RoundContext, nodes: NodeExecutor, reason: string, message: string): Promise<void> {
+  await cleanUp(ctx, nodes, reason);
+  return transitionTo(ctx, "Failed", executionError(ErrorKind.SYSTEM, ABORT_FAILED_CODE, message));
 }

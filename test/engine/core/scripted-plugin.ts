@@ -1,6 +1,6 @@
 // A test plugin whose attempts follow a script in the task template:
 // config.script = "recoverable,recoverable,success:50" — one step per attempt,
-// the last repeating. It counts how many attempts run at once.
+// the last repeating ("throw" fails every handle once running). It counts how many attempts run at once.
 import { create } from "@bufbuild/protobuf";
 import { DynamicJobSpecSchema } from "../../../gen/flyteidl/core/dynamic_job_pb.js";
 import { ExecutionError_ErrorKind as Kind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
@@ -62,6 +62,7 @@ export function createScriptedPlugin(type = "scripted"): ScriptedPlugin {
         a.wake();
         return { phase: "Running", version: 0, logs: [] };
       }
+      if (action === "throw") throw new Error("the plugin is broken");
       if (action === "hang") return { phase: "Running", version: 0 };
       const ms = Number(arg ?? 0);
       const left = state.startedAt + ms - Date.now();
