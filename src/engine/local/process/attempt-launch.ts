@@ -59,6 +59,13 @@ export interface PrepareOptions {
   inContainer?: boolean;
 }
 
+/**
+ * Fast-registered code comes in the task's own tarball, which pyflyte-fast-execute unpacks and
+ * puts on sys.path after PYTHONPATH: the configured code paths would shadow it with whatever
+ * version of the same modules they hold, so they are left out for such tasks.
+ */
+const isFastRegistered = (argv: readonly string[]) => argv.some((x) => baseName(x) === "pyflyte-fast-execute");
+
 const localOrUri = (blobs: BlobStore, uri: string): string => (uri === "" ? uri : (blobs.localPath?.(uri) ?? uri));
 
 /**
@@ -116,7 +123,7 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
     home: process.env.HOME,
     lang: process.env.LANG,
     tmpDir: `${dir}/tmp`,
-    pythonPath: o.inContainer ? [] : [...c.codePaths, ...(kit?.pythonPath ?? [])],
+    pythonPath: o.inContainer ? [] : [...(isFastRegistered(argv) ? [] : c.codePaths), ...(kit?.pythonPath ?? [])],
     extra: o.extraEnv ?? {},
   });
   if (o.inContainer) return { argv, env };
