@@ -114,7 +114,8 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     const deadline = executionDeadlineMs(n.node);
     if (!TERMINAL_HANDLER_PHASES.has(p.phase) && deadline > 0) {
       const queuedAt = ms(n.status.queuedAt);
-      const attemptAt = ms(n.status.lastAttemptStartedAt);
+      // An attempt still waiting for a CPU slot has not started: only the active deadline runs.
+      const attemptAt = attemptStarted(n.status) ? ms(n.status.lastAttemptStartedAt) : undefined;
       if (queuedAt !== undefined && queuedAt + 2 * deadline < now) {
         return result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`);
       }

@@ -2,7 +2,7 @@ import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js"
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { durationNanos, goDurationString } from "../../core/go-duration.js";
-import { ErrorKind, executionError, kindName } from "./execution-error.js";
+import { ErrorKind, executionError, kindName, truncateError } from "./execution-error.js";
 import type { NodeStatus } from "./status.js";
 
 /** propeller's maxNodeRetriesOnSystemFailures: SYSTEM failures have their own budget of 3 retries. */
@@ -31,7 +31,7 @@ export function retryEligibility(ns: NodeStatus, maxUserAttempts: number, error:
 
 /** The failure a node ends with when it may not retry (engine-spec §2.5). */
 export const retriesExhausted = (e: ExecutionError, current: number, max: number): ExecutionError =>
-  executionError(ErrorKind.USER, `RetriesExhausted|${e.code}`, `[${current}/${max}] currentAttempt done. Last Error: ${kindName(e.kind)}::${e.message}`);
+  truncateError(executionError(ErrorKind.USER, `RetriesExhausted|${e.code}`, `[${current}/${max}] currentAttempt done. Last Error: ${kindName(e.kind)}::${e.message}`));
 
 /** The node's timeout (node metadata, copied from the task by flytekit) in milliseconds; 0 = none. */
 export function executionDeadlineMs(node: Node): number {

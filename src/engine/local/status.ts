@@ -1,5 +1,6 @@
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type ExecutionError, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
+import { truncateError } from "./execution-error.js";
 import type { PluginPhase } from "./task-plugin.js";
 
 /** flytepropeller's workflow phases (engine-spec §2.2). */
@@ -108,7 +109,8 @@ export function updateNodePhase(ns: NodeStatus, phase: NodePhase, occurredAt: Da
   ns.message = reason.slice(0, 1024);
   const at = occurredAt.toISOString();
   ns.lastUpdatedAt = at;
-  if (error) ns.error = errorToJson(error);
+  // The durable status keeps what an event may carry at most (a message can be any size).
+  if (error) ns.error = errorToJson(truncateError(error));
   if (phase === "Queued") {
     ns.queuedAt ??= at;
   } else if (phase === "Running") {

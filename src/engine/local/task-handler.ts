@@ -6,7 +6,8 @@ import { TaskExecutionEventSchema, TaskExecutionMetadata_InstanceClass, TaskNode
 import { parseQuantity } from "../../core/quantity.js";
 import { blobExists } from "./blob-uris.js";
 import { taskKey } from "./definition.js";
-import { ErrorKind, executionError, truncateError } from "./execution-error.js";
+import { ErrorKind, errorText, executionError, truncateError } from "./execution-error.js";
+import { isEventError } from "./event-sink.js";
 import { generatedName } from "./ids.js";
 import { checkTaskOutputs } from "./output-check.js";
 import { checkpointPrefix, deckPath, futuresPath, outputsPath, rawOutputPrefix } from "./paths.js";
@@ -159,6 +160,8 @@ export function createTaskHandler(): NodeHandler {
       } else if (ts.phase === "Undefined" || ts.phase === "Queued") {
         if (services.slots.tryAcquire(holder, attempt.cpus, () => services.wake(ctx.key))) {
           ts.slot = attempt.cpus;
+          // The attempt's clock (its execution deadline) starts now, not while it waited for the slot.
+          n.status.lastAttemptStartedAt = startedAt.toISOString();
           info = await plugin.handle(attempt);
         } else {
           info = { phase: "Queued", version: 0, reason: WAITING_FOR_SLOT };
@@ -178,7 +181,13 @@ export function createTaskHandler(): NodeHandler {
         if (problem) info = { ...info, phase: problem.recoverable ? "RetryableFailure" : "PermanentFailure", error: problem.error };
       }
       if (!seen) {
-        await ctx.recorder.task(taskEvent(n, attempt, plugin, info, startedAt));
+        try {
+          await ctx.recorder.task(taskEvent(n, attempt, plugin, info, startedAt));
+        } catch (e) {
+          if (!isEventError(e, "TooLarge", "InvalidArgument")) throw e;
+          // The control plane cannot take this event (as for node events): the node fails with the reason.
+          return result("Failure", ctx.now(), "", executionError(ErrorKind.USER, "NodeFailed", errorText(e)));
+        }
         if (ts.phase !== info.phase) ts.lastPhaseUpdatedAt = ctx.now().toISOString();
         ts.phase = info.phase;
         ts.version = info.version;

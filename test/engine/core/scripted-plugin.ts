@@ -101,6 +101,8 @@ async function finish(a: TaskAttempt, action: string): Promise<PhaseInfo> {
   switch (action) {
     case "user":
       return { phase: "PermanentFailure", version: 0, error: err(Kind.USER, "USER:RuntimeError", `boom in attempt ${a.attempt}`) };
+    case "huge":
+      return { phase: "PermanentFailure", version: 0, error: err(Kind.USER, "USER:Huge", "x".repeat(300_000)) };
     case "recoverable":
       return { phase: "RetryableFailure", version: 0, error: err(Kind.USER, "USER:Recoverable", `try again (attempt ${a.attempt})`) };
     case "system":
