@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { mkdir, open, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../../../paths.js";
@@ -54,12 +54,25 @@ export interface Spawned {
 
 /**
  * Starts the shim for the attempt in `dir` (absolute), detached (it survives the server), with
- * its output appended to `.engine/task.log`. The command and environment go through `.engine/launch.json`
- * (owner-only; the shim deletes it once read) so the shim itself runs with an empty
- * environment: NODE_OPTIONS and the like meant for the task cannot change the shim.
+ * its output appended to `.engine/task.log`. The command and environment go through
+ * `.engine/launch.json` (owner-only; the shim deletes it once read) so the shim itself runs with
+ * an empty environment: NODE_OPTIONS and the like meant for the task cannot change the shim.
+ * The launch file may hold secrets: when no shim is started it is deleted here.
  */
 export async function spawnShim(shim: string, dir: string, launch: ShimLaunch): Promise<Spawned> {
-  await writeFile(controlPath(dir, LAUNCH_FILE), JSON.stringify(launch), { mode: 0o600, flag: "wx" });
+  const launchPath = controlPath(dir, LAUNCH_FILE);
+  try {
+    await writeFile(launchPath, JSON.stringify(launch), { mode: 0o600, flag: "wx" });
+    const child = await startDetached(shim, dir);
+    return { child, shimPid: child.pid!, shimStart: processStartTime(child.pid!) };
+  } catch (e) {
+    // Never someone else's file: "wx" refused to write over one.
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") await rm(launchPath, { force: true }).catch(() => {});
+    throw e;
+  }
+}
+
+async function startDetached(shim: string, dir: string): Promise<ChildProcess> {
   const log = await open(controlPath(dir, LOG_FILE), "a", 0o600);
   let child: ChildProcess;
   let startError: Promise<Error>;
@@ -75,5 +88,5 @@ export async function spawnShim(shim: string, dir: string, launch: ShimLaunch): 
   }
   if (child.pid === undefined) throw await startError;
   child.unref();
-  return { child, shimPid: child.pid, shimStart: processStartTime(child.pid) };
+  return child;
 }

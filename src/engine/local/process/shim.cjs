@@ -129,10 +129,33 @@ try {
   process.stderr.write(`shim: cannot write ${recordPath}: ${e && e.message}\n`);
 }
 
-try {
+/** Bounds what is read of launch.json before its size is known. */
+const MAX_LAUNCH_BYTES = 64 * 1024 * 1024;
+
+/** The launch description, deleted whether or not it can be used: it may hold secrets. */
+function readLaunch() {
   const launchPath = path.join(controlDir, "launch.json");
-  launch = JSON.parse(fs.readFileSync(launchPath, "utf8"));
-  fs.rmSync(launchPath, { force: true });
+  let fd;
+  try {
+    fd = fs.openSync(launchPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW || 0));
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_LAUNCH_BYTES) throw new Error(`not a file of at most ${MAX_LAUNCH_BYTES} bytes`);
+    const l = JSON.parse(fs.readFileSync(fd, "utf8"));
+    const argvOk = l && Array.isArray(l.argv) && l.argv.length > 0 && l.argv.every((x) => typeof x === "string");
+    if (!argvOk || !l.env || typeof l.env !== "object") throw new Error("no command and environment in it");
+    return l;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+    try {
+      fs.rmSync(launchPath, { force: true });
+    } catch (e) {
+      process.stderr.write(`shim: cannot delete ${launchPath}: ${e && e.message}\n`);
+    }
+  }
+}
+
+try {
+  launch = readLaunch();
 } catch (e) {
   process.stderr.write(`shim: cannot read the launch description: ${e && e.message}\n`);
   finish({ exitCode: 127, signal: null, error: "launch description unreadable" });
