@@ -14,7 +14,7 @@ import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createNodeExecutor } from "./node-executor.js";
 import type { EngineServices } from "./round-context.js";
-import { type RoundFailures, runRound } from "./round.js";
+import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createTaskHandler } from "./task-handler.js";
@@ -70,7 +70,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   const { store, blobs, sink, plugins, config, logger } = options;
   const clock = options.clock ?? (() => new Date());
   const engineStore = store.engine;
-  const slots = createSlots(config.maxConcurrentTasks);
+  // A waiter is re-asked by its execution's poll at the latest: one not seen for two polls is gone
+  // (its execution ended or moved on) and must not hold back the waiters behind it.
+  const slots = createSlots(config.maxConcurrentTasks, { staleAfterMs: 2 * TASK_POLL_MS });
   const textOf = (k: EngineKey) => JSON.stringify([k.project, k.domain, k.name]);
   const keyOf = (text: string): EngineKey => {
     const [project, domain, name] = JSON.parse(text) as [string, string, string];
@@ -105,6 +107,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
   const failures = new Map<string, RoundFailures>();
+  let started = false;
 
   const round = async (text: string) => {
     const key = keyOf(text);
@@ -120,7 +123,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       failures.set(text, { count, last: errorText(e), ...(prior.aborting ? { aborting: true } : {}) });
       const delay = Math.min(MAX_BACKOFF_MS, (config.retryBaseMs ?? 1000) * 2 ** Math.min(count - 1, 15));
       logger.error("engine round failed; retrying later", { execution: key.name, project: key.project, domain: key.domain, attempt: count, retryInMs: delay, error: errorText(e) });
-      return { again: false, wakeAt: new Date(Date.now() + delay) };
+      return { again: false, wakeAt: new Date(Date.now() + delay), backoff: true };
     }
   };
   const queue = createWorkQueue({ workers: config.workers, run: round, logger });
@@ -150,12 +153,13 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return { cluster: config.clusterId };
     },
     launched(id) {
-      queue.enqueue(textOf(id));
+      if (started) queue.enqueue(textOf(id));
     },
     async abort(id, cause) {
       const key = { project: id.project, domain: id.domain, name: id.name };
       if (await engineStore.requestAbort(key, cause)) {
-        queue.enqueue(textOf(key));
+        // Before start() the request is only recorded: start() resumes the row and its round aborts it.
+        if (started) queue.enqueue(textOf(key));
         return;
       }
       await abortWithoutRow(id);
@@ -165,6 +169,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
   return {
     executor,
     async start() {
+      started = true;
       const rows = await engineStore.listActive();
       for (const row of rows) {
         // Attempts that held a slot before the restart take it back before anything new starts.

@@ -6,6 +6,8 @@ export interface RunOutcome {
   again: boolean;
   /** Otherwise, run again at this time at the latest (undefined: only when enqueued). */
   wakeAt?: Date | undefined;
+  /** The run failed: `wakeAt` is also the earliest time, whatever enqueues the key meanwhile (its backoff). */
+  backoff?: boolean;
 }
 
 export interface WorkQueue {
@@ -25,6 +27,8 @@ interface Entry {
   timerAt?: number | undefined;
   /** Consecutive runs that asked to run again. */
   streak: number;
+  /** A failed run's backoff: no run before this time. */
+  notBefore?: number | undefined;
 }
 
 /** A run that changed something this many times in a row lets other keys and I/O go first. */
@@ -106,6 +110,12 @@ export function createWorkQueue(options: { workers: number; run: (key: string) =
     }
     e.state = "idle";
     if (stopped) return;
+    e.notBefore = outcome.backoff && outcome.wakeAt ? outcome.wakeAt.getTime() : undefined;
+    if (e.notBefore !== undefined) {
+      e.streak = 0;
+      arm(key, e, e.notBefore);
+      return;
+    }
     if (e.rerun || outcome.again) {
       e.streak = e.rerun ? 0 : e.streak + 1;
       if (e.streak >= STREAK_CAP) {
@@ -125,7 +135,9 @@ export function createWorkQueue(options: { workers: number; run: (key: string) =
     enqueue(key, at) {
       if (stopped) return;
       const e = entry(key);
-      const when = at?.getTime();
+      let when = at?.getTime();
+      // A wake-up during a failed run's backoff waits for the backoff.
+      if (e.notBefore !== undefined && e.notBefore > now() && (when === undefined || when < e.notBefore)) when = e.notBefore;
       if (e.state === "ready") return;
       if (e.state === "running") {
         if (when === undefined || when <= now()) e.rerun = true;

@@ -2,10 +2,13 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
+import { createLocalEngine } from "../../../src/engine/local/local-engine.js";
+import { initialStatus } from "../../../src/engine/local/status.js";
+import { createLogger } from "../../../src/logger.js";
 import { createSqlStore } from "../../../src/storage/sql-store.js";
 import { promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { backends } from "../../helpers/backends.js";
-import { eventLines, type Harness, type HarnessOptions, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, tempDir, waitFor, waitForPhase } from "./harness.js";
+import { eventLines, execId, type Harness, type HarnessOptions, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, tempDir, waitFor, waitForPhase } from "./harness.js";
 
 // A SQLite file, PGlite, and a PostgreSQL server when the environment names one.
 const stores: { name: string; options: () => HarnessOptions }[] = [
@@ -63,5 +66,21 @@ describe.each(stores)("restart on $name", { timeout: 120_000 }, ({ options }) =>
     await h.restart([createEchoPlugin()]);
     await waitForPhase(h.admin, id, ["ABORTED"], 90_000);
     expect(eventLines(h.events, "restart2").slice(-3)).toEqual(["T n0#0 ABORTED v0", "N n0 ABORTED", "WF ABORTED"]);
+  });
+});
+
+describe("before start()", () => {
+  it("only records an abort: no round runs until start() resumes the row", async () => {
+    h = await startHarness();
+    const key = { project: "flytesnacks", domain: "development", name: "early" };
+    await h.store.engine.create({ key, definition: "{}", status: JSON.stringify(initialStatus()) });
+    let reads = 0;
+    const store = { ...h.store, engine: { ...h.store.engine, get: (k: typeof key) => (reads++, h!.store.engine.get(k)) } };
+    const engine = createLocalEngine({ store, blobs: h.blobs, sink: { workflow: async () => {}, node: async () => {}, task: async () => {} }, plugins: [], config: { clusterId: "local", metadataPrefix: "metadata/propeller", rawOutputBase: h.blobs.uri("data"), maxConcurrentTasks: 1, defaultTaskCpus: 1, workers: 1 }, logger: createLogger("silent") });
+    await engine.executor.abort(execId("early"), "stop it");
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(reads).toBe(0);
+    expect((await h.store.engine.get(key))?.abortCause).toBe("stop it");
+    await engine.stop();
   });
 });

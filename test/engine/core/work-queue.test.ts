@@ -66,21 +66,44 @@ describe("work queue", () => {
 
   it("runs again while a round changes something, and at the wake time otherwise", async () => {
     let count = 0;
-    const times: number[] = [];
     const q = createWorkQueue({
       workers: 1,
       logger: quiet,
       run: async () => {
         count++;
-        times.push(Date.now());
         if (count < 12) return { again: true };
-        if (count === 12) return { again: false, wakeAt: new Date(Date.now() + 30) };
+        if (count === 12) return { again: false, wakeAt: new Date(Date.now() + 60_000) };
         return { again: false };
       },
     });
     q.enqueue("x");
+    await waitUntil("12 runs", () => count === 12);
+    // Nothing changed: the key waits for its timer (still held) instead of running again.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(count).toBe(12);
+    expect(q.size).toBe(1);
+    // An earlier wake-up wins over the timer.
+    q.enqueue("x");
     await waitUntil("13 runs", () => count === 13);
-    expect(times[12]! - times[11]!).toBeGreaterThanOrEqual(25);
+    await q.stop();
+  });
+
+  it("keeps a failed run's backoff when the key is woken meanwhile", async () => {
+    let count = 0;
+    const q = createWorkQueue({
+      workers: 1,
+      logger: quiet,
+      run: async () => {
+        count++;
+        return count === 1 ? { again: false, wakeAt: new Date(Date.now() + 60_000), backoff: true } : { again: false };
+      },
+    });
+    q.enqueue("x");
+    await waitUntil("the failed run", () => count === 1);
+    q.enqueue("x");
+    for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(count).toBe(1);
+    expect(q.size).toBe(1);
     await q.stop();
   });
 
