@@ -6,9 +6,22 @@ import type { Variable } from "../../../gen/flyteidl/core/interface_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
 import { isCastable, literalTypeOf, literalTypeText } from "../../core/compiler/index.js";
-import { blobExists, readMessage } from "./blob-uris.js";
+import { keyOfUri, readMessage } from "./blob-uris.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { errorPath, outputsPath } from "./paths.js";
+
+/**
+ * The largest outputs.pb the engine reads (propeller reads outputs bounded by its
+ * max-output-size setting, a few MB by default; large values are offloaded by
+ * flytekit, so 100 MiB is generous and still keeps a runaway task from
+ * exhausting the server's memory). Upstream outputs read for inputs share it.
+ */
+export const MAX_OUTPUTS_BYTES = 100 * 1024 * 1024;
+/** The largest error.pb the engine reads (an error document is a message and a code). */
+export const MAX_ERROR_FILE_BYTES = 10 * 1024 * 1024;
+
+/** The size of a blob, undefined when absent. */
+export const blobSize = async (blobs: BlobStore, uri: string): Promise<number | undefined> => (await blobs.stat(keyOfUri(blobs, uri)))?.size;
 
 /** Why a successful attempt is not a success after all. */
 export interface OutputProblem {
@@ -24,7 +37,11 @@ export interface OutputProblem {
  */
 export async function checkTaskOutputs(blobs: BlobStore, template: TaskTemplate, outputDir: string): Promise<OutputProblem | undefined> {
   const errorUri = errorPath(outputDir);
-  if (await blobExists(blobs, errorUri)) {
+  const errorSize = await blobSize(blobs, errorUri);
+  if (errorSize !== undefined) {
+    if (errorSize > MAX_ERROR_FILE_BYTES) {
+      return { recoverable: false, error: executionError(ErrorKind.USER, "ErrorFileTooLarge", `error document ${errorUri} is ${errorSize} bytes, more than the ${MAX_ERROR_FILE_BYTES} bytes allowed`) };
+    }
     let doc;
     try {
       doc = await readMessage(blobs, errorUri, ErrorDocumentSchema);
@@ -41,6 +58,10 @@ export async function checkTaskOutputs(blobs: BlobStore, template: TaskTemplate,
   const declared = template.interface?.outputs?.variables ?? {};
   if (Object.keys(declared).length === 0) return undefined;
   const uri = outputsPath(outputDir);
+  const size = await blobSize(blobs, uri);
+  if (size !== undefined && size > MAX_OUTPUTS_BYTES) {
+    return { recoverable: false, error: executionError(ErrorKind.USER, "OutputSizeExceeded", `outputs ${uri} are ${size} bytes, more than the ${MAX_OUTPUTS_BYTES} bytes allowed`) };
+  }
   let outputs: LiteralMap | undefined;
   try {
     outputs = await readMessage(blobs, uri, LiteralMapSchema);

@@ -5,6 +5,7 @@ import { readMessage, writeMessage } from "./blob-uris.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { withLocalBlobPaths } from "./local-blob-paths.js";
 import { START_NODE } from "./node-events.js";
+import { blobSize, MAX_OUTPUTS_BYTES } from "./output-check.js";
 import { outputsPath } from "./paths.js";
 import { resolveBindings } from "./resolve.js";
 import { type HandlerResult, type NodeContext, result, type RoundContext } from "./round-context.js";
@@ -49,7 +50,10 @@ export function canExecute(ctx: RoundContext, nodeId: string): "ready" | "skip" 
 const readOutputs = (ctx: RoundContext) => async (nodeId: string) => {
   const ns = ctx.status.nodes[nodeId === "" ? START_NODE : nodeId];
   if (!ns?.outputDir) return undefined;
-  return readMessage(ctx.services.blobs, outputsPath(ns.outputDir), LiteralMapSchema);
+  const uri = outputsPath(ns.outputDir);
+  const size = await blobSize(ctx.services.blobs, uri);
+  if (size !== undefined && size > MAX_OUTPUTS_BYTES) throw new Error(`outputs ${uri} of node [${nodeId}] are ${size} bytes, more than the ${MAX_OUTPUTS_BYTES} bytes allowed`);
+  return readMessage(ctx.services.blobs, uri, LiteralMapSchema);
 };
 
 /**
