@@ -143,15 +143,54 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
   }
 
   /**
+   * The folder a key's file goes in, made if missing: what `writableFolder` gives, in fewer
+   * calls. A folder whose resolved path equals its lexical one has no link on the way (a link
+   * resolves elsewhere), so one realpath checks every level that exists; the levels below
+   * it were missing a moment ago and are made. Anything unexpected (a link, a file on the
+   * way, a name the filesystem spells differently, a folder made meanwhile) is left to the
+   * walk, which decides as before.
+   */
+  async function verifiedFolder(key: string, segments: string[]): Promise<string> {
+    for (let depth = segments.length; depth >= 0; depth--) {
+      const path = join(realRoot, ...segments.slice(0, depth));
+      const real = await realpath(path).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? null : undefined));
+      if (real === null) continue; // missing: look one level up
+      if (real !== path) break;
+      const made = await makeFolders(path, segments.slice(depth));
+      if (made !== undefined) return made;
+      break;
+    }
+    return writableFolder(key, segments);
+  }
+
+  /** Makes `rest` below `path`, each with dirMode; undefined when one cannot be made as new. */
+  async function makeFolders(path: string, rest: string[]): Promise<string | undefined> {
+    for (const segment of rest) {
+      path = join(path, segment);
+      try {
+        await mkdir(path, { mode: dirMode });
+      } catch {
+        return undefined;
+      }
+    }
+    return path;
+  }
+
+  /**
    * Writes a temp file with `write`, then moves it onto the key's path: readers see old or
    * new, never a mix. With `createOnly` the move is a hard link, which fails if the key exists.
    */
   async function writeAtomically(key: string, write: (fh: FileHandle) => Promise<void>, createOnly = false): Promise<void> {
     const segments = localKey(key).split("/");
-    const folder = await writableFolder(key, segments.slice(0, -1));
-    const target = join(folder, segments[segments.length - 1]!);
-    await writableFolder(key, [LOCAL_TMP_DIR]);
+    const folderSegments = segments.slice(0, -1);
+    // Both folders are checked at once; the key's folder's fault is reported first, as when checked in turn.
+    const [folderCheck, tmpCheck] = await Promise.allSettled([verifiedFolder(key, folderSegments), verifiedFolder(key, [LOCAL_TMP_DIR])]);
+    if (folderCheck.status === "rejected") throw folderCheck.reason;
+    if (tmpCheck.status === "rejected") throw tmpCheck.reason;
+    let folder = folderCheck.value;
+    const name = segments[segments.length - 1]!;
     const tmp = join(tmpDir, randomUUID());
+    let moved = false;
     try {
       const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, fileMode);
       try {
@@ -162,10 +201,20 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
       } finally {
         await fh.close();
       }
-      if (createOnly) await linkNew(key, tmp, target);
-      else await rename(tmp, target);
+      const move = (into: string) => (createOnly ? linkNew(key, tmp, join(into, name)) : rename(tmp, join(into, name)));
+      try {
+        await move(folder);
+      } catch (err) {
+        // The folder went away (or became a file) since it was checked: check it the long way, then move once more.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
+        folder = await writableFolder(key, folderSegments);
+        await move(folder);
+      }
+      // A rename consumed the temp file; a link left it behind.
+      moved = !createOnly;
     } finally {
-      await rm(tmp, { force: true });
+      if (!moved) await rm(tmp, { force: true });
     }
     await syncDir(folder);
   }
@@ -245,7 +294,7 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     const found = await openFile(key);
     if (!found) return undefined;
     try {
-      return new Uint8Array(await found.fh.readFile());
+      return await readWhole(found.fh, found.size);
     } finally {
       await found.fh.close();
     }
@@ -385,4 +434,23 @@ async function syncDir(path: string): Promise<void> {
   } finally {
     await fh?.close();
   }
+}
+
+/** Past this Node's readFile refuses a file (ERR_FS_FILE_TOO_LARGE); it is left to say so. */
+const MAX_READ_BYTES = 2 ** 31 - 1;
+
+/**
+ * The file's bytes, given the size its fstat reported: what readFile reads (up to that
+ * size or an earlier end), without the second fstat readFile makes and the copy it needs.
+ */
+async function readWhole(fh: FileHandle, size: number): Promise<Uint8Array> {
+  if (size === 0 || size > MAX_READ_BYTES) return new Uint8Array(await fh.readFile());
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await fh.read(bytes, at, size - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
+  }
+  return at === size ? bytes : bytes.subarray(0, at);
 }

@@ -67,6 +67,51 @@ describe("local blob store hardening", () => {
     store.close();
   });
 
+  it("checks the folders of every access: one written before and replaced by a link since is refused", async () => {
+    const store = createLocalBlobStore(dir);
+    await store.put("a/b/first", bytes("inside"));
+    expect(await store.get("a/b/first")).toEqual(bytes("inside"));
+    await writeFile(join(outside, "first"), "outside data");
+    await rm(join(dir, "a/b"), { recursive: true });
+    await symlink(outside, join(dir, "a/b"));
+    expect(await store.get("a/b/first")).toBeUndefined();
+    expect(await store.stat("a/b/first")).toBeUndefined();
+    await expect(store.put("a/b/first", bytes("overwritten"))).rejects.toThrow(/symbolic link/);
+    await expect(store.put("a/b/second", bytes("planted"))).rejects.toThrow(/symbolic link/);
+    await expect(store.putStream!("a/b/third", chunks("planted"), () => {}, { createOnly: true })).rejects.toThrow(/symbolic link/);
+    expect(await readFile(join(outside, "first"), "utf8")).toBe("outside data");
+    expect(await readdir(outside)).toEqual(["first"]);
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+    store.close();
+  });
+
+  it("makes a folder again when it went away after a write, and names a file standing where a folder goes", async () => {
+    const store = createLocalBlobStore(dir, { dirMode: 0o700 });
+    await store.put("x/y/one", bytes("1"));
+    await rm(join(dir, "x"), { recursive: true });
+    await store.put("x/y/two", bytes("2"));
+    expect(await store.get("x/y/two")).toEqual(bytes("2"));
+    expect(await mode(join(dir, "x/y"))).toBe(0o700);
+    await store.put("f", bytes("file"));
+    await expect(store.put("f/g", bytes("under a file"))).rejects.toMatchObject({ code: "ENOTDIR", message: expect.stringMatching(/is a file, not a folder/) });
+    await expect(store.put("f/g/h", bytes("under a file"))).rejects.toMatchObject({ code: "ENOTDIR" });
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+    store.close();
+  });
+
+  it("reads back blobs of any size whole", async () => {
+    const store = createLocalBlobStore(dir);
+    for (const size of [0, 1, 1000, 3 * 1024 * 1024 + 7]) {
+      const data = new Uint8Array(size).map((_, i) => i % 251);
+      await store.put(`sizes/${size}`, data);
+      const back = await store.get(`sizes/${size}`);
+      expect(back).toBeInstanceOf(Uint8Array);
+      expect(back?.length).toBe(size);
+      expect(Buffer.from(back!).equals(Buffer.from(data))).toBe(true);
+    }
+    store.close();
+  });
+
   it("neither reads nor writes through a symlinked file, nor a symlinked temp folder", async () => {
     await writeFile(join(outside, "secret"), "outside data");
     await symlink(join(outside, "secret"), join(dir, "file-link"));
