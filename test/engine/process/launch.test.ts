@@ -35,7 +35,7 @@ describe("the shim's launch file", () => {
       const r = runShim();
       expect(r.stderr).toContain("cannot read the launch description");
       expect(existsSync(launchFile())).toBe(false);
-      expect(await readProcRecord(dir)).toMatchObject({ exitCode: 127, error: "launch description unreadable" });
+      expect(await readProcRecord(dir)).toMatchObject({ exitCode: 127, error: "launch description unreadable", launchFault: true });
     }
   });
 
@@ -43,6 +43,9 @@ describe("the shim's launch file", () => {
     await writeFile(launchFile(), JSON.stringify({ argv: [join(dir, "no-such-program")], env: {}, graceMs: 1000 }), { mode: 0o600 });
     runShim();
     expect(existsSync(launchFile())).toBe(false);
-    expect((await readProcRecord(dir))?.exitCode).toBe(127);
+    const rec = await readProcRecord(dir);
+    expect(rec?.exitCode).toBe(127);
+    // A missing command is the task's problem, not the platform's.
+    expect(rec?.launchFault).toBeUndefined();
   });
 });

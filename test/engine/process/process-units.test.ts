@@ -129,6 +129,13 @@ describe("classifyFailedExit", () => {
     expect(p.phase).toBe("RetryableFailure");
     expect(p.error).toMatchObject({ code: "Error", kind: ExecutionError_ErrorKind.USER, message: "\r\n[gen-n0-0] terminated with exit code (3). Reason [Error]. Message: \nboom." });
   });
+  it("a start the shim itself could not make (unusable launch description, failed spawn) is a SYSTEM LocalLaunchFailed", () => {
+    const p = classifyFailedExit({ shimPid: 1, endedAt: "now", exitCode: 127, signal: null, error: "launch description unreadable", launchFault: true }, "g", "shim: cannot read");
+    expect(p.phase).toBe("RetryableFailure");
+    expect(p.error).toMatchObject({ code: "LocalLaunchFailed", kind: ExecutionError_ErrorKind.SYSTEM });
+    expect(p.error?.message).toContain("launch description unreadable");
+    expect(classifyFailedExit({ shimPid: 1, endedAt: "now", exitCode: 127, signal: null, error: "spawn ENOENT" }, "g", "").error?.kind).toBe(ExecutionError_ErrorKind.USER);
+  });
   it("a crash signal is a USER error with 128 + the signal number; an outside kill is a lost process; an OOM kill is OOMKilled", () => {
     expect(classifyFailedExit({ ...rec, exitCode: null, signal: "SIGSEGV" }, "g", "").error?.message).toContain("exit code (139)");
     const killed = classifyFailedExit({ ...rec, exitCode: null, signal: "SIGKILL" }, "g", "last");

@@ -31,6 +31,9 @@ const EXTERNAL = new Set(["SIGKILL", "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"]);
  * 3), for an attempt the engine did not abort. `logTail` is the end of its log.
  */
 export function classifyFailedExit(r: ProcRecord, containerName: string, logTail: string): PhaseInfo {
+  if (r.launchFault) {
+    return failure("RetryableFailure", "SYSTEM", "LocalLaunchFailed", `the process shim could not start the task: ${r.error ?? "unknown error"}${logTail ? `; last log lines:\n${logTail}` : ""}`);
+  }
   const text = (code: number, reason: string) =>
     `\r\n[${containerName}] terminated with exit code (${code}). Reason [${reason}]. Message: \n${logTail}.`;
   if (r.signal) {

@@ -163,12 +163,17 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
     // In a container the task sees its inputs where the template declares them: inputs.pb says so.
     const visibleInDir = inContainer ? declaredPaths(template).inputPath : inDir;
     void prepareCopilotInputs({ template, inputPath: a.paths.inputPath, blobs: o.blobs, inDir, visibleInDir })
-      .then(async () => {
-        if (!job.cancelled) await run();
-      })
-      .catch((e: unknown) => {
-        job.failure = launchFailure(e, dir, e instanceof CopilotDownloadError ? e.code : "InputDownloadFailed", "failed to download the task's inputs");
-      })
+      .then(
+        async () => {
+          if (job.cancelled) return;
+          await run().catch((e: unknown) => {
+            job.failure = launchFailure(e, dir, "LocalLaunchFailed", "failed to start the task");
+          });
+        },
+        (e: unknown) => {
+          job.failure = launchFailure(e, dir, e instanceof CopilotDownloadError ? e.code : "InputDownloadFailed", "failed to download the task's inputs");
+        },
+      )
       .finally(() => {
         job.launching = false;
         job.wake();

@@ -19,6 +19,8 @@ export interface ProcRecord {
   oomKilled?: boolean;
   /** Why the command could not be started. */
   error?: string;
+  /** The shim could not start the command for reasons of its own (unusable launch.json, failed spawn). */
+  launchFault?: boolean;
 }
 
 const MAX_RECORD_BYTES = 64 * 1024;

@@ -10,7 +10,9 @@
 // files sit in .engine/ so that nothing the task writes in its folder is taken for them.
 //   at once:  {v, shimPid, shimStart}            (proves to a later server that a launch began)
 //   on start: the same plus {pid, pgid, startTime, startedAt}
-//   on exit:  the same plus {exitCode, signal, endedAt, oomKilled?, error?}
+//   on exit:  the same plus {exitCode, signal, endedAt, oomKilled?, error?, launchFault?}
+// launchFault marks a start that failed for the shim's own reasons (an unusable launch.json,
+// a failed spawn), a platform failure, unlike a command that is missing or not executable.
 // SIGTERM, SIGINT and SIGHUP sent to the shim are passed on to the task's group, and
 // the first of them arms a SIGKILL of the group after the grace period named in
 // launch.json (graceMs): the shim, which outlives the server, owns the escalation, so
@@ -129,6 +131,9 @@ try {
   process.stderr.write(`shim: cannot write ${recordPath}: ${e && e.message}\n`);
 }
 
+/** Errors of the command itself (missing, not executable): the task's, not the platform's. */
+const COMMAND_ERRORS = new Set(["ENOENT", "EACCES", "ENOEXEC", "ENOTDIR", "EISDIR", "ELOOP", "ENAMETOOLONG"]);
+
 /** Bounds what is read of launch.json before its size is known. */
 const MAX_LAUNCH_BYTES = 64 * 1024 * 1024;
 
@@ -158,7 +163,7 @@ try {
   launch = readLaunch();
 } catch (e) {
   process.stderr.write(`shim: cannot read the launch description: ${e && e.message}\n`);
-  finish({ exitCode: 127, signal: null, error: "launch description unreadable" });
+  finish({ exitCode: 127, signal: null, error: "launch description unreadable", launchFault: true });
 }
 if (pendingSignal) finish({ exitCode: null, signal: pendingSignal, error: "terminated before start" });
 
@@ -167,7 +172,7 @@ try {
   child = spawn(launch.argv[0], launch.argv.slice(1), { cwd: dir, env: launch.env, stdio: "inherit", detached: true });
 } catch (e) {
   process.stderr.write(`shim: cannot start ${launch.argv[0]}: ${e && e.message}\n`);
-  finish({ exitCode: 127, signal: null, error: String(e && e.message) });
+  finish({ exitCode: 127, signal: null, error: String(e && e.message), launchFault: true });
 }
 if (child.pid !== undefined) {
   // Read now, before the event loop can reap the child: the pid is still this child's.
@@ -182,7 +187,7 @@ if (child.pid !== undefined) {
 child.on("error", (e) => {
   // Raised when the command cannot be executed (not found, not executable).
   process.stderr.write(`shim: cannot start ${launch.argv[0]}: ${e && e.message}\n`);
-  if (child.pid === undefined) finish({ exitCode: 127, signal: null, error: String(e && e.message) });
+  if (child.pid === undefined) finish({ exitCode: 127, signal: null, error: String(e && e.message), ...(COMMAND_ERRORS.has(e && e.code) ? {} : { launchFault: true }) });
 });
 child.on("exit", (code, signal) => {
   killGroup("SIGKILL");
