@@ -43,6 +43,11 @@ export interface RoundContext {
   parallelism: number;
   /** producer_id of this execution's events: the cluster id, or "" for a launch whose cluster was never recorded. */
   producerId: string;
+  /**
+   * Writes the status as it is now, mid-round (compare-and-set like the round's own write):
+   * what a plugin records when it launches work must survive a round that fails later.
+   */
+  persist(): Promise<void>;
   /** The earliest time (ms) something wants a round (deadlines, poll fallback). */
   wakeAt: number | undefined;
   now(): Date;

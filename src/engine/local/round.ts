@@ -72,6 +72,8 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     return failUnreadable(deps, key, cacheKey, row.version, exhausted);
   }
   const before = JSON.stringify(status);
+  let version = row.version;
+  let written = before;
   const ctx: RoundContext = {
     services: deps.services,
     key,
@@ -84,6 +86,16 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     producerId: status.producer ?? deps.services.clusterId,
     wakeAt: undefined,
     now: deps.services.clock,
+    async persist() {
+      const text = JSON.stringify(status);
+      if (text === written) return;
+      const poll = new Date(deps.services.clock().getTime() + TASK_POLL_MS);
+      if (!(await deps.engineStore.update(key, version, { status: text, active: true, nextWakeAt: poll }))) {
+        throw new Error("the engine row changed during the round");
+      }
+      version++;
+      written = text;
+    },
   };
   try {
     if (TERMINAL_WORKFLOW.has(status.phase)) {
@@ -100,9 +112,10 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     if (!(e instanceof StopExecution)) throw e;
     if (e.why === "IncompatibleCluster" && status.producer === undefined && (await deps.clusterOf(key)) === "") {
       // Accepted, but its cluster never recorded: report without a producer from now on.
-      const retry = parseStatus(before);
+      // From what was written last: a plugin's record of launched work must not be lost.
+      const retry = parseStatus(written);
       retry.producer = "";
-      await deps.engineStore.update(key, row.version, { status: JSON.stringify(retry), active: true, nextWakeAt: undefined });
+      await deps.engineStore.update(key, version, { status: JSON.stringify(retry), active: true, nextWakeAt: undefined });
       return { again: true };
     }
     await stopLocally(deps, ctx, e);
@@ -111,9 +124,9 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
   const after = JSON.stringify(status);
   const changed = after !== before;
   const wakeAt = terminal ? undefined : nextWake(ctx);
-  if (changed || terminal) {
-    const written = await deps.engineStore.update(key, row.version, { status: after, active: !terminal, nextWakeAt: wakeAt });
-    if (!written) return { again: true };
+  if (after !== written || terminal) {
+    const ok = await deps.engineStore.update(key, version, { status: after, active: !terminal, nextWakeAt: wakeAt });
+    if (!ok) return { again: true };
   }
   if (terminal) deps.definitions.delete(cacheKey);
   return { again: changed && !terminal, wakeAt };

@@ -153,6 +153,7 @@ export function createTaskHandler(): NodeHandler {
       const attempt = buildAttempt(n, template, ts);
       const holder = slotHolder(n);
 
+      const fresh = ts.state === undefined;
       let info: PhaseInfo;
       if (ts.slot !== undefined) {
         services.slots.ensure(holder, ts.slot);
@@ -169,6 +170,9 @@ export function createTaskHandler(): NodeHandler {
       } else {
         info = await plugin.handle(attempt);
       }
+
+      // The plugin launched something and recorded it: that record is durable before anything else can fail.
+      if (fresh && ts.state !== undefined) await ctx.persist();
 
       let problem: { error: PhaseInfo["error"]; recoverable: boolean } | undefined;
       const seen = info.phase === ts.phase && info.version === ts.version;

@@ -5,6 +5,7 @@ import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { createLocalEngine } from "../../../src/engine/local/local-engine.js";
 import { initialStatus } from "../../../src/engine/local/status.js";
 import { createLogger } from "../../../src/logger.js";
+import { createScriptedPlugin } from "./scripted-plugin.js";
 import { createSqlStore } from "../../../src/storage/sql-store.js";
 import { promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { backends } from "../../helpers/backends.js";
@@ -82,5 +83,22 @@ describe("before start()", () => {
     expect(reads).toBe(0);
     expect((await h.store.engine.get(key))?.abortCause).toBe("stop it");
     await engine.stop();
+  });
+});
+
+describe("replay safety", () => {
+  it("keeps what a plugin recorded when it launched an attempt, even when the round fails afterwards", async () => {
+    const plugin = createScriptedPlugin();
+    h = await startHarness({ plugins: [plugin], config: { retryBaseMs: 1 } });
+    const ok = taskOfType("scripted", "wf.launches", { x: T.int() }, { o0: T.int() }, { config: { script: "success:5" } });
+    const broken = taskOfType("scripted", "wf.breaks", { x: T.int() }, { o0: T.int() }, { config: { script: "throwfirst" } });
+    const wf = workflow("wf.replay", { inputs: { x: T.int() }, nodes: [taskNode("n0", ok, { inputs: { x: promise("", "x") } }), taskNode("n1", broken, { inputs: { x: promise("", "x") } })] });
+    await registerTasks(h.admin, ok, broken);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "replay", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    expect(plugin.thrown.has("replay-n1-0")).toBe(true);
+    // n0 launched in the round n1 broke; the replayed round found its record and did not launch it again.
+    expect(plugin.launched.filter((n) => n === "replay-n0-0")).toHaveLength(1);
   });
 });

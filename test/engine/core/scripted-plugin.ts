@@ -1,6 +1,6 @@
 // A test plugin whose attempts follow a script in the task template:
 // config.script = "recoverable,recoverable,success:50" — one step per attempt,
-// the last repeating ("throw" fails every handle once running). It counts how many attempts run at once.
+// the last repeating ("throw" fails every handle once running, "throwfirst" the first handle once). It counts how many attempts run at once.
 import { create } from "@bufbuild/protobuf";
 import { DynamicJobSpecSchema } from "../../../gen/flyteidl/core/dynamic_job_pb.js";
 import { ExecutionError_ErrorKind as Kind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
@@ -16,7 +16,9 @@ export interface ScriptedPlugin extends TaskPlugin {
   started: string[];
   aborted: string[];
   finalized: string[];
-  /** Attempts whose first handle threw already (for "throwonce"). */
+  /** Generated names, once per first handle (no state yet): an attempt launched twice is here twice. */
+  launched: string[];
+  /** Attempts whose first handle threw already (for "throwonce" and "throwfirst"). */
   thrown: Set<string>;
 }
 
@@ -40,11 +42,17 @@ export function createScriptedPlugin(type = "scripted"): ScriptedPlugin {
     aborted: [],
     finalized: [],
     thrown: new Set(),
+    launched: [],
     async handle(a) {
       const steps = (a.template.config["script"] ?? "success").split(",");
       const [action = "success", arg] = (steps[Math.min(a.attempt, steps.length - 1)] ?? "success").split(":");
       const state = a.state as State | undefined;
+      if (!state && action === "throwfirst" && !plugin.thrown.has(a.generatedName)) {
+        plugin.thrown.add(a.generatedName);
+        throw new Error("the plugin broke before launching");
+      }
       if (!state) {
+        plugin.launched.push(a.generatedName);
         a.setState({ startedAt: Date.now() } satisfies State);
         a.wake();
         return { phase: "Queued", version: 0, reason: "task submitted to scripted plugin" };
