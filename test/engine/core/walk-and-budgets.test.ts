@@ -1,7 +1,11 @@
 // The walk's limits (max_parallelism next to CPU slots, layered DAGs) and the
 // budget of failed rounds after which an execution is failed.
+import { create } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
-import { ExecutionError_ErrorKind as Kind } from "../../../gen/flyteidl/core/execution_pb.js";
+import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { NodeExecutionEventSchema } from "../../../gen/flyteidl/event/event_pb.js";
+import { createAdminEventSink } from "../../../src/engine/local/admin-sink.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
@@ -75,5 +79,35 @@ describe("failed rounds", () => {
     const lines = eventLines(h.events, "broken");
     expect(lines).toContain("N n0 ABORTED");
     expect(lines.at(-1)).toBe("WF FAILED");
+  });
+});
+
+describe("state mismatch", () => {
+  it("stops locally and reports the execution FAILED when the control plane has a node terminal already", async () => {
+    const plugin = createScriptedPlugin();
+    h = await startHarness({ plugins: [plugin] });
+    const slow = scripted("first", "success:800");
+    const next = scripted("second", "success:5");
+    const wf = workflow("wf.mismatch", {
+      inputs: { x: T.int() },
+      nodes: [taskNode("n0", slow, { inputs: { x: promise("", "x") } }), taskNode("n1", next, { inputs: { x: promise("n0", "o0") } })],
+    });
+    await registerTasks(h.admin, slow, next);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "mismatch", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["RUNNING"]);
+    // Someone else ends n1 at the control plane before the engine gets to it.
+    const sink = createAdminEventSink({ store: h.store, blobs: h.blobs, limits: { maxWorkflowNodes: 1000, maxPageSize: 100 } });
+    await sink.node(create(NodeExecutionEventSchema, {
+      id: { executionId: id, nodeId: "n1" },
+      producerId: "local",
+      phase: NodeExecution_Phase.FAILED,
+      occurredAt: timestampNow(),
+      inputValue: { case: "inputUri", value: "" },
+      outputResult: { case: "error", value: { code: "Elsewhere", message: "ended elsewhere", kind: Kind.USER } },
+    }));
+    const e = await waitForPhase(h.admin, id, ["FAILED"]);
+    expect(e.closure?.outputResult.value).toMatchObject({ kind: Kind.SYSTEM, code: "StateMismatch" });
+    expect(eventLines(h.events, "mismatch").slice(-2)).toEqual(["N n1 QUEUED !AlreadyInTerminalState", "WF FAILED"]);
   });
 });
