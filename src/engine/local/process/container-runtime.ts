@@ -5,28 +5,13 @@
  * their input/output directories mounted at the declared paths.
  */
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
+import { isAbsolute } from "node:path";
+import { onPath } from "./find-flytekit.js";
 
 export type ContainerRuntimeKind = "docker" | "podman";
 
 /** How long `<runtime> version` may take to answer (it asks the daemon) before the runtime counts as absent. */
 const VERSION_TIMEOUT_MS = 15_000;
-
-function executableOnPath(name: string, pathVar: string): string | undefined {
-  for (const dir of pathVar.split(delimiter)) {
-    if (dir === "" || !isAbsolute(dir)) continue; // a relative PATH entry would depend on the server's cwd
-    const candidate = join(dir, name);
-    try {
-      if (!statSync(candidate).isFile()) continue;
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /**
  * The absolute path of a container runtime that is on PATH and answers `<rt> version` (which
@@ -36,7 +21,7 @@ function executableOnPath(name: string, pathVar: string): string | undefined {
 export function findContainerRuntime(preferred: ContainerRuntimeKind, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const order: ContainerRuntimeKind[] = preferred === "docker" ? ["docker", "podman"] : ["podman", "docker"];
   for (const name of order) {
-    const path = executableOnPath(name, env.PATH ?? "");
+    const path = onPath(name, env.PATH ?? "");
     if (path === undefined) continue;
     const r = spawnSync(path, ["version"], { env, stdio: "ignore", timeout: VERSION_TIMEOUT_MS });
     if (r.status === 0) return path;

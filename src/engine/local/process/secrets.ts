@@ -2,14 +2,10 @@ import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Secret } from "../../../../gen/flyteidl/core/security_pb.js";
 import type { Logger } from "../../../logger.js";
+import { isPathSegment } from "./attempt-files.js";
 import { secretEnvName } from "./process-env.js";
 
 const MAX_SECRET_BYTES = 1 << 20;
-
-/** A path segment that stays inside its folder. */
-function safeSegment(s: string): boolean {
-  return s !== "" && s !== "." && s !== ".." && s.length <= 255 && !/[/\\\u0000]/.test(s);
-}
 
 /**
  * The secrets a template requests (`security_context.secrets`), read from
@@ -21,7 +17,7 @@ export async function readTaskSecrets(secretsDir: string, secrets: readonly Secr
   const out: Record<string, string> = {};
   if (secretsDir === "") return out;
   for (const s of secrets.slice(0, 256)) {
-    if (!safeSegment(s.group) || !safeSegment(s.key)) {
+    if (!isPathSegment(s.group) || !isPathSegment(s.key)) {
       if (s.key !== "") logger.warn("secret request with an unusable group or key ignored", { group: s.group, key: s.key });
       continue;
     }
