@@ -1,7 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExecutionClosureSchema, ExecutionSchema } from "../gen/flyteidl/admin/execution_pb.js";
-import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
+import { NodeExecutionClosureSchema, NodeExecutionMetaDataSchema, NodeExecutionSchema } from "../gen/flyteidl/admin/node_execution_pb.js";
+import { TaskExecutionClosureSchema, TaskExecutionSchema } from "../gen/flyteidl/admin/task_execution_pb.js";
+import {
+  NodeExecution_Phase as NodePhase,
+  TaskExecution_Phase as TaskPhase,
+  WorkflowExecution_Phase as Phase,
+} from "../gen/flyteidl/core/execution_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import {
   EXECUTION_COLUMNS,
@@ -9,6 +16,7 @@ import {
   EXECUTION_TAG_COLUMNS,
   EXECUTION_TASK_COLUMNS,
   EXECUTION_WORKFLOW_COLUMNS,
+  TASK_EXECUTION_COLUMNS,
 } from "../src/core/entity-columns.js";
 import { parseListRequest } from "../src/core/list-query.js";
 import { createSqlStore } from "../src/storage/sql-store.js";
@@ -85,5 +93,50 @@ describe.each(backends)("Execution store on $name", ({ open }) => {
     expect((await store.executions.get({ project: P, domain: D, name: "bulk-1202" }))?.launchPlan?.name).toBe("even");
     await expect(store.executions.createMany([execution("fresh", "lp"), execution("bulk-7", "lp")])).rejects.toThrow();
     expect(await store.executions.exists({ project: P, domain: D, name: "fresh" })).toBe(false);
+  });
+
+  it("stores node and task executions: creates once, moves each only from the phase it expects, and reads an attempt's parenthood", async () => {
+    store = createSqlStore(await open());
+    await store.executions.create(execution("e1", "lp"), []);
+    const exec = { project: P, domain: D, name: "e1" };
+    const nodeKey = { ...exec, nodeId: "n0" };
+    const ne = (nodeId: string, phase: NodePhase, extra: Record<string, unknown> = {}) =>
+      create(NodeExecutionSchema, { id: { nodeId, executionId: exec }, inputUri: `s3://in/${nodeId}`, closure: { phase, createdAt: timestampFromDate(new Date(1000)), ...extra } });
+    expect(await store.nodeExecutions.create(ne("n0", NodePhase.QUEUED), {}, 1)).toBe(true);
+    expect(await store.nodeExecutions.create(ne("n0", NodePhase.RUNNING), {}, 1)).toBe(false);
+    const meta = create(NodeExecutionMetaDataSchema, { isParentNode: true });
+    const running = create(NodeExecutionClosureSchema, { phase: NodePhase.RUNNING, updatedAt: timestampFromDate(new Date(2000)) });
+    expect(await store.nodeExecutions.update(nodeKey, NodePhase.SUCCEEDED, running, meta)).toBe(false);
+    expect(await store.nodeExecutions.update(nodeKey, NodePhase.QUEUED, running, meta, { startedAt: new Date(2000), dynamicWorkflowUri: "s3://dyn" })).toBe(true);
+    const failed = create(NodeExecutionClosureSchema, { phase: NodePhase.FAILED, outputResult: { case: "error", value: { code: "E1", message: "m" } } });
+    expect(await store.nodeExecutions.update(nodeKey, NodePhase.RUNNING, failed, meta, { durationNs: 5 })).toBe(true);
+    const stored = await store.nodeExecutions.get(nodeKey);
+    expect([stored?.closure?.phase, stored?.metadata?.isParentNode, stored?.inputUri]).toEqual([NodePhase.FAILED, true, "s3://in/n0"]);
+    expect(await store.nodeExecutions.dynamicWorkflowUri(nodeKey)).toBe("s3://dyn");
+    // A later update without a reference leaves it.
+    expect(await store.nodeExecutions.update(nodeKey, NodePhase.FAILED, running, meta)).toBe(true);
+    expect(await store.nodeExecutions.dynamicWorkflowUri(nodeKey)).toBe("s3://dyn");
+
+    const taskId = { resourceType: ResourceType.TASK, project: P, domain: D, name: "t", version: "v1" };
+    const taskKey = { ...nodeKey, retryAttempt: 0, task: { project: P, domain: D, name: "t", version: "v1" } };
+    const te = (phase: TaskPhase) =>
+      create(TaskExecutionSchema, { id: { taskId, nodeExecutionId: { nodeId: "n0", executionId: exec }, retryAttempt: 0 }, inputUri: "s3://in/t", closure: { phase } });
+    expect(await store.taskExecutions.get(taskKey)).toBeUndefined();
+    expect(await store.taskExecutions.create(te(TaskPhase.QUEUED), 0)).toBe(true);
+    expect(await store.taskExecutions.create(te(TaskPhase.RUNNING), 0)).toBe(false);
+    let found = await store.taskExecutions.get(taskKey);
+    expect([found?.execution.closure?.phase, found?.execution.isParent, found?.phaseVersion]).toEqual([TaskPhase.QUEUED, false, 0]);
+    expect(await store.taskExecutions.get({ ...taskKey, retryAttempt: 1 })).toBeUndefined();
+    const taskRunning = create(TaskExecutionClosureSchema, { phase: TaskPhase.RUNNING });
+    expect(await store.taskExecutions.update(taskKey, { phase: TaskPhase.QUEUED, phaseVersion: 1 }, taskRunning, 2)).toBe(false);
+    expect(await store.taskExecutions.update(taskKey, { phase: TaskPhase.QUEUED, phaseVersion: 0 }, taskRunning, 2, { startedAt: new Date(3000) })).toBe(true);
+    // A node execution naming the attempt as its parent makes it one; another attempt's child does not.
+    expect(await store.nodeExecutions.create(ne("n0-0-c", NodePhase.QUEUED), { nodeId: "n0", taskExecution: { ...taskKey, retryAttempt: 1 } }, 1)).toBe(true);
+    expect((await store.taskExecutions.get(taskKey))?.execution.isParent).toBe(false);
+    expect(await store.nodeExecutions.create(ne("n0-0-d", NodePhase.QUEUED), { nodeId: "n0", taskExecution: taskKey }, 1)).toBe(true);
+    found = await store.taskExecutions.get(taskKey);
+    expect([found?.execution.closure?.phase, found?.execution.isParent, found?.phaseVersion]).toEqual([TaskPhase.RUNNING, true, 2]);
+    const listed = await store.taskExecutions.list(nodeKey, parseListRequest({ filters: "", limit: 10, token: "" }, { scope: [TASK_EXECUTION_COLUMNS], op: "ListTaskExecutions" }));
+    expect(listed.map((t) => t.isParent)).toEqual([true]);
   });
 });

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { type TaskExecution, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
 import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -72,8 +72,8 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     return new Set(found.map((f) => f.parent ?? ""));
   };
 
-  // Every task event reads its attempt.
-  const byKey = preparedQuery<Row[]>(d, "task_execution_by_key", (db) => {
+  // Every task event reads its attempt, and whether it is a parent, in one statement.
+  const byKey = preparedQuery<(Row & { isParent: unknown })[]>(d, "task_execution_by_key", (db) => {
     const node = placeholders("project", "domain", "name", "nodeId", "retryAttempt");
     const task = placeholders("taskProject", "taskDomain", "taskName", "taskVersion");
     const key = {
@@ -81,13 +81,19 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       retryAttempt: node.retryAttempt as unknown as number,
       task: { project: task.taskProject, domain: task.taskDomain, name: task.taskName, version: task.taskVersion },
     };
-    return db.select().from(t).where(keyOf(key)).limit(1);
+    // The same test as parentsAmong: a node execution names this attempt as its parent.
+    const isParent = sql`exists (select 1 from ${n} where ${n.parentTaskExecution} = ${sql.placeholder("parentRef")})`;
+    return db
+      .select({ ...getTableColumns(t), isParent })
+      .from(t)
+      .where(keyOf(key))
+      .limit(1);
   });
 
   return {
     async get(id) {
       const { task, ...node } = id;
-      const [row] = await byKey({
+      const [found] = await byKey({
         project: node.project,
         domain: node.domain,
         name: node.name,
@@ -97,10 +103,11 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
         taskDomain: task.domain,
         taskName: task.name,
         taskVersion: task.version,
+        parentRef: taskExecutionRef(id),
       });
-      if (!row) return undefined;
-      const parents = await parentsAmong([row]);
-      return { execution: toTaskExecution(row, parents.has(parentKey(row))), phaseVersion: row.phaseVersion };
+      if (!found) return undefined;
+      const { isParent, ...row } = found;
+      return { execution: toTaskExecution(row, isParent === true || isParent === 1 || isParent === 1n), phaseVersion: row.phaseVersion };
     },
 
     async create(te, phaseVersion, beforeCommit) {
