@@ -48,4 +48,11 @@ describe("the shim's launch file", () => {
     // A missing command is the task's problem, not the platform's.
     expect(rec?.launchFault).toBeUndefined();
   });
+
+  it("is left alone by a shim given a relative folder, which refuses it instead of looking for it elsewhere", async () => {
+    await writeFile(launchFile(), JSON.stringify({ argv: ["true"], env: {}, graceMs: 1000 }), { mode: 0o600 });
+    const r = spawnSync(process.execPath, [findShim(), "."], { cwd: dir, env: {}, encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("absolute attempt dir");
+  });
 });

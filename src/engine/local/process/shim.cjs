@@ -1,6 +1,6 @@
 "use strict";
 // The process shim of the local task runner (engine-spec §8.5), run as
-//   node shim.cjs <attempt dir>
+//   node shim.cjs <absolute attempt dir>
 // with stdout and stderr already pointing at <attempt dir>/.engine/task.log.
 //
 // It reads the command and environment from .engine/launch.json (and deletes that
@@ -30,8 +30,9 @@ const path = require("node:path");
 const { spawn } = require("node:child_process");
 
 const dir = process.argv[2];
-if (!dir) {
-  process.stderr.write("shim: usage: shim.cjs <attempt dir>\n");
+// Absolute: the shim runs in the attempt folder, where a relative path would name another one.
+if (!dir || !path.isAbsolute(dir)) {
+  process.stderr.write("shim: usage: shim.cjs <absolute attempt dir>\n");
   process.exit(2);
 }
 const controlDir = path.join(dir, ".engine");
