@@ -11,6 +11,7 @@ import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } f
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
+import { preparedWrite } from "./prepared-write.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, NodeExecutionStore, TaskExecutionKey } from "./store.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
@@ -59,6 +60,50 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
     db.select().from(t).where(keyOf(placeholders("project", "domain", "name", "nodeId"))).limit(1),
   );
 
+  // Every node event writes one of these (values left out keep the column as it is, or its default).
+  const insertRow = preparedWrite<{ nodeId: string }[]>(d, (db, v) =>
+    db
+      .insert(t)
+      .values({
+        project: v.project,
+        domain: v.domain,
+        name: v.name,
+        nodeId: v.nodeId,
+        phase: v.phase,
+        closure: v.closure,
+        metadata: v.metadata,
+        inputUri: v.inputUri,
+        parentNodeId: v.parentNodeId,
+        parentTaskExecution: v.parentTaskExecution,
+        startedAt: v.startedAt,
+        eventVersion: v.eventVersion,
+        dynamicWorkflowUri: v.dynamicWorkflowUri,
+        errorKind: v.errorKind,
+        errorCode: v.errorCode,
+        createdAt: v.createdAt,
+        updatedAt: v.updatedAt,
+      })
+      .onConflictDoNothing()
+      .returning({ nodeId: t.nodeId }),
+  );
+  const updateRow = preparedWrite<{ nodeId: string }[]>(d, (db, v) =>
+    db
+      .update(t)
+      .set({
+        phase: v.phase,
+        closure: v.closure,
+        metadata: v.metadata,
+        updatedAt: v.updatedAt,
+        startedAt: v.startedAt,
+        durationNs: v.durationNs,
+        dynamicWorkflowUri: v.dynamicWorkflowUri,
+        errorKind: v.errorKind,
+        errorCode: v.errorCode,
+      })
+      .where(and(keyOf({ project: v.project, domain: v.domain, name: v.name, nodeId: v.nodeId }), eq(t.phase, v.expectedPhase)))
+      .returning({ nodeId: t.nodeId }),
+  );
+
   return {
     async get(id) {
       const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name, nodeId: id.nodeId });
@@ -70,29 +115,25 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       const exec = id.executionId!;
       const closure = ne.closure!;
       return d.transaction(async (db) => {
-        const rows = await db
-          .insert(t)
-          .values({
-            project: exec.project,
-            domain: exec.domain,
-            name: exec.name,
-            nodeId: id.nodeId,
-            phase: Phase[closure.phase] ?? "UNDEFINED",
-            closure: Buffer.from(toBinary(NodeExecutionClosureSchema, closure)),
-            metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, ne.metadata ?? create(NodeExecutionMetaDataSchema))),
-            inputUri: ne.inputUri,
-            parentNodeId: parent.nodeId ?? null,
-            // Matches the key sql-task-executions.ts looks children up by.
-            parentTaskExecution: parent.taskExecution ? taskExecutionRef(parent.taskExecution) : null,
-            startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
-            eventVersion,
-            dynamicWorkflowUri,
-            ...errorColumns(closure),
-            createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
-            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
-          })
-          .onConflictDoNothing()
-          .returning({ nodeId: t.nodeId });
+        const rows = await insertRow(db, {
+          project: exec.project,
+          domain: exec.domain,
+          name: exec.name,
+          nodeId: id.nodeId,
+          phase: Phase[closure.phase] ?? "UNDEFINED",
+          closure: Buffer.from(toBinary(NodeExecutionClosureSchema, closure)),
+          metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, ne.metadata ?? create(NodeExecutionMetaDataSchema))),
+          inputUri: ne.inputUri,
+          parentNodeId: parent.nodeId ?? null,
+          // Matches the key sql-task-executions.ts looks children up by.
+          parentTaskExecution: parent.taskExecution ? taskExecutionRef(parent.taskExecution) : null,
+          startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
+          eventVersion,
+          dynamicWorkflowUri,
+          ...errorColumns(closure),
+          createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
+          updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+        });
         if (rows.length === 0) return false;
         if (beforeCommit) await beforeCommit();
         return true;
@@ -101,21 +142,22 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
 
     async update(id, expectedPhase, closure, metadata, extra = {}) {
       return d.transaction(async (db) => {
-        const rows = await db
-          .update(t)
-          .set({
-            phase: Phase[closure.phase] ?? "UNDEFINED",
-            closure: Buffer.from(toBinary(NodeExecutionClosureSchema, closure)),
-            metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, metadata)),
-            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
-            ...(extra.startedAt !== undefined ? { startedAt: extra.startedAt } : {}),
-            ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
-            // Replaced only by a new reference, never cleared.
-            ...(extra.dynamicWorkflowUri ? { dynamicWorkflowUri: extra.dynamicWorkflowUri } : {}),
-            ...errorColumns(closure),
-          })
-          .where(and(keyOf(id), eq(t.phase, Phase[expectedPhase] ?? "UNDEFINED")))
-          .returning({ nodeId: t.nodeId });
+        const rows = await updateRow(db, {
+          project: id.project,
+          domain: id.domain,
+          name: id.name,
+          nodeId: id.nodeId,
+          expectedPhase: Phase[expectedPhase] ?? "UNDEFINED",
+          phase: Phase[closure.phase] ?? "UNDEFINED",
+          closure: Buffer.from(toBinary(NodeExecutionClosureSchema, closure)),
+          metadata: Buffer.from(toBinary(NodeExecutionMetaDataSchema, metadata)),
+          updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+          startedAt: extra.startedAt,
+          durationNs: extra.durationNs,
+          // Replaced only by a new reference, never cleared.
+          dynamicWorkflowUri: extra.dynamicWorkflowUri || undefined,
+          ...errorColumns(closure),
+        });
         if (rows.length === 0) return false;
         if (extra.beforeCommit) await extra.beforeCommit();
         return true;

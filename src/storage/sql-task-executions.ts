@@ -7,6 +7,7 @@ import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
+import { preparedWrite } from "./prepared-write.js";
 import { taskExecutionRef } from "./sql-node-executions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, TaskExecutionKey, TaskExecutionStore } from "./store.js";
@@ -38,6 +39,16 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       eq(t.name, id.task.name),
       eq(t.version, id.task.version),
     );
+
+  /** The key named by the values (or placeholders) `keyValues` gives. */
+  const keyOfValues = (v: Record<string, unknown>): TaskExecutionKey => ({
+    project: v.project as string,
+    domain: v.domain as string,
+    name: v.name as string,
+    nodeId: v.nodeId as string,
+    retryAttempt: v.retryAttempt as number,
+    task: { project: v.taskProject as string, domain: v.taskDomain as string, name: v.taskName as string, version: v.taskVersion as string },
+  });
 
   const toTaskExecution = (row: Row, isParent: boolean): TaskExecution =>
     create(TaskExecutionSchema, {
@@ -74,13 +85,7 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
 
   // Every task event reads its attempt, and whether it is a parent, in one statement.
   const byKey = preparedQuery<(Row & { isParent: unknown })[]>(d, "task_execution_by_key", (db) => {
-    const node = placeholders("project", "domain", "name", "nodeId", "retryAttempt");
-    const task = placeholders("taskProject", "taskDomain", "taskName", "taskVersion");
-    const key = {
-      ...node,
-      retryAttempt: node.retryAttempt as unknown as number,
-      task: { project: task.taskProject, domain: task.taskDomain, name: task.taskName, version: task.taskVersion },
-    };
+    const key = keyOfValues(placeholders("project", "domain", "name", "nodeId", "retryAttempt", "taskProject", "taskDomain", "taskName", "taskVersion"));
     // The same test as parentsAmong: a node execution names this attempt as its parent.
     const isParent = sql`exists (select 1 from ${n} where ${n.parentTaskExecution} = ${sql.placeholder("parentRef")})`;
     return db
@@ -90,21 +95,55 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       .limit(1);
   });
 
+  /** A key's values, as `keyOfValues` reads them. */
+  const keyValues = (id: TaskExecutionKey) => ({
+    project: id.project,
+    domain: id.domain,
+    name: id.name,
+    nodeId: id.nodeId,
+    retryAttempt: id.retryAttempt,
+    taskProject: id.task.project,
+    taskDomain: id.task.domain,
+    taskName: id.task.name,
+    taskVersion: id.task.version,
+  });
+
+  // Every task event writes one of these (values left out keep the column as it is, or its default).
+  const insertRow = preparedWrite<{ nodeId: string }[]>(d, (db, v) =>
+    db
+      .insert(t)
+      .values({
+        project: v.project,
+        domain: v.domain,
+        name: v.name,
+        version: v.version,
+        executionProject: v.executionProject,
+        executionDomain: v.executionDomain,
+        executionName: v.executionName,
+        nodeId: v.nodeId,
+        retryAttempt: v.retryAttempt,
+        phase: v.phase,
+        phaseVersion: v.phaseVersion,
+        inputUri: v.inputUri,
+        closure: v.closure,
+        startedAt: v.startedAt,
+        createdAt: v.createdAt,
+        updatedAt: v.updatedAt,
+      })
+      .onConflictDoNothing()
+      .returning({ nodeId: t.nodeId }),
+  );
+  const updateRow = preparedWrite<{ nodeId: string }[]>(d, (db, v) =>
+    db
+      .update(t)
+      .set({ phase: v.phase, phaseVersion: v.phaseVersion, closure: v.closure, updatedAt: v.updatedAt, startedAt: v.startedAt, durationNs: v.durationNs })
+      .where(and(keyOf(keyOfValues(v)), eq(t.phase, v.expectedPhase), eq(t.phaseVersion, v.expectedPhaseVersion)))
+      .returning({ nodeId: t.nodeId }),
+  );
+
   return {
     async get(id) {
-      const { task, ...node } = id;
-      const [found] = await byKey({
-        project: node.project,
-        domain: node.domain,
-        name: node.name,
-        nodeId: node.nodeId,
-        retryAttempt: node.retryAttempt,
-        taskProject: task.project,
-        taskDomain: task.domain,
-        taskName: task.name,
-        taskVersion: task.version,
-        parentRef: taskExecutionRef(id),
-      });
+      const [found] = await byKey({ ...keyValues(id), parentRef: taskExecutionRef(id) });
       if (!found) return undefined;
       const { isParent, ...row } = found;
       return { execution: toTaskExecution(row, isParent === true || isParent === 1 || isParent === 1n), phaseVersion: row.phaseVersion };
@@ -117,28 +156,24 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       const task = id.taskId!;
       const closure = te.closure!;
       return d.transaction(async (db) => {
-        const rows = await db
-          .insert(t)
-          .values({
-            project: task.project,
-            domain: task.domain,
-            name: task.name,
-            version: task.version,
-            executionProject: exec.project,
-            executionDomain: exec.domain,
-            executionName: exec.name,
-            nodeId: node.nodeId,
-            retryAttempt: id.retryAttempt,
-            phase: Phase[closure.phase] ?? "UNDEFINED",
-            phaseVersion,
-            inputUri: te.inputUri,
-            closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)),
-            startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
-            createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
-            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
-          })
-          .onConflictDoNothing()
-          .returning({ nodeId: t.nodeId });
+        const rows = await insertRow(db, {
+          project: task.project,
+          domain: task.domain,
+          name: task.name,
+          version: task.version,
+          executionProject: exec.project,
+          executionDomain: exec.domain,
+          executionName: exec.name,
+          nodeId: node.nodeId,
+          retryAttempt: id.retryAttempt,
+          phase: Phase[closure.phase] ?? "UNDEFINED",
+          phaseVersion,
+          inputUri: te.inputUri,
+          closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)),
+          startedAt: closure.startedAt ? timestampDate(closure.startedAt) : null,
+          createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
+          updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+        });
         if (rows.length === 0) return false;
         if (beforeCommit) await beforeCommit();
         return true;
@@ -147,18 +182,17 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
 
     async update(id, expected, closure, phaseVersion, extra = {}) {
       return d.transaction(async (db) => {
-        const rows = await db
-          .update(t)
-          .set({
-            phase: Phase[closure.phase] ?? "UNDEFINED",
-            phaseVersion,
-            closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)),
-            updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
-            ...(extra.startedAt !== undefined ? { startedAt: extra.startedAt } : {}),
-            ...(extra.durationNs !== undefined ? { durationNs: extra.durationNs } : {}),
-          })
-          .where(and(keyOf(id), eq(t.phase, Phase[expected.phase] ?? "UNDEFINED"), eq(t.phaseVersion, expected.phaseVersion)))
-          .returning({ nodeId: t.nodeId });
+        const rows = await updateRow(db, {
+          ...keyValues(id),
+          expectedPhase: Phase[expected.phase] ?? "UNDEFINED",
+          expectedPhaseVersion: expected.phaseVersion,
+          phase: Phase[closure.phase] ?? "UNDEFINED",
+          phaseVersion,
+          closure: Buffer.from(toBinary(TaskExecutionClosureSchema, closure)),
+          updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
+          startedAt: extra.startedAt,
+          durationNs: extra.durationNs,
+        });
         if (rows.length === 0) return false;
         if (extra.beforeCommit) await extra.beforeCommit();
         return true;
