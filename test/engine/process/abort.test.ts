@@ -62,6 +62,7 @@ describe("local-process plugin: abort", () => {
     await plugin.abort(a);
     plugin.close(); // the server stops: nothing of its own is left to send the SIGKILL
     await waitFor("the group to end", () => !pidAlive(rec.pid!) && !pidAlive(childPid));
+    await waitFor("the exit record", async () => (await readProcRecord(attemptDir(s, a)))?.endedAt !== undefined);
     expect((await readProcRecord(attemptDir(s, a)))?.signal).toBe("SIGKILL");
   });
 

@@ -156,9 +156,10 @@ describe("raw containers with a container runtime", () => {
 
   it("after the grace period the shim kills the client and stops the container again, even with the server gone", async () => {
     const plugin = dockerPlugin({ gracePeriodMs: 300 });
-    const a = await withInputs(attemptOf(s, containerTask("trap '' TERM; while true; do sleep 0.1; done")));
+    const a = await withInputs(attemptOf(s, containerTask("trap '' TERM; touch started; while true; do sleep 0.1; done")));
     await handleUntil(plugin, a, ["Running"]);
-    await waitFor("the container to start", async () => (await fake.runs()).length === 1);
+    // Once the command runs, the fake client has its handlers: it passes SIGTERM on to the command, which ignores it.
+    await waitFor("the container's command to start", () => existsSync(join(attemptDir(s, a), "started")));
     await plugin.abort(a);
     plugin.close();
     await waitFor("the second docker stop", async () => (await fake.stops()).some((x) => x.join(" ") === `-t 0 ${nameOf(a)}`));
