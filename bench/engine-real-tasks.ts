@@ -90,7 +90,7 @@ export async function realTasks(c: GrpcClient, setup: RealTaskSetup, runRoot: st
  */
 async function processMs(c: GrpcClient, runRoot: string, name: string): Promise<number> {
   try {
-    const rec = JSON.parse(readFileSync(join(runRoot, ENGINE_PROJECT, DOMAIN, name, "n0", "0", "proc.json"), "utf8")) as { startedAt?: string; endedAt?: string };
+    const rec = JSON.parse(readFileSync(join(runRoot, ENGINE_PROJECT, DOMAIN, name, "n0", "0", ".engine", "proc.json"), "utf8")) as { startedAt?: string; endedAt?: string };
     const ms = Date.parse(rec.endedAt ?? "") - Date.parse(rec.startedAt ?? "");
     if (Number.isFinite(ms)) return ms;
   } catch {

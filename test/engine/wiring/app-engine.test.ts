@@ -16,7 +16,7 @@ import { DOMAIN, launchEcho, PROJECT, registerEchoWorkflow, registerTaskWorkflow
 
 const readProc = (dir: string): { pid?: number; pgid?: number; endedAt?: string } | undefined => {
   try {
-    return JSON.parse(readFileSync(join(dir, "proc.json"), "utf8")) as { pid?: number; pgid?: number; endedAt?: string };
+    return JSON.parse(readFileSync(join(dir, ".engine", "proc.json"), "utf8")) as { pid?: number; pgid?: number; endedAt?: string };
   } catch {
     return undefined;
   }

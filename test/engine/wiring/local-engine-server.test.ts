@@ -96,8 +96,8 @@ describe("the local engine in the real server", () => {
 
   it("serves task logs from the run root and only there", async () => {
     const dir = join(server.app.engine.runRoot!, PROJECT, DOMAIN, "handmade", "n0", "0");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "task.log"), "line one\nline two\n");
+    mkdirSync(join(dir, ".engine"), { recursive: true });
+    writeFileSync(join(dir, ".engine", "task.log"), "line one\nline two\n");
     const base = `${server.url}/engine/logs/${PROJECT}/${DOMAIN}`;
     const ok = await fetch(`${base}/handmade/n0/0`);
     expect([ok.status, await ok.text()]).toEqual([200, "line one\nline two\n"]);
