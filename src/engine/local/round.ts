@@ -15,6 +15,8 @@ import { ABORT_FAILED_CODE, abortWorkflow, cleanUp, giveUp, stepWorkflow, TERMIN
 
 /** How often an execution with task attempts in flight is looked at even when no plugin asked (missed wake-ups, restarts). */
 export const TASK_POLL_MS = 2_000;
+/** Steps a round takes in memory at most before it writes the status and lets other executions go. */
+export const MAX_STEPS_PER_ROUND = 8;
 /** Consecutive failed rounds after which the execution is reported FAILED (propeller's max-workflow-retries). */
 export const MAX_SYSTEM_RETRIES = 10;
 
@@ -74,12 +76,28 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
   const before = JSON.stringify(status);
   let version = row.version;
   let written = before;
+  let persistedInStep = false;
+  // Each execution, node and task sends at most one event between two writes of the status, so a
+  // replay from the last write re-sends only events already taken (as with one step per round).
+  const sentSinceWrite = new Set<string>();
+  const once = (what: string) => async () => {
+    if (sentSinceWrite.has(what)) await ctx.persist();
+    sentSinceWrite.add(what);
+  };
+  const r = deps.recorder;
+  const recorder: EventRecorder = {
+    node: async (e) => (await once(`N ${e.id?.nodeId}`)(), r.node(e)),
+    nodeAborted: async (e) => (await once(`N ${e.id?.nodeId}`)(), r.nodeAborted(e)),
+    task: async (e) => (await once(`T ${e.parentNodeExecutionId?.nodeId}#${e.retryAttempt}`)(), r.task(e)),
+    taskAborted: async (e) => (await once(`T ${e.parentNodeExecutionId?.nodeId}#${e.retryAttempt}`)(), r.taskAborted(e)),
+    workflow: async (e) => (await once("WF")(), r.workflow(e)),
+  };
   const ctx: RoundContext = {
     services: deps.services,
     key,
     def,
     status,
-    recorder: deps.recorder,
+    recorder,
     dirty: new Set(),
     visited: new Map(),
     parallelism: 0,
@@ -95,41 +113,65 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
       }
       version++;
       written = text;
+      persistedInStep = true;
+      sentSinceWrite.clear();
     },
   };
-  try {
-    if (TERMINAL_WORKFLOW.has(status.phase)) {
-      // Reported terminal but still active (the write that retired it was lost): just retire it.
-    } else if (exhausted !== undefined) {
-      const reason = row.abortCause !== undefined ? TERMINATE_REASON : `max number of system retry attempts [${prior.count}/${MAX_SYSTEM_RETRIES}] exhausted - system failure.`;
-      await giveUp(ctx, deps.nodes, reason, exhausted);
-    } else if (row.abortCause !== undefined) {
-      await abortWorkflow(ctx, deps.nodes);
-    } else {
-      await stepWorkflow(ctx, deps.nodes);
+  // Steps run one after another on the status in memory while they make progress (each one a
+  // round of propeller's, with its own dirty set and walk); the row is written once at the end.
+  // A step that throws leaves the row at what the steps before it produced.
+  let stepped = before;
+  let changed = false;
+  let stepChanged = false;
+  for (let step = 0; step < MAX_STEPS_PER_ROUND; step++) {
+    ctx.dirty = new Set();
+    ctx.visited = new Map();
+    ctx.parallelism = 0;
+    persistedInStep = false;
+    let stopped = false;
+    try {
+      if (TERMINAL_WORKFLOW.has(status.phase)) {
+        // Reported terminal but still active (the write that retired it was lost): just retire it.
+      } else if (exhausted !== undefined) {
+        const reason = row.abortCause !== undefined ? TERMINATE_REASON : `max number of system retry attempts [${prior.count}/${MAX_SYSTEM_RETRIES}] exhausted - system failure.`;
+        await giveUp(ctx, deps.nodes, reason, exhausted);
+      } else if (row.abortCause !== undefined) {
+        await abortWorkflow(ctx, deps.nodes);
+      } else {
+        await stepWorkflow(ctx, deps.nodes);
+      }
+    } catch (e) {
+      if (!(e instanceof StopExecution)) {
+        // (A mid-step write already holds the earlier steps and the launch it recorded.)
+        if (stepped !== written && !persistedInStep) await deps.engineStore.update(key, version, { status: stepped, active: true, nextWakeAt: undefined }).catch(() => false);
+        throw e;
+      }
+      if (e.why === "IncompatibleCluster" && status.producer === undefined && (await deps.clusterOf(key)) === "") {
+        // Accepted, but its cluster never recorded: report without a producer from now on.
+        // From what the steps before produced: a plugin's record of launched work must not be lost.
+        const retry = parseStatus(stepped);
+        retry.producer = "";
+        await deps.engineStore.update(key, version, { status: JSON.stringify(retry), active: true, nextWakeAt: undefined });
+        return { again: true };
+      }
+      await stopLocally(deps, ctx, e);
+      stopped = true;
     }
-  } catch (e) {
-    if (!(e instanceof StopExecution)) throw e;
-    if (e.why === "IncompatibleCluster" && status.producer === undefined && (await deps.clusterOf(key)) === "") {
-      // Accepted, but its cluster never recorded: report without a producer from now on.
-      // From what was written last: a plugin's record of launched work must not be lost.
-      const retry = parseStatus(written);
-      retry.producer = "";
-      await deps.engineStore.update(key, version, { status: JSON.stringify(retry), active: true, nextWakeAt: undefined });
-      return { again: true };
-    }
-    await stopLocally(deps, ctx, e);
+    const text = JSON.stringify(status);
+    stepChanged = text !== stepped;
+    stepped = text;
+    changed ||= stepChanged;
+    if (!stepChanged || stopped || exhausted !== undefined || row.abortCause !== undefined || TERMINAL_WORKFLOW.has(status.phase)) break;
   }
   const terminal = TERMINAL_WORKFLOW.has(status.phase);
-  const after = JSON.stringify(status);
-  const changed = after !== before;
   const wakeAt = terminal ? undefined : nextWake(ctx);
-  if (after !== written || terminal) {
-    const ok = await deps.engineStore.update(key, version, { status: after, active: !terminal, nextWakeAt: wakeAt });
+  if (stepped !== written || terminal) {
+    const ok = await deps.engineStore.update(key, version, { status: stepped, active: !terminal, nextWakeAt: wakeAt });
     if (!ok) return { again: true };
   }
   if (terminal) deps.definitions.delete(cacheKey);
-  return { again: changed && !terminal, wakeAt };
+  // The last step still moved something: there may be more to do.
+  return { again: changed && stepChanged && !terminal, wakeAt };
 }
 
 /**

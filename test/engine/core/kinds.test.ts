@@ -3,7 +3,7 @@ import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase, TaskExecution_Ph
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { branchNode, DOMAIN, intValue, PROJECT, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
-import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
+import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin } from "./scripted-plugin.js";
 
 let h: Harness;
@@ -98,10 +98,17 @@ describe("replays", () => {
     const engineStore = h.store.engine;
     const update = engineStore.update.bind(engineStore);
     let calls = 0;
-    // Every third status write is lost, as if another writer had moved the row.
-    engineStore.update = async (...args) => (++calls % 3 === 0 ? false : update(...args));
+    // Every third status write is lost: another writer moved the row first (its version, not its status).
+    engineStore.update = async (key, version, u) => {
+      if (++calls % 3 !== 0) return update(key, version, u);
+      const row = await engineStore.get(key);
+      await update(key, version, { status: row!.status, active: row!.active, nextWakeAt: row!.nextWakeAt });
+      return false;
+    };
     const id = await launch(h.admin, wf.id!, "cas", literals({ x: intLiteral(4) }));
     await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    // The write that retires the row may be one of the lost ones: its replay comes after SUCCEEDED.
+    await waitFor("the row retired", async () => ((await engineStore.get({ project: id.project, domain: id.domain, name: id.name }))?.active === false ? true : undefined));
     engineStore.update = update;
     expect(h.events.filter((r) => r.refused && r.refused !== "AlreadyExists")).toEqual([]);
     expect(h.events.some((r) => r.refused === "AlreadyExists")).toBe(true);
