@@ -1,7 +1,7 @@
 import { clone, create, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ExecutionClosureSchema, ExecutionSpecSchema, LiteralMapBlobSchema } from "../../gen/flyteidl/admin/execution_pb.js";
+import { ExecutionSpecSchema, LiteralMapBlobSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
@@ -51,7 +51,9 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
         const before = stored.execution.closure!;
         const { assignCluster } = checkWorkflowTransition(text, before.phase, event.phase, event.producerId, stored.cluster);
 
-        const closure = clone(ExecutionClosureSchema, before);
+        // Read for this event alone, the stored closure becomes the new one in place (a lost race reads it again).
+        const fromPhase = before.phase;
+        const closure = before;
         closure.phase = event.phase;
         closure.updatedAt = event.occurredAt;
         let startedAt: Date | undefined;
@@ -80,7 +82,7 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
         }
         const spec = assignCluster !== undefined ? clone(ExecutionSpecSchema, stored.execution.spec!) : undefined;
         if (spec?.metadata?.systemMetadata && assignCluster !== undefined) spec.metadata.systemMetadata.executionCluster = assignCluster;
-        const applied = await store.executions.updateClosure(key, before.phase, closure, {
+        const applied = await store.executions.updateClosure(key, fromPhase, closure, {
           ...(startedAt ? { startedAt } : {}),
           ...(durationNs !== undefined ? { durationNs } : {}),
           ...(assignCluster !== undefined ? { cluster: assignCluster, ...(spec ? { spec } : {}) } : {}),

@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
@@ -183,13 +183,14 @@ export function nodeExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
           }
           continue; // another event created it meanwhile: apply this one as an update
         }
-        const before = existing.closure!;
-        if (before.phase === event.phase) throw alreadyExists(`This phase was already recorded ${name(before.phase)} for ${nodeText(key)}`);
-        if (TERMINAL.has(before.phase)) {
+        // Read for this event alone, the stored closure becomes the new one in place (a lost race reads it again).
+        const closure = existing.closure!;
+        const fromPhase = closure.phase;
+        if (fromPhase === event.phase) throw alreadyExists(`This phase was already recorded ${name(fromPhase)} for ${nodeText(key)}`);
+        if (TERMINAL.has(fromPhase)) {
           // FlyteAdmin reports the event's phase as the "current" one here.
-          throw alreadyInTerminalState(`Invalid phase change from ${name(before.phase)} to ${name(event.phase)} for node execution ${nodeText(key)}`, name(event.phase));
+          throw alreadyInTerminalState(`Invalid phase change from ${name(fromPhase)} to ${name(event.phase)} for node execution ${nodeText(key)}`, name(event.phase));
         }
-        const closure = clone(NodeExecutionClosureSchema, before);
         if (event.targetMetadata.case === "workflowNodeMetadata") {
           const child = event.targetMetadata.value.executionId;
           if (!child || !(await store.executions.exists(requireExecution(child)))) {
@@ -205,13 +206,13 @@ export function nodeExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
           closure.dynamicJobSpecUri = event.targetMetadata.value.dynamicWorkflow.dynamicJobSpecUri;
         }
         // The flags only ever turn on.
-        const metadata = clone(NodeExecutionMetaDataSchema, existing.metadata ?? create(NodeExecutionMetaDataSchema));
+        const metadata = existing.metadata ?? create(NodeExecutionMetaDataSchema);
         metadata.isParentNode ||= event.isParent;
         metadata.isDynamic ||= event.isDynamic;
         metadata.isArray ||= event.isArray;
         const writeBlobs = dynamicWorkflow || writeOutputs ? async () => (await dynamicWorkflow?.write(), await writeOutputs?.()) : undefined;
         const extra = { ...times, ...(dynamicWorkflowUri ? { dynamicWorkflowUri } : {}), ...(writeBlobs ? { beforeCommit: writeBlobs } : {}) };
-        if (await store.nodeExecutions.update(key, before.phase, closure, metadata, extra)) return {};
+        if (await store.nodeExecutions.update(key, fromPhase, closure, metadata, extra)) return {};
       }
     },
 

@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ReasonSchema, TaskExecutionClosureSchema, TaskExecutionSchema } from "../../gen/flyteidl/admin/task_execution_pb.js";
@@ -118,14 +118,17 @@ export function taskExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
           if (await store.taskExecutions.create(te, event.phaseVersion, writeBlobs)) return {};
           continue;
         }
+        // Read for this event alone, the stored closure becomes the new one in place (a lost race reads it again);
+        // each field is read before it is replaced.
         const before = existing.execution.closure!;
+        const fromPhase = before.phase;
         if (before.phase === event.phase && existing.phaseVersion >= event.phaseVersion) {
           throw alreadyExists(`have already recorded task execution phase ${name(event.phase)} (version: ${event.phaseVersion}) for ${keyText(key)}`);
         }
         if (TERMINAL.has(before.phase)) {
           throw alreadyInTerminalState(`invalid phase change from ${name(before.phase)} to ${name(event.phase)} for task execution ${keyText(key)}`, name(event.phase));
         }
-        const closure = clone(TaskExecutionClosureSchema, before);
+        const closure = before;
         closure.logs = mergeLogs(before.logs, event.logs);
         if (before.phase !== event.phase) closure.logs = logsForPhase(closure.logs, event.phase);
         closure.customInfo = mergePatch(before.customInfo, event.customInfo);
@@ -136,7 +139,7 @@ export function taskExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
         closure.eventVersion = Math.max(before.eventVersion, event.eventVersion);
         const { beforeCommit, ...times } = await applyEvent(closure, event, key, !before.startedAt);
         const extra = { ...times, ...(beforeCommit ? { beforeCommit } : {}) };
-        if (await store.taskExecutions.update(key, { phase: before.phase, phaseVersion: existing.phaseVersion }, closure, event.phaseVersion, extra)) return {};
+        if (await store.taskExecutions.update(key, { phase: fromPhase, phaseVersion: existing.phaseVersion }, closure, event.phaseVersion, extra)) return {};
       }
     },
 
