@@ -9,7 +9,7 @@ import { inputsPath, outputDir, topNodeDataDir, workflowDir } from "./paths.js";
 import { preExecute } from "./pre-execute.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
 import { endHandler, startHandler, unsupportedHandler } from "./simple-handlers.js";
-import { errorFromJson, ms, type NodePhase, type NodeStatus, nodeStatusOf, updateNodePhase } from "./status.js";
+import { attemptStarted, errorFromJson, HANDLEABLE, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
 
 /** What handling a node (and what lies downstream of it) came to (propeller's interfaces.NodeStatus). */
 export type NodeOutcome =
@@ -18,17 +18,6 @@ export type NodeOutcome =
 
 const PENDING: NodeOutcome = { kind: "pending" };
 const RUNNING: NodeOutcome = { kind: "running" };
-
-const HANDLEABLE: ReadonlySet<NodePhase> = new Set([
-  "NotYetStarted",
-  "Queued",
-  "Running",
-  "Failing",
-  "TimingOut",
-  "RetryableFailure",
-  "Succeeding",
-  "DynamicRunning",
-]);
 
 const NODE_PHASE: Record<HandlerResult["phase"], NodePhase> = {
   NotReady: "NotYetStarted",
@@ -303,12 +292,6 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
 const remember = (ctx: RoundContext, nodeId: string, outcome: NodeOutcome): NodeOutcome => {
   ctx.visited.set(nodeId, outcome);
   return outcome;
-};
-
-/** The node's current attempt has started (it holds a slot or its plugin moved past queued). */
-const attemptStarted = (ns: NodeStatus | undefined): boolean => {
-  const ts = ns?.task;
-  return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
 };
 
 const unknownError = () => executionError(ErrorKind.UNKNOWN, "UnknownError", "Unknown error");

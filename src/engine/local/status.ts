@@ -81,6 +81,14 @@ export function parseStatus(text: string): WorkflowStatus {
 
 export const TERMINAL_WORKFLOW: ReadonlySet<WorkflowPhase> = new Set(["Success", "Failed", "Aborted"]);
 export const TERMINAL_NODE: ReadonlySet<NodePhase> = new Set(["Succeeded", "Failed", "Skipped", "TimedOut", "Recovered"]);
+/** Phases in which a round handles the node itself (the others only lead on downstream). */
+export const HANDLEABLE: ReadonlySet<NodePhase> = new Set(["NotYetStarted", "Queued", "Running", "Failing", "TimingOut", "RetryableFailure", "Succeeding", "DynamicRunning"]);
+
+/** The node's current attempt has started: it holds a CPU slot or its plugin moved past queued. */
+export const attemptStarted = (ns: NodeStatus | undefined): boolean => {
+  const ts = ns?.task;
+  return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
+};
 
 export const errorToJson = (e: ExecutionError): JsonValue => toJson(ExecutionErrorSchema, e);
 export const errorFromJson = (j: JsonValue | undefined): ExecutionError | undefined =>
