@@ -44,6 +44,8 @@ export interface EngineStore {
   /** Inserts a new row (version 1, active, no abort cause); false when the key already has one. */
   create(row: { key: EngineKey; definition: string; status: string; nextWakeAt?: Date | undefined }): Promise<boolean>;
   get(key: EngineKey): Promise<EngineWorkflowRow | undefined>;
+  /** The row without its definition, for a reader that keeps the (immutable) definition already. */
+  getState(key: EngineKey): Promise<Omit<EngineWorkflowRow, "definition"> | undefined>;
   /**
    * Writes the status if the row is still at `expectedVersion` (then version + 1); false otherwise or when absent.
    * Of concurrent updates from one version exactly one succeeds. The abort cause is left as it is.

@@ -63,6 +63,29 @@ export function createSqlEngineStore(d: Dialect): EngineStore {
       return row ? toRow(row) : undefined;
     },
 
+    async getState(key) {
+      // Every column but the definition, which can be large and never changes.
+      const [row] = await d.run((db) =>
+        db
+          .select({
+            project: t.project,
+            domain: t.domain,
+            name: t.name,
+            status: t.status,
+            version: t.version,
+            active: t.active,
+            abortCause: t.abortCause,
+            nextWakeAt: t.nextWakeAt,
+            createdAt: t.createdAt,
+            updatedAt: t.updatedAt,
+          })
+          .from(t)
+          .where(keyOf(key))
+          .limit(1),
+      );
+      return row ? { ...row, abortCause: row.abortCause ?? undefined, nextWakeAt: row.nextWakeAt ?? undefined } : undefined;
+    },
+
     async update(key, expectedVersion, update) {
       // No row has any other version; PostgreSQL would refuse a parameter out of int4 range.
       if (!Number.isInteger(expectedVersion) || expectedVersion < 1 || expectedVersion > MAX_VERSION) return false;

@@ -122,6 +122,24 @@ describe.each(backends)("Engine store on $name", ({ open }) => {
     }
   });
 
+  it("reads the state without the definition: every other field as get() has it", async () => {
+    await start();
+    const wake = new Date("2031-05-06T07:08:09.123Z");
+    await engine.create({ key: key("e1"), definition: DEFINITION, status: status(0), nextWakeAt: wake });
+    expect(await engine.update(key("e1"), 1, running(status(1), wake))).toBe(true);
+    expect(await engine.requestAbort(key("e1"), "stop")).toBe(true);
+    const { definition, ...rest } = (await engine.get(key("e1")))!;
+    expect(definition).toBe(DEFINITION);
+    const state = await engine.getState(key("e1"));
+    expect(state).toEqual(rest);
+    expect(state).not.toHaveProperty("definition");
+    expect(await engine.getState(key("missing"))).toBeUndefined();
+    await engine.create({ key: key("e2"), definition: DEFINITION, status: status(0) });
+    const plain = await engine.getState(key("e2"));
+    expect(plain!.abortCause).toBeUndefined();
+    expect(plain!.nextWakeAt).toBeUndefined();
+  });
+
   it("round-trips next_wake_at: undefined is NULL, a date keeps its milliseconds", async () => {
     await start();
     const wake = new Date("2031-05-06T07:08:09.123Z");

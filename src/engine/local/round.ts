@@ -1,4 +1,4 @@
-import type { EngineKey, EngineStore } from "../../storage/engine-store.js";
+import type { EngineKey, EngineStore, EngineWorkflowRow } from "../../storage/engine-store.js";
 import { type ExecutionDefinition, loadDefinition } from "./definition.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -48,7 +48,11 @@ export interface RoundDeps {
  * MAX_SYSTEM_RETRIES failed rounds in a row the execution is failed instead.
  */
 export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string, prior: RoundFailures): Promise<RunOutcome> {
-  const row = await deps.engineStore.get(key);
+  // The definition never changes: once it is cached, only the state is read.
+  const cached = deps.definitions.get(cacheKey);
+  const row: (Omit<EngineWorkflowRow, "definition"> & { definition?: string }) | undefined = cached
+    ? await deps.engineStore.getState(key)
+    : await deps.engineStore.get(key);
   if (!row || !row.active) {
     deps.definitions.delete(cacheKey);
     return { again: false };
@@ -61,11 +65,11 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
   const exhausted = prior.count > MAX_SYSTEM_RETRIES
     ? `max number of system retry attempts [${prior.count}/${MAX_SYSTEM_RETRIES}] exhausted. Last known status message: ${prior.last ?? ""}`
     : undefined;
-  let def = deps.definitions.get(cacheKey);
+  let def = cached;
   let status: WorkflowStatus;
   try {
     if (!def) {
-      def = loadDefinition(key, row.definition);
+      def = loadDefinition(key, row.definition ?? "");
       deps.definitions.set(cacheKey, def);
     }
     status = parseStatus(row.status);

@@ -23,18 +23,24 @@ describe("round cost", () => {
     await registerWorkflow(h.admin, wf);
     const engine = h.store.engine;
     const get = engine.get.bind(engine);
+    const getState = engine.getState.bind(engine);
     const update = engine.update.bind(engine);
     let reads = 0;
+    let fullReads = 0;
     let writes = 0;
-    engine.get = (k) => (reads++, get(k));
+    engine.get = (k) => (reads++, fullReads++, get(k));
+    engine.getState = (k) => (reads++, getState(k));
     engine.update = (k, v, u) => (writes++, update(k, v, u));
     const id = await launch(h.admin, wf.id!, "chain", literals({ x: intLiteral(1) }));
     await waitForPhase(h.admin, id, ["SUCCEEDED"]);
     engine.get = get;
+    engine.getState = getState;
     engine.update = update;
     // One step per round read the row 5.3 times and wrote it 6.3 times per node; steps in memory
     // write once per event an entity repeats (about 3.6) and read about once per 1.5 nodes.
     expect(reads / 20).toBeLessThan(2);
+    // The definition is read once; later rounds read only the state.
+    expect(fullReads).toBe(1);
     expect(writes / 20).toBeLessThan(4.5);
   });
 });
