@@ -64,25 +64,24 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
       keepAliveInitialDelayMillis: 10_000,
       // 0 is no limit, for PostgreSQL's statement_timeout and for pg's query_timeout alike.
       query_timeout: statementTimeoutMs === 0 ? 0 : timerMs(statementTimeoutMs + 1000),
+      // The server-side limits: a statement's, and a transaction held open past it (a hung
+      // blob write, a crashed caller) that would keep its locks. Set by a statement before
+      // the pool hands the connection out (a query queued behind it is what pg deprecates),
+      // not as startup parameters, which PgBouncer refuses unless told to ignore them. Where
+      // a SET is not kept (a transaction-mode pooler), query_timeout still bounds every call.
+      // A connection the SET fails on is dropped and the caller gets the error.
+      onConnect: async (client: pg.ClientBase) => {
+        if (statementTimeoutMs > 0) {
+          await client.query(`set statement_timeout = ${statementTimeoutMs}; set idle_in_transaction_session_timeout = ${statementTimeoutMs}`);
+        }
+      },
     });
     // A connection can break whenever the server goes away, also while a
     // transaction holds it between statements (waiting for a blob write), when
     // pg-pool's idle listener is off it. pg then emits 'error' on the client,
     // which with no listener ends the process. The failure is reported to the
     // call by its next statement, so the event itself needs no handling.
-    pool.on("connect", (client) => {
-      client.on("error", () => undefined);
-      // The server-side limits: a statement's, and a transaction held open past it (a hung
-      // blob write, a crashed caller) that would keep its locks. Set by a statement that
-      // queues ahead of the connection's first query, not as startup parameters, which
-      // PgBouncer refuses unless told to ignore them. Where a SET is not kept (a
-      // transaction-mode pooler), the driver's query_timeout still bounds every call.
-      if (statementTimeoutMs > 0) {
-        client
-          .query(`set statement_timeout = ${statementTimeoutMs}; set idle_in_transaction_session_timeout = ${statementTimeoutMs}`)
-          .catch(() => undefined);
-      }
-    });
+    pool.on("connect", (client) => client.on("error", () => undefined));
     pool.on("error", () => undefined); // an idle client dropped by the server is replaced on next use
     return pool;
   };
