@@ -51,6 +51,17 @@ const CASES: [filters: string, answer: string[] | string][] = [
   [`contains(execution_name,${"e".repeat(60_000)})`, "invalid value for filters: contains takes at most 10000 characters, got 60000"],
   [`contains(execution_name,${"%".repeat(9_998)}1)`, ["e1"]],
   [Array.from({ length: 101 }, () => "ne(execution_name,x)").join("+"), "too many filter expressions: 101, at most 100 are allowed"],
+  // Go's whole duration range: its ends, as JavaScript numbers, would round past PostgreSQL's bigint.
+  ["lt(duration,2562047h47m16.854775807s)", ["e1", "e2"]],
+  ["gt(duration,-2562047h47m16.854775808s)", ["e1", "e2"]],
+  ["lte(duration,9223372036.854775)", ["e1", "e2"]],
+  // A float64 holds this as 9223372036.854776 seconds, past the range (Go refuses it too).
+  ["lte(duration,9223372036.854775807)", "Failed to parse duration [9223372036.854775807]"],
+  ["lt(duration,2562047h47m16.854775808s)", "Failed to parse duration [2562047h47m16.854775808s]"],
+  ["lt(duration,9223372037)", "Failed to parse duration [9223372037]"],
+  // Unstarted executions have duration 0, as in FlyteAdmin; 1e6 seconds is taken (FlyteAdmin's "%vs" makes it "1e+06s").
+  ["eq(duration,0)", ["e1", "e2"]],
+  ["lt(duration,1000000)", ["e1", "e2"]],
 ];
 
 // One SQLite backend is enough: the file and memory ones share the dialect.

@@ -107,6 +107,11 @@ const lists: [string, () => Promise<unknown>][] = [
     "ListExecutions by launch plan",
     () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: `eq(launch_plan.name,cfx.hello.wf.hello_wf)+eq(launch_plan.project,${P})+eq(launch_plan.domain,${D})`, sortBy: desc }),
   ],
+  [
+    "ListExecutions by duration, as the console's Duration filter asks",
+    () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: "lt(duration,3600)+gt(duration,1.5)", sortBy: desc }),
+  ],
+  ["ListExecutions sorted by duration", () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, sortBy: { key: "duration", direction: Sort_Direction.ASCENDING } })],
   ["ListExecutions by tag", () => admin.listExecutions({ id: { project: P, domain: D }, limit: 100, filters: "eq(execution_tag.key,team)" })],
   ["GetExecution", () => admin.getExecution({ id: { project: P, domain: D, name: "e1" } })],
   ["Engine start-up: active rows, oldest first", () => store.engine.listActive()],

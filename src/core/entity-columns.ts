@@ -2,9 +2,11 @@
  * What FlyteAdmin's filter and sort language may refer to: each entity has a
  * short code (used in error messages, e.g. `'t.foo' is invalid filter`), the
  * prefix clients write before a field (`task.name`), and its filterable
- * columns with the type their filter values are parsed into.
+ * columns with the type their filter values are parsed into. A `duration`
+ * value is a number of seconds or a Go duration string (`1h30m`), compared as
+ * nanoseconds (FlyteAdmin's util/filters.go).
  */
-export type ColumnType = "text" | "int" | "timestamp";
+export type ColumnType = "text" | "int" | "timestamp" | "duration";
 
 export interface EntityColumns {
   /** FlyteAdmin's entity code: `p`, `t`, `w`, `l`, `e`, ... */
@@ -150,6 +152,7 @@ export const EXECUTION_COLUMNS: EntityColumns = {
     error_code: "text",
     abort_cause: "text",
     started_at: "timestamp",
+    duration: "duration",
     created_at: "timestamp",
     updated_at: "timestamp",
     execution_created_at: "timestamp",
@@ -178,6 +181,7 @@ export const NODE_EXECUTION_COLUMNS: EntityColumns = {
     error_kind: "text",
     error_code: "text",
     started_at: "timestamp",
+    duration: "duration",
     created_at: "timestamp",
     updated_at: "timestamp",
     node_execution_created_at: "timestamp",
@@ -194,6 +198,7 @@ export const TASK_EXECUTION_COLUMNS: EntityColumns = {
     phase: "text",
     phase_version: "int",
     started_at: "timestamp",
+    duration: "duration",
     created_at: "timestamp",
     updated_at: "timestamp",
     task_execution_created_at: "timestamp",

@@ -1,5 +1,6 @@
 import { ENTITY_PREFIXES, type ColumnType, type EntityColumns } from "./entity-columns.js";
 import { invalidArgument, invalidValue } from "./errors.js";
+import { parseFilterDuration } from "./filter-duration.js";
 import { splitExpression } from "./filter-expression.js";
 import { parseRfc3339 } from "./rfc3339.js";
 
@@ -157,6 +158,11 @@ function typedValue(value: string, type: ColumnType, column: string): FilterValu
       const date = parseRfc3339(value);
       if (!date) throw invalidArgument(`Timestamp ${value} must conform to RFC3339 Nano spec`);
       return date;
+    }
+    case "duration": {
+      const nanos = parseFilterDuration(value);
+      if (nanos === undefined) throw invalidArgument(`Failed to parse duration [${value}]`);
+      return nanos;
     }
   }
 }

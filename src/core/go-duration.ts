@@ -34,3 +34,80 @@ function fraction(value: bigint, digits: number): string {
   const frac = (value % scale).toString().padStart(digits, "0").replace(/0+$/, "");
   return `${value / scale}${frac === "" ? "" : `.${frac}`}`;
 }
+
+const UNIT_NANOS: ReadonlyMap<string, bigint> = new Map([
+  ["ns", 1n],
+  ["us", 1_000n],
+  ["\u00b5s", 1_000n], // micro sign
+  ["\u03bcs", 1_000n], // Greek mu
+  ["ms", 1_000_000n],
+  ["s", 1_000_000_000n],
+  ["m", 60_000_000_000n],
+  ["h", 3_600_000_000_000n],
+]);
+const TWO_63 = 1n << 63n;
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+
+/**
+ * Go's `time.ParseDuration` (`1h30m`, `1.5s`, `-300ms`, `0`), in nanoseconds;
+ * undefined where Go returns an error (no unit, unknown unit, outside the
+ * int64 nanosecond range). Fractions are scaled with float64 arithmetic and
+ * truncated, as Go does, so `1.1h` gives Go's exact nanoseconds.
+ */
+export function parseGoDurationNanos(text: string): bigint | undefined {
+  let s = text;
+  let negative = false;
+  if (s[0] === "-" || s[0] === "+") {
+    negative = s[0] === "-";
+    s = s.slice(1);
+  }
+  if (s === "0") return 0n;
+  if (s === "") return undefined;
+  let total = 0n;
+  let i = 0;
+  while (i < s.length) {
+    if (!(s[i] === "." || isDigit(s[i]))) return undefined;
+    const intStart = i;
+    let whole = 0n;
+    for (; isDigit(s[i]); i++) {
+      if (whole > TWO_63 / 10n) return undefined;
+      whole = whole * 10n + BigInt(s.charCodeAt(i) - 48);
+      if (whole > TWO_63) return undefined;
+    }
+    const hasWhole = i > intStart;
+    let frac = 0n;
+    let scale = 1;
+    let hasFrac = false;
+    if (s[i] === ".") {
+      i++;
+      let overflow = false;
+      for (; isDigit(s[i]); i++) {
+        hasFrac = true;
+        // Digits past what fits are skipped, not an error (Go's leadingFraction).
+        if (overflow) continue;
+        const next = frac * 10n + BigInt(s.charCodeAt(i) - 48);
+        if (frac > (TWO_63 - 1n) / 10n || next > TWO_63) {
+          overflow = true;
+          continue;
+        }
+        frac = next;
+        scale *= 10;
+      }
+    }
+    if (!hasWhole && !hasFrac) return undefined;
+    const unitStart = i;
+    while (i < s.length && s[i] !== "." && !isDigit(s[i])) i++;
+    const unit = UNIT_NANOS.get(s.slice(unitStart, i));
+    if (unit === undefined) return undefined;
+    if (whole > TWO_63 / unit) return undefined;
+    let v = whole * unit;
+    if (frac > 0n) {
+      v += BigInt(Math.trunc(Number(frac) * (Number(unit) / scale)));
+      if (v > TWO_63) return undefined;
+    }
+    total += v;
+    if (total > TWO_63) return undefined;
+  }
+  if (negative) return -total;
+  return total > TWO_63 - 1n ? undefined : total;
+}

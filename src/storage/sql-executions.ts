@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { and, count, desc, eq, exists, inArray } from "drizzle-orm";
+import { and, count, desc, eq, exists, inArray, sql } from "drizzle-orm";
 import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -38,6 +38,9 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     error_code: t.errorCode,
     abort_cause: t.abortCause,
     started_at: t.startedAt,
+    // FlyteAdmin's duration column is 0 until the run ends (a non-pointer Go field GORM inserts as 0), so
+    // running rows compare and sort as 0, not as NULL.
+    duration: sql`coalesce(${t.durationNs}, 0)`,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
     execution_created_at: t.createdAt,

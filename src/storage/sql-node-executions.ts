@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import {
   type NodeExecution,
   NodeExecutionClosureSchema,
@@ -29,6 +29,9 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
     error_kind: t.errorKind,
     error_code: t.errorCode,
     started_at: t.startedAt,
+    // FlyteAdmin's duration column is 0 until the run ends (a non-pointer Go field GORM inserts as 0), so
+    // running rows compare and sort as 0, not as NULL.
+    duration: sql`coalesce(${t.durationNs}, 0)`,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
     node_execution_created_at: t.createdAt,
@@ -37,7 +40,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
   // `execution.` filters reach the workflow execution's row.
   const columns: ColumnMap = {
     [NODE_EXECUTION_COLUMNS.code]: own,
-    [EXECUTION_COLUMNS.code]: { phase: e.phase, mode: e.mode, user: e.user, state: e.state, cluster: e.cluster, created_at: e.createdAt, updated_at: e.updatedAt },
+    [EXECUTION_COLUMNS.code]: { phase: e.phase, mode: e.mode, user: e.user, state: e.state, cluster: e.cluster, duration: sql`coalesce(${e.durationNs}, 0)`, created_at: e.createdAt, updated_at: e.updatedAt },
   };
   const keyOf = (id: NodeExecutionKey) => and(eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name), eq(t.nodeId, id.nodeId));
   const errorColumns = (closure: NodeExecution["closure"]) =>

@@ -22,6 +22,9 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     phase: t.phase,
     phase_version: t.phaseVersion,
     started_at: t.startedAt,
+    // FlyteAdmin's duration column is 0 until the run ends (a non-pointer Go field GORM inserts as 0), so
+    // running rows compare and sort as 0, not as NULL.
+    duration: sql`coalesce(${t.durationNs}, 0)`,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
     task_execution_created_at: t.createdAt,
