@@ -20,11 +20,13 @@ import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 const ref = (resourceType: ResourceType, project: string, domain: string, name: string, version: string): Identifier | undefined =>
   name === "" ? undefined : ({ $typeName: "flyteidl.core.Identifier", resourceType, project, domain, name, version, org: "" } as Identifier);
 
-export function createSqlExecutions(d: Dialect): ExecutionStore {
-  const t = d.schema.executions;
-  const tags = d.schema.executionTags;
-  type Row = typeof t.$inferSelect;
-  const own = {
+/**
+ * The columns filters and sort keys name on an execution (`execution.` on
+ * node lists too, which join the execution's row): every column of
+ * EXECUTION_COLUMNS has its place here, so none reaches the query builder unmapped.
+ */
+export function executionColumns(t: Dialect["schema"]["executions"]) {
+  return {
     execution_project: t.project,
     execution_domain: t.domain,
     execution_name: t.name,
@@ -46,6 +48,13 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     execution_created_at: t.createdAt,
     execution_updated_at: t.updatedAt,
   };
+}
+
+export function createSqlExecutions(d: Dialect): ExecutionStore {
+  const t = d.schema.executions;
+  const tags = d.schema.executionTags;
+  type Row = typeof t.$inferSelect;
+  const own = executionColumns(t);
   const columns: ColumnMap = {
     [EXECUTION_COLUMNS.code]: own,
     [EXECUTION_LAUNCH_PLAN_COLUMNS.code]: { project: t.launchPlanProject, domain: t.launchPlanDomain, name: t.launchPlanName, version: t.launchPlanVersion },

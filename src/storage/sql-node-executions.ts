@@ -10,6 +10,7 @@ import {
 import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
+import { executionColumns } from "./sql-executions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { preparedWrite } from "./prepared-write.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
@@ -40,7 +41,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
   // `execution.` filters reach the workflow execution's row.
   const columns: ColumnMap = {
     [NODE_EXECUTION_COLUMNS.code]: own,
-    [EXECUTION_COLUMNS.code]: { phase: e.phase, mode: e.mode, user: e.user, state: e.state, cluster: e.cluster, duration: sql`coalesce(${e.durationNs}, 0)`, created_at: e.createdAt, updated_at: e.updatedAt },
+    [EXECUTION_COLUMNS.code]: executionColumns(e),
   };
   const keyOf = (id: NodeExecutionKey) => and(eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name), eq(t.nodeId, id.nodeId));
   const errorColumns = (closure: NodeExecution["closure"]) =>

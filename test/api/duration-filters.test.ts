@@ -10,6 +10,7 @@ import { createSqlStore } from "../../src/storage/sql-store.js";
 import { testConfig } from "../helpers/app.js";
 import { backends } from "../helpers/backends.js";
 import { failure } from "../helpers/rpc-failure.js";
+import { EXECUTION_COLUMNS } from "../../src/core/entity-columns.js";
 import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
 
 /**
@@ -94,6 +95,17 @@ describe.each(backends.filter((b) => b.name !== "sqlite file (WAL)"))("duration 
     expect(await nodes("", desc("duration"))).toEqual(["n0", "n1", "n2"]);
     expect(await nodes("eq(execution.duration,1h30m)")).toEqual(["n0", "n1", "n2"]);
     expect(await nodes("lt(execution.duration,3600)")).toEqual([]);
+  });
+
+  it("takes a filter on every execution column from a node list, as the executions list does", async () => {
+    // Each of these once passed validation and then failed in storage (INTERNAL): no map entry.
+    expect(await nodes("eq(execution.launch_entity,launch_plan)")).toEqual(["n0", "n1", "n2"]);
+    expect(await nodes("eq(execution.launch_entity,task)")).toEqual([]);
+    expect(await nodes("eq(execution.execution_name,mid)")).toEqual(["n0", "n1", "n2"]);
+    for (const column of Object.keys(EXECUTION_COLUMNS.columns)) {
+      const value = EXECUTION_COLUMNS.columns[column] === "timestamp" ? "2026-01-01T00:00:00Z" : EXECUTION_COLUMNS.columns[column] === "text" ? "x" : "1";
+      await expect(nodes(`gte(execution.${column},${value})`), column).resolves.toBeDefined();
+    }
   });
 
   it("filters and sorts task executions by duration", async () => {
