@@ -13,25 +13,30 @@ const MAX_DEPTH = 64;
  */
 export function withLocalBlobPaths(inputs: LiteralMap, localPath: ((uri: string) => string | undefined) | undefined): LiteralMap {
   if (!localPath) return inputs;
-  const copy = clone(LiteralMapSchema, inputs);
-  let changed = false;
-  const visit = (literal: Literal | undefined, depth: number): void => {
-    if (!literal || depth > MAX_DEPTH) return;
-    const v = literal.value;
-    if (v.case === "collection") for (const l of v.value.literals) visit(l, depth + 1);
-    else if (v.case === "map") for (const l of Object.values(v.value.literals)) visit(l, depth + 1);
-    else if (v.case === "scalar") {
-      const s = v.value.value;
-      if (s.case === "union") visit(s.value.value, depth + 1);
-      else if (s.case === "blob") {
-        const path = localPath(s.value.uri);
-        if (path !== undefined && path !== s.value.uri) {
-          s.value.uri = path;
-          changed = true;
+  // One walk to find out, so inputs without local blobs (most) are never copied.
+  const rewrite = (map: LiteralMap, apply: boolean): boolean => {
+    let found = false;
+    const visit = (literal: Literal | undefined, depth: number): void => {
+      if (!literal || depth > MAX_DEPTH) return;
+      const v = literal.value;
+      if (v.case === "collection") for (const l of v.value.literals) visit(l, depth + 1);
+      else if (v.case === "map") for (const l of Object.values(v.value.literals)) visit(l, depth + 1);
+      else if (v.case === "scalar") {
+        const s = v.value.value;
+        if (s.case === "union") visit(s.value.value, depth + 1);
+        else if (s.case === "blob") {
+          const path = localPath(s.value.uri);
+          if (path === undefined || path === s.value.uri) return;
+          found = true;
+          if (apply) s.value.uri = path;
         }
       }
-    }
+    };
+    for (const l of Object.values(map.literals)) visit(l, 0);
+    return found;
   };
-  for (const l of Object.values(copy.literals)) visit(l, 0);
-  return changed ? copy : inputs;
+  if (!rewrite(inputs, false)) return inputs;
+  const copy = clone(LiteralMapSchema, inputs);
+  rewrite(copy, true);
+  return copy;
 }
