@@ -12,6 +12,7 @@ import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
+import { createBranchHandler } from "./branch-handler.js";
 import { createNodeExecutor } from "./node-executor.js";
 import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
@@ -103,7 +104,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: () => createTaskHandler() }),
+    nodes: createNodeExecutor({ task: () => createTaskHandler(), branch: (nodes) => createBranchHandler(nodes) }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
