@@ -48,7 +48,7 @@ export function createBranchHandler(nodes: NodeExecutor): NodeHandler {
   const stepChosen = async (n: NodeContext, taken: string): Promise<HandlerResult> => {
     const ctx = n.round;
     const child = childOf(n);
-    if (!child.nodes.has(taken)) return failure(n, ErrorKind.SYSTEM, "DownstreamNodeNotFoundError", `Downstream node [${taken}] not found`);
+    if (!child.nodes.has(taken)) return failure(n, ErrorKind.SYSTEM, "DownstreamNodeNotFound", `Downstream node [${taken}] not found`);
     const outcome = await nodes.handle(ctx, child, taken);
     if (outcome.kind === "complete") {
       const chosen = child.statuses[taken];

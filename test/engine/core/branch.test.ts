@@ -276,6 +276,51 @@ describe("a branch node that fails", () => {
   });
 });
 
+describe("a branch node whose data cannot be read or written", () => {
+  const simple = () =>
+    workflow("br.io", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.str() },
+      nodes: [conditional("n0", "io", { ".x": promise("", "x") }, [[cmp(".x", Op.GT, 0), taskNode("n0", say, { inputs: { s: strValue("yes") } })]], { fail: "no" })],
+      outputBindings: { o0: promise("n0", "o0") },
+    });
+
+  it("fails as a SYSTEM RuntimeExecutionError when its inputs cannot be read", async () => {
+    await start();
+    const get = h.blobs.getMessage.bind(h.blobs);
+    h.blobs.getMessage = (async (key: string, schema: never) => {
+      if (key.endsWith("-noinputs/n0/data/inputs.pb")) throw new Error("disk on fire");
+      return get(key, schema);
+    }) as typeof h.blobs.getMessage;
+    await registerTasks(h.admin, say);
+    await registerWorkflow(h.admin, simple());
+    const id = await launch(h.admin, simple().id!, "noinputs", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    expect(eventLines(h.events, "noinputs")).toEqual(["WF RUNNING", "N start-node SUCCEEDED", "N n0 QUEUED", "N n0 FAILED", "WF FAILING", "WF FAILED"]);
+    const failed = nodeEvents("noinputs").find((x) => x.phase === NodeExecution_Phase.FAILED)!;
+    expect(failed.outputResult).toMatchObject({ case: "error", value: { kind: Kind.SYSTEM, code: "RuntimeExecutionError", message: "Failed to read input. Error [disk on fire]" } });
+  });
+
+  it("fails as a SYSTEM OutputsNotFoundError when the chosen node's outputs cannot be copied", async () => {
+    await start();
+    const get = h.blobs.get.bind(h.blobs);
+    h.blobs.get = (async (key: string) => {
+      if (key.endsWith("-nocopy/n0/data/0/n0-n0/0/outputs.pb") && eventLines(h.events, "nocopy").includes("N n0-0-n0-n0 SUCCEEDED")) throw new Error("disk on fire");
+      return get(key);
+    }) as typeof h.blobs.get;
+    await registerTasks(h.admin, say);
+    await registerWorkflow(h.admin, simple());
+    const id = await launch(h.admin, simple().id!, "nocopy", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    const failed = nodeEvents("nocopy").find((x) => x.id?.nodeId === "n0" && x.phase === NodeExecution_Phase.FAILED)!;
+    const m = M("nocopy");
+    expect(failed.outputResult).toMatchObject({
+      case: "error",
+      value: { kind: Kind.SYSTEM, code: "OutputsNotFoundError", message: `Failed to copy child node outputs from [${m}/n0/data/0/n0-n0/0/outputs.pb] to [${m}/n0/data/0/outputs.pb]` },
+    });
+  });
+});
+
 describe("a branch node being stopped", () => {
   it("aborts the chosen node on terminate: task, chosen node, branch, workflow ABORTED", async () => {
     await start();
