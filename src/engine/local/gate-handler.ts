@@ -119,7 +119,7 @@ export function createGateHandler(): NodeHandler {
       try {
         return await handle(n);
       } catch (e) {
-        if (!(e instanceof AdminError)) throw e;
+        if (!(e instanceof AdminError) || (e.kind !== "AlreadyExists" && e.kind !== "InvalidArgument")) throw e;
         // [LOCAL] The signal store refused the gate's signal for good (the id is taken by a signal of
         // another type, or it is not a valid id): propeller would retry its round until the workflow
         // gave up; failing the node says why at once. Storage outages still throw and retry the round.
