@@ -10,6 +10,7 @@ import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
+import { createGateHandler, SIGNAL_POLL_MS } from "./gate-handler.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createBranchHandler } from "./branch-handler.js";
@@ -38,6 +39,8 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
+  /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
+  signalPollMs?: number;
 }
 
 export interface LocalEngineOptions {
@@ -90,6 +93,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     defaultTaskCpus: config.defaultTaskCpus,
     logger,
     clock,
+    signals: store.signals,
+    signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
   };
   const silent: EventRecorder = {
@@ -104,7 +109,11 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: () => createTaskHandler(), branch: (nodes) => createBranchHandler(nodes) }),
+    nodes: createNodeExecutor({
+      task: () => createTaskHandler(),
+      branch: (nodes) => createBranchHandler(nodes),
+      gate: () => createGateHandler(),
+    }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
@@ -155,6 +164,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return { cluster: config.clusterId };
     },
     launched(id) {
+      if (started) queue.enqueue(textOf(id));
+    },
+    signalled(id) {
+      // A gate waiting on it resolves in its next round; an execution without an active row ends that round at once.
       if (started) queue.enqueue(textOf(id));
     },
     async abort(id, cause) {
