@@ -142,6 +142,7 @@ export function createSubworkflowHandler(nodes: NodeExecutor): NodeHandler {
       case "recovered":
         return failed(n, state);
       default:
+        // Queued, running, or between two attempts ("pending", which propeller takes as done: see workflow-step.ts).
         return result("Running", n.round.now());
     }
   };
