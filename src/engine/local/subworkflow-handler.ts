@@ -182,7 +182,7 @@ export function createSubworkflowHandler(nodes: NodeExecutor): NodeHandler {
       const phase = n.status.subworkflow?.phase;
       // Once the failure node runs, the rest of the graph was aborted already (an abort leaves the phases as they were).
       if (phase !== "handlingFailureNode") await nodes.abort(n.round, scope, START_NODE, reason);
-      else await nodes.abort(n.round, scope, scope.failureNodeId!, reason);
+      else if (scope.failureNodeId) await nodes.abort(n.round, scope, scope.failureNodeId, reason);
     },
 
     async finalize() {},
