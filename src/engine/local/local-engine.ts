@@ -20,6 +20,7 @@ import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
+import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
@@ -113,6 +114,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       task: () => createTaskHandler(),
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
+      subworkflow: (nodes) => createSubworkflowHandler(nodes),
     }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
