@@ -4,11 +4,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Execution } from "../../../gen/flyteidl/admin/execution_pb.js";
 import { ExecutionMetadata_ExecutionMode as Mode } from "../../../gen/flyteidl/admin/execution_pb.js";
-import { WorkflowExecution_Phase as WfPhase } from "../../../gen/flyteidl/core/execution_pb.js";
+import {
+  ExecutionError_ErrorKind,
+  NodeExecution_Phase as NodePhase,
+  TaskExecution_Phase as TaskPhase,
+  WorkflowExecution_Phase as WfPhase,
+} from "../../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { copyEngineSources } from "../../fixtures/engine/engine-package.js";
 import { DOMAIN, type EngineServer, PROJECT, startEngineServer } from "../../fixtures/engine/engine-server.js";
-import { execError, execId, launch, lit, outputsOf, primitive, uniqueName, waitForTerminal, waitUntil } from "../../fixtures/engine/executions.js";
+import { execError, execId, launch, lit, nodesById, outputsOf, primitive, taskAttempts, uniqueName, waitForTerminal } from "../../fixtures/engine/executions.js";
 import { findFlytekit, SKIP_MESSAGE } from "../../fixtures/engine/flytekit-kit.js";
 import { expectNoLeftovers, expectNoRefusedEvents, killLeftoverTasks } from "../../fixtures/engine/invariants.js";
 import { type PyflyteCli, pyflyteCli } from "../../fixtures/engine/pyflyte-cli.js";
@@ -80,6 +85,58 @@ describe.skipIf(!kit)(`local engine: @eager workflows ${kit ? "" : SKIP_MESSAGE}
     expect(eagerMark!.env.FLYTE_PLATFORM_URL).toBe(`127.0.0.1:${h.server.port}`);
     expect(eagerMark!.env.FLYTE_PLATFORM_INSECURE).toBe("true");
     for (const c of children) await expectNoLeftovers(h, c.id!.name);
+    await expectNoRefusedEvents(h);
+  }, 240_000);
+
+  it("a workflow an eager task calls runs through its launch plan; its execution is found by the eager execution's tag", async () => {
+    const name = uniqueName("eagerwf");
+    await cli.run(["run", "--remote", "--project", PROJECT, "--domain", DOMAIN, "--name", name, "engine_e2e/eager.py", "eager_wf_call", "--x", "4"], src, 180_000);
+    const id = execId(name);
+    const exec = await waitForTerminal(h.admin, id, 180_000);
+    expect(execError(exec)).toBeUndefined();
+    expect(primitive((await outputsOf(h.admin, id)).o0)).toBe((4 + 1) * 10);
+
+    const [child] = await childrenOf(name);
+    expect(child?.spec?.launchPlan).toMatchObject({ resourceType: ResourceType.LAUNCH_PLAN, name: "engine_e2e.eager.plus_one_wf" });
+    expect(child!.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    expect(primitive((await outputsOf(h.admin, child!.id!)).o0)).toBe(5);
+    // What flytekit's eager failure handler asks to find the executions to terminate.
+    const tagged = await h.admin.listExecutions({
+      id: { project: PROJECT, domain: DOMAIN },
+      limit: 100,
+      filters: `value_in(execution_tag.key,${EAGER_EXEC})+value_in(execution_tag.value,${name})`,
+    });
+    expect(tagged.executions.map((e) => e.id!.name)).toEqual([child!.id!.name]);
+    await expectNoLeftovers(h, name);
+    await expectNoRefusedEvents(h);
+  }, 240_000);
+
+  it("pyflyte register, then the eager launch plan: a failing sub-task fails the eager node, and the failure node flytekit adds runs", async () => {
+    const version = "eager-v1";
+    await cli.run(["register", "--project", PROJECT, "--domain", DOMAIN, "--version", version, "engine_e2e"], src, 180_000);
+    const name = uniqueName("eagerfail");
+    const id = await launch(h, "eager.eager_fails", { version, name, inputs: { x: lit.int(5) } });
+    const exec = await waitForTerminal(h.admin, id, 180_000);
+    expect(exec.closure?.phase).toBe(WfPhase.FAILED);
+    // flytekit fails the eager task with what the sub-execution's closure says.
+    const err = execError(exec);
+    expect({ code: err?.code, kind: err?.kind }).toEqual({ code: "USER:NonRecoverableSystemError", kind: ExecutionError_ErrorKind.USER });
+    expect(err?.message).toContain("Error executing engine_e2e.eager.fail_on with error");
+    expect(err?.message).toContain("USER:RuntimeError");
+
+    const [child] = await childrenOf(name);
+    expect(child?.spec?.launchPlan).toMatchObject({ resourceType: ResourceType.TASK, name: "engine_e2e.eager.fail_on", version });
+    expect(child!.closure?.phase).toBe(WfPhase.FAILED);
+    const nodes = await nodesById(h.admin, id);
+    expect(Object.fromEntries(Object.entries(nodes).map(([k, n]) => [k, n.closure?.phase]))).toEqual({
+      "start-node": NodePhase.SUCCEEDED,
+      n0: NodePhase.FAILED,
+      efn: NodePhase.SUCCEEDED,
+    });
+    // Not recoverable: the eager task is not retried (it would launch nothing new: the names are deterministic).
+    expect((await taskAttempts(h.admin, id, "n0")).map((t) => t.closure?.phase)).toEqual([TaskPhase.FAILED]);
+    expect((await taskAttempts(h.admin, id, "efn")).map((t) => [t.id?.taskId?.name, t.closure?.phase])).toEqual([["engine_e2e.eager.eager_fails-cleanup", TaskPhase.SUCCEEDED]]);
+    await expectNoLeftovers(h, name);
     await expectNoRefusedEvents(h);
   }, 240_000);
 });
