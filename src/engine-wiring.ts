@@ -5,7 +5,7 @@ import { createAdminEventSink } from "./engine/local/admin-sink.js";
 import { createEchoPlugin } from "./engine/local/echo-plugin.js";
 import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
-import { platformEnv } from "./engine/local/process/platform-env.js";
+import { platformDefaultEnv } from "./engine/local/process/platform-env.js";
 import type { TaskPlugin } from "./engine/local/task-plugin.js";
 import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
 import type { Logger } from "./logger.js";
@@ -68,10 +68,10 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
   // The platform env every task gets: where this server is (eager tasks call back into it),
   // then the configured --engine-env, which may override it. Refilled by start() once the
   // server knows where it listens; the plugin reads this object at each launch.
-  const defaultEnv: Record<string, string> = {};
+  const defaultEnv = Object.create(null) as Record<string, string>;
   const setDefaultEnv = () => {
     for (const k of Object.keys(defaultEnv)) delete defaultEnv[k];
-    Object.assign(defaultEnv, platformEnv(baseUrl), config.engineEnv);
+    Object.assign(defaultEnv, platformDefaultEnv(baseUrl, config.engineEnv));
   };
   setDefaultEnv();
   const processes = createLocalProcessPlugin({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { platformEnv } from "../../../src/engine/local/process/platform-env.js";
+import { platformDefaultEnv, platformEnv } from "../../../src/engine/local/process/platform-env.js";
 import { buildProcessEnv } from "../../../src/engine/local/process/process-env.js";
 
 describe("where tasks reach the server (FLYTE_PLATFORM_*)", () => {
@@ -16,6 +16,20 @@ describe("where tasks reach the server (FLYTE_PLATFORM_*)", () => {
 
   it("is nothing for what is not an http(s) URL", () => {
     for (const bad of ["", "127.0.0.1:8089", "dns:///127.0.0.1:8089", "ftp://x:1", "not a url"]) expect(platformEnv(bad)).toEqual({});
+  });
+
+  it("is under the configured --engine-env, which wins, and keeps a variable named __proto__", () => {
+    const configured = Object.assign(Object.create(null) as Record<string, string>, { FLYTE_PLATFORM_INSECURE: "false", A: "1" });
+    Object.defineProperty(configured, "__proto__", { value: "x", enumerable: true });
+    const env = platformDefaultEnv("http://127.0.0.1:8089", configured);
+    expect(Object.entries(env)).toEqual([
+      ["FLYTE_PLATFORM_URL", "127.0.0.1:8089"],
+      ["FLYTE_PLATFORM_INSECURE", "false"],
+      ["A", "1"],
+      ["__proto__", "x"],
+    ]);
+    const refilled = Object.assign(Object.create(null) as Record<string, string>, env);
+    expect(Object.keys(refilled)).toContain("__proto__");
   });
 
   it("comes with the platform defaults: the execution's envs cannot move it, --engine-env can", () => {

@@ -23,3 +23,13 @@ export function platformEnv(serverUrl: string): Record<string, string> {
   const port = u.port !== "" ? u.port : tls ? "443" : "80";
   return { FLYTE_PLATFORM_URL: `${u.hostname}:${port}`, FLYTE_PLATFORM_INSECURE: tls ? "false" : "true" };
 }
+
+/**
+ * The platform env of every task: `platformEnv(serverUrl)` under the configured variables,
+ * which win. Without a prototype, so a variable named `__proto__` stays a variable.
+ */
+export function platformDefaultEnv(serverUrl: string, configured: Readonly<Record<string, string>>): Record<string, string> {
+  const env = Object.create(null) as Record<string, string>;
+  for (const [k, v] of [...Object.entries(platformEnv(serverUrl)), ...Object.entries(configured)]) env[k] = v;
+  return env;
+}
