@@ -13,7 +13,7 @@ import {
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { copyEngineSources } from "../../fixtures/engine/engine-package.js";
 import { DOMAIN, type EngineServer, PROJECT, startEngineServer } from "../../fixtures/engine/engine-server.js";
-import { execError, execId, launch, lit, nodesById, outputsOf, primitive, taskAttempts, uniqueName, waitForTerminal } from "../../fixtures/engine/executions.js";
+import { execError, execId, launch, lit, ms, nodesById, outputsOf, primitive, taskAttempts, uniqueName, waitForTerminal } from "../../fixtures/engine/executions.js";
 import { findFlytekit, SKIP_MESSAGE } from "../../fixtures/engine/flytekit-kit.js";
 import { expectNoLeftovers, expectNoRefusedEvents, killLeftoverTasks } from "../../fixtures/engine/invariants.js";
 import { type PyflyteCli, pyflyteCli } from "../../fixtures/engine/pyflyte-cli.js";
@@ -78,6 +78,8 @@ describe.skipIf(!kit)(`local engine: @eager workflows ${kit ? "" : SKIP_MESSAGE}
       expect(c.spec?.metadata?.mode).toBe(Mode.MANUAL);
       expect(c.closure?.phase).toBe(WfPhase.SUCCEEDED);
     }
+    // Awaited together (asyncio.gather): both were launched before either finished.
+    expect(Math.max(...children.map((c) => ms(c.closure?.createdAt)))).toBeLessThan(Math.min(...children.map((c) => ms(c.closure?.updatedAt))));
     expect(primitive((await outputsOf(h.admin, children[0]!.id!)).o0)).toBe(6);
     expect(primitive((await outputsOf(h.admin, children[1]!.id!)).o0)).toBe(9);
 
