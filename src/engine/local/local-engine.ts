@@ -19,6 +19,8 @@ import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createLaunchPlanHandler } from "./launchplan-handler.js";
+import type { ChildExecutions } from "./child-executions.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
 
@@ -47,6 +49,8 @@ export interface LocalEngineOptions {
   config: LocalEngineConfig;
   logger: Logger;
   clock?: () => Date;
+  /** What launch-plan nodes launch their child executions through (the control plane's own functions). */
+  children?: ChildExecutions;
 }
 
 export interface LocalEngine {
@@ -90,6 +94,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     logger,
     clock,
     wake: (k, at) => queue.enqueue(textOf(k), at),
+    children: options.children,
   };
   const silent: EventRecorder = {
     node: async () => {},
@@ -103,7 +108,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: () => createTaskHandler() }),
+    nodes: createNodeExecutor({ task: () => createTaskHandler(), launchplan: () => createLaunchPlanHandler() }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
