@@ -165,8 +165,10 @@ async function launch(n: NodeContext, childId: WorkflowExecutionIdentifier): Pro
     await ctx.services.children!.create(request);
   } catch (e) {
     if (!(e instanceof ChildExecutionError)) throw e;
-    // Created before (a replayed step, a restart): the same child, deterministically named.
-    if (e.code === "AlreadyExists") return undefined;
+    // Created before (a replayed step, a restart): the same child, deterministically named. [LOCAL] Unless
+    // there is none (the launch plan's concurrency policy skipped it): propeller would report a child the
+    // control plane does not know, retrying that event until the whole execution fails; this is the user's refusal.
+    if (e.code === "AlreadyExists" && (await ctx.services.children!.status(childId))) return undefined;
     if (RETRYABLE.has(e.code)) throw new Error(`failed to launch workflow [${lp.name}], system error: ${e.message}`, { cause: e });
     const message = `[UserError] failed to launch workflow, caused by: rpc error: code = ${e.code} desc = ${e.message}`;
     return result("Failure", now, "", executionError(ErrorKind.USER, "RuntimeExecutionError", message));

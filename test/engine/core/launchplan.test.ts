@@ -227,6 +227,48 @@ describe("launch-plan nodes (engine-spec §2.4.6, §5.5)", () => {
     await expect(h.admin.getExecution({ id: childOf("lp-gone") })).rejects.toThrow(/missing entity of type execution/);
   });
 
+  it("a launch plan's SKIP concurrency policy refusing the child fails the node with that answer", async () => {
+    await registerChild("solo", taskOfType("scripted", "wf.solo.t", { x: T.int() }, { o0: T.int() }, { config: { script: "hang" } }));
+    // At most one execution of this launch plan at a time; another is skipped (answered AlreadyExists).
+    const lp = launchPlanId("wf.solo.once");
+    await h.admin.createLaunchPlan({ id: lp, spec: { workflowId: workflow("wf.solo", { nodes: [] }).id, concurrencyPolicy: { max: 1, behavior: 1 } } });
+    const parent = await registerParent("parent9", lp);
+    const first = await launch(h.admin, parent, "lp-solo1", literals({ x: intLiteral(1) }));
+    await waitFor("the first child to run", async () => ((await phaseOf(childOf("lp-solo1")).catch(() => "")) === "RUNNING" ? true : undefined));
+    const second = await launch(h.admin, parent, "lp-solo2", literals({ x: intLiteral(2) }));
+    await waitForPhase(h.admin, second, ["FAILED"]);
+    const node = await h.admin.getNodeExecution({ id: { executionId: second, nodeId: "n0" } });
+    expect(errorOf(node.closure)).toMatchObject({
+      kind: Kind.USER,
+      code: "RuntimeExecutionError",
+      message: "[UserError] failed to launch workflow, caused by: rpc error: code = AlreadyExists desc = concurrency limit (1) reached for launch plan wf.solo.once; skipping execution",
+    });
+    expect(eventLines(h.events, "lp-solo2")).toEqual(["WF RUNNING", "N start-node SUCCEEDED", "N n0 QUEUED", "N n0 FAILED", "WF FAILING", "WF FAILED"]);
+    expect(h.events.filter((r) => r.refused)).toEqual([]);
+    expect(await phaseOf(first)).toBe("RUNNING");
+    await h.admin.terminateExecution({ id: first, cause: "done" });
+    await waitForPhase(h.admin, childOf("lp-solo1"), ["ABORTED"]);
+  });
+
+  it("a child the control plane no longer knows when it is looked at fails the node (SYSTEM)", async () => {
+    const lp = await registerChild("lost", taskOfType("echo", "wf.lost.t", { x: T.int() }, { o0: T.int() }));
+    const parent = await registerParent("parent10", lp);
+    const children = h.app.childExecutions;
+    const status = children.status.bind(children);
+    // Once the node reported its child, the control plane loses it (the row deleted behind its back).
+    children.status = async (id) => (eventLines(h.events, "lp-lost").includes("N n0 RUNNING") ? undefined : status(id));
+    const id = await launch(h.admin, parent, "lp-lost", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, id, ["FAILED"]);
+    children.status = status;
+    const node = await h.admin.getNodeExecution({ id: { executionId: id, nodeId: "n0" } });
+    expect(errorOf(node.closure)).toMatchObject({
+      kind: Kind.SYSTEM,
+      code: "",
+      message: `failed at Node[n0]. : launch-plan not found, caused by: [NotFound] execID [${childOf("lp-lost").name}] not found on remote`,
+    });
+    expect(eventLines(h.events, "lp-lost")).toEqual(["WF RUNNING", "N start-node SUCCEEDED", "N n0 QUEUED", "N n0 RUNNING", "N n0 FAILED", "WF FAILING", "WF FAILED"]);
+  });
+
   it(`a launch plan that launches itself stops at nesting depth ${MAX_CHILD_NESTING} with MaxNestingDepthExceeded`, async () => {
     const t = taskOfType("echo", "wf.rec.t", { x: T.int() }, { o0: T.int() });
     await registerTasks(h.admin, t);
