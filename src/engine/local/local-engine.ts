@@ -22,6 +22,8 @@ import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createLaunchPlanHandler } from "./launchplan-handler.js";
+import type { ChildExecutions } from "./child-executions.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
 
@@ -52,6 +54,8 @@ export interface LocalEngineOptions {
   config: LocalEngineConfig;
   logger: Logger;
   clock?: () => Date;
+  /** What launch-plan nodes launch their child executions through (the control plane's own functions). */
+  children?: ChildExecutions;
 }
 
 export interface LocalEngine {
@@ -97,6 +101,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     signals: store.signals,
     signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
+    children: options.children,
   };
   const silent: EventRecorder = {
     node: async () => {},
@@ -115,6 +120,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
       subworkflow: (nodes) => createSubworkflowHandler(nodes),
+      launchplan: () => createLaunchPlanHandler(),
     }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
