@@ -2,10 +2,11 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type CompiledWorkflowClosure, CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType, type WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
-import { type Node, WorkflowMetadata_OnFailurePolicy, type WorkflowTemplate } from "../../../gen/flyteidl/core/workflow_pb.js";
+import type { WorkflowTemplate } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { BINARY_READ_OPTIONS } from "../../core/proto-limits.js";
 import type { EngineKey } from "../../storage/engine-store.js";
 import type { ExecutionLaunch } from "../workflow-executor.js";
+import { type Graph, graphOf } from "./dag-scope.js";
 
 interface IdJson {
   project: string;
@@ -71,14 +72,10 @@ export interface ExecutionDefinition {
   launchPlanId: Identifier;
   closure: CompiledWorkflowClosure;
   template: WorkflowTemplate;
-  nodes: ReadonlyMap<string, Node>;
-  upstream: ReadonlyMap<string, readonly string[]>;
-  downstream: ReadonlyMap<string, readonly string[]>;
+  /** The primary workflow's graph. */
+  graph: Graph;
   /** Task templates by `taskKey`. */
   tasks: ReadonlyMap<string, TaskTemplate>;
-  failAfterExecutableNodes: boolean;
-  /** The workflow's failure node (flytekit's `on_failure`), run after the workflow failed. */
-  failureNodeId: string | undefined;
   /** The workflow's default for nodes that do not say (metadata_defaults.interruptible). */
   interruptibleDefault: boolean;
 }
@@ -93,17 +90,6 @@ export function loadDefinition(key: EngineKey, text: string): ExecutionDefinitio
   const closure = fromBinary(CompiledWorkflowClosureSchema, Buffer.from(json.closure, "base64"), BINARY_READ_OPTIONS);
   const template = closure.primary?.template;
   if (!template) throw new Error(`engine definition of ${key.name} has no primary workflow`);
-  const nodes = new Map(template.nodes.map((n) => [n.id, n] as const));
-  const edges = (m: Record<string, { ids: string[] }> | undefined) => new Map(Object.entries(m ?? {}).map(([k, v]) => [k, v.ids] as const));
-  const upstream = edges(closure.primary?.connections?.upstream);
-  const downstream = edges(closure.primary?.connections?.downstream);
-  const failure = template.failureNode;
-  if (failure) {
-    // propeller's FailureNodeLookup: the failure node hangs off the start node alone and leads nowhere.
-    nodes.set(failure.id, failure);
-    upstream.set(failure.id, ["start-node"]);
-    downstream.set(failure.id, []);
-  }
   const tasks = new Map(closure.tasks.flatMap((t) => (t.template ? [[taskKey(t.template.id), t.template] as const] : [])));
   const id = (j: IdJson, resourceType: ResourceType) => create(IdentifierSchema, { resourceType, ...j });
   return {
@@ -113,12 +99,8 @@ export function loadDefinition(key: EngineKey, text: string): ExecutionDefinitio
     launchPlanId: id(json.launchPlan, ResourceType.LAUNCH_PLAN),
     closure,
     template,
-    nodes,
-    upstream,
-    downstream,
+    graph: graphOf(template, closure.primary?.connections),
     tasks,
-    failureNodeId: failure?.id,
-    failAfterExecutableNodes: template.metadata?.onFailure === WorkflowMetadata_OnFailurePolicy.FAIL_AFTER_EXECUTABLE_NODES_COMPLETE,
     interruptibleDefault: template.metadataDefaults?.interruptible ?? false,
   };
 }

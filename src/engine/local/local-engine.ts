@@ -13,6 +13,7 @@ import { errorText } from "./execution-error.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createNodeExecutor } from "./node-executor.js";
+import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
@@ -102,7 +103,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: createTaskHandler() }),
+    nodes: createNodeExecutor({ task: () => createTaskHandler() }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
@@ -175,9 +176,9 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
         // Attempts that held a slot before the restart take it back before anything new starts.
         try {
           const status = parseStatus(row.status);
-          for (const [nodeId, ns] of Object.entries(status.nodes)) {
-            if (ns.task?.slot !== undefined) slots.ensure(`${row.project}/${row.domain}/${row.name}/${nodeId}/${ns.attempts}`, ns.task.slot);
-          }
+          forEachNodeStatus(status.nodes, (uniqueId, ns) => {
+            if (ns.task?.slot !== undefined) slots.ensure(`${row.project}/${row.domain}/${row.name}/${uniqueId}/${ns.attempts}`, ns.task.slot);
+          });
         } catch (e) {
           logger.warn("engine: unreadable status at start-up", { execution: row.name, error: errorText(e) });
         }

@@ -3,11 +3,11 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ExecutionErrorSchema, NodeExecution_Phase as Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
-import { type NodeExecutionEvent, NodeExecutionEventSchema } from "../../../gen/flyteidl/event/event_pb.js";
+import { type NodeExecutionEvent, NodeExecutionEventSchema, ParentNodeExecutionMetadataSchema } from "../../../gen/flyteidl/event/event_pb.js";
 import { taskKey } from "./definition.js";
 import { truncateError } from "./execution-error.js";
 import { outputsPath } from "./paths.js";
-import type { HandlerPhase, HandlerResult, NodeContext } from "./round-context.js";
+import type { HandlerPhase, HandlerResult, NodeContext, NodeEventFlags } from "./round-context.js";
 
 export const START_NODE = "start-node";
 export const END_NODE = "end-node";
@@ -16,6 +16,7 @@ const EVENT_PHASE: Record<HandlerPhase, Phase> = {
   NotReady: Phase.UNDEFINED,
   Queued: Phase.QUEUED,
   Running: Phase.RUNNING,
+  DynamicRunning: Phase.DYNAMIC_RUNNING,
   RetryableFailure: Phase.RUNNING,
   Success: Phase.SUCCEEDED,
   Failure: Phase.FAILED,
@@ -27,7 +28,7 @@ const EVENT_PHASE: Record<HandlerPhase, Phase> = {
 export function targetEntity(n: NodeContext): Identifier | undefined {
   const target = n.node.target;
   if (target.case === "taskNode" && target.value.reference.case === "referenceId") {
-    return n.round.def.tasks.get(taskKey(target.value.reference.value))?.id ?? target.value.reference.value;
+    return n.scope.tasks.get(taskKey(target.value.reference.value))?.id ?? target.value.reference.value;
   }
   if (target.case === "workflowNode" && target.value.reference.case === "launchplanRef") return target.value.reference.value;
   return undefined;
@@ -35,8 +36,8 @@ export function targetEntity(n: NodeContext): Identifier | undefined {
 
 const executionId = (n: NodeContext) => n.round.def.executionId;
 
-/** propeller's ToNodeExecutionEvent for a top-level node (engine-spec §2.3 field matrix). */
-export function nodeEvent(n: NodeContext, p: HandlerResult): NodeExecutionEvent {
+/** propeller's ToNodeExecutionEvent (engine-spec §2.3 field matrix); `flags` come from the node's handler. */
+export function nodeEvent(n: NodeContext, p: HandlerResult, flags: NodeEventFlags = {}): NodeExecutionEvent {
   const now = n.round.now();
   const event = create(NodeExecutionEventSchema, {
     id: { executionId: executionId(n), nodeId: n.uniqueId },
@@ -48,7 +49,11 @@ export function nodeEvent(n: NodeContext, p: HandlerResult): NodeExecutionEvent 
     targetEntity: targetEntity(n),
     specNodeId: n.specId,
     nodeName: nodeName(n.node),
+    isParent: flags.isParent ?? false,
+    isDynamic: flags.isDynamic ?? false,
+    isArray: flags.isArray ?? false,
   });
+  nest(n, event);
   if (n.specId === START_NODE) {
     event.outputResult = { case: "outputUri", value: outputsPath(n.outputDir) };
   } else {
@@ -56,6 +61,7 @@ export function nodeEvent(n: NodeContext, p: HandlerResult): NodeExecutionEvent 
   }
   const info = p.info;
   if (info?.taskNodeMetadata) event.targetMetadata = { case: "taskNodeMetadata", value: info.taskNodeMetadata };
+  if (info?.workflowNodeMetadata) event.targetMetadata = { case: "workflowNodeMetadata", value: info.workflowNodeMetadata };
   if (info && (info.outputUri !== undefined || info.deckUri !== undefined)) {
     if (info.deckUri) event.deckUri = info.deckUri;
     if (info.outputUri) event.outputResult = { case: "outputUri", value: info.outputUri };
@@ -76,7 +82,17 @@ export function nodeAbortedEvent(n: NodeContext, reason: string): NodeExecutionE
     producerId: n.round.producerId,
     targetEntity: targetEntity(n),
     outputResult: { case: "error", value: truncateError(create(ExecutionErrorSchema, { code: "NodeAborted", message: reason })) },
+    isInDynamicChain: n.scope.parent?.inDynamicChain ?? false,
   });
+}
+
+/** A nested node's events name their parent node and its attempt (propeller's ToNodeExecutionEvent with parent info). */
+function nest(n: NodeContext, event: NodeExecutionEvent): void {
+  const parent = n.scope.parent;
+  if (!parent) return;
+  event.parentNodeMetadata = create(ParentNodeExecutionMetadataSchema, { nodeId: parent.uniqueId });
+  event.retryGroup = String(parent.attempt);
+  event.isInDynamicChain = parent.inDynamicChain;
 }
 
 const nodeName = (node: Node) => node.metadata?.name ?? "";

@@ -1,15 +1,16 @@
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
+import { childScope, type ChildScopeOptions, type DagScope, type Graph, uniqueIdIn } from "./dag-scope.js";
 import { taskKey } from "./definition.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { isEventError } from "./event-sink.js";
 import { nodeAbortedEvent, nodeEvent, START_NODE } from "./node-events.js";
 import { deadlineText, executionDeadlineMs, maxAttempts, retriesExhausted, retryEligibility } from "./node-policy.js";
-import { inputsPath, outputDir, topNodeDataDir, workflowDir } from "./paths.js";
+import { inputsPath, outputDir } from "./paths.js";
 import { preExecute } from "./pre-execute.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
-import { endHandler, startHandler, unsupportedHandler } from "./simple-handlers.js";
-import { attemptStarted, errorFromJson, HANDLEABLE, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
+import { endHandler, nodeKind, startHandler, unsupportedHandler } from "./simple-handlers.js";
+import { attemptStarted, clearAttemptState, errorFromJson, HANDLEABLE, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
 
 /** What handling a node (and what lies downstream of it) came to (propeller's interfaces.NodeStatus). */
 export type NodeOutcome =
@@ -23,6 +24,7 @@ const NODE_PHASE: Record<HandlerResult["phase"], NodePhase> = {
   NotReady: "NotYetStarted",
   Queued: "Queued",
   Running: "Running",
+  DynamicRunning: "DynamicRunning",
   Success: "Succeeding",
   Failure: "Failing",
   RetryableFailure: "RetryableFailure",
@@ -32,42 +34,50 @@ const NODE_PHASE: Record<HandlerResult["phase"], NodePhase> = {
 const TERMINAL_HANDLER_PHASES = new Set<HandlerResult["phase"]>(["Success", "Failure", "Timedout", "Skip"]);
 
 export interface NodeExecutor {
-  /** propeller's RecursiveNodeHandler from `nodeId` (the start node for a whole round). */
-  handle(ctx: RoundContext, nodeId: string): Promise<NodeOutcome>;
+  /** propeller's RecursiveNodeHandler from `nodeId` of `scope` (its start node for a whole graph). */
+  handle(ctx: RoundContext, scope: DagScope, nodeId: string): Promise<NodeOutcome>;
   /** propeller's AbortHandler from `nodeId`: every started, unfinished node is aborted with `reason` and reported ABORTED. */
-  abort(ctx: RoundContext, nodeId: string, reason: string): Promise<void>;
+  abort(ctx: RoundContext, scope: DagScope, nodeId: string, reason: string): Promise<void>;
   /** The context of a node, its directories recorded in its status. */
-  context(ctx: RoundContext, nodeId: string): NodeContext;
+  context(ctx: RoundContext, scope: DagScope, nodeId: string): NodeContext;
+  /** The scope of the graph a node runs (subworkflow, branch, dynamic workflow, array elements). */
+  childScope(n: NodeContext, graph: Graph, options?: ChildScopeOptions): DagScope;
 }
+
+/** Node kinds a handler can be registered for (start and end nodes have their own). */
+export type NodeKind = "task" | "branch" | "gate" | "array" | "subworkflow" | "launchplan";
+
+/** A handler per node kind; a handler of nodes with children gets the executor to run them. Kinds left out fail as unsupported. */
+export type NodeHandlers = { task: (nodes: NodeExecutor) => NodeHandler } & Partial<Record<Exclude<NodeKind, "task">, (nodes: NodeExecutor) => NodeHandler>>;
 
 /**
  * The node state machine of engine-spec §2.3 for the nodes of one workflow:
  * each round moves each node by at most one transition, in the DAG order
  * propeller walks it, and reports what each transition means.
  */
-export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecutor {
+export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
+  const registered = new Map<string, NodeHandler>();
   const handlerFor = (node: Node): NodeHandler => {
     if (node.id === START_NODE) return startHandler;
     if (node.id === "end-node") return endHandler;
-    if (node.target.case === "taskNode") return handlers.task;
-    return unsupportedHandler;
+    return registered.get(nodeKind(node)) ?? unsupportedHandler;
   };
 
-  const context = (ctx: RoundContext, nodeId: string): NodeContext => {
-    const node = ctx.def.nodes.get(nodeId);
+  const context = (ctx: RoundContext, scope: DagScope, nodeId: string): NodeContext => {
+    const node = scope.nodes.get(nodeId);
     if (!node) throw new Error(`node ${nodeId} is not in the workflow`);
-    const status = nodeStatusOf(ctx.status, nodeId);
-    const w = ctx.status.dataDir ?? workflowDir(ctx.services.metadataBase, ctx.key);
-    const dataDir = topNodeDataDir(w, nodeId);
+    const status = nodeStatusOf(scope.statuses, nodeId);
+    const dataDir = scope.dataDirOf(nodeId);
     const out = outputDir(dataDir, status.attempts);
     status.dataDir = dataDir;
     status.outputDir = out;
-    return { round: ctx, node, specId: nodeId, uniqueId: nodeId, status, dataDir, inputsUri: inputsPath(dataDir), outputDir: out };
+    const uniqueId = uniqueIdIn(scope, nodeId);
+    return { round: ctx, scope, node, specId: nodeId, uniqueId, status, dataDir, inputsUri: inputsPath(dataDir), outputDir: out };
   };
 
-  const taskOf = (ctx: RoundContext, node: Node) =>
+  const taskOf = (scope: DagScope, node: Node) =>
     node.target.case === "taskNode" && node.target.value.reference.case === "referenceId"
-      ? ctx.def.tasks.get(taskKey(node.target.value.reference.value))
+      ? scope.tasks.get(taskKey(node.target.value.reference.value))
       : undefined;
 
   const limitedKind = (node: Node) =>
@@ -79,12 +89,12 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     const occurredAt = ctx.now();
     const p = await preExecute(n);
     if (p.phase === "NotReady") return PENDING;
-    ctx.dirty.add(n.specId);
+    ctx.dirty.add(n.uniqueId);
     let np = NODE_PHASE[p.phase];
     if (np === "Succeeding" && !h.finalizeRequired) np = "Succeeded";
     if (np !== n.status.phase) {
       p.occurredAt = occurredAt;
-      await ctx.recorder.node(nodeEvent(n, p));
+      await ctx.recorder.node(nodeEvent(n, p, h.eventFlags?.(n)));
       updateNodePhase(n.status, np, p.occurredAt, p.reason, p.error);
     }
     if (np === "Queued") {
@@ -115,7 +125,7 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     }
     if (p.phase === "RetryableFailure") {
       const error = p.error ?? executionError(ErrorKind.UNKNOWN, "Unknown", "Unknown error");
-      const { current, max, eligible } = retryEligibility(n.status, maxAttempts(n.node, taskOf(ctx, n.node)), error);
+      const { current, max, eligible } = retryEligibility(n.status, maxAttempts(n.node, taskOf(n.scope, n.node)), error);
       if (!eligible) return result("Failure", p.occurredAt, p.reason, retriesExhausted(error, current, max), p.info);
       // The next attempt starts its own clock (propeller's ClearNodeStatus).
       delete n.status.lastAttemptStartedAt;
@@ -148,12 +158,12 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     }
     if (np !== current && np !== "RetryableFailure") {
       try {
-        await ctx.recorder.node(nodeEvent(n, p));
+        await ctx.recorder.node(nodeEvent(n, p, h.eventFlags?.(n)));
       } catch (e) {
         if (!isEventError(e, "TooLarge", "InvalidArgument")) throw e;
         // The control plane cannot take this event: the node fails with the reason instead.
         const failed = result("Failure", ctx.now(), "", executionError(ErrorKind.USER, "NodeFailed", errorText(e)));
-        await ctx.recorder.node(nodeEvent(n, failed));
+        await ctx.recorder.node(nodeEvent(n, failed, h.eventFlags?.(n)));
         updateNodePhase(n.status, "Failing", failed.occurredAt, "", failed.error);
         return RUNNING;
       }
@@ -185,12 +195,12 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     if (final) await n.round.recorder.nodeAborted(nodeAbortedEvent(n, reason));
   };
 
-  const handleNode = async (ctx: RoundContext, nodeId: string): Promise<NodeOutcome> => {
-    const n = context(ctx, nodeId);
+  const handleNode = async (ctx: RoundContext, scope: DagScope, nodeId: string): Promise<NodeOutcome> => {
+    const n = context(ctx, scope, nodeId);
     const h = handlerFor(n.node);
     const phase = n.status.phase;
     if (phase === "NotYetStarted" && nodeId !== START_NODE) return handleNotYetStarted(n, h);
-    ctx.dirty.add(nodeId);
+    ctx.dirty.add(n.uniqueId);
     switch (phase) {
       case "Failing":
         await abortNode(n, h, "node failing", false);
@@ -208,8 +218,8 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
         await abortNode(n, h, n.status.message ?? "", false);
         n.status.attempts++;
         updateNodePhase(n.status, "Running", ctx.now(), "retrying");
-        delete n.status.task;
-        const next = context(ctx, nodeId);
+        clearAttemptState(n.status);
+        const next = context(ctx, scope, nodeId);
         armDeadlines(next);
         return PENDING;
       }
@@ -219,44 +229,46 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
   };
 
   // ---- the walk (propeller's RecursiveNodeHandler and handleDownstream) ---------------------
-  const handle = async (ctx: RoundContext, nodeId: string): Promise<NodeOutcome> => {
-    const node = ctx.def.nodes.get(nodeId);
+  const handle = async (ctx: RoundContext, scope: DagScope, nodeId: string): Promise<NodeOutcome> => {
+    const node = scope.nodes.get(nodeId);
     if (!node) return { kind: "failed", error: executionError(ErrorKind.SYSTEM, "BadSpecificationError", `failed to retrieve node [${nodeId}]`) };
-    const phase = ctx.status.nodes[nodeId]?.phase ?? "NotYetStarted";
+    const status = scope.statuses[nodeId];
+    const phase = status?.phase ?? "NotYetStarted";
+    const uniqueId = uniqueIdIn(scope, nodeId);
     if (HANDLEABLE.has(phase)) {
-      if (ctx.dirty.has(nodeId)) return RUNNING;
+      if (ctx.dirty.has(uniqueId)) return RUNNING;
       const max = ctx.def.json.config.maxParallelism;
       // Only a node yet to start an attempt waits for max_parallelism: one that started (and may hold a
       // CPU slot) is always handled, or its end would never be seen and its slot never released.
-      if (max > 0 && limitedKind(node) && ctx.parallelism >= max && !attemptStarted(ctx.status.nodes[nodeId])) return RUNNING;
-      return handleNode(ctx, nodeId);
+      if (max > 0 && limitedKind(node) && ctx.parallelism >= max && !attemptStarted(status)) return RUNNING;
+      return handleNode(ctx, scope, nodeId);
     }
     // A node reached again through another path this round: its subgraph was walked already
     // (re-walking it once per path is exponential in a layered DAG).
-    const seen = ctx.visited.get(nodeId);
+    const seen = ctx.visited.get(uniqueId);
     if (seen) return seen;
-    if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") return remember(ctx, nodeId, await downstream(ctx, nodeId));
+    if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") return remember(ctx, uniqueId, await downstream(ctx, scope, nodeId));
     if (phase === "Failed") {
-      await downstream(ctx, nodeId);
-      return remember(ctx, nodeId, { kind: "failed", error: errorFromJson(ctx.status.nodes[nodeId]?.error) ?? unknownError() });
+      await downstream(ctx, scope, nodeId);
+      return remember(ctx, uniqueId, { kind: "failed", error: errorFromJson(status?.error) ?? unknownError() });
     }
     if (phase === "TimedOut") {
-      await downstream(ctx, nodeId);
-      return remember(ctx, nodeId, { kind: "timedOut" });
+      await downstream(ctx, scope, nodeId);
+      return remember(ctx, uniqueId, { kind: "timedOut" });
     }
     throw new Error(`node ${nodeId} is in an unknown phase ${phase}`);
   };
 
-  const downstream = async (ctx: RoundContext, nodeId: string): Promise<NodeOutcome> => {
-    const next = ctx.def.downstream.get(nodeId) ?? [];
+  const downstream = async (ctx: RoundContext, scope: DagScope, nodeId: string): Promise<NodeOutcome> => {
+    const next = scope.downstream.get(nodeId) ?? [];
     if (next.length === 0) return { kind: "complete" };
     let allCompleted = true;
     let partial = false;
     let onComplete: NodeOutcome = { kind: "complete" };
     for (const d of next) {
-      const state = await handle(ctx, d);
+      const state = await handle(ctx, scope, d);
       if (state.kind === "failed" || state.kind === "timedOut") {
-        if (!ctx.def.failAfterExecutableNodes) return state;
+        if (!scope.failAfterExecutableNodes) return state;
         onComplete = state;
       } else if (state.kind !== "complete") {
         allCompleted = false;
@@ -267,30 +279,37 @@ export function createNodeExecutor(handlers: { task: NodeHandler }): NodeExecuto
     return partial ? { kind: "success" } : PENDING;
   };
 
-  const abort = async (ctx: RoundContext, nodeId: string, reason: string, seen = new Set<string>()): Promise<void> => {
+  const abort = async (ctx: RoundContext, scope: DagScope, nodeId: string, reason: string, seen = new Set<string>()): Promise<void> => {
     if (seen.has(nodeId)) return;
     seen.add(nodeId);
-    const phase = ctx.status.nodes[nodeId]?.phase ?? "NotYetStarted";
+    const phase = scope.statuses[nodeId]?.phase ?? "NotYetStarted";
     if (phase === "NotYetStarted") return;
     if (HANDLEABLE.has(phase)) {
-      const n = context(ctx, nodeId);
+      const n = context(ctx, scope, nodeId);
       await abortNode(n, handlerFor(n.node), reason, true);
       return;
     }
     if (phase === "Succeeded" || phase === "Skipped" || phase === "Recovered") {
       const errors: unknown[] = [];
-      for (const d of ctx.def.downstream.get(nodeId) ?? []) {
-        await abort(ctx, d, reason, seen).catch((e) => errors.push(e));
+      for (const d of scope.downstream.get(nodeId) ?? []) {
+        await abort(ctx, scope, d, reason, seen).catch((e) => errors.push(e));
       }
       if (errors.length > 0) throw errors[0];
     }
   };
 
-  return { handle, abort: (ctx, nodeId, reason) => abort(ctx, nodeId, reason), context };
+  const executor: NodeExecutor = {
+    handle,
+    abort: (ctx, scope, nodeId, reason) => abort(ctx, scope, nodeId, reason),
+    context,
+    childScope: (n, graph, options) => childScope(n, graph, options),
+  };
+  for (const [kind, make] of Object.entries(factories)) registered.set(kind, make(executor));
+  return executor;
 }
 
-const remember = (ctx: RoundContext, nodeId: string, outcome: NodeOutcome): NodeOutcome => {
-  ctx.visited.set(nodeId, outcome);
+const remember = (ctx: RoundContext, uniqueId: string, outcome: NodeOutcome): NodeOutcome => {
+  ctx.visited.set(uniqueId, outcome);
   return outcome;
 };
 

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Literal, LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
 import { readMessage, writeMessage } from "./blob-uris.js";
+import { type DagScope, scopeHolding, uniqueIdIn } from "./dag-scope.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { withLocalBlobPaths } from "./local-blob-paths.js";
 import { START_NODE } from "./node-events.js";
@@ -9,7 +10,6 @@ import { blobSize, MAX_OUTPUTS_BYTES } from "./output-check.js";
 import { outputsPath } from "./paths.js";
 import { resolveBindings } from "./resolve.js";
 import { type HandlerResult, type NodeContext, result, type RoundContext } from "./round-context.js";
-import { errorFromJson } from "./status.js";
 
 /** The failure node's `err` input: a union holding the workflow's error (engine-spec §3.3, propeller's ResolveErrorInputLiteralData). */
 function errorInput(failedNodeId: string, message: string): Literal {
@@ -34,12 +34,12 @@ function errorInput(failedNodeId: string, message: string): Literal {
  * recovered); skipped when one was skipped, failed or timed out; otherwise,
  * or while an upstream node moved this very round, not yet.
  */
-export function canExecute(ctx: RoundContext, nodeId: string): "ready" | "skip" | "notReady" {
+export function canExecute(ctx: RoundContext, scope: DagScope, nodeId: string): "ready" | "skip" | "notReady" {
   if (nodeId === START_NODE) return "ready";
   let skipped = false;
-  for (const up of ctx.def.upstream.get(nodeId) ?? []) {
-    if (ctx.dirty.has(up)) return "notReady";
-    const phase = ctx.status.nodes[up]?.phase ?? "NotYetStarted";
+  for (const up of scope.upstream.get(nodeId) ?? []) {
+    if (ctx.dirty.has(uniqueIdIn(scope, up))) return "notReady";
+    const phase = scope.statuses[up]?.phase ?? "NotYetStarted";
     if (phase === "Skipped" || phase === "Failed" || phase === "TimedOut") skipped = true;
     else if (phase !== "Succeeded" && phase !== "Recovered") return "notReady";
   }
@@ -47,8 +47,9 @@ export function canExecute(ctx: RoundContext, nodeId: string): "ready" | "skip" 
 }
 
 /** An upstream node's final outputs (the output dir of its last attempt); undefined when there are none. */
-const readOutputs = (ctx: RoundContext) => async (nodeId: string) => {
-  const ns = ctx.status.nodes[nodeId === "" ? START_NODE : nodeId];
+const readOutputs = (ctx: RoundContext, scope: DagScope) => async (nodeId: string) => {
+  const id = nodeId === "" ? START_NODE : nodeId;
+  const ns = scopeHolding(scope, id)?.statuses[id];
   if (!ns?.outputDir) return undefined;
   const uri = outputsPath(ns.outputDir);
   const size = await blobSize(ctx.services.blobs, uri);
@@ -63,12 +64,12 @@ const readOutputs = (ctx: RoundContext) => async (nodeId: string) => {
  */
 export async function preExecute(n: NodeContext): Promise<HandlerResult> {
   const ctx = n.round;
-  const readiness = canExecute(ctx, n.specId);
+  const readiness = canExecute(ctx, n.scope, n.specId);
   if (readiness === "skip") return result("Skip", ctx.now(), "Node Skipped as parent node was skipped");
   if (readiness === "notReady") return result("NotReady", ctx.now(), "predecessor node not yet complete");
   let inputs;
   try {
-    inputs = await resolveBindings(n.node.inputs, readOutputs(ctx), {
+    inputs = await resolveBindings(n.node.inputs, readOutputs(ctx, n.scope), {
       nodeId: n.specId,
       readOffloaded: async (uri) => {
         const literal = await readMessage(ctx.services.blobs, uri, LiteralSchema);
@@ -80,8 +81,8 @@ export async function preExecute(n: NodeContext): Promise<HandlerResult> {
     ctx.services.logger.warn("engine: failed to resolve node inputs", { execution: ctx.key.name, node: n.specId, error: errorText(e) });
     return result("Failure", ctx.now(), "", executionError(ErrorKind.SYSTEM, "BindingResolutionFailure", errorText(e)));
   }
-  if (n.specId === ctx.def.failureNodeId && inputs.literals["err"]) {
-    inputs.literals["err"] = errorInput(n.specId, errorFromJson(ctx.status.error)?.message ?? "");
+  if (n.specId === n.scope.failureNodeId && inputs.literals["err"]) {
+    inputs.literals["err"] = errorInput(n.specId, n.scope.failureError()?.message ?? "");
   }
   // Task processes read these inputs; other nodes keep the URIs as they were bound.
   if (n.node.target.case === "taskNode") inputs = withLocalBlobPaths(inputs, ctx.services.blobs.localPath?.bind(ctx.services.blobs));

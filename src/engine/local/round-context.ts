@@ -1,9 +1,10 @@
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
-import type { TaskNodeMetadata } from "../../../gen/flyteidl/event/event_pb.js";
+import type { TaskNodeMetadata, WorkflowNodeMetadata } from "../../../gen/flyteidl/event/event_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
+import type { DagScope } from "./dag-scope.js";
 import type { ExecutionDefinition } from "./definition.js";
 import type { EventRecorder } from "./event-recorder.js";
 import type { Slots } from "./slots.js";
@@ -34,10 +35,12 @@ export interface RoundContext {
   key: EngineKey;
   def: ExecutionDefinition;
   status: WorkflowStatus;
+  /** The top-level workflow's graph, its statuses in `status.nodes`. */
+  top: DagScope;
   recorder: EventRecorder;
-  /** Nodes already moved this round (propeller's dirty bit): neither handled again nor a ready upstream. */
+  /** Unique ids of nodes already moved this round (propeller's dirty bit): neither handled again nor a ready upstream. */
   dirty: Set<string>;
-  /** What walking each terminal node's subgraph came to this round (each is walked once per round). */
+  /** What walking each terminal node's subgraph came to this round, by unique id (each is walked once per round). */
   visited: Map<string, NodeOutcome>;
   /** Task nodes counted against max_parallelism so far this round. */
   parallelism: number;
@@ -60,6 +63,8 @@ export const requestWake = (ctx: RoundContext, at: number) => {
 /** The node being handled, with its status and locations (engine-spec §3.1). */
 export interface NodeContext {
   round: RoundContext;
+  /** The graph the node is in. */
+  scope: DagScope;
   node: Node;
   /** The node's id in the workflow spec. */
   specId: string;
@@ -75,14 +80,21 @@ export interface NodeContext {
 }
 
 /** A handler's answer (propeller's handler.PhaseInfo). */
-export type HandlerPhase = "NotReady" | "Queued" | "Running" | "Success" | "Failure" | "RetryableFailure" | "Timedout" | "Skip";
+export type HandlerPhase = "NotReady" | "Queued" | "Running" | "DynamicRunning" | "Success" | "Failure" | "RetryableFailure" | "Timedout" | "Skip";
 
 export interface HandlerResult {
   phase: HandlerPhase;
   occurredAt: Date;
   reason: string;
   error?: ExecutionError | undefined;
-  info?: { outputUri?: string; deckUri?: string; taskNodeMetadata?: TaskNodeMetadata } | undefined;
+  info?: { outputUri?: string; deckUri?: string; taskNodeMetadata?: TaskNodeMetadata; workflowNodeMetadata?: WorkflowNodeMetadata } | undefined;
+}
+
+/** Flags of a node's events that follow from its kind and state (propeller's ToNodeExecutionEvent). */
+export interface NodeEventFlags {
+  isParent?: boolean;
+  isDynamic?: boolean;
+  isArray?: boolean;
 }
 
 export interface NodeHandler {
@@ -92,6 +104,8 @@ export interface NodeHandler {
   /** Stops the node's work; `final` when the node ends ABORTED (terminate, failing workflow). */
   abort(n: NodeContext, reason: string, final: boolean): Promise<void>;
   finalize(n: NodeContext): Promise<void>;
+  /** is_parent / is_dynamic / is_array of the node's events; none by default. */
+  eventFlags?(n: NodeContext): NodeEventFlags;
 }
 
 export const result = (

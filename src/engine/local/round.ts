@@ -9,8 +9,10 @@ import { isEventError } from "./event-sink.js";
 import { type EventRecorder, StopExecution } from "./event-recorder.js";
 import type { NodeExecutor } from "./node-executor.js";
 import type { EngineServices, RoundContext } from "./round-context.js";
-import { initialStatus, parseStatus, TERMINAL_NODE, TERMINAL_WORKFLOW, type WorkflowStatus } from "./status.js";
+import { errorFromJson, initialStatus, parseStatus, TERMINAL_NODE, TERMINAL_WORKFLOW, type WorkflowStatus } from "./status.js";
 import type { RunOutcome } from "./work-queue.js";
+import { forEachNodeStatus, topScope } from "./dag-scope.js";
+import { workflowDir } from "./paths.js";
 import { ABORT_FAILED_CODE, abortWorkflow, cleanUp, giveUp, stepWorkflow, TERMINATE_REASON } from "./workflow-step.js";
 
 /** How often an execution with task attempts in flight is looked at even when no plugin asked (missed wake-ups, restarts). */
@@ -96,11 +98,13 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     taskAborted: async (e) => (await once(`T ${e.parentNodeExecutionId?.nodeId}#${e.retryAttempt}`)(), r.taskAborted(e)),
     workflow: async (e) => (await once("WF")(), r.workflow(e)),
   };
+  const wfDir = status.dataDir ?? workflowDir(deps.services.metadataBase, key);
   const ctx: RoundContext = {
     services: deps.services,
     key,
     def,
     status,
+    top: topScope(def.graph, status.nodes, def.tasks, wfDir, () => errorFromJson(status.error)),
     recorder,
     dirty: new Set(),
     visited: new Map(),
@@ -204,7 +208,10 @@ async function failUnreadable(deps: RoundDeps, key: EngineKey, cacheKey: string,
 /** The earliest deadline, or the poll fallback while task attempts are in flight. */
 function nextWake(ctx: RoundContext): Date | undefined {
   let at = ctx.wakeAt;
-  const busy = Object.values(ctx.status.nodes).some((n) => n.task !== undefined && !TERMINAL_NODE.has(n.phase));
+  let busy = false;
+  forEachNodeStatus(ctx.status.nodes, (_, n) => {
+    busy ||= n.task !== undefined && !TERMINAL_NODE.has(n.phase);
+  });
   if (busy) {
     const poll = ctx.now().getTime() + TASK_POLL_MS;
     if (at === undefined || poll < at) at = poll;

@@ -48,6 +48,56 @@ export interface NodeStatus {
   dataDir?: string;
   outputDir?: string;
   task?: TaskStatus;
+  /** Statuses of the nodes of the graph this node runs (subworkflow, branch, dynamic workflow), by spec id. */
+  nodes?: Record<string, NodeStatus>;
+  /** A branch node's choice. */
+  branch?: BranchState;
+  /** A gate node's wait. */
+  gate?: GateState;
+  /** A subworkflow node's own progress. */
+  subworkflow?: SubworkflowState;
+  /** A launch-plan node's child execution. */
+  launchPlan?: LaunchPlanState;
+  /** A task node that turned out dynamic. */
+  dynamic?: DynamicState;
+  /** An array node's elements. */
+  array?: ArrayState;
+}
+
+// ---- per-kind handler state (each kept by its handler, dropped when the node retries or ends) --------
+
+export interface BranchState {
+  /** Spec id of the node the branch took; unset until it decided. */
+  taken?: string;
+}
+
+export interface GateState {
+  /** When the gate started waiting (ISO). */
+  since?: string;
+}
+
+export interface SubworkflowState {
+  /** "failing": a child failed; the next step aborts the rest and runs the subworkflow's failure node. */
+  phase?: "running" | "failing" | "handlingFailureNode";
+  /** flyteidl.core.ExecutionError as proto JSON. */
+  error?: JsonValue;
+}
+
+export interface LaunchPlanState {
+  /** Name of the child execution (project and domain are the parent's). */
+  child?: string;
+}
+
+export interface DynamicState {
+  phase: "ParentFinalizing" | "ParentFinalized" | "Executing" | "Failing";
+  /** flyteidl.core.ExecutionError as proto JSON (Failing). */
+  error?: JsonValue;
+  permanent?: boolean;
+}
+
+export interface ArrayState {
+  phase: "Executing" | "Succeeding" | "Failing";
+  size: number;
 }
 
 /** What an engine row's `status` holds: propeller's status shape, in JSON. */
@@ -94,12 +144,12 @@ export const errorToJson = (e: ExecutionError): JsonValue => toJson(ExecutionErr
 export const errorFromJson = (j: JsonValue | undefined): ExecutionError | undefined =>
   j === undefined ? undefined : fromJson(ExecutionErrorSchema, j, { ignoreUnknownFields: true });
 
-/** The status of a node, created NotYetStarted on first use. */
-export function nodeStatusOf(status: WorkflowStatus, nodeId: string): NodeStatus {
-  let ns = status.nodes[nodeId];
+/** The status of a node in `statuses`, created NotYetStarted on first use. */
+export function nodeStatusOf(statuses: Record<string, NodeStatus>, nodeId: string): NodeStatus {
+  let ns = statuses[nodeId];
   if (!ns) {
     ns = { phase: "NotYetStarted", attempts: 0, systemFailures: 0 };
-    status.nodes[nodeId] = ns;
+    statuses[nodeId] = ns;
   }
   return ns;
 }
@@ -131,6 +181,18 @@ export function updateNodePhase(ns: NodeStatus, phase: NodePhase, occurredAt: Da
     delete ns.startedAt;
     delete ns.lastUpdatedAt;
     delete ns.lastAttemptStartedAt;
-    delete ns.task;
+    clearAttemptState(ns);
   }
+}
+
+/** Drops what only the current attempt needs: task and handler state and the nested graph's statuses (propeller's ClearNodeStatus). */
+export function clearAttemptState(ns: NodeStatus): void {
+  delete ns.task;
+  delete ns.nodes;
+  delete ns.branch;
+  delete ns.gate;
+  delete ns.subworkflow;
+  delete ns.launchPlan;
+  delete ns.dynamic;
+  delete ns.array;
 }

@@ -32,7 +32,7 @@ export const WAITING_FOR_SLOT = "waiting for a free local slot";
 /** The task template a task node runs. */
 export function taskTemplateOf(n: NodeContext): TaskTemplate | undefined {
   const t = n.node.target;
-  return t.case === "taskNode" && t.value.reference.case === "referenceId" ? n.round.def.tasks.get(taskKey(t.value.reference.value)) : undefined;
+  return t.case === "taskNode" && t.value.reference.case === "referenceId" ? n.scope.tasks.get(taskKey(t.value.reference.value)) : undefined;
 }
 
 /** The first plugin that lists the task type (engine-spec §4.1). */

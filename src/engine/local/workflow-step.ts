@@ -65,7 +65,7 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
   switch (s.phase) {
     case "Ready": {
       s.dataDir = workflowDir(ctx.services.metadataBase, ctx.key);
-      const start = nodes.context(ctx, START_NODE);
+      const start = nodes.context(ctx, ctx.top, START_NODE);
       let inputs;
       try {
         inputs = await readMessage(ctx.services.blobs, ctx.def.json.inputsUri, LiteralMapSchema);
@@ -77,7 +77,7 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
       return transitionTo(ctx, "Running");
     }
     case "Running": {
-      const outcome = await nodes.handle(ctx, START_NODE);
+      const outcome = await nodes.handle(ctx, ctx.top, START_NODE);
       if (outcome.kind === "failed") return transitionTo(ctx, "Failing", outcome.error);
       if (outcome.kind === "timedOut") return transitionTo(ctx, "Failing", executionError(ErrorKind.USER, "Timeout", "Timeout in node"));
       if (outcome.kind === "complete") return transitionTo(ctx, "Succeeding");
@@ -89,11 +89,11 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
       return transitionTo(ctx, "Success");
     }
     case "Failing":
-      await nodes.abort(ctx, START_NODE, FAILING_ABORT_REASON);
+      await nodes.abort(ctx, ctx.top, START_NODE, FAILING_ABORT_REASON);
       // With a failure node the workflow reports FAILING once more (absorbed) and runs it first.
-      return transitionTo(ctx, ctx.def.failureNodeId ? "HandlingFailureNode" : "Failed", errorFromJson(s.error));
+      return transitionTo(ctx, ctx.top.failureNodeId ? "HandlingFailureNode" : "Failed", errorFromJson(s.error));
     case "HandlingFailureNode": {
-      const outcome = await nodes.handle(ctx, ctx.def.failureNodeId!);
+      const outcome = await nodes.handle(ctx, ctx.top, ctx.top.failureNodeId!);
       if (outcome.kind === "failed") return transitionTo(ctx, "Failed", outcome.error);
       if (outcome.kind === "timedOut") return transitionTo(ctx, "Failed", executionError(ErrorKind.USER, "TimedOut", "FailureNode Timed-out"));
       if (outcome.kind === "queued" || outcome.kind === "running" || outcome.kind === "success") return;
@@ -106,9 +106,9 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
 
 /** TerminateExecution (engine-spec §2.6): abort every started node, then report ABORTED. */
 export async function abortWorkflow(ctx: RoundContext, nodes: NodeExecutor): Promise<void> {
-  if (ctx.status.phase !== "Ready") await nodes.abort(ctx, START_NODE, TERMINATE_REASON);
+  if (ctx.status.phase !== "Ready") await nodes.abort(ctx, ctx.top, START_NODE, TERMINATE_REASON);
   // The failure node is outside the graph the walk follows.
-  if (ctx.def.failureNodeId && ctx.status.phase === "HandlingFailureNode") await nodes.abort(ctx, ctx.def.failureNodeId, TERMINATE_REASON);
+  if (ctx.top.failureNodeId && ctx.status.phase === "HandlingFailureNode") await nodes.abort(ctx, ctx.top, ctx.top.failureNodeId, TERMINATE_REASON);
   return transitionTo(ctx, "Aborted");
 }
 
@@ -119,8 +119,8 @@ export const ABORT_FAILED_CODE = "Workflow abort failed";
 export async function cleanUp(ctx: RoundContext, nodes: NodeExecutor, reason: string, recorder = ctx.recorder): Promise<void> {
   const c: RoundContext = { ...ctx, recorder };
   const log = (e: unknown) => ctx.services.logger.warn("engine: cleanup of an execution failed", { execution: ctx.key.name, error: errorText(e) });
-  if (ctx.status.phase !== "Ready") await nodes.abort(c, START_NODE, reason).catch(log);
-  if (ctx.def.failureNodeId && ctx.status.nodes[ctx.def.failureNodeId]) await nodes.abort(c, ctx.def.failureNodeId, reason).catch(log);
+  if (ctx.status.phase !== "Ready") await nodes.abort(c, ctx.top, START_NODE, reason).catch(log);
+  if (ctx.top.failureNodeId && ctx.status.nodes[ctx.top.failureNodeId]) await nodes.abort(c, ctx.top, ctx.top.failureNodeId, reason).catch(log);
 }
 
 /** Rounds kept failing: clean up what can be, then report FAILED {SYSTEM, `message`}. */
