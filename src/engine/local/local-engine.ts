@@ -6,8 +6,10 @@ import { WorkflowExecutionEventSchema } from "../../../gen/flyteidl/event/event_
 import type { BlobStore } from "../../blob/blob-store.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
+import type { CatalogStore } from "../../storage/catalog-store.js";
 import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
+import { createCatalog } from "./catalog.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
@@ -37,6 +39,8 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
+  /** Blob KEY prefix of the task cache's output copies, default "metadata/catalog". */
+  catalogPrefix?: string;
 }
 
 export interface LocalEngineOptions {
@@ -47,6 +51,8 @@ export interface LocalEngineOptions {
   config: LocalEngineConfig;
   logger: Logger;
   clock?: () => Date;
+  /** Where cached task outputs are catalogued (default: the store's own catalog). */
+  catalog?: CatalogStore;
 }
 
 export interface LocalEngine {
@@ -90,6 +96,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     logger,
     clock,
     wake: (k, at) => queue.enqueue(textOf(k), at),
+    catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? "metadata/catalog", logger, clock }),
   };
   const silent: EventRecorder = {
     node: async () => {},

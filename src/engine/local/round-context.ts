@@ -4,6 +4,7 @@ import type { TaskNodeMetadata, WorkflowNodeMetadata } from "../../../gen/flytei
 import type { BlobStore } from "../../blob/blob-store.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
+import type { Catalog } from "./catalog.js";
 import type { DagScope } from "./dag-scope.js";
 import type { ExecutionDefinition } from "./definition.js";
 import type { EventRecorder } from "./event-recorder.js";
@@ -27,6 +28,8 @@ export interface EngineServices {
   clock: () => Date;
   /** Asks for a round of an execution (now, or at `at`). */
   wake(key: EngineKey, at?: Date): void;
+  /** The task cache (engine-spec §6.1). */
+  catalog: Catalog;
 }
 
 /** One round of one execution: its definition, the status it mutates, and what it found out. */
