@@ -2,6 +2,7 @@ import type { ApiDeps } from "./api/deps.js";
 import type { BlobStore } from "./blob/blob-store.js";
 import { type Config, engineTaskSlots } from "./config.js";
 import { createAdminEventSink } from "./engine/local/admin-sink.js";
+import { CATALOG_PREFIX } from "./engine/local/catalog.js";
 import { createEchoPlugin } from "./engine/local/echo-plugin.js";
 import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
@@ -92,7 +93,7 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
       maxConcurrentTasks: taskSlots,
       defaultTaskCpus: 1,
       workers: config.engineWorkers,
-      catalogPrefix: "metadata/catalog",
+      catalogPrefix: CATALOG_PREFIX,
     },
     logger,
   });

@@ -19,6 +19,8 @@ import type { TaskCacheKey } from "./cache-key.js";
 import { errorText } from "./execution-error.js";
 import { MAX_OUTPUTS_BYTES } from "./output-check.js";
 
+/** Blob key prefix of the output copies the catalog owns (the server's engine and the eviction command agree on it). */
+export const CATALOG_PREFIX = "metadata/catalog";
 /** How long a reservation lasts between two extensions, in heartbeats of this length (engine-spec §6.1: 10 s). */
 export const RESERVATION_HEARTBEAT_MS = 10_000;
 /** Entries an eviction removes per statement. */

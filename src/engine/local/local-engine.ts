@@ -9,7 +9,7 @@ import type { EngineKey } from "../../storage/engine-store.js";
 import type { CatalogStore } from "../../storage/catalog-store.js";
 import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
-import { createCatalog } from "./catalog.js";
+import { CATALOG_PREFIX, createCatalog } from "./catalog.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
@@ -39,7 +39,7 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
-  /** Blob KEY prefix of the task cache's output copies, default "metadata/catalog". */
+  /** Blob KEY prefix of the task cache's output copies, default CATALOG_PREFIX ("metadata/catalog"). */
   catalogPrefix?: string;
 }
 
@@ -96,7 +96,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     logger,
     clock,
     wake: (k, at) => queue.enqueue(textOf(k), at),
-    catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? "metadata/catalog", logger, clock }),
+    catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? CATALOG_PREFIX, logger, clock }),
   };
   const silent: EventRecorder = {
     node: async () => {},
