@@ -117,7 +117,8 @@ export async function cacheBeforeHandle(n: NodeContext): Promise<CacheGate | und
     if (found.hit) return { ...gate, result: await hit(n, found.bytes, found.metadata) };
     gate.cacheStatus = CatalogCacheStatus.CACHE_MISS;
   }
-  gate.reservation = await catalog.reserve(key, ownerOf(n), ctx.now(), () => ctx.services.wake(ctx.key));
+  const waiter = { id: `${ctx.key.project}/${ctx.key.domain}/${ctx.key.name}`, wake: () => ctx.services.wake(ctx.key) };
+  gate.reservation = await catalog.reserve(key, ownerOf(n), ctx.now(), waiter);
   if (gate.reservation === CatalogReservation_Status.RESERVATION_EXISTS && queued) {
     gate.result = result("Queued", ctx.now(), SERIALIZED_CACHE_WAIT);
     requestWake(ctx, ctx.now().getTime() + SERIALIZED_CACHE_POLL_MS);

@@ -15,7 +15,7 @@ import type { BlobStore } from "../../blob/blob-store.js";
 import { BINARY_READ_OPTIONS } from "../../core/proto-limits.js";
 import type { Logger } from "../../logger.js";
 import type { CatalogEntry, CatalogKey, CatalogScope, CatalogSource, CatalogStore } from "../../storage/catalog-store.js";
-import type { TaskCacheKey } from "./cache-key.js";
+import { type TaskCacheKey, taskCacheKey } from "./cache-key.js";
 import { errorText } from "./execution-error.js";
 import { MAX_OUTPUTS_BYTES } from "./output-check.js";
 
@@ -25,8 +25,15 @@ export const CATALOG_PREFIX = "metadata/catalog";
 export const RESERVATION_HEARTBEAT_MS = 10_000;
 /** Entries an eviction removes per statement. */
 const EVICT_BATCH = 500;
-/** Keys with waiters remembered at most (a waiter that is never woken polls anyway). */
+/** Keys with waiters, and waiters per key, remembered at most (a waiter that is never woken polls anyway). */
 const MAX_WAITED_KEYS = 10_000;
+const MAX_WAITERS_PER_KEY = 10_000;
+
+/** Who waits for a reservation: one entry per `id` however often it asks. */
+export interface ReservationWaiter {
+  id: string;
+  wake: () => void;
+}
 
 export type CacheLookup =
   | { hit: true; outputs: LiteralMap; bytes: Uint8Array; metadata: CatalogMetadata }
@@ -49,10 +56,10 @@ export interface Catalog {
   put(key: TaskCacheKey, template: TaskTemplate, outputsUri: string, source: TaskExecutionIdentifier, overwrite: boolean): Promise<CacheWrite>;
   /**
    * Takes or extends the key's reservation for `ownerId`: ACQUIRED when it
-   * holds it, EXISTS when another owner does (then `onRelease` runs once that
-   * owner releases it in this process).
+   * holds it, EXISTS when another owner does (then `waiter` is woken once
+   * that owner releases it in this process).
    */
-  reserve(key: CatalogKey, ownerId: string, now: Date, onRelease?: () => void): Promise<CatalogReservation_Status>;
+  reserve(key: CatalogKey, ownerId: string, now: Date, waiter?: ReservationWaiter): Promise<CatalogReservation_Status>;
   /** Releases the key's reservation if `ownerId` holds it, and wakes whoever waits for it. */
   release(key: CatalogKey, ownerId: string): Promise<void>;
   /** Removes the entries of a scope and their output copies; the number removed. */
@@ -67,6 +74,14 @@ export interface CatalogOptions {
   logger: Logger;
   clock?: () => Date;
 }
+
+/**
+ * Hit or miss of `template` run on `inputs` (the map its process reads), for
+ * handlers that check the cache themselves (array elements). Throws
+ * CacheKeyError when the task has no usable key (e.g. an empty cache_version).
+ */
+export const lookupTaskCache = (catalog: Catalog, template: TaskTemplate, inputs: LiteralMap): Promise<CacheLookup> =>
+  catalog.lookup(taskCacheKey(template, inputs), template);
 
 /** `CatalogMetadata.dataset_id`: the dataset as an identifier of resource type DATASET. */
 export const datasetIdentifier = (key: CatalogKey): Identifier => ({
@@ -83,7 +98,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
   const { store, blobs, logger } = options;
   const clock = options.clock ?? (() => new Date());
   const prefix = options.prefix.replace(/^\/+|\/+$/g, "");
-  const waiters = new Map<string, Set<() => void>>();
+  const waiters = new Map<string, Map<string, () => void>>();
   const keyText = (k: CatalogKey) => JSON.stringify([k.project, k.domain, k.datasetName, k.datasetVersion, k.tag]);
   /** The blob key of a catalog-owned copy, or undefined for a URI the catalog does not own. */
   const ownedKey = (uri: string) => {
@@ -165,18 +180,18 @@ export function createCatalog(options: CatalogOptions): Catalog {
       }
     },
 
-    async reserve(key, ownerId, now, onRelease) {
+    async reserve(key, ownerId, now, waiter) {
       const reservation = await store.getOrExtendReservation(key, ownerId, RESERVATION_HEARTBEAT_MS, now);
       if (reservation.ownerId === ownerId) return CatalogReservation_Status.RESERVATION_ACQUIRED;
-      if (onRelease) {
+      if (waiter) {
         const text = keyText(key);
-        let set = waiters.get(text);
-        if (!set) {
+        let byId = waiters.get(text);
+        if (!byId) {
           if (waiters.size >= MAX_WAITED_KEYS) waiters.delete(waiters.keys().next().value!);
-          set = new Set();
-          waiters.set(text, set);
+          byId = new Map();
+          waiters.set(text, byId);
         }
-        set.add(onRelease);
+        if (byId.size < MAX_WAITERS_PER_KEY || byId.has(waiter.id)) byId.set(waiter.id, waiter.wake);
       }
       return CatalogReservation_Status.RESERVATION_EXISTS;
     },
@@ -187,7 +202,7 @@ export function createCatalog(options: CatalogOptions): Catalog {
       const text = keyText(key);
       const woken = waiters.get(text);
       waiters.delete(text);
-      for (const wake of woken ?? []) wake();
+      for (const wake of woken?.values() ?? []) wake();
     },
 
     async evict(scope) {
