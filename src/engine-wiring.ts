@@ -108,6 +108,9 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
     launched(id) {
       if (state === "started") inner.launched?.(id);
     },
+    signalled(id) {
+      if (state === "started") inner.signalled?.(id);
+    },
     abort: (id, cause) => inner.abort(id, cause),
   };
   const logs = createEngineLogsEndpoint({ runRoot: config.engineRunRoot });

@@ -12,14 +12,17 @@ import type { WorkflowExecutor } from "../workflow-executor.js";
 import { CATALOG_PREFIX, createCatalog } from "./catalog.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
+import { createGateHandler, SIGNAL_POLL_MS } from "./gate-handler.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
+import { createBranchHandler } from "./branch-handler.js";
 import { createNodeExecutor } from "./node-executor.js";
 import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
+import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
@@ -41,6 +44,8 @@ export interface LocalEngineConfig {
   retryBaseMs?: number;
   /** Blob KEY prefix of the task cache's output copies, default CATALOG_PREFIX ("metadata/catalog"). */
   catalogPrefix?: string;
+  /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
+  signalPollMs?: number;
 }
 
 export interface LocalEngineOptions {
@@ -95,6 +100,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     defaultTaskCpus: config.defaultTaskCpus,
     logger,
     clock,
+    signals: store.signals,
+    signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
     catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? CATALOG_PREFIX, logger, clock }),
   };
@@ -110,7 +117,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: () => createTaskHandler() }),
+    nodes: createNodeExecutor({
+      task: () => createTaskHandler(),
+      branch: (nodes) => createBranchHandler(nodes),
+      gate: () => createGateHandler(),
+      subworkflow: (nodes) => createSubworkflowHandler(nodes),
+    }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
@@ -161,6 +173,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return { cluster: config.clusterId };
     },
     launched(id) {
+      if (started) queue.enqueue(textOf(id));
+    },
+    signalled(id) {
+      // A gate waiting on it resolves in its next round; an execution without an active row ends that round at once.
       if (started) queue.enqueue(textOf(id));
     },
     async abort(id, cause) {
