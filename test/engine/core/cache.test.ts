@@ -10,7 +10,7 @@ import { SERIALIZED_CACHE_WAIT } from "../../../src/engine/local/cache.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { generatedName } from "../../../src/engine/local/ids.js";
 import { parseStatus } from "../../../src/engine/local/status.js";
-import { DOMAIN, PROJECT, promise, T, taskId, taskNode, workflow, workflowId } from "../../fixtures/flyte-builders.js";
+import { DOMAIN, PROJECT, promise, subWorkflowNode, T, taskId, taskNode, workflow, workflowId } from "../../fixtures/flyte-builders.js";
 import { eventLines, execId, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin, type ScriptedPlugin } from "./scripted-plugin.js";
 
@@ -194,6 +194,35 @@ describe("task caching (engine-spec §6.1, scenario 18)", () => {
     const failed = nodeEvents("nover").find((e) => e.phase === NodeExecution_Phase.FAILED)!;
     expect(failed.outputResult).toMatchObject({ case: "error", value: { code: "InvalidCacheKey", message: expect.stringContaining("empty cache_version") } });
     expect(plugin.launched).toEqual([]);
+  });
+});
+
+describe("task caching inside a subworkflow", () => {
+  it("answers a nested task node from the cache under its unique id, and its subworkflow passes the outputs on", async () => {
+    const { task } = await register();
+    const inner = workflow("wf.inner", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.int() },
+      nodes: [taskNode("n0", task, { inputs: { x: promise("", "x") }, name: "square" })],
+      outputBindings: { o0: promise("n0", "o0") },
+    });
+    const outer = workflow("wf.outer", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.int() },
+      nodes: [subWorkflowNode("n0", inner, { inputs: { x: promise("", "x") }, name: "inner" })],
+      outputBindings: { o0: promise("n0", "o0") },
+    });
+    await registerWorkflow(h.admin, outer, [inner]);
+    await run(outer, "nest1", 12);
+    expect(metadataOf(nodeEvents("nest1", "n0-0-n0").find((e) => e.phase === NodeExecution_Phase.SUCCEEDED)!)?.cacheStatus).toBe(CatalogCacheStatus.CACHE_POPULATED);
+    const second = await run(outer, "nest2", 12);
+    expect(second.lines.filter((l) => l.includes("n0-0-n0"))).toEqual(["N n0-0-n0 SUCCEEDED"]);
+    const hit = nodeEvents("nest2", "n0-0-n0")[0]!;
+    expect(metadataOf(hit)?.cacheStatus).toBe(CatalogCacheStatus.CACHE_HIT);
+    expect(hit.parentNodeMetadata?.nodeId).toBe("n0");
+    const out = await h.admin.getExecutionData({ id: second.id });
+    expect(out.fullOutputs?.literals["o0"]).toEqual(intLiteral(12));
+    expect(plugin.launched.filter((g) => g.startsWith("nest2"))).toEqual([]);
   });
 });
 
