@@ -10,6 +10,7 @@ import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
+import { createArrayHandler } from "./array-handler.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createNodeExecutor } from "./node-executor.js";
@@ -103,7 +104,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: () => createTaskHandler() }),
+    nodes: createNodeExecutor({ task: () => createTaskHandler(), array: (nodes) => createArrayHandler(nodes) }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };

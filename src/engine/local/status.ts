@@ -98,6 +98,22 @@ export interface DynamicState {
 export interface ArrayState {
   phase: "Executing" | "Succeeding" | "Failing";
   size: number;
+  /**
+   * One character per element: its node phase (codes in array-state.ts). Only
+   * elements in flight have a full status in the node's `nodes` (as `n<i>`);
+   * a finished element is this character and its attempt count.
+   */
+  phases: string;
+  /** One character per element: the phase of its task attempt. */
+  taskPhases: string;
+  /** Attempts of the elements beyond their first, by index (absent = 0). */
+  attempts?: Record<string, number>;
+  /** phase_version of the array's task execution in its current phase. */
+  version: number;
+  /** The elements' failure summary, flyteidl.core.ExecutionError as proto JSON. */
+  error?: JsonValue;
+  /** The array's task execution has had its terminal event. */
+  reported?: boolean;
 }
 
 /** What an engine row's `status` holds: propeller's status shape, in JSON. */
