@@ -19,7 +19,7 @@ import { isEventError } from "./event-sink.js";
 import type { NodeExecutor } from "./node-executor.js";
 import { joinUri, outputDir, outputsPath } from "./paths.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, result } from "./round-context.js";
-import { type ArrayState, errorFromJson, errorToJson, TERMINAL_NODE } from "./status.js";
+import { type ArrayState, attemptStarted, errorFromJson, errorToJson, TERMINAL_NODE } from "./status.js";
 
 /** The reason the elements in flight are aborted with when too many failed (propeller's). */
 const FAILING_REASON = "ArrayNodeFailing";
@@ -114,10 +114,19 @@ export function createArrayHandler(nodes: NodeExecutor): NodeHandler {
     const failures = new Map<number, string>();
     let changed = false;
     let handled = 0;
+    // [LOCAL] An element is only started while few enough started ones wait for a CPU slot: the
+    // rest could only queue for one, each with a status of its own and a step of work every step.
+    const { slots } = ctx.services;
+    const room = Math.max(1, Math.ceil(slots.capacity - slots.used));
+    let waiting = Object.values(els.statuses).filter((ns) => !TERMINAL_NODE.has(ns.phase) && !attemptStarted(ns)).length;
     for (let i = 0; i < st.size && handled < max; i++) {
       if (isTerminalElement(el.phases[i]!)) continue;
       handled++;
       const id = elementId(i);
+      if (!els.statuses[id]) {
+        if (waiting >= room) continue;
+        waiting++;
+      }
       const before = { phase: el.phases[i]!, task: el.taskPhases[i]!, error: els.statuses[id]?.error };
       const recorder = capturingRecorder();
       await els.step(i, recorder);
