@@ -8,7 +8,6 @@ import { type Node, NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js
 import type { TaskExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { parseStatus } from "../../../src/engine/local/status.js";
-import type { TaskPlugin } from "../../../src/engine/local/task-plugin.js";
 import { bindings, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { generatedName } from "../../fixtures/engine/expected-names.js";
 import { createElementPlugin, type ElementPlugin } from "./element-plugin.js";
@@ -188,7 +187,6 @@ describe("inputs", () => {
     await start();
     const id = await run("given", [5, 6]);
     await waitForPhase(h.admin, id, ["SUCCEEDED"]);
-    const meta = `file://${h.blobs.localPath!(h.blobs.uri("metadata"))}/propeller/flytesnacks-development-given/n0/data`.replace("file:///", "/");
     const byX = Object.fromEntries(elements.launched.map((l) => [l.x, l]));
     expect(Object.keys(byX).sort()).toEqual(["5", "6"]);
     for (const [i, x] of [5, 6].entries()) {
@@ -197,7 +195,6 @@ describe("inputs", () => {
       expect(l.inputPath).toMatch(new RegExp(`/n0/data/0/${i}/inputs\\.pb$`));
       expect(l.generatedName).toBe(generatedName("given", `n0-0-n${i}`, 0));
     }
-    void meta;
   });
 
   it("fails an array node whose lists differ in length, before any task execution", async () => {
