@@ -150,8 +150,12 @@ export const TERMINAL_NODE: ReadonlySet<NodePhase> = new Set(["Succeeded", "Fail
 /** Phases in which a round handles the node itself (the others only lead on downstream). */
 export const HANDLEABLE: ReadonlySet<NodePhase> = new Set(["NotYetStarted", "Queued", "Running", "Failing", "TimingOut", "RetryableFailure", "Succeeding", "DynamicRunning"]);
 
-/** The node's current attempt has started: it holds a CPU slot or its plugin moved past queued. */
+/**
+ * The node's current attempt has started: it holds a CPU slot or its plugin moved past queued;
+ * an array node once it has elements (they may hold slots that only its next step gives back).
+ */
 export const attemptStarted = (ns: NodeStatus | undefined): boolean => {
+  if (ns?.array !== undefined) return true;
   const ts = ns?.task;
   return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
 };

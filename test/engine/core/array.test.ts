@@ -4,6 +4,7 @@ import { NodeExecution_Phase as NodePhase, TaskExecution_Phase as TaskPhase, Wor
 import { type BindingData, type Literal, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import type { LiteralType } from "../../../gen/flyteidl/core/types_pb.js";
+import { VariableSchema } from "../../../gen/flyteidl/core/interface_pb.js";
 import { type Node, NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { TaskExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
@@ -274,6 +275,28 @@ describe("running elements", () => {
     expect(resources(taskEvents("restart").at(-1)!)).toEqual(["0:SUCCEEDED@0", "1:SUCCEEDED@0", "2:SUCCEEDED@0", "3:SUCCEEDED@0"]);
     expect(h.events.filter((r) => r.refused && r.refused !== "AlreadyExists")).toEqual([]);
   });
+});
+
+describe("an array node among other nodes", () => {
+  it("keeps being handled under max_parallelism while its elements hold the task slots", async () => {
+    await start({ config: { maxConcurrentTasks: 2 } });
+    const { task, wf } = mapWorkflow("mixed", { config: { sleep_ms: "600" } });
+    const first = taskOfType("element", "mixed.first", { x: T.int() }, { o0: T.int() }, { config: { sleep_ms: "300" } });
+    const then = taskOfType("element", "mixed.then", { x: T.int() }, { o0: T.int() });
+    // a0 ends while the elements hold both slots; a1 and a2 (walked before n0) then fill max_parallelism
+    // waiting for a slot that only the array's next step gives back.
+    wf.nodes.push(taskNode("a0", first, { inputs: { x: promise("", "y") } }));
+    wf.nodes.push(taskNode("a1", then, { inputs: { x: promise("a0", "o0") } }));
+    wf.nodes.push(taskNode("a2", then, { inputs: { x: promise("a0", "o0") } }));
+    wf.interface!.inputs!.variables.y = create(VariableSchema, { type: T.int(), description: "y" });
+    await registerTasks(h.admin, task, first, then);
+    await registerWorkflow(h.admin, wf);
+    const id = await launch(h.admin, wf.id!, "mixed", literals({ xs: list(1, 2, 3, 4), y: intLiteral(10) }), { maxParallelism: 2 });
+    const exec = await waitForPhase(h.admin, id, undefined, 30_000);
+    expect(exec.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    expect((await outputs(id))?.o0).toEqual(list(2, 3, 4, 5));
+    expect(elements.maxRunning).toBeLessThanOrEqual(2);
+  }, 60_000);
 });
 
 describe("the status of a large map", () => {
