@@ -9,8 +9,8 @@ import { type Node, NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js
 import type { TaskExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { parseStatus } from "../../../src/engine/local/status.js";
-import { bindings, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
-import { generatedName } from "../../fixtures/engine/expected-names.js";
+import { bindings, promise, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { fixedLength, generatedName } from "../../fixtures/engine/expected-names.js";
 import { createElementPlugin, type ElementPlugin } from "./element-plugin.js";
 import { eventLines, type Harness, type HarnessOptions, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 
@@ -297,6 +297,28 @@ describe("an array node among other nodes", () => {
     expect((await outputs(id))?.o0).toEqual(list(2, 3, 4, 5));
     expect(elements.maxRunning).toBeLessThanOrEqual(2);
   }, 60_000);
+});
+
+describe("a map task inside a subworkflow", () => {
+  it("runs its elements under the nested array node's unique id", async () => {
+    await start();
+    const { task, wf: inner } = mapWorkflow("nested.inner");
+    const outer = workflow("nested.outer", {
+      inputs: { xs: T.list(T.int()) },
+      outputs: { o0: T.list(T.int()) },
+      nodes: [subWorkflowNode("n0", inner, { inputs: { xs: promise("", "xs") } })],
+      outputBindings: { o0: promise("n0", "o0") },
+    });
+    await registerTasks(h.admin, task);
+    await registerWorkflow(h.admin, outer, [inner]);
+    const id = await launch(h.admin, outer.id!, "nested", literals({ xs: list(1, 2) }));
+    const exec = await waitForPhase(h.admin, id);
+    expect(exec.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    expect((await outputs(id))?.o0).toEqual(list(2, 3));
+    const lines = eventLines(h.events, "nested").filter((l) => l.includes("n0-0-n0 ") || l.includes("n0-0-n0#"));
+    expect(lines).toEqual(["N n0-0-n0 QUEUED", "T n0-0-n0#0 QUEUED v0", "N n0-0-n0 RUNNING", "T n0-0-n0#0 RUNNING v1", "T n0-0-n0#0 RUNNING v2", "T n0-0-n0#0 RUNNING v3", "T n0-0-n0#0 SUCCEEDED v0", "N n0-0-n0 SUCCEEDED"]);
+    expect(elements.launched.map((l) => l.generatedName).sort()).toEqual([0, 1].map((i) => generatedName("nested", fixedLength(`n0-0-n0-0-n${i}`, 20), 0)).sort());
+  });
 });
 
 describe("the status of a large map", () => {
