@@ -60,12 +60,19 @@ export function createArrayHandler(nodes: NodeExecutor): NodeHandler {
   };
 
   /** Sends the array's task event; an event the control plane cannot take fails the node instead (as for task nodes). */
-  const report = async (n: NodeContext, els: ArrayElements | undefined, phase: TaskExecution_Phase, version: number, resources: ExternalResourceInfo[], extra: { inputUri?: string; outputUri?: string; error?: ExecutionError } = {}): Promise<HandlerResult | undefined> => {
+  const report = async (
+    n: NodeContext,
+    els: ArrayElements,
+    phase: TaskExecution_Phase,
+    version: number,
+    resources: ExternalResourceInfo[],
+    extra: { inputUri?: string; outputUri?: string; error?: ExecutionError } = {},
+  ): Promise<HandlerResult | undefined> => {
     const ctx = n.round;
     const event = arrayTaskEvent({
       executionId: ctx.def.executionId,
       nodeId: n.uniqueId,
-      taskId: els?.template.id,
+      taskId: els.template.id,
       phase,
       version,
       producerId: ctx.producerId,
@@ -228,16 +235,14 @@ export function createArrayHandler(nodes: NodeExecutor): NodeHandler {
 
     async abort(n, reason, final) {
       const st = n.status.array;
+      const s = elementsFor(n);
+      if ("phase" in s) return;
       if (!st) {
         // Never started: like a task node's attempt, it is reported ABORTED only when the node ends so.
-        if (final) {
-          const s = elementsFor(n);
-          await report(n, "phase" in s ? undefined : s.elements, TaskExecution_Phase.ABORTED, 0, []);
-        }
+        if (final) await report(n, s.elements, TaskExecution_Phase.ABORTED, 0, []);
         return;
       }
-      const s = elementsFor(n);
-      if ("phase" in s || st.reported) return;
+      if (st.reported) return;
       const el = elementsOf(st);
       const aborted = await s.elements.abortInFlight(el, reason);
       // A failing array was already going to fail: its task execution says so (propeller's Abort).

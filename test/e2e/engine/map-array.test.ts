@@ -62,6 +62,11 @@ describe.skipIf(!kit)(`local engine: map tasks ${kit ? "" : SKIP_MESSAGE}`, () =
       [0, 1, 2].map((i) => [i, `${array}-n${i}-0`, "SUCCEEDED"]),
     );
     expect(outputUri(t)).toBe(outputUri(n0));
+    // Each element's log link, named with its index, serves that element's process output.
+    const logs = t.closure?.metadata?.externalResources.map((r) => r.logs) ?? [];
+    expect(logs.map((l) => l.map((x) => x.name))).toEqual([0, 1, 2].map((i) => [`Local logs (User)-${i}`]));
+    const log = await (await fetch(logs[1]![0]!.uri)).text();
+    expect(log).toContain("e2e mark plus_one-2 attempt=0");
 
     // One process per element, each told its index, never more than two at once.
     const marks = await expectNoLeftovers(h, id.name);

@@ -234,6 +234,9 @@ describe("running elements", () => {
     expect(elements.maxRunning).toBe(2);
     // In index order: the third element starts once one of the first two finished.
     expect(elements.launched.map((l) => l.x)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Each element's log is on its resource, named with its index.
+    const t = (await h.admin.listTaskExecutions({ nodeExecutionId: { executionId: id, nodeId: "n0" }, limit: 1 })).taskExecutions[0]!;
+    expect(t.closure?.metadata?.externalResources.map((r) => r.logs.map((l) => l.name))).toEqual([0, 1, 2, 3, 4, 5].map((i) => [`Element log-${i}`]));
   });
 
   it("runs every element at once without parallelism, within the engine's task slots", async () => {
