@@ -87,6 +87,9 @@ export function arrayElements(nodes: NodeExecutor, n: NodeContext, spec: ArrayNo
   const arrayName = generatedName(ctx.key.name, n.uniqueId, n.status.attempts);
   let inputs: Promise<LiteralMap> | undefined;
 
+  // An element's data dir is `O_array(a)/<i>`, so its own inputs.pb sits there, and its attempts'
+  // output dirs are propeller's `O_array(a)/<i>/<attempt>`. (propeller's element data dir is
+  // `D_array/<i>/<attempt>`, where it writes an empty inputs.pb nothing reads.)
   const elementScope = (index: number): DagScope => {
     const id = elementId(index);
     // No bindings: the element's inputs come from `element.inputs`, not from resolving them.

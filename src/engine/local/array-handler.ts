@@ -130,15 +130,15 @@ export function createArrayHandler(nodes: NodeExecutor): NodeHandler {
       if (isTerminalElement(el.phases[i]!)) continue;
       handled++;
       const id = elementId(i);
-      if (!els.statuses[id]) {
-        if (waiting >= room) continue;
-        waiting++;
-      }
+      const starting = !els.statuses[id];
+      if (starting && waiting >= room) continue;
       const before = { phase: el.phases[i]!, task: el.taskPhases[i]!, error: els.statuses[id]?.error };
       const recorder = capturingRecorder();
       await els.step(i, recorder);
       const ns = els.statuses[id];
       if (!ns) throw new Error(`array element ${id} has no status after its step`);
+      // (An element that ended at once, e.g. from the cache, waits for nothing.)
+      if (starting && !TERMINAL_NODE.has(ns.phase) && !attemptStarted(ns)) waiting++;
       const task = ns.task?.phase ?? "Undefined";
       // An error this step is this step's failure (a failing element's error is only copied when it ends).
       if (ns.error !== undefined && ns.error !== before.error && before.phase !== "Failing" && before.phase !== "TimingOut") {
