@@ -12,6 +12,7 @@ import type { WorkflowExecutor } from "../workflow-executor.js";
 import { CATALOG_PREFIX, createCatalog } from "./catalog.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
+import { createArrayHandler } from "./array-handler.js";
 import { createGateHandler, SIGNAL_POLL_MS } from "./gate-handler.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
@@ -128,6 +129,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       gate: () => createGateHandler(),
       subworkflow: (nodes) => createSubworkflowHandler(nodes),
       launchplan: () => createLaunchPlanHandler(),
+      array: (nodes) => createArrayHandler(nodes),
     }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
