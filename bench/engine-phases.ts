@@ -6,7 +6,6 @@ import { type Timestamp, timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ExecutionClosure } from "../gen/flyteidl/admin/execution_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
-import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import {
   chainShape,
   chainWorkflowRequest,
@@ -20,8 +19,8 @@ import {
   fanOutWorkflowRequest,
 } from "./engine-payloads.js";
 import type { GrpcClient } from "./grpc-client.js";
-import { drive } from "./load.js";
-import { type Measured, quantile } from "./stats.js";
+import type { NoopBaseline } from "./noop-baseline.js";
+import { quantile } from "./stats.js";
 
 const A = AdminService.method;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +60,7 @@ export async function engineOverhead(
   c: GrpcClient,
   sizes: { engineSequential: number; engineInFlight: number },
   cpu: () => number,
+  noop: NoopBaseline,
   log: (s: string) => void,
 ): Promise<EngineOverhead> {
   const shapes = [chainShape(20), fanOutShape(50)];
@@ -70,24 +70,7 @@ export async function engineOverhead(
     await c.call(A.createWorkflow, s === shapes[0] ? chainWorkflowRequest(s) : fanOutWorkflowRequest(s));
     await c.call(A.createLaunchPlan, engineLaunchPlanRequest(s));
   }
-  const noopCall = () => c.raw(Health.method.check, { service: "flyteadmin" });
-  const noops: Measured[] = [];
-  const noop = async () => {
-    await drive(noopCall, { concurrency: 16, durationMs: 300 });
-    const m = await drive(noopCall, { concurrency: 16, durationMs: 1000, cpu });
-    noops.push(m);
-    return m.serverCpuMsPerCall!;
-  };
   const runs: EngineRun[] = [];
-  // The first call of a path is slower (JIT): warm the no-op well before its first measurement.
-  await drive(noopCall, { concurrency: 16, durationMs: 1000 });
-  let last = await noop();
-  const bracketed = async (run: Promise<Timed>): Promise<EngineRun> => {
-    const done = await run;
-    const before = last;
-    last = await noop();
-    return { ...done, noopCpuMs: (before + last) / 2 };
-  };
   let seq = 0;
   const name = () => `eng${seq++}`;
   for (const shape of shapes) {
@@ -96,16 +79,13 @@ export async function engineOverhead(
     // The chain runs `engineInFlight` at once; wider shapes as many nodes in all, which keeps the run short.
     const inFlight = Math.max(1, Math.round((sizes.engineInFlight * shapes[0]!.nodes) / shape.nodes));
     log(`engine: ${shape.label}, ${inFlight} in flight...`);
-    const many = await bracketed(runBatch(c, shape, inFlight, cpu, name));
+    const many = await noop.bracket(() => runBatch(c, shape, inFlight, cpu, name));
     // One at a time after the batch: a few executions alone are not enough for the JIT to settle
     // (measured first, they cost about twice the CPU per node they cost warm).
     log(`engine: ${shape.label}, 1 in flight...`);
-    runs.push(await bracketed(runSequential(c, shape, sizes.engineSequential, cpu, name)), many);
+    runs.push(await noop.bracket(() => runSequential(c, shape, sizes.engineSequential, cpu, name)), many);
   }
-  const calls = noops.reduce((a, m) => a + m.count, 0);
-  const seconds = noops.reduce((a, m) => a + m.seconds, 0);
-  const cpuMs = noops.reduce((a, m) => a + m.serverCpuMsPerCall! * m.count, 0);
-  return { noop: { perSecond: calls / seconds, serverCpuMsPerCall: cpuMs / calls }, runs };
+  return { noop: noop.summary(), runs };
 }
 
 /** `count` executions one after another, each created once the previous one ended. */

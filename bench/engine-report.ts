@@ -1,10 +1,13 @@
+import type { ControlFlow } from "./engine-control-flow.js";
 import type { EngineOverhead } from "./engine-phases.js";
 import type { RealTasks } from "./engine-real-tasks.js";
-import { round } from "./stats.js";
+import { quantile as q, round } from "./stats.js";
 
 /** What the engine part of a run produced. */
 export interface EngineResults {
   overhead: EngineOverhead;
+  /** Map task and cache-hit rows (absent from results written before they existed). */
+  controlFlow?: ControlFlow;
   realTasks: RealTasks | { skipped: string };
   /** Flags the engine server ran with beyond the usual ones. */
   serverFlags: string[];
@@ -37,6 +40,7 @@ export function engineRows(e: EngineResults): string[][] {
     }
     rows.push([`engine: ${r.shape} of echo tasks, ${r.inFlight} in flight`, `${count(r.nodesPerSecond)} nodes/s`, `${ms(r.workflowP50Ms)} / ${ms(r.workflowP99Ms)}`, ms(r.serverCpuMsPerNode), notes.join("; ")]);
   }
+  if (e.controlFlow) rows.push(...controlFlowRows(e.controlFlow, runs));
   rows.push(["engine: no-op on the engine's server (Health/Check)", `${count(noop.perSecond)}/s`, "", ms(noop.serverCpuMsPerCall), "16 in flight, 1 s before and after each row above: their CPU baseline"]);
   const t = e.realTasks;
   if ("skipped" in t) {
@@ -53,3 +57,35 @@ export function engineRows(e: EngineResults): string[][] {
   }
   return rows;
 }
+
+/** The largest map is the row; its cost per element over the smallest's shows whether it grows with the element count. */
+export const LINEAR = 1.25;
+
+function controlFlowRows(cf: ControlFlow, runs: EngineOverhead["runs"]): string[][] {
+  const rows: string[][] = [];
+  const smallest = cf.maps.reduce((a, m) => (m.elements < a.elements ? m : a), cf.maps[0]!);
+  for (const m of cf.maps) {
+    const notes = [
+      `${m.workflows} workflows; engine time per element ${ms(m.msPerElement)}`,
+      `CPU per element ${round(m.serverCpuMsPerElement / m.noopCpuMs)} no-ops (${ms(m.noopCpuMs)} each)`,
+    ];
+    if (m !== smallest) {
+      const time = m.msPerElement / smallest.msPerElement;
+      const cpu = m.serverCpuMsPerElement / smallest.serverCpuMsPerElement;
+      notes.push(`vs ${count(smallest.elements)} elements: time per element ${round(time)}×, CPU per element ${round(cpu)}× (linear, CPU ≤ ${LINEAR}×: ${mark(cpu <= LINEAR)})`);
+    }
+    rows.push([`engine: map task over ${count(m.elements)} echo elements, 1 in flight`, `${count(m.elements / (m.workflowP50Ms / 1000))} elements/s`, `${ms(m.workflowP50Ms)} / ${ms(quantile(m.wallMs))}`, ms(m.serverCpuMsPerElement), notes.join("; ")]);
+  }
+  const h = cf.cacheHit;
+  const notes = [
+    `${h.workflows} workflows after one that populated the cache (${ms(h.populateMs)}); engine time per node ${ms(h.msPerNode)}`,
+    `CPU per node ${round(h.serverCpuMsPerNode / h.noopCpuMs)} no-ops (${ms(h.noopCpuMs)} each)`,
+  ];
+  const ran = runs.find((r) => r.nodes === h.nodes && r.inFlight === 1 && r.shape.includes("chain"));
+  if (ran) notes.push(`vs the ${ran.shape} that runs its tasks: time per node ${round(h.msPerNode / ran.msPerNode)}×, CPU per node ${round(h.serverCpuMsPerNode / ran.serverCpuMsPerNode)}×`);
+  rows.push([`engine: ${h.nodes}-node chain of cache hits, 1 in flight`, `${count(h.nodes / (h.workflowP50Ms / 1000))} nodes/s`, `${ms(h.workflowP50Ms)} / ${ms(quantile(h.wallMs))}`, ms(h.serverCpuMsPerNode), notes.join("; ")]);
+  return rows;
+}
+
+/** The p99 of unsorted walls. */
+const quantile = (walls: number[]) => q([...walls].sort((a, b) => a - b), 0.99);

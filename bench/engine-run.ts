@@ -1,8 +1,10 @@
 import { join } from "node:path";
+import { controlFlowRows } from "./engine-control-flow.js";
 import { engineOverhead } from "./engine-phases.js";
 import { realTaskFlags, realTasks, realTaskSetup } from "./engine-real-tasks.js";
 import type { EngineResults } from "./engine-report.js";
 import { grpcClient } from "./grpc-client.js";
+import { noopBaseline } from "./noop-baseline.js";
 import type { Sizes } from "./options.js";
 import type { ServerProcess } from "./server-process.js";
 
@@ -27,7 +29,11 @@ export async function measureEngine(o: EngineRowsOptions): Promise<EngineResults
   const server = await o.start(serverFlags);
   const admin = grpcClient(server.url);
   try {
-    const overhead = await engineOverhead(admin, o.sizes, server.cpuSeconds, o.log);
+    const noop = await noopBaseline(admin, server.cpuSeconds);
+    const overhead = await engineOverhead(admin, o.sizes, server.cpuSeconds, noop, o.log);
+    const controlFlow = await controlFlowRows(admin, o.sizes, server.cpuSeconds, noop, o.log);
+    // Every row's baseline, the control-flow rows' too.
+    overhead.noop = noop.summary();
     let real: EngineResults["realTasks"];
     if ("skipped" in setup) {
       o.log(`engine: hello through pyflyte-execute skipped (${setup.skipped})`);
@@ -36,7 +42,7 @@ export async function measureEngine(o: EngineRowsOptions): Promise<EngineResults
       o.log(`engine: hello through pyflyte-execute, ${o.sizes.realTaskRuns} runs...`);
       real = await realTasks(admin, setup, runRoot, o.sizes.realTaskRuns);
     }
-    return { overhead, realTasks: real, serverFlags };
+    return { overhead, controlFlow, realTasks: real, serverFlags };
   } finally {
     admin.close();
     await server.stop();

@@ -31,6 +31,10 @@ export interface Sizes {
   engineSequential: number;
   /** ...and created at once (the 20-node chain; the 50-wide fan-out as many nodes in all). */
   engineInFlight: number;
+  /** Elements of the map task row (the largest) and of the smaller maps it is compared with. */
+  engineMapElements: number[];
+  /** Nodes of the chain whose every node is a cache hit. */
+  engineCachedNodes: number;
   /** Runs of flytekit's hello through pyflyte-execute. */
   realTaskRuns: number;
 }
@@ -46,6 +50,8 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     listCalls: 50,
     engineSequential: 3,
     engineInFlight: 20,
+    engineMapElements: [250, 1_000],
+    engineCachedNodes: 20,
     realTaskRuns: 1,
   },
   full: {
@@ -58,6 +64,8 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     listCalls: 300,
     engineSequential: 10,
     engineInFlight: 100,
+    engineMapElements: [250, 1_000],
+    engineCachedNodes: 20,
     realTaskRuns: 3,
   },
 };
