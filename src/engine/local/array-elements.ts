@@ -7,6 +7,7 @@ import type { ArrayNode, Node } from "../../../gen/flyteidl/core/workflow_pb.js"
 import { type ExternalResourceInfo, ExternalResourceInfoSchema } from "../../../gen/flyteidl/event/event_pb.js";
 import { capturingRecorder, externalResourcesOf } from "./array-events.js";
 import { elementInputs } from "./array-inputs.js";
+import { coalescedPersist } from "./array-persist.js";
 import { type ElementPhase, isTerminalElement } from "./array-progress.js";
 import type { Elements } from "./array-state.js";
 import { readMessage } from "./blob-uris.js";
@@ -68,6 +69,8 @@ export interface ArrayElements {
   externalId(index: number, attempt: number): string;
   /** One step of element `index`; its events are kept in `recorder`. */
   step(index: number, recorder: EventRecorder): Promise<void>;
+  /** Writes the status now if a step asked for a write not yet made (see coalescedPersist): before anything the elements' step is followed by. */
+  flush(): Promise<void>;
   /**
    * Aborts the elements in flight (started, not finished): they become
    * "Aborted" and lose their status; the external resources saying so.
@@ -106,11 +109,19 @@ export function arrayElements(nodes: NodeExecutor, n: NodeContext, spec: ArrayNo
       },
     };
   };
-  /** The round as an element sees it; the deadlines it asks for are the round's. */
+  const writes = coalescedPersist(() => ctx.persist(), () => Object.keys(statuses).length);
+  /** The round as an element sees it; the deadlines it asks for are the round's, its writes coalesced with the other elements'. */
   const withElement = async (recorder: EventRecorder, run: (c: RoundContext) => Promise<unknown>) => {
-    const c: RoundContext = { ...ctx, def, recorder, wakeAt: undefined };
-    await run(c);
+    const c: RoundContext = { ...ctx, def, recorder, wakeAt: undefined, persist: writes.request };
+    try {
+      await run(c);
+    } catch (e) {
+      // What the elements launched is recorded before the round fails (the round's own error is the one to report).
+      await writes.flush().catch(() => undefined);
+      throw e;
+    }
     if (c.wakeAt !== undefined) requestWake(ctx, c.wakeAt);
+    await writes.due();
   };
   const externalId = (index: number, attempt: number) => arrayExternalId(arrayName, index, attempt);
 
@@ -120,6 +131,7 @@ export function arrayElements(nodes: NodeExecutor, n: NodeContext, spec: ArrayNo
     statuses,
     externalId,
     step: (index, recorder) => withElement(recorder, (c) => nodes.handle(c, elementScope(index), elementId(index))),
+    flush: writes.flush,
     async abortInFlight(el, reason) {
       const out: ExternalResourceInfo[] = [];
       for (let i = 0; i < el.phases.length; i++) {
@@ -140,6 +152,7 @@ export function arrayElements(nodes: NodeExecutor, n: NodeContext, spec: ArrayNo
         el.taskPhases[i] = "Aborted";
         el.setAttempts(i, attempt);
       }
+      await writes.flush();
       el.store();
       for (let i = 0; i < el.phases.length; i++) if (el.phases[i] === "Aborted") delete statuses[elementId(i)];
       return out;
@@ -153,6 +166,7 @@ export function arrayElements(nodes: NodeExecutor, n: NodeContext, spec: ArrayNo
         }
         delete statuses[id];
       }
+      await writes.flush();
     },
   };
 }

@@ -153,6 +153,8 @@ export function createArrayHandler(nodes: NodeExecutor): NodeHandler {
       delete ns.dataDir;
       delete ns.outputDir;
     }
+    // What the elements launched is recorded before the array reports (an event that fails fails the round).
+    await els.flush();
     const verdict = arrayVerdict(el.phases, minSuccesses(spec.successCriteria, st.size));
     if (verdict.failing > 0 || (verdict.failed > 0 && st.error === undefined)) {
       st.error = errorToJson(create(ExecutionErrorSchema, { message: errorSummary(failures) }));

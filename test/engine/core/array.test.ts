@@ -355,4 +355,24 @@ describe("the status of a large map", () => {
     expect(resources(last).filter((r) => r.endsWith(":SUCCEEDED@0")).length).toBe(100);
     expect(elements.running).toBe(0);
   }, 180_000);
+
+  it("is not written once per element when all its elements start in one step (CPU slots lifted)", async () => {
+    await start({ config: { maxConcurrentTasks: 100_000 } });
+    const writes: number[] = [];
+    const engine = h.store.engine;
+    const update = engine.update.bind(engine);
+    engine.update = async (key, version, u) => {
+      if (key.name === "wide") writes.push(u.status.length);
+      return update(key, version, u);
+    };
+    const n = 400;
+    const id = await run("wide", Array.from({ length: n }, (_, i) => i), { type: "echo" });
+    await waitForPhase(h.admin, id, ["SUCCEEDED"], 120_000);
+    expect((await outputs(id))?.o0).toEqual(list(...Array.from({ length: n }, (_, i) => i)));
+    // Each echo element records its start when it launches, all of them in one step: a write per launch
+    // wrote the status with every element in it n times (about 200 times the largest status here).
+    expect(writes.length).toBeLessThan(n / 4);
+    const total = writes.reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThan(40 * Math.max(...writes));
+  }, 180_000);
 });
