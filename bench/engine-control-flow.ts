@@ -58,10 +58,12 @@ export interface ControlFlow {
 }
 
 export interface ControlFlowSizes {
-  /** Executions of each measured shape, one after another. */
+  /** Executions of the cache-hit chain, one after another. */
   engineSequential: number;
   /** Element counts of the map row; the largest is the row, the smaller ones show how the cost grows. */
   engineMapElements: number[];
+  /** Executions of each map, one after another. */
+  engineMapRuns: number;
   /** Nodes of the cache-hit chain. */
   engineCachedNodes: number;
 }
@@ -82,7 +84,7 @@ export async function controlFlowRows(c: GrpcClient, sizes: ControlFlowSizes, cp
   const maps: MapRun[] = [];
   for (const elements of [...sizes.engineMapElements].sort((a, b) => a - b)) {
     log(`engine: map task over ${elements.toLocaleString("en-US")} elements, 1 in flight...`);
-    maps.push(await noop.bracket(() => runMaps(c, elements, sizes.engineSequential, cpu, () => name("map"))));
+    maps.push(await noop.bracket(() => runMaps(c, elements, sizes.engineMapRuns, cpu, () => name("map"))));
   }
 
   log(`engine: ${sizes.engineCachedNodes}-node chain of cache hits, 1 in flight...`);

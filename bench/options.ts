@@ -33,6 +33,8 @@ export interface Sizes {
   engineInFlight: number;
   /** Elements of the map task row (the largest) and of the smaller maps it is compared with. */
   engineMapElements: number[];
+  /** Executions of each map, one after another (each is hundreds of nodes' work already). */
+  engineMapRuns: number;
   /** Nodes of the chain whose every node is a cache hit. */
   engineCachedNodes: number;
   /** Runs of flytekit's hello through pyflyte-execute. */
@@ -51,6 +53,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     engineSequential: 3,
     engineInFlight: 20,
     engineMapElements: [250, 1_000],
+    engineMapRuns: 3,
     engineCachedNodes: 20,
     realTaskRuns: 1,
   },
@@ -65,6 +68,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     engineSequential: 10,
     engineInFlight: 100,
     engineMapElements: [250, 1_000],
+    engineMapRuns: 5,
     engineCachedNodes: 20,
     realTaskRuns: 3,
   },
