@@ -19,6 +19,7 @@ import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createDynamicTaskHandler, registeredLaunchPlans } from "./dynamic-handler.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
 
@@ -37,6 +38,8 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
+  /** Most nodes a dynamic task's workflow may have (default MAX_DYNAMIC_NODES; 0: no limit). */
+  maxDynamicNodes?: number;
 }
 
 export interface LocalEngineOptions {
@@ -103,7 +106,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: () => createTaskHandler() }),
+    nodes: createNodeExecutor({ task: (nodes) => createDynamicTaskHandler(nodes, createTaskHandler(), { launchPlan: registeredLaunchPlans(store), maxNodes: config.maxDynamicNodes }) }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };

@@ -1,6 +1,7 @@
 // A test plugin whose attempts follow a script in the task template:
 // config.script = "recoverable,recoverable,success:50" — one step per attempt,
-// the last repeating ("throw" fails every handle once running, "throwfirst" the first handle once). It counts how many attempts run at once.
+// the last repeating ("throw" fails every handle once running, "throwfirst" the first handle once;
+// "futures" writes config.futures, a base64 DynamicJobSpec, as the attempt's futures.pb). It counts how many attempts run at once.
 import { create } from "@bufbuild/protobuf";
 import { DynamicJobSpecSchema } from "../../../gen/flyteidl/core/dynamic_job_pb.js";
 import { ExecutionError_ErrorKind as Kind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
@@ -120,9 +121,13 @@ async function finish(a: TaskAttempt, action: string): Promise<PhaseInfo> {
     case "badoutputs":
       await write(() => create(LiteralSchema, { value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value: "nope" } } } } } }));
       return { phase: "Success", version: 0 };
-    case "futures":
-      await blobs.putMessage(key(futuresPath(a.paths.outputPrefix)), DynamicJobSpecSchema, create(DynamicJobSpecSchema));
+    case "futures": {
+      // config.futures: a DynamicJobSpec in base64 (an empty one without).
+      const spec = a.template.config["futures"];
+      if (spec) await blobs.put(key(futuresPath(a.paths.outputPrefix)), Buffer.from(spec, "base64"));
+      else await blobs.putMessage(key(futuresPath(a.paths.outputPrefix)), DynamicJobSpecSchema, create(DynamicJobSpecSchema));
       return { phase: "Success", version: 0 };
+    }
     default:
       await write(() => first);
       return { phase: "Success", version: 0 };
