@@ -130,6 +130,16 @@ describe("dynamic tasks (engine-spec §2.4.9)", () => {
     expect(start.outputResult).toEqual({ case: "outputUri", value: meta!.dynamicJobSpecUri.replace(/futures\.pb$/, "start-node/0/outputs.pb") });
   });
 
+  it("runs the children an echo task yields from its futures config (the benchmark's dynamic shape)", async () => {
+    const parent = taskOfType("echo", "dyn.echo_parent", { x: T.int() }, { o0: T.list(T.int()) }, {
+      config: { futures: Buffer.from(toBinary(DynamicJobSpecSchema, fanOutSpec(echoTask("sq_echo"), [5, 6, 7, 8]))).toString("base64") },
+    });
+    const id = await runDynamic("dynecho", parent);
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    expect(ints((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0)).toEqual([5, 6, 7, 8]);
+    expect(only(eventLines(h.events, "dynecho"), "N n0 ")).toEqual(["N n0 QUEUED", "N n0 RUNNING", "N n0 DYNAMIC_RUNNING", "N n0 SUCCEEDED"]);
+  });
+
   it("answers GetDynamicNodeWorkflow and lists the children under the parent", async () => {
     const id = await runDynamic("dynget", dynamicTask("squares_get", fanOutSpec(echoTask("sq_get"), [2, 3])));
     await waitForPhase(h.admin, id, ["SUCCEEDED"]);
