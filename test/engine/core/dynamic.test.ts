@@ -12,6 +12,7 @@ import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import type { Literal } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { dynamicCompiledPath } from "../../../src/engine/local/dynamic-closure.js";
+import { MAX_DYNAMIC_NESTING } from "../../../src/engine/local/dynamic-handler.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { bindings, intValue, launchPlanNode, listOf, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, type Harness, intLiteral, launch, literals, type Recorded, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
@@ -300,6 +301,20 @@ describe("dynamic tasks (engine-spec §2.4.9)", () => {
     expect(served.compiledWorkflow?.primary?.template?.nodes.map((n) => n.id).sort()).toEqual(["dn0", "dn1", "end-node", "start-node"]);
     expect(h.events.filter((r) => r.refused)).toEqual([]);
   });
+
+  it("stops a dynamic task that keeps yielding itself at the nesting limit", async () => {
+    const t = taskOfType("scripted", "dyn.recurse", { x: T.int() }, { o0: T.int() }, { config: { script: "recurse" } });
+    const id = await runDynamic("dynrec", t, { o0: T.int() });
+    const e = await waitForPhase(h.admin, id, ["FAILED"], 60_000);
+    const expected = `more than the ${MAX_DYNAMIC_NESTING} allowed`;
+    expect(e.closure?.outputResult.value).toMatchObject({ kind: Kind.USER, code: "DynamicWorkflowBuildFailed" });
+    expect((e.closure?.outputResult.value as { message: string }).message).toContain(`nested ${MAX_DYNAMIC_NESTING + 1} levels deep, ${expected}`);
+    // Every level above the deepest ran its task and reported its workflow, then failed with the same error.
+    const running = nodeEvents("dynrec").filter((x) => x.phase === NodeExecution_Phase.DYNAMIC_RUNNING);
+    expect(running).toHaveLength(MAX_DYNAMIC_NESTING);
+    expect(plugin.launched).toHaveLength(MAX_DYNAMIC_NESTING + 1);
+    expect(h.events.filter((r) => r.refused)).toEqual([]);
+  }, 90_000);
 
   it("aborts the children and the node when the execution is terminated", async () => {
     const child = taskOfType("scripted", "dyn.forever", { x: T.int() }, { o0: T.int() }, { config: { script: "hang" } });
