@@ -144,7 +144,10 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
 
   const routes = (router: ConnectRouter) => {
     router.service(AdminService, adminService(deps));
-    router.service(SignalService, signalService({ signals: store.signals, maxPageSize: config.maxPageSize }));
+    router.service(
+      SignalService,
+      signalService({ signals: store.signals, maxPageSize: config.maxPageSize, onSet: (key) => deps.executor.signalled?.(key) }),
+    );
     router.service(DataProxyService, dataProxyService({ ...deps, urls: signer, publicUrl: config.publicUrl }));
     router.service(AuthMetadataService, unknownService(AuthMetadataService));
     router.service(IdentityService, unknownService(IdentityService));

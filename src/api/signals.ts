@@ -12,6 +12,7 @@ import {
   requireListExecution,
   requireSignalKey,
   SIGNAL_COLUMNS,
+  type SignalKey,
   signalKeyText,
   UNKNOWN_VALUE_TYPE_MESSAGE,
 } from "../core/signals.js";
@@ -22,7 +23,16 @@ import type { SignalStore } from "../storage/signal-store.js";
  * gate nodes get-or-create a typed signal and poll it; users (or flytectl)
  * set its value. The execution named in a signal id is never checked.
  */
-export function signalService({ signals, maxPageSize }: { signals: SignalStore; maxPageSize?: number }): ServiceImpl<typeof SignalService> {
+export function signalService({
+  signals,
+  maxPageSize,
+  onSet,
+}: {
+  signals: SignalStore;
+  maxPageSize?: number;
+  /** Told after a value is stored, so an embedded engine wakes the gate waiting on it. */
+  onSet?: (key: SignalKey) => void;
+}): ServiceImpl<typeof SignalService> {
   return {
     async getOrCreateSignal(req) {
       const key = requireSignalKey(req.id);
@@ -60,6 +70,11 @@ export function signalService({ signals, maxPageSize }: { signals: SignalStore; 
         );
       }
       await signals.setValue(key, value);
+      try {
+        onSet?.(key);
+      } catch {
+        // The value is stored: a gate waiting on it finds it at its next poll whatever happened here.
+      }
       return {};
     },
   };

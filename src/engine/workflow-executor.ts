@@ -39,6 +39,12 @@ export interface WorkflowExecutor {
    * between `execute` and this call loses nothing.
    */
   launched?(id: WorkflowExecutionIdentifier): void;
+  /**
+   * A signal of the execution was just set (SetSignal): an engine that runs its
+   * gate nodes looks at them now instead of at its next poll. A hint only: it
+   * may name an execution the engine does not run, and must never throw.
+   */
+  signalled?(id: { project: string; domain: string; name: string }): void;
   /** Stops a running execution; stopping one that is not running is not an error. */
   abort(id: WorkflowExecutionIdentifier, cause: string): Promise<void>;
 }

@@ -10,14 +10,17 @@ import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
+import { createGateHandler, SIGNAL_POLL_MS } from "./gate-handler.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
+import { createBranchHandler } from "./branch-handler.js";
 import { createNodeExecutor } from "./node-executor.js";
 import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
+import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
 import { createDynamicTaskHandler, registeredLaunchPlans } from "./dynamic-handler.js";
 import type { TaskPlugin } from "./task-plugin.js";
@@ -38,6 +41,8 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
+  /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
+  signalPollMs?: number;
   /** Most nodes a dynamic task's workflow may have (default MAX_DYNAMIC_NODES; 0: no limit). */
   maxDynamicNodes?: number;
 }
@@ -92,6 +97,8 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     defaultTaskCpus: config.defaultTaskCpus,
     logger,
     clock,
+    signals: store.signals,
+    signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
   };
   const silent: EventRecorder = {
@@ -106,7 +113,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     engineStore,
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
-    nodes: createNodeExecutor({ task: (nodes) => createDynamicTaskHandler(nodes, createTaskHandler(), { launchPlan: registeredLaunchPlans(store), maxNodes: config.maxDynamicNodes }) }),
+    nodes: createNodeExecutor({
+      task: (nodes) => createDynamicTaskHandler(nodes, createTaskHandler(), { launchPlan: registeredLaunchPlans(store), maxNodes: config.maxDynamicNodes }),
+      branch: (nodes) => createBranchHandler(nodes),
+      gate: () => createGateHandler(),
+      subworkflow: (nodes) => createSubworkflowHandler(nodes),
+    }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),
   };
@@ -157,6 +169,10 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       return { cluster: config.clusterId };
     },
     launched(id) {
+      if (started) queue.enqueue(textOf(id));
+    },
+    signalled(id) {
+      // A gate waiting on it resolves in its next round; an execution without an active row ends that round at once.
       if (started) queue.enqueue(textOf(id));
     },
     async abort(id, cause) {

@@ -113,8 +113,9 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
     const deadline = executionDeadlineMs(n.node);
     if (!TERMINAL_HANDLER_PHASES.has(p.phase) && deadline > 0) {
       const queuedAt = ms(n.status.queuedAt);
-      // An attempt still waiting for a CPU slot has not started: only the active deadline runs.
-      const attemptAt = attemptStarted(n.status) ? ms(n.status.lastAttemptStartedAt) : undefined;
+      // A task attempt still waiting for a CPU slot has not started: only the active deadline runs. A node
+      // without a task attempt (a gate) started its attempt when it went Running, as in propeller.
+      const attemptAt = n.status.task === undefined || attemptStarted(n.status) ? ms(n.status.lastAttemptStartedAt) : undefined;
       if (queuedAt !== undefined && queuedAt + 2 * deadline < now) {
         return result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`);
       }

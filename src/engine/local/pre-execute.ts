@@ -38,8 +38,10 @@ export function canExecute(ctx: RoundContext, scope: DagScope, nodeId: string): 
   if (nodeId === START_NODE) return "ready";
   let skipped = false;
   for (const up of scope.upstream.get(nodeId) ?? []) {
-    if (ctx.dirty.has(uniqueIdIn(scope, up))) return "notReady";
-    const phase = scope.statuses[up]?.phase ?? "NotYetStarted";
+    // A branch's chosen node waits for the nodes next to the branch node that it reads from.
+    const holder = scopeHolding(scope, up) ?? scope;
+    if (ctx.dirty.has(uniqueIdIn(holder, up))) return "notReady";
+    const phase = holder.statuses[up]?.phase ?? "NotYetStarted";
     if (phase === "Skipped" || phase === "Failed" || phase === "TimedOut") skipped = true;
     else if (phase !== "Succeeded" && phase !== "Recovered") return "notReady";
   }

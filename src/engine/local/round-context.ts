@@ -6,6 +6,7 @@ import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
 import type { DagScope } from "./dag-scope.js";
 import type { ExecutionDefinition } from "./definition.js";
+import type { GateSignals } from "./gate-handler.js";
 import type { EventRecorder } from "./event-recorder.js";
 import type { Slots } from "./slots.js";
 import type { NodeOutcome } from "./node-executor.js";
@@ -25,6 +26,10 @@ export interface EngineServices {
   defaultTaskCpus: number;
   logger: Logger;
   clock: () => Date;
+  /** The control plane's gate signals (FlyteAdmin's GetOrCreateSignal, called in process). */
+  signals: GateSignals;
+  /** How often a gate waiting for a signal looks again when SetSignal did not wake it. */
+  signalPollMs: number;
   /** Asks for a round of an execution (now, or at `at`). */
   wake(key: EngineKey, at?: Date): void;
 }

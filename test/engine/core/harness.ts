@@ -100,6 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     kind: "local",
     execute: (l: Parameters<LocalEngine["executor"]["execute"]>[0]) => engine.executor.execute(l),
     launched: (id: WorkflowExecutionIdentifier) => engine.executor.launched?.(id),
+    signalled: (id: { project: string; domain: string; name: string }) => engine.executor.signalled?.(id),
     abort: (id: WorkflowExecutionIdentifier, cause: string) => engine.executor.abort(id, cause),
   };
   const app = await buildApp(config, quiet, { store, blobs, executor });

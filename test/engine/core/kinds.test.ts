@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase, TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
-import { branchNode, DOMAIN, intValue, PROJECT, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { DOMAIN, PROJECT, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin } from "./scripted-plugin.js";
 
@@ -31,25 +31,6 @@ describe("what the engine cannot run fails clearly", () => {
     expect(n0.error?.message).toContain("task type [sagemaker]");
     expect(n0.error?.message).toContain("plugins available: [echo, scripted-plugin]");
     expect(eventLines(h.events, "odd")).toEqual(["WF RUNNING", "N start-node SUCCEEDED", "N n0 QUEUED", "N n0 FAILED", "WF FAILING", "WF FAILED"]);
-  });
-
-  it("fails a node of a kind the engine does not run yet", async () => {
-    const t = taskOfType("echo", "wf.e", { x: T.int() }, { o0: T.int() });
-    const wf = workflow("wf.branchy", {
-      inputs: { x: T.int() },
-      nodes: [
-        branchNode("n0", { var: "x", equals: 1 }, taskNode("n0-n0", t, { inputs: { x: promise("", "x") } }), taskNode("n0-n1", t, { inputs: { x: intValue(2) } }), {
-          inputs: { x: promise("", "x") },
-        }),
-      ],
-    });
-    await registerTasks(h.admin, t);
-    await registerWorkflow(h.admin, wf);
-    const id = await launch(h.admin, wf.id!, "branchy", literals({ x: intLiteral(1) }));
-    await waitForPhase(h.admin, id, ["FAILED"]);
-    const n0 = await nodeError(id, "n0");
-    expect(n0.error).toMatchObject({ kind: Kind.SYSTEM, code: "UnsupportedNodeKind" });
-    expect(n0.error?.message).toContain("node kind branch is not supported by the local engine yet");
   });
 
   it("fails a node whose inputs cannot be resolved, straight from not-yet-started", async () => {
