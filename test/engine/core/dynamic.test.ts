@@ -14,7 +14,7 @@ import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { dynamicCompiledPath } from "../../../src/engine/local/dynamic-closure.js";
 import { MAX_DYNAMIC_NESTING } from "../../../src/engine/local/dynamic-handler.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
-import { bindings, intValue, launchPlanNode, listOf, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { bindings, branchNode, intValue, launchPlanNode, listOf, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, type Harness, intLiteral, launch, literals, type Recorded, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin, type ScriptedPlugin } from "./scripted-plugin.js";
 
@@ -299,6 +299,24 @@ describe("dynamic tasks (engine-spec §2.4.9)", () => {
     expect([grandchild.parentNodeMetadata?.nodeId, grandchild.retryGroup, grandchild.isInDynamicChain]).toEqual(["n0-0-dn0", "0", true]);
     const served = await h.admin.getDynamicNodeWorkflow({ id: { executionId: id, nodeId: "n0-0-dn0" } });
     expect(served.compiledWorkflow?.primary?.template?.nodes.map((n) => n.id).sort()).toEqual(["dn0", "dn1", "end-node", "start-node"]);
+    expect(h.events.filter((r) => r.refused)).toEqual([]);
+  });
+
+  it("runs a conditional the dynamic task yielded: the branch's chosen node is in the dynamic chain too", async () => {
+    const child = echoTask("sq_branch");
+    const spec = create(DynamicJobSpecSchema, {
+      nodes: [branchNode("dn0", { var: "x", equals: 1 }, taskNode("n0", child, { inputs: { x: intValue(10) } }), taskNode("n1", child, { inputs: { x: intValue(20) } }), { inputs: { x: intValue(2) } })],
+      outputs: bindings({ o0: listOf(promise("dn0", "o0")) }),
+      tasks: [child],
+    });
+    const id = await runDynamic("dynbranch", dynamicTask("branchy", spec));
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    expect(ints((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0)).toEqual([20]);
+    // The compiler names the branch's nodes dn0-n0 and dn0-n1.
+    const taken = nodeEvents("dynbranch").filter((e) => e.id?.nodeId === "n0-0-dn0-0-dn0-n1");
+    expect(taken.map((e) => NodeExecution_Phase[e.phase])).toEqual(["QUEUED", "RUNNING", "SUCCEEDED"]);
+    expect(taken.every((e) => e.isInDynamicChain && e.parentNodeMetadata?.nodeId === "n0-0-dn0")).toBe(true);
+    expect(nodeEvents("dynbranch").some((e) => e.id?.nodeId === "n0-0-dn0-0-dn0-n0")).toBe(false);
     expect(h.events.filter((r) => r.refused)).toEqual([]);
   });
 
