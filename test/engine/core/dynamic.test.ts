@@ -14,7 +14,8 @@ import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { dynamicCompiledPath } from "../../../src/engine/local/dynamic-closure.js";
 import { MAX_DYNAMIC_NESTING } from "../../../src/engine/local/dynamic-handler.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
-import { bindings, branchNode, intValue, launchPlanNode, listOf, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { childExecutionName } from "../../fixtures/engine/expected-names.js";
+import { bindings, branchNode, intValue, launchPlanId, launchPlanNode, listOf, promise, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, type Harness, intLiteral, launch, literals, type Recorded, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin, type ScriptedPlugin } from "./scripted-plugin.js";
 
@@ -222,6 +223,32 @@ describe("dynamic tasks (engine-spec §2.4.9)", () => {
     const n0 = await h.admin.getNodeExecution({ id: { executionId: id, nodeId: "n0" } });
     expect(n0.closure?.outputResult.value).toMatchObject({ kind: Kind.USER, code: "DynamicWorkflowBuildFailed" });
     expect((n0.closure?.outputResult.value as { message: string }).message).toContain("incorrectly specified launchplan flytesnacks:development:dyn.nowhere:v1");
+  });
+
+  it("launches the registered launch plan a dynamic task yielded as a child execution", async () => {
+    const task = echoTask("lp_child_task");
+    const child = workflow("dyn.lp_child", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.int() },
+      nodes: [taskNode("n0", task, { inputs: { x: promise("", "x") } })],
+      outputBindings: { o0: promise("n0", "o0") },
+    });
+    await registerTasks(h.admin, task);
+    await registerWorkflow(h.admin, child);
+    const lp = launchPlanId("dyn.lp_child");
+    const spec = create(DynamicJobSpecSchema, {
+      nodes: [launchPlanNode("dn0", lp, { inputs: { x: intValue(9) } })],
+      outputs: bindings({ o0: listOf(promise("dn0", "o0")) }),
+    });
+    const id = await runDynamic("dynlpok", dynamicTask("lp_ok", spec));
+    await waitForPhase(h.admin, id, ["SUCCEEDED"]);
+    expect(ints((await h.admin.getExecutionData({ id })).fullOutputs?.literals.o0)).toEqual([9]);
+    const dn0 = nodeEvents("dynlpok").filter((e) => e.id?.nodeId === "n0-0-dn0");
+    expect(dn0.map((e) => NodeExecution_Phase[e.phase])).toEqual(["QUEUED", "RUNNING", "SUCCEEDED"]);
+    const childId = dn0[1]!.targetMetadata.case === "workflowNodeMetadata" ? dn0[1]!.targetMetadata.value.executionId : undefined;
+    expect(childId?.name).toBe(childExecutionName("dynlpok", "n0-0-dn0", 0));
+    const execution = await h.admin.getExecution({ id: childId! });
+    expect(execution.spec?.metadata?.parentNodeExecution).toMatchObject({ nodeId: "n0-0-dn0", executionId: { name: "dynlpok" } });
   });
 
   it("fails with DynamicWorkflowBuildFailed past the engine's node limit", async () => {
