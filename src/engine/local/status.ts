@@ -107,6 +107,22 @@ export interface DynamicState {
 export interface ArrayState {
   phase: "Executing" | "Succeeding" | "Failing";
   size: number;
+  /**
+   * One character per element: its node phase (codes in array-state.ts). Only
+   * elements in flight have a full status in the node's `nodes` (as `n<i>`);
+   * a finished element is this character and its attempt count.
+   */
+  phases: string;
+  /** One character per element: the phase of its task attempt. */
+  taskPhases: string;
+  /** Attempts of the elements beyond their first, by index (absent = 0). */
+  attempts?: Record<string, number>;
+  /** phase_version of the array's task execution in its current phase. */
+  version: number;
+  /** The elements' failure summary, flyteidl.core.ExecutionError as proto JSON. */
+  error?: JsonValue;
+  /** The array's task execution has had its terminal event. */
+  reported?: boolean;
 }
 
 /** What an engine row's `status` holds: propeller's status shape, in JSON. */
@@ -143,9 +159,13 @@ export const TERMINAL_NODE: ReadonlySet<NodePhase> = new Set(["Succeeded", "Fail
 /** Phases in which a round handles the node itself (the others only lead on downstream). */
 export const HANDLEABLE: ReadonlySet<NodePhase> = new Set(["NotYetStarted", "Queued", "Running", "Failing", "TimingOut", "RetryableFailure", "Succeeding", "DynamicRunning"]);
 
-/** The node's current attempt has started: it holds a CPU slot or its plugin moved past queued, or it launched its child execution. */
+/**
+ * The node's current attempt has started: it holds a CPU slot or its plugin moved past queued; a
+ * launch-plan node once it launched its child; an array node once it has elements (they may hold
+ * slots that only its next step gives back).
+ */
 export const attemptStarted = (ns: NodeStatus | undefined): boolean => {
-  if (ns?.launchPlan?.child !== undefined) return true;
+  if (ns?.launchPlan?.child !== undefined || ns?.array !== undefined) return true;
   const ts = ns?.task;
   return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
 };

@@ -86,6 +86,7 @@ export function buildAttempt(n: NodeContext, template: TaskTemplate, ts: TaskSta
       prevCheckpointPrefix: prevCheckpoint,
     },
     envs: { ...def.json.config.envs },
+    ...(n.scope.element ? { array: { index: n.scope.element.index, inputPath: n.scope.element.arrayInputsUri, inputPrefix: n.scope.element.arrayDataDir } } : {}),
     cpus: cpusOf(template, services.defaultTaskCpus),
     state: ts.state,
     setState: (s) => {
