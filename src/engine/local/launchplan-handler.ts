@@ -161,6 +161,9 @@ async function launch(n: NodeContext, childId: WorkflowExecutionIdentifier): Pro
       envs: { values: Object.entries(cfg.envs).map(([key, value]) => ({ key, value })) },
     },
   });
+  // The node's Queued phase is durable before the child exists: a terminate after a crash here then
+  // reaches the node, whose abort terminates the child by its derived name.
+  await ctx.persist();
   try {
     await ctx.services.children!.create(request);
   } catch (e) {

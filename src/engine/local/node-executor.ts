@@ -114,26 +114,42 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
     let p = await h.handle(n);
     const now = ctx.now().getTime();
     const deadline = executionDeadlineMs(n.node);
+    let expired = false;
     if (!TERMINAL_HANDLER_PHASES.has(p.phase) && deadline > 0) {
       const queuedAt = ms(n.status.queuedAt);
       // A task attempt still waiting for a CPU slot has not started: only the active deadline runs. A node
       // without a task attempt (a gate) started its attempt when it went Running, as in propeller.
       const attemptAt = n.status.task === undefined || attemptStarted(n.status) ? ms(n.status.lastAttemptStartedAt) : undefined;
       if (queuedAt !== undefined && queuedAt + 2 * deadline < now) {
-        return result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`);
+        return stopExpired(n, h, result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`));
       }
       if (attemptAt !== undefined && attemptAt + deadline < now) {
         const timeout = executionError(ErrorKind.USER, "TimeoutExpired", `task execution timeout [${deadlineText(deadline)}] expired`);
         p = result("RetryableFailure", ctx.now(), timeout.message, timeout);
+        expired = true;
       }
     }
     if (p.phase === "RetryableFailure") {
       const error = p.error ?? executionError(ErrorKind.UNKNOWN, "Unknown", "Unknown error");
       const { current, max, eligible } = retryEligibility(n.status, maxAttempts(n.node, taskOf(n.scope, n.node)), error);
-      if (!eligible) return result("Failure", p.occurredAt, p.reason, retriesExhausted(error, current, max), p.info);
+      if (!eligible) {
+        const failed = result("Failure", p.occurredAt, p.reason, retriesExhausted(error, current, max), p.info);
+        return expired ? stopExpired(n, h, failed) : failed;
+      }
       // The next attempt starts its own clock (propeller's ClearNodeStatus).
       delete n.status.lastAttemptStartedAt;
     }
+    return p;
+  };
+
+  /**
+   * A deadline ended a node whose handler was still running it. A handler
+   * without a finalize step goes straight to a terminal phase, which drops
+   * its state: what it started (children, a child execution, their CPU
+   * slots) is stopped now, or nothing could reach it afterwards.
+   */
+  const stopExpired = async (n: NodeContext, h: NodeHandler, p: HandlerResult): Promise<HandlerResult> => {
+    if (!h.finalizeRequired) await abortNode(n, h, p.reason, false);
     return p;
   };
 
