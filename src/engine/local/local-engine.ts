@@ -15,6 +15,7 @@ import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createBranchHandler } from "./branch-handler.js";
 import { createNodeExecutor } from "./node-executor.js";
+import { createRecoverySource } from "./recovery-source.js";
 import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
@@ -96,6 +97,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     signals: store.signals,
     signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
+    recovery: createRecoverySource(store, blobs),
   };
   const silent: EventRecorder = {
     node: async () => {},
