@@ -5,6 +5,7 @@ import { createAdminEventSink } from "./engine/local/admin-sink.js";
 import { createEchoPlugin } from "./engine/local/echo-plugin.js";
 import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
+import { platformDefaultEnv } from "./engine/local/process/platform-env.js";
 import type { TaskPlugin } from "./engine/local/task-plugin.js";
 import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
 import type { Logger } from "./logger.js";
@@ -64,12 +65,21 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
   const kit = findFlytekit(config.enginePython);
   const taskSlots = engineTaskSlots(config);
   let baseUrl = config.publicUrl !== "" ? config.publicUrl.replace(/\/+$/, "") : listenUrl(config.listen, config.tlsCert !== "");
+  // The platform env every task gets: where this server is (eager tasks call back into it),
+  // then the configured --engine-env, which may override it. Refilled by start() once the
+  // server knows where it listens; the plugin reads this object at each launch.
+  const defaultEnv = Object.create(null) as Record<string, string>;
+  const setDefaultEnv = () => {
+    for (const k of Object.keys(defaultEnv)) delete defaultEnv[k];
+    Object.assign(defaultEnv, platformDefaultEnv(baseUrl, config.engineEnv));
+  };
+  setDefaultEnv();
   const processes = createLocalProcessPlugin({
     runRoot: config.engineRunRoot,
     python: config.enginePython,
     codePaths: config.engineCodePaths,
     gracePeriodMs: config.engineGracePeriodMs,
-    defaultEnv: config.engineEnv,
+    defaultEnv,
     secretsDir: config.engineSecretsDir,
     blobs,
     blobEnv: taskBlobEnv(config, blobs),
@@ -119,6 +129,7 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
     async start(listeningUrl) {
       if (state !== "idle") return;
       if (config.publicUrl === "" && listeningUrl) baseUrl = listeningUrl.replace(/\/+$/, "");
+      setDefaultEnv();
       if (!kit) {
         logger.warn("python tasks will fail: no pyflyte-execute found", {
           where: config.enginePython === "" ? "PATH" : config.enginePython,

@@ -21,6 +21,7 @@ import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
 import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
+import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
@@ -115,6 +116,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       task: () => createTaskHandler(),
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
+      subworkflow: (nodes) => createSubworkflowHandler(nodes),
     }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),

@@ -38,8 +38,13 @@ export function taskTemplateOf(n: NodeContext): TaskTemplate | undefined {
 /** The first plugin that lists the task type (engine-spec §4.1). */
 export const pluginFor = (plugins: readonly TaskPlugin[], type: string) => plugins.find((p) => p.taskTypes.includes(type));
 
-/** CPUs an attempt counts against the engine's slots: its CPU request, else the engine default. */
+/**
+ * CPUs an attempt counts against the engine's slots: its CPU request, else the engine default.
+ * An eager task counts none: it mostly waits for the executions it launches, whose tasks need
+ * slots of their own, so holding one would deadlock as soon as eager tasks fill every slot.
+ */
 export function cpusOf(template: TaskTemplate, fallback: number): number {
+  if (template.metadata?.isEager) return 0;
   const container = template.target.case === "container" ? template.target.value : undefined;
   const request = container?.resources?.requests.find((r) => r.name === Resources_ResourceName.CPU);
   const parsed = request ? parseQuantity(request.value) : undefined;

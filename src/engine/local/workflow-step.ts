@@ -96,7 +96,9 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
       const outcome = await nodes.handle(ctx, ctx.top, ctx.top.failureNodeId!);
       if (outcome.kind === "failed") return transitionTo(ctx, "Failed", outcome.error);
       if (outcome.kind === "timedOut") return transitionTo(ctx, "Failed", executionError(ErrorKind.USER, "TimedOut", "FailureNode Timed-out"));
-      if (outcome.kind === "queued" || outcome.kind === "running" || outcome.kind === "success") return;
+      // "pending" is a failure node between two attempts: propeller takes it as done and fails the workflow,
+      // which leaves the handler's node RUNNING for good and its retry never run; the engine waits for it.
+      if (outcome.kind === "queued" || outcome.kind === "running" || outcome.kind === "success" || outcome.kind === "pending") return;
       return transitionTo(ctx, "Failed", errorFromJson(s.error));
     }
     default:

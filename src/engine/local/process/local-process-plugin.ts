@@ -275,7 +275,9 @@ export function createLocalProcessPlugin(options: LocalProcessOptions): LocalPro
 
   return {
     id: "local-process",
-    taskTypes: ["python-task", "container", "sidecar", "raw-container"],
+    // Propeller's pod plugin is the default for types no plugin claims; of those, flytekit
+    // serialises the failure node of an @eager workflow (which terminates its sub-executions).
+    taskTypes: ["python-task", "container", "sidecar", "raw-container", "eager_failure_handler_task"],
     containerRuntime: runner ? { configured: runner.configured, executable: runner.executable } : undefined,
     handle,
     abort,
