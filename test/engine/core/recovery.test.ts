@@ -9,7 +9,7 @@ import { NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { NodeExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import type { PhaseInfo, TaskPlugin } from "../../../src/engine/local/task-plugin.js";
-import { promise, strValue, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { promise, strValue, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
 
 /**
@@ -285,5 +285,106 @@ describe("recovery of nodes that run a graph (engine-spec §6.7 step 2)", () => 
     const out = await h.admin.getExecutionData({ id });
     const s = out.fullOutputs?.literals["o0"];
     expect(s?.value.case === "scalar" && s.value.value.value.case === "primitive" && s.value.value.value.value.value.value).toBe("positive");
+  });
+});
+
+// ---- subworkflows: recovered whole, or child by child -----------------------------------------
+/** inner(x) -> o0: n0 = one(x); n1 = <second>(n0). */
+const innerWf = (name: string, second: typeof two) =>
+  workflow(name, {
+    inputs: { x: T.int() },
+    outputs: { o0: T.int() },
+    nodes: [
+      taskNode("n0", inc, { inputs: { x: promise("", "x") }, name: "one" }),
+      taskNode("n1", second, { inputs: { x: promise("n0", "o0") }, upstream: ["n0"], name: "second" }),
+    ],
+    outputBindings: { o0: promise("n1", "o0") },
+  });
+
+describe("recovery of subworkflow nodes (engine-spec §6.7 step 2)", () => {
+  it("a subworkflow that succeeded is recovered whole: one RECOVERED event (is_parent), its children never visited", async () => {
+    await start();
+    const inner = innerWf("rec.inner_ok", two);
+    const outer = workflow("rec.outer_ok", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.int() },
+      nodes: [
+        subWorkflowNode("n0", inner, { inputs: { x: promise("", "x") }, name: "inner" }),
+        taskNode("n1", three, { inputs: { x: promise("n0", "o0") }, upstream: ["n0"], name: "three" }),
+      ],
+      outputBindings: { o0: promise("n1", "o0") },
+    });
+    await registerTasks(h.admin, inc, two, three);
+    await registerWorkflow(h.admin, outer, [inner]);
+    plugin.broken.add("rec.three");
+    const ref = await launch(h.admin, outer.id!, "sref", literals({ x: intLiteral(4) }));
+    await waitForPhase(h.admin, ref, ["FAILED"]);
+    expect(eventLines(h.events, "sref")).toContain("N n0-0-n1 SUCCEEDED");
+    plugin.broken.clear();
+
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "srec" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    expect(eventLines(h.events, "srec").filter((l) => l.startsWith("N "))).toEqual([
+      "N start-node SUCCEEDED",
+      "N n0 RECOVERED",
+      "N n1 QUEUED",
+      "N n1 RUNNING",
+      "N n1 SUCCEEDED",
+      "N end-node QUEUED",
+      "N end-node SUCCEEDED",
+    ]);
+    const recovered = nodeEvents("srec").find((e) => e.id?.nodeId === "n0")!;
+    expect(recovered.isParent).toBe(true);
+    expect(recovered.outputResult).toEqual({ case: "outputUri", value: `${M("srec")}/n0/data/0/outputs.pb` });
+    expect(await blobBytes(`${M("srec")}/n0/data/0/outputs.pb`)).toEqual(await blobBytes(`${M("sref")}/n0/data/0/outputs.pb`));
+    expect((await h.admin.listNodeExecutions({ workflowExecutionId: id, uniqueParentId: "n0", limit: 10 })).nodeExecutions).toEqual([]);
+    expect(plugin.started.filter((s) => s.exec === "srec").map((s) => s.node)).toEqual(["n1"]);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(4));
+  });
+
+  it("a subworkflow that failed runs again, its children that succeeded recovered one by one under it", async () => {
+    await start();
+    const inner = innerWf("rec.inner_bad", three);
+    const outer = workflow("rec.outer_bad", {
+      inputs: { x: T.int() },
+      outputs: { o0: T.int() },
+      nodes: [subWorkflowNode("n0", inner, { inputs: { x: promise("", "x") }, name: "inner" })],
+      outputBindings: { o0: promise("n0", "o0") },
+    });
+    await registerTasks(h.admin, inc, three);
+    await registerWorkflow(h.admin, outer, [inner]);
+    plugin.broken.add("rec.three");
+    const ref = await launch(h.admin, outer.id!, "pref", literals({ x: intLiteral(9) }));
+    await waitForPhase(h.admin, ref, ["FAILED"]);
+    plugin.broken.clear();
+
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "prec" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    expect(eventLines(h.events, "prec").filter((l) => l.startsWith("N "))).toEqual([
+      "N start-node SUCCEEDED",
+      "N n0 QUEUED",
+      "N n0-0-start-node SUCCEEDED",
+      "N n0 RUNNING",
+      "N n0-0-n0 RECOVERED",
+      "N n0-0-n1 QUEUED",
+      "N n0-0-n1 RUNNING",
+      "N n0-0-n1 SUCCEEDED",
+      "N n0-0-end-node QUEUED",
+      "N n0-0-end-node SUCCEEDED",
+      "N n0 SUCCEEDED",
+      "N end-node QUEUED",
+      "N end-node SUCCEEDED",
+    ]);
+    const child = nodeEvents("prec").find((e) => e.id?.nodeId === "n0-0-n0")!;
+    expect(child.parentNodeMetadata?.nodeId).toBe("n0");
+    expect(child.retryGroup).toBe("0");
+    expect(child.specNodeId).toBe("n0");
+    expect(child.inputValue).toEqual({ case: "inputUri", value: `${M("prec")}/n0/data/0/n0/inputs.pb` });
+    expect(child.outputResult).toEqual({ case: "outputUri", value: `${M("prec")}/n0/data/0/n0/0/outputs.pb` });
+    expect(await blobBytes(`${M("prec")}/n0/data/0/n0/0/outputs.pb`)).toEqual(await blobBytes(`${M("pref")}/n0/data/0/n0/0/outputs.pb`));
+    const children = await h.admin.listNodeExecutions({ workflowExecutionId: id, uniqueParentId: "n0", limit: 10 });
+    expect(children.nodeExecutions.find((n) => n.id?.nodeId === "n0-0-n0")?.closure?.phase).toBe(NodePhase.RECOVERED);
+    expect(plugin.started.filter((s) => s.exec === "prec").map((s) => s.node)).toEqual(["n0-0-n1"]);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(9));
   });
 });
