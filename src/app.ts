@@ -14,6 +14,7 @@ import { file_flyteidl_service_signal, SignalService } from "../gen/flyteidl/ser
 import { file_grpc_health_v1_health, Health } from "../gen/grpc/health/v1/health_pb.js";
 import { file_grpc_reflection_v1_reflection, ServerReflection } from "../gen/grpc/reflection/v1/reflection_pb.js";
 import { adminService } from "./api/admin-service.js";
+import { createChildExecutions } from "./api/child-executions.js";
 import { dataProxyService } from "./api/data-proxy.js";
 import { unknownService } from "./api/auth-services.js";
 import { signalService } from "./api/signals.js";
@@ -27,6 +28,7 @@ import type { UrlSigner } from "./blob/url-signer.js";
 import { urlSigningKey } from "./blob/url-signing-key.js";
 import type { S3ConnectionOptions } from "./blob/s3-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
+import type { ChildExecutions } from "./engine/local/child-executions.js";
 import type { WorkflowExecutor } from "./engine/workflow-executor.js";
 import { createEngineRuntime, type EngineSummary } from "./engine-wiring.js";
 import type { Logger } from "./logger.js";
@@ -58,6 +60,8 @@ export interface App {
   health: HealthStatuses;
   /** Which engine runs executions, for the start-up log. */
   engine: EngineSummary;
+  /** CreateExecution / GetExecution / TerminateExecution for launch-plan nodes, for an engine built outside the app (tests). */
+  childExecutions: ChildExecutions;
   /**
    * Starts the background work (the local engine resumes and advances executions).
    * `listeningUrl` is where the server listens, for the links it hands out (task
@@ -103,8 +107,15 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     });
   const limits = { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize };
   const events = metrics ? { events: metrics.events } : {};
+  // Launch-plan nodes launch their children through the API's own functions, whose deps include
+  // the engine's executor: they are bound once both exist.
+  let apiDeps: ApiDeps | undefined;
+  const childExecutions = createChildExecutions(() => {
+    if (!apiDeps) throw new Error("child executions used before the API was built");
+    return apiDeps;
+  });
   // The engine reports through the same event handlers the RPCs use (store, blobs, limits, counts).
-  const engine = createEngineRuntime({ config, deps: { store, blobs, limits, ...events }, logger, executor: options.executor });
+  const engine = createEngineRuntime({ config, deps: { store, blobs, limits, ...events }, logger, executor: options.executor, children: childExecutions });
   const deps: ApiDeps = {
     store,
     blobs,
@@ -116,6 +127,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
     ...events,
   };
+  apiDeps = deps;
   // S3 signs its own URLs; the local store's are signed here and served by signedBlobs.
   const localSigner = deps.blobs.presign ? undefined : createLocalUrlSigner(urlSigningKey(config.urlSigningKey, config.dataDir, files));
   const signer: UrlSigner = localSigner ?? { sign: (r) => deps.blobs.presign!(r) };
@@ -221,6 +233,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     store,
     health,
     engine: engine.summary,
+    childExecutions,
     start: (listeningUrl) => engine.start(listeningUrl),
     async close() {
       storeHealth.stop();

@@ -2,6 +2,7 @@ import type { ApiDeps } from "./api/deps.js";
 import type { BlobStore } from "./blob/blob-store.js";
 import { type Config, engineTaskSlots } from "./config.js";
 import { createAdminEventSink } from "./engine/local/admin-sink.js";
+import type { ChildExecutions } from "./engine/local/child-executions.js";
 import { createEchoPlugin } from "./engine/local/echo-plugin.js";
 import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
@@ -45,22 +46,24 @@ export interface EngineRuntimeOptions {
   logger: Logger;
   /** An executor chosen by the caller (tests): it replaces whatever the configuration says. */
   executor?: WorkflowExecutor | undefined;
+  /** The control plane's executions, through which the local engine's launch-plan nodes launch their children. */
+  children?: ChildExecutions | undefined;
 }
 
 const notHandled = async () => false;
 
 /** The engine of a configuration: none (an outside engine reports events) or the embedded local one. */
-export function createEngineRuntime({ config, deps, logger, executor }: EngineRuntimeOptions): EngineRuntime {
+export function createEngineRuntime({ config, deps, logger, executor, children }: EngineRuntimeOptions): EngineRuntime {
   if (executor) return passive(executor);
   if (config.engine === "none") return passive(createExternalExecutor());
-  return createLocalRuntime(config, deps, logger);
+  return createLocalRuntime(config, deps, logger, children);
 }
 
 function passive(executor: WorkflowExecutor): EngineRuntime {
   return { executor, summary: { kind: executor.kind }, logs: notHandled, start: async () => {}, stop: async () => {} };
 }
 
-function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], logger: Logger): EngineRuntime {
+function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], logger: Logger, children: ChildExecutions | undefined): EngineRuntime {
   const { store, blobs } = deps;
   const kit = findFlytekit(config.enginePython);
   const taskSlots = engineTaskSlots(config);
@@ -103,6 +106,7 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
       workers: config.engineWorkers,
     },
     logger,
+    ...(children ? { children } : {}),
   });
   // Until start() nothing runs: a launch accepted before then is resumed by start(), which
   // picks up every accepted execution, so an app that is built but never started (in-process

@@ -146,6 +146,8 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
       config,
       clusterAssignment,
       recoveryExecution: spec.metadata.mode === Mode.RECOVERED ? spec.metadata.referenceExecution : undefined,
+      parentExecution: inherited ? spec.metadata.parentNodeExecution?.executionId : undefined,
+      nesting: inherited?.nesting ?? 0,
     }));
   } catch (e) {
     if (isTask) {

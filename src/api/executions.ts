@@ -8,8 +8,6 @@ import {
   type ExecutionSpec,
   ExecutionSpecSchema,
 } from "../../gen/flyteidl/admin/execution_pb.js";
-import { EventErrorAlreadyInTerminalStateSchema, EventFailureReasonSchema } from "../../gen/flyteidl/admin/event_pb.js";
-import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import {
@@ -19,7 +17,7 @@ import {
   EXECUTION_TASK_COLUMNS,
   EXECUTION_WORKFLOW_COLUMNS,
 } from "../core/entity-columns.js";
-import { AdminError, missingField, notFound } from "../core/errors.js";
+import { missingField } from "../core/errors.js";
 import { generateExecutionName, validateExecutionName, validateExecutionSpec } from "../core/execution-request.js";
 import { parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
@@ -27,7 +25,9 @@ import { validateProjectAndDomain } from "../core/project-gate.js";
 import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import type { ExecutionKey } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
+import { createExecution } from "./execution-create.js";
 import { launchExecution } from "./execution-launch.js";
+import { executionNotFound, terminateExecution } from "./execution-terminate.js";
 import { readInlineData } from "./inline-data.js";
 
 type Impl = Pick<
@@ -42,7 +42,6 @@ type Impl = Pick<
   | "getExecutionData"
 >;
 
-const TERMINAL = new Set([Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED]);
 const ERROR_MESSAGE_LIST_BYTES = 100;
 
 function requireExecutionId(id: { project: string; domain: string; name: string } | undefined): ExecutionKey {
@@ -54,9 +53,6 @@ function requireExecutionId(id: { project: string; domain: string; name: string 
   return { project: id.project, domain: id.domain, name: id.name };
 }
 
-const executionNotFound = (id: ExecutionKey) =>
-  notFound(`missing entity of type execution with identifier project:"${id.project}" domain:"${id.domain}" name:"${id.name}"`);
-
 /** Cuts a string to at most n UTF-8 bytes without splitting a character. */
 function trimUtf8(text: string, n: number): string {
   const bytes = Buffer.from(text, "utf8");
@@ -65,7 +61,7 @@ function trimUtf8(text: string, n: number): string {
 
 /** Executions (FlyteAdmin's ExecutionManager), handed to the configured WorkflowExecutor. */
 export function executionHandlers(deps: ApiDeps): Impl {
-  const { store, domains, blobs, executor } = deps;
+  const { store, domains, blobs } = deps;
 
   const load = async (id: ExecutionKey) => {
     const stored = await store.executions.get(id);
@@ -104,19 +100,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
 
   return {
     async createExecution(req) {
-      const requestedAt = new Date();
-      validateExecutionName(req);
-      await validateProjectAndDomain(store.projects, domains, req.project, req.domain);
-      // Older clients put the inputs in the spec.
-      const inputs = Object.keys(req.inputs?.literals ?? {}).length > 0 ? req.inputs : req.spec?.inputs;
-      validateExecutionSpec(req.spec, inputs);
-      const id = await launchExecution(deps, {
-        id: { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", project: req.project, domain: req.domain, name: req.name || generateExecutionName(), org: "" },
-        spec: req.spec!,
-        inputs,
-        requestedAt,
-      });
-      return { id };
+      return { id: await createExecution(deps, req) };
     },
 
     relaunchExecution(req) {
@@ -155,26 +139,7 @@ export function executionHandlers(deps: ApiDeps): Impl {
     async terminateExecution(req) {
       const id = requireExecutionId(req.id);
       checkNoNul(req.cause, "cause");
-      for (;;) {
-        const stored = await load(id);
-        const closure = clone(ExecutionClosureSchema, stored.execution.closure!);
-        const current = closure.phase;
-        if (TERMINAL.has(current)) {
-          throw new AdminError("FailedPrecondition", "Cannot abort an already terminated workflow execution", [
-            {
-              desc: EventFailureReasonSchema,
-              value: create(EventFailureReasonSchema, {
-                reason: { case: "alreadyInTerminalState", value: create(EventErrorAlreadyInTerminalStateSchema, { currentPhase: Phase[current] }) },
-              }),
-            },
-          ]);
-        }
-        closure.phase = Phase.ABORTING;
-        closure.updatedAt = timestampFromDate(new Date());
-        closure.outputResult = { case: "abortMetadata", value: { $typeName: "flyteidl.admin.AbortMetadata", cause: req.cause, principal: "" } };
-        if (await store.executions.updateClosure(id, current, closure, { abortCause: req.cause, expectedClosure: stored.closureBytes })) break;
-      }
-      await executor.abort({ $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...id, org: "" }, req.cause);
+      await terminateExecution(deps, id, req.cause);
       return {};
     },
 

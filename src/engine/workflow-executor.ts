@@ -20,6 +20,10 @@ export interface ExecutionLaunch {
   clusterAssignment?: ClusterAssignment | undefined;
   /** Set for a RECOVERED execution: the one whose successful nodes may be reused. */
   recoveryExecution?: WorkflowExecutionIdentifier | undefined;
+  /** Set for a child execution (launched by a launch-plan node): the execution of that node, to wake when this one ends. */
+  parentExecution?: WorkflowExecutionIdentifier | undefined;
+  /** How deep this execution is below the one that started the chain of launch-plan nodes (0 at the top). */
+  nesting?: number;
 }
 
 /** Runs workflow executions. The engine reports progress back through the event RPCs. */

@@ -1,6 +1,7 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
 import { type CompiledWorkflowClosure, CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType, type WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
+import { SecurityContextSchema } from "../../../gen/flyteidl/core/security_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import type { WorkflowTemplate } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { BINARY_READ_OPTIONS } from "../../core/proto-limits.js";
@@ -34,8 +35,16 @@ export interface DefinitionJson {
     overwriteCache: boolean;
     /** Unset = the workflow's default. */
     interruptible?: boolean;
+    /** Resolved labels, annotations and security context (proto JSON): what a launch-plan node's child inherits. */
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    securityContext?: JsonValue;
   };
   recovery?: { project: string; domain: string; name: string };
+  /** A child execution's parent: woken when this execution ends. */
+  parent?: { project: string; domain: string; name: string };
+  /** Depth below the top of a chain of launch-plan nodes (absent = 0). */
+  nesting?: number;
 }
 
 const idJson = (id: Identifier): IdJson => ({ project: id.project, domain: id.domain, name: id.name, version: id.version });
@@ -45,6 +54,8 @@ export function definitionOf(launch: ExecutionLaunch): DefinitionJson {
   const envs: Record<string, string> = {};
   for (const kv of launch.config.envs?.values ?? []) envs[kv.key] = kv.value;
   const recovery = launch.recoveryExecution;
+  const parent = launch.parentExecution;
+  const { labels, annotations, securityContext } = launch.config;
   return {
     v: 1,
     namespace: launch.namespace,
@@ -59,8 +70,13 @@ export function definitionOf(launch: ExecutionLaunch): DefinitionJson {
       envs,
       overwriteCache: launch.config.overwriteCache,
       ...(launch.config.interruptible !== undefined ? { interruptible: launch.config.interruptible } : {}),
+      ...(labels && Object.keys(labels.values).length > 0 ? { labels: { ...labels.values } } : {}),
+      ...(annotations && Object.keys(annotations.values).length > 0 ? { annotations: { ...annotations.values } } : {}),
+      ...(securityContext ? { securityContext: toJson(SecurityContextSchema, securityContext) } : {}),
     },
     ...(recovery ? { recovery: { project: recovery.project, domain: recovery.domain, name: recovery.name } } : {}),
+    ...(parent ? { parent: { project: parent.project, domain: parent.domain, name: parent.name } } : {}),
+    ...(launch.nesting ? { nesting: launch.nesting } : {}),
   };
 }
 

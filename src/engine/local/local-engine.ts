@@ -23,6 +23,8 @@ import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createLaunchPlanHandler } from "./launchplan-handler.js";
+import type { ChildExecutions } from "./child-executions.js";
 import type { TaskPlugin } from "./task-plugin.js";
 import { createWorkQueue } from "./work-queue.js";
 
@@ -53,6 +55,8 @@ export interface LocalEngineOptions {
   config: LocalEngineConfig;
   logger: Logger;
   clock?: () => Date;
+  /** What launch-plan nodes launch their child executions through (the control plane's own functions). */
+  children?: ChildExecutions;
 }
 
 export interface LocalEngine {
@@ -98,6 +102,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     signals: store.signals,
     signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
+    children: options.children,
     recovery: createRecoverySource(store, blobs),
   };
   const silent: EventRecorder = {
@@ -117,6 +122,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
       subworkflow: (nodes) => createSubworkflowHandler(nodes),
+      launchplan: () => createLaunchPlanHandler(),
     }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),

@@ -2,6 +2,7 @@ import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js"
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { TaskNodeMetadata, WorkflowNodeMetadata } from "../../../gen/flyteidl/event/event_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
+import type { ChildExecutions } from "./child-executions.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
 import type { DagScope } from "./dag-scope.js";
@@ -33,6 +34,8 @@ export interface EngineServices {
   signalPollMs: number;
   /** Asks for a round of an execution (now, or at `at`). */
   wake(key: EngineKey, at?: Date): void;
+  /** The control plane's executions, for launch-plan nodes' children; absent: such nodes fail. */
+  children?: ChildExecutions | undefined;
   /** Where a recovery execution reads its reference execution; absent: nodes are never recovered. */
   recovery?: RecoverySource | undefined;
 }

@@ -177,7 +177,11 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     const ok = await deps.engineStore.update(key, version, { status: stepped, active: !terminal, nextWakeAt: wakeAt });
     if (!ok) return { again: true };
   }
-  if (terminal) deps.definitions.delete(cacheKey);
+  if (terminal) {
+    deps.definitions.delete(cacheKey);
+    // A child execution's end is what its launch-plan node waits for.
+    if (def.json.parent) deps.services.wake(def.json.parent);
+  }
   // The last step still moved something: there may be more to do.
   return { again: changed && stepChanged && !terminal, wakeAt };
 }

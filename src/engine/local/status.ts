@@ -86,7 +86,7 @@ export interface SubworkflowState {
 }
 
 export interface LaunchPlanState {
-  /** Name of the child execution (project and domain are the parent's). */
+  /** Name of the child execution once it was created (project and domain are the parent's). */
   child?: string;
 }
 
@@ -141,8 +141,9 @@ export const TERMINAL_NODE: ReadonlySet<NodePhase> = new Set(["Succeeded", "Fail
 /** Phases in which a round handles the node itself (the others only lead on downstream). */
 export const HANDLEABLE: ReadonlySet<NodePhase> = new Set(["NotYetStarted", "Queued", "Running", "Failing", "TimingOut", "RetryableFailure", "Succeeding", "DynamicRunning"]);
 
-/** The node's current attempt has started: it holds a CPU slot or its plugin moved past queued. */
+/** The node's current attempt has started: it holds a CPU slot or its plugin moved past queued, or it launched its child execution. */
 export const attemptStarted = (ns: NodeStatus | undefined): boolean => {
+  if (ns?.launchPlan?.child !== undefined) return true;
   const ts = ns?.task;
   return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
 };

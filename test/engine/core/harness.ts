@@ -19,6 +19,7 @@ import { type App, buildApp } from "../../../src/app.js";
 import type { BlobStore } from "../../../src/blob/blob-store.js";
 import { openBlobStore } from "../../../src/blob/open-blob-store.js";
 import { createAdminEventSink } from "../../../src/engine/local/admin-sink.js";
+import type { ChildExecutions } from "../../../src/engine/local/child-executions.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import type { EventSink } from "../../../src/engine/local/event-sink.js";
 import { createLocalEngine, type LocalEngine, type LocalEngineConfig } from "../../../src/engine/local/local-engine.js";
@@ -93,7 +94,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     workers: 8,
     ...options.config,
   };
-  const makeEngine = () => createLocalEngine({ store, blobs, sink, plugins, config: engineConfig, logger: quiet });
+  // Launch-plan nodes launch through the app's API functions (the app is built after the engine).
+  const children: ChildExecutions = {
+    create: (request) => app.childExecutions.create(request),
+    status: (id) => app.childExecutions.status(id),
+    terminate: (id, cause) => app.childExecutions.terminate(id, cause),
+  };
+  const makeEngine = () => createLocalEngine({ store, blobs, sink, plugins, config: engineConfig, logger: quiet, children });
   let engine = makeEngine();
   // The executor handed to the app forwards to whichever engine is current (restarts swap it).
   const executor = {
