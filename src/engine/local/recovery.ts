@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { NodeExecution, NodeExecutionClosure } from "../../../gen/flyteidl/admin/node_execution_pb.js";
 import { NodeExecution_Phase as Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import type { WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { TaskNodeMetadataSchema, WorkflowNodeMetadataSchema } from "../../../gen/flyteidl/event/event_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
@@ -59,6 +60,28 @@ export async function attemptRecovery(n: NodeContext, h: NodeHandler, occurredAt
       }
       return undefined;
   }
+}
+
+/**
+ * The child execution a launch-plan node launched in the reference execution,
+ * when the node succeeded there (engine-spec §5.5): the node then recovers
+ * that child (RecoverExecution) instead of launching a new one. Reached only
+ * when the node itself could not be recovered from its data.
+ */
+export async function referenceChildOf(n: NodeContext): Promise<WorkflowExecutionIdentifier | undefined> {
+  const reference = n.round.def.json.recovery;
+  const source = n.round.services.recovery;
+  if (!reference || !source) return undefined;
+  let prior: NodeExecution | undefined;
+  try {
+    prior = await source.nodeExecution(reference, n.uniqueId);
+  } catch (e) {
+    warn(n, "could not look the launch-plan node up in the reference execution", e);
+    return undefined;
+  }
+  const closure = prior?.closure;
+  if (closure?.phase !== Phase.SUCCEEDED || closure.targetMetadata.case !== "workflowNodeMetadata") return undefined;
+  return closure.targetMetadata.value.executionId;
 }
 
 /** The node succeeded in the reference execution: its data is copied and it ends RECOVERED. */

@@ -9,8 +9,9 @@ import { NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { NodeExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import type { PhaseInfo, TaskPlugin } from "../../../src/engine/local/task-plugin.js";
-import { promise, strValue, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
-import { eventLines, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
+import { childExecutionName } from "../../fixtures/engine/expected-names.js";
+import { launchPlanId, launchPlanNode, promise, strValue, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { eventLines, execId, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
 
 /**
  * Recovery mode (engine-spec §6.7, §10 scenario 19) driven through the Admin
@@ -386,5 +387,89 @@ describe("recovery of subworkflow nodes (engine-spec §6.7 step 2)", () => {
     expect(children.nodeExecutions.find((n) => n.id?.nodeId === "n0-0-n0")?.closure?.phase).toBe(NodePhase.RECOVERED);
     expect(plugin.started.filter((s) => s.exec === "prec").map((s) => s.node)).toEqual(["n0-0-n1"]);
     expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(9));
+  });
+});
+
+// ---- launch-plan nodes ------------------------------------------------------------------------
+/** `rec.lp_child(x) -> o0 = one(x)` with its launch plan, and `rec.lp_parent(x)`: n0 = rec.lp_child(x); n1 = three(n0). */
+async function registerLaunchPlanPair() {
+  const child = workflow("rec.lp_child", {
+    inputs: { x: T.int() },
+    outputs: { o0: T.int() },
+    nodes: [taskNode("n0", inc, { inputs: { x: promise("", "x") }, name: "one" })],
+    outputBindings: { o0: promise("n0", "o0") },
+  });
+  const parent = workflow("rec.lp_parent", {
+    inputs: { x: T.int() },
+    outputs: { o0: T.int() },
+    nodes: [
+      launchPlanNode("n0", launchPlanId("rec.lp_child"), { inputs: { x: promise("", "x") }, name: "child" }),
+      taskNode("n1", three, { inputs: { x: promise("n0", "o0") }, upstream: ["n0"], name: "three" }),
+    ],
+    outputBindings: { o0: promise("n1", "o0") },
+  });
+  await registerTasks(h.admin, inc, three);
+  await registerWorkflow(h.admin, child);
+  await registerWorkflow(h.admin, parent);
+  return parent.id!;
+}
+
+/** A failed run of rec.lp_parent: its launch-plan node succeeded (with child `childOf(name)`), n1 failed. */
+async function failedLaunchPlanParent(name: string) {
+  await start();
+  const parent = await registerLaunchPlanPair();
+  plugin.broken.add("rec.three");
+  const ref = await launch(h.admin, parent, name, literals({ x: intLiteral(11) }));
+  await waitForPhase(h.admin, ref, ["FAILED"]);
+  plugin.broken.clear();
+  expect((await nodeExecution(ref, "n0")).closure?.phase).toBe(NodePhase.SUCCEEDED);
+  return ref;
+}
+
+const childOf = (parent: string) => execId(childExecutionName(parent, "n0", 0));
+
+describe("recovery of launch-plan nodes (engine-spec §5.5)", () => {
+  it("a launch-plan node that succeeded is recovered from its data, naming its old child; no child is launched", async () => {
+    const ref = await failedLaunchPlanParent("lref");
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "lrec" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    expect(eventLines(h.events, "lrec").filter((l) => l.startsWith("N n"))).toEqual(["N n0 RECOVERED", "N n1 QUEUED", "N n1 RUNNING", "N n1 SUCCEEDED"]);
+    const recovered = nodeEvents("lrec").find((e) => e.id?.nodeId === "n0")!;
+    expect(recovered.targetMetadata).toEqual({ case: "workflowNodeMetadata", value: expect.objectContaining({ executionId: expect.objectContaining({ name: childOf("lref").name }) }) });
+    await expect(h.admin.getExecution({ id: childOf("lrec") })).rejects.toThrow(/not found|missing/i);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(11));
+  });
+
+  it("when its data is gone, the node runs and recovers the old child as its new child (RecoverExecution) instead of launching one", async () => {
+    const ref = await failedLaunchPlanParent("lref2");
+    await h.blobs.delete(h.blobs.keyOf(`${M("lref2")}/n0/data/0/outputs.pb`)!);
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "lrec2" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    expect(eventLines(h.events, "lrec2").filter((l) => l.startsWith("N n0"))).toEqual(["N n0 QUEUED", "N n0 RUNNING", "N n0 SUCCEEDED"]);
+
+    const child = await h.admin.getExecution({ id: childOf("lrec2") });
+    expect(child.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    expect(child.spec?.metadata?.mode).toBe(Mode.RECOVERED);
+    expect(child.spec?.metadata?.referenceExecution?.name).toBe(childOf("lref2").name);
+    expect(child.spec?.metadata?.parentNodeExecution).toMatchObject({ nodeId: "n0", executionId: expect.objectContaining({ name: "lrec2" }) });
+    // The new child recovered its own node from the old one: no task ran in it.
+    expect(eventLines(h.events, childOf("lrec2").name).filter((l) => l.startsWith("N n"))).toEqual(["N n0 RECOVERED"]);
+    expect(plugin.started.filter((s) => s.exec === childOf("lrec2").name)).toEqual([]);
+    const running = nodeEvents("lrec2").find((e) => e.id?.nodeId === "n0" && e.phase === NodePhase.RUNNING)!;
+    expect(running.targetMetadata.case === "workflowNodeMetadata" && running.targetMetadata.value.executionId?.name).toBe(childOf("lrec2").name);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(11));
+  });
+
+  it("when the old child is gone too, a new child is launched (CreateExecution after RecoverExecution's NOT_FOUND)", async () => {
+    const ref = await failedLaunchPlanParent("lref3");
+    await h.blobs.delete(h.blobs.keyOf(`${M("lref3")}/n0/data/0/outputs.pb`)!);
+    await h.store.executions.delete(childOf("lref3"));
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "lrec3" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    const child = await h.admin.getExecution({ id: childOf("lrec3") });
+    expect(child.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    expect(child.spec?.metadata?.mode).toBe(Mode.CHILD_WORKFLOW);
+    expect(plugin.started.filter((s) => s.exec === childOf("lrec3").name).map((s) => s.node)).toEqual(["n0"]);
+    expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(11));
   });
 });
