@@ -310,7 +310,7 @@ function goTime(d: Date): string {
 }
 
 /** The S3 connection settings of the configuration (used only for an s3:// storage location). */
-function s3Options(config: Config): S3ConnectionOptions {
+export function s3Options(config: Config): S3ConnectionOptions {
   return {
     ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
     ...(config.s3Region ? { region: config.s3Region } : {}),

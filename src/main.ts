@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { cacheCommand } from "./cache-command.js";
 import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
@@ -10,6 +11,8 @@ const USAGE = `flyteadmin-ts: a FlyteAdmin-compatible Flyte control plane on one
 Usage:
   flyteadmin-ts serve   [options]   start the server (the default command)
   flyteadmin-ts migrate [options]   create or upgrade the database schema, then exit
+  flyteadmin-ts cache evict --project P --domain D [--task NAME] [--version V]
+                                    remove cached task outputs (see cache --help)
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -19,6 +22,10 @@ ${optionsHelp()}
 `;
 
 async function main(argv: string[]): Promise<number> {
+  // Its own flags (--project, --task, ...) are not the server's.
+  if (argv[0] === "cache") {
+    return cacheCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
   const flagSpecs = Object.fromEntries(OPTIONS.map((o) => [flagName(o.key), { type: "string" as const }]));
   const { values, positionals } = parseArgs({
     args: argv,

@@ -1,5 +1,6 @@
 import type { Dialect } from "./dialect.js";
 import { createSqlAttributes } from "./sql-attributes.js";
+import { createSqlCatalogStore } from "./sql-catalog.js";
 import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
 import { createSqlEngineStore } from "./sql-engine.js";
@@ -28,6 +29,7 @@ export function createSqlStore(d: Dialect): Store {
     taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
     engine: createSqlEngineStore(d),
+    catalog: createSqlCatalogStore(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

@@ -11,6 +11,7 @@ import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifie
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
+import type { CatalogStore } from "./catalog-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { SignalStore } from "./signal-store.js";
 import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
@@ -35,6 +36,8 @@ export interface Store {
   readonly descriptions: DescriptionStore;
   /** The local engine's durable state (engine_workflows). */
   readonly engine: EngineStore;
+  /** The local engine's task cache and its reservations (catalog_entries, catalog_reservations). */
+  readonly catalog: CatalogStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */

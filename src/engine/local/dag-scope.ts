@@ -1,6 +1,7 @@
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import type { ConnectionSet } from "../../../gen/flyteidl/core/compiler_pb.js";
+import type { LiteralMap } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { Node, WorkflowTemplate } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { WorkflowMetadata_OnFailurePolicy } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { nodeUniqueId } from "./ids.js";
@@ -48,6 +49,18 @@ export interface DagScope extends Graph {
    * then-nodes bind to nodes next to the branch node, not inside it.
    */
   outer: DagScope | undefined;
+  /** Set on the one-node graph of an array node's element (engine-spec §5.3). */
+  element?: ArrayElement | undefined;
+}
+
+/** What an array node's element gets instead of bindings, and what its task process reads of the array node. */
+export interface ArrayElement {
+  index: number;
+  /** The element's inputs, written as its node's inputs.pb in place of resolving bindings. */
+  inputs(): Promise<LiteralMap>;
+  /** The array node's `D/inputs.pb` and `D`: `{{.input}}` and `{{.inputPrefix}}` of the element's task. */
+  arrayInputsUri: string;
+  arrayDataDir: string;
 }
 
 /** A node's unique id in a scope (engine-spec §1.2). */

@@ -86,14 +86,10 @@ export function fixedLength(s: string, max: number, algo: "fnv32a" | "fnv64a" = 
   return "f" + base32NoPadding(digest);
 }
 
-/**
- * Node unique id: top-level nodes keep their spec id whatever its length (propeller only calls
- * GenerateUniqueID for a node with parent info); nested ones are prefixed by parent id and attempt
- * and hashed above 20 bytes.
- */
+/** Node unique id (propeller GenerateUniqueID): top-level nodes keep their spec id, nested ones are prefixed by parent id and attempt. */
 export function nodeUniqueId(parent: { uniqueId: string; attempt: number } | undefined, specNodeId: string): string {
-  if (!parent) return specNodeId;
-  return fixedLength(joinParts([parent.uniqueId, String(parent.attempt), specNodeId]), 20);
+  const parts = parent ? [parent.uniqueId, String(parent.attempt), specNodeId] : ["", "", specNodeId];
+  return fixedLength(joinParts(parts), 20);
 }
 
 /** The per-attempt generated name (TaskExecutionMetadata.generated_name; the pod name in propeller). */

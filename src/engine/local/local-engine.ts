@@ -6,10 +6,13 @@ import { WorkflowExecutionEventSchema } from "../../../gen/flyteidl/event/event_
 import type { BlobStore } from "../../blob/blob-store.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
+import type { CatalogStore } from "../../storage/catalog-store.js";
 import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
+import { CATALOG_PREFIX, createCatalog } from "./catalog.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
+import { createArrayHandler } from "./array-handler.js";
 import { createGateHandler, SIGNAL_POLL_MS } from "./gate-handler.js";
 import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
@@ -23,6 +26,7 @@ import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createDynamicTaskHandler, registeredLaunchPlans } from "./dynamic-handler.js";
 import { createLaunchPlanHandler } from "./launchplan-handler.js";
 import type { ChildExecutions } from "./child-executions.js";
 import type { TaskPlugin } from "./task-plugin.js";
@@ -43,8 +47,12 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
+  /** Blob KEY prefix of the task cache's output copies, default CATALOG_PREFIX ("metadata/catalog"). */
+  catalogPrefix?: string;
   /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
   signalPollMs?: number;
+  /** Most nodes a dynamic task's workflow may have (default MAX_DYNAMIC_NODES; 0: no limit). */
+  maxDynamicNodes?: number;
 }
 
 export interface LocalEngineOptions {
@@ -57,6 +65,8 @@ export interface LocalEngineOptions {
   clock?: () => Date;
   /** What launch-plan nodes launch their child executions through (the control plane's own functions). */
   children?: ChildExecutions;
+  /** Where cached task outputs are catalogued (default: the store's own catalog). */
+  catalog?: CatalogStore;
 }
 
 export interface LocalEngine {
@@ -103,6 +113,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
     children: options.children,
+    catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? CATALOG_PREFIX, logger, clock }),
     recovery: createRecoverySource(store, blobs),
   };
   const silent: EventRecorder = {
@@ -118,11 +129,12 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
     nodes: createNodeExecutor({
-      task: () => createTaskHandler(),
+      task: (nodes) => createDynamicTaskHandler(nodes, createTaskHandler(), { launchPlan: registeredLaunchPlans(store), maxNodes: config.maxDynamicNodes }),
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
       subworkflow: (nodes) => createSubworkflowHandler(nodes),
       launchplan: () => createLaunchPlanHandler(),
+      array: (nodes) => createArrayHandler(nodes),
     }),
     definitions: new Map<string, ExecutionDefinition>(),
     clusterOf: (key: EngineKey) => store.executions.clusterOf(key),

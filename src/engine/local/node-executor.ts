@@ -1,5 +1,6 @@
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { Node } from "../../../gen/flyteidl/core/workflow_pb.js";
+import { cacheAfterHandle, cacheBeforeHandle, cacheOnQueued, isCacheHit, releaseCacheReservation } from "./cache.js";
 import { childScope, type ChildScopeOptions, type DagScope, type Graph, uniqueIdIn } from "./dag-scope.js";
 import { taskKey } from "./definition.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
@@ -91,11 +92,13 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
     // A recovery execution takes over what its reference execution did, before inputs are resolved (engine-spec §6.7).
     const recovered = await attemptRecovery(n, h, occurredAt);
     if (recovered) return recovered;
-    const p = await preExecute(n);
+    let p = await preExecute(n);
     if (p.phase === "NotReady") return PENDING;
     ctx.dirty.add(n.uniqueId);
+    // A cache hit succeeds here, without a task execution (engine-spec §6.1).
+    if (p.phase === "Queued") p = (await cacheOnQueued(n)) ?? p;
     let np = NODE_PHASE[p.phase];
-    if (np === "Succeeding" && !h.finalizeRequired) np = "Succeeded";
+    if (np === "Succeeding" && (!h.finalizeRequired || isCacheHit(p))) np = "Succeeded";
     if (np !== n.status.phase) {
       p.occurredAt = occurredAt;
       await ctx.recorder.node(nodeEvent(n, p, h.eventFlags?.(n)));
@@ -141,7 +144,8 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
   const handleQueuedOrRunning = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {
     const ctx = n.round;
     const current = n.status.phase;
-    const p = await execute(n, h);
+    const gate = await cacheBeforeHandle(n);
+    const p = await cacheAfterHandle(n, gate?.result ?? (await execute(n, h)), gate);
     let np = NODE_PHASE[p.phase];
     if (p.error && (current === "Running" || current === "Queued" || current === "DynamicRunning")) {
       // propeller counts a permanent SYSTEM failure twice; kept for identical retry budgets.
@@ -157,7 +161,7 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
       np = "TimedOut";
       outcome = { kind: "timedOut" };
     }
-    if (np === "Succeeding" && !h.finalizeRequired) {
+    if (np === "Succeeding" && (!h.finalizeRequired || isCacheHit(p))) {
       np = "Succeeded";
       outcome = { kind: "success" };
     }
@@ -197,6 +201,7 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
       throw e;
     }
     await h.finalize(n);
+    await releaseCacheReservation(n);
     if (final) await n.round.recorder.nodeAborted(nodeAbortedEvent(n, reason));
   };
 

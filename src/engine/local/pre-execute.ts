@@ -71,7 +71,8 @@ export async function preExecute(n: NodeContext): Promise<HandlerResult> {
   if (readiness === "notReady") return result("NotReady", ctx.now(), "predecessor node not yet complete");
   let inputs;
   try {
-    inputs = await resolveBindings(n.node.inputs, readOutputs(ctx, n.scope), {
+    // An array element has no bindings: its inputs are its slice of the array node's.
+    inputs = n.scope.element ? await n.scope.element.inputs() : await resolveBindings(n.node.inputs, readOutputs(ctx, n.scope), {
       nodeId: n.specId,
       readOffloaded: async (uri) => {
         const literal = await readMessage(ctx.services.blobs, uri, LiteralSchema);
@@ -86,8 +87,8 @@ export async function preExecute(n: NodeContext): Promise<HandlerResult> {
   if (n.specId === n.scope.failureNodeId && inputs.literals["err"]) {
     inputs.literals["err"] = errorInput(n.specId, n.scope.failureError()?.message ?? "");
   }
-  // Task processes read these inputs; other nodes keep the URIs as they were bound.
-  if (n.node.target.case === "taskNode") inputs = withLocalBlobPaths(inputs, ctx.services.blobs.localPath?.bind(ctx.services.blobs));
+  // Task processes read these inputs (an array node's: its elements' processes); other nodes keep the URIs as they were bound.
+  if (n.node.target.case === "taskNode" || n.node.target.case === "arrayNode") inputs = withLocalBlobPaths(inputs, ctx.services.blobs.localPath?.bind(ctx.services.blobs));
   await writeMessage(ctx.services.blobs, n.inputsUri, LiteralMapSchema, inputs);
   return result("Queued", ctx.now(), "node queued");
 }

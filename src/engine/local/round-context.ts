@@ -5,6 +5,7 @@ import type { BlobStore } from "../../blob/blob-store.js";
 import type { ChildExecutions } from "./child-executions.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
+import type { Catalog } from "./catalog.js";
 import type { DagScope } from "./dag-scope.js";
 import type { ExecutionDefinition } from "./definition.js";
 import type { GateSignals } from "./gate-handler.js";
@@ -36,6 +37,8 @@ export interface EngineServices {
   wake(key: EngineKey, at?: Date): void;
   /** The control plane's executions, for launch-plan nodes' children; absent: such nodes fail. */
   children?: ChildExecutions | undefined;
+  /** The task cache (engine-spec §6.1). */
+  catalog: Catalog;
   /** Where a recovery execution reads its reference execution; absent: nodes are never recovered. */
   recovery?: RecoverySource | undefined;
 }

@@ -91,15 +91,40 @@ export interface LaunchPlanState {
 }
 
 export interface DynamicState {
+  /**
+   * Once the task succeeded with a futures file: ParentFinalizing (release the task) → ParentFinalized (build,
+   * compile and report the workflow) → Executing (its children run) → Failing (children stopped, the node fails).
+   */
   phase: "ParentFinalizing" | "ParentFinalized" | "Executing" | "Failing";
   /** flyteidl.core.ExecutionError as proto JSON (Failing). */
   error?: JsonValue;
+  /** Failing: a child failed (the node fails) rather than timed out (the node may retry). */
   permanent?: boolean;
+  /** Failing: why, for the children's ABORTED events. */
+  reason?: string;
+  /** Failing: the children were stopped already (aborting the node does not stop them again). */
+  childrenAborted?: boolean;
 }
 
 export interface ArrayState {
   phase: "Executing" | "Succeeding" | "Failing";
   size: number;
+  /**
+   * One character per element: its node phase (codes in array-state.ts). Only
+   * elements in flight have a full status in the node's `nodes` (as `n<i>`);
+   * a finished element is this character and its attempt count.
+   */
+  phases: string;
+  /** One character per element: the phase of its task attempt. */
+  taskPhases: string;
+  /** Attempts of the elements beyond their first, by index (absent = 0). */
+  attempts?: Record<string, number>;
+  /** phase_version of the array's task execution in its current phase. */
+  version: number;
+  /** The elements' failure summary, flyteidl.core.ExecutionError as proto JSON. */
+  error?: JsonValue;
+  /** The array's task execution has had its terminal event. */
+  reported?: boolean;
 }
 
 export interface RecoveryState {
@@ -141,9 +166,13 @@ export const TERMINAL_NODE: ReadonlySet<NodePhase> = new Set(["Succeeded", "Fail
 /** Phases in which a round handles the node itself (the others only lead on downstream). */
 export const HANDLEABLE: ReadonlySet<NodePhase> = new Set(["NotYetStarted", "Queued", "Running", "Failing", "TimingOut", "RetryableFailure", "Succeeding", "DynamicRunning"]);
 
-/** The node's current attempt has started: it holds a CPU slot or its plugin moved past queued, or it launched its child execution. */
+/**
+ * The node's current attempt has started: it holds a CPU slot or its plugin moved past queued; a
+ * launch-plan node once it launched its child; an array node once it has elements (they may hold
+ * slots that only its next step gives back).
+ */
 export const attemptStarted = (ns: NodeStatus | undefined): boolean => {
-  if (ns?.launchPlan?.child !== undefined) return true;
+  if (ns?.launchPlan?.child !== undefined || ns?.array !== undefined) return true;
   const ts = ns?.task;
   return ts !== undefined && (ts.slot !== undefined || (ts.phase !== "Undefined" && ts.phase !== "Queued"));
 };

@@ -59,6 +59,12 @@ export interface TaskAttempt {
   paths: AttemptPaths;
   /** The execution's environment variables (ExecutionSpec.envs), applied after the platform's. */
   envs: Record<string, string>;
+  /**
+   * Set when the attempt is an element of an array node (a map task, engine-spec §5.3): `paths`
+   * hold the element's own inputs, while its process reads the array node's whole inputs
+   * (`{{.input}}`, `{{.inputPrefix}}`) and picks its element by the index in its environment.
+   */
+  array?: { index: number; inputPath: string; inputPrefix: string };
   /** CPU cores this attempt counts against the engine's slots (its request, at least 1 when unknown). */
   cpus: number;
   /** Plugin state persisted with the node status across rounds and restarts (JSON-serialisable). */

@@ -306,3 +306,49 @@ export const engineWorkflows = pgTable(
     index("engine_workflows_active_idx").on(t.active, t.createdAt, t.project, t.domain, t.name),
   ],
 );
+
+export const catalogEntries = pgTable(
+  "catalog_entries",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    datasetName: text().notNull(),
+    datasetVersion: text().notNull(),
+    tag: text().notNull(),
+    cacheVersion: text().notNull(),
+    artifactId: text().notNull(),
+    outputsUri: text().notNull(),
+    sourceExecutionProject: text().notNull(),
+    sourceExecutionDomain: text().notNull(),
+    sourceExecutionName: text().notNull(),
+    sourceNodeId: text().notNull(),
+    sourceRetryAttempt: integer().notNull(),
+    sourceTaskProject: text().notNull(),
+    sourceTaskDomain: text().notNull(),
+    sourceTaskName: text().notNull(),
+    sourceTaskVersion: text().notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [
+    // Named: the default name is longer than PostgreSQL's 63-byte identifiers.
+    primaryKey({ name: "catalog_entries_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] }),
+    uniqueIndex("catalog_entries_artifact_id_idx").on(t.artifactId),
+  ],
+);
+
+export const catalogReservations = pgTable(
+  "catalog_reservations",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    datasetName: text().notNull(),
+    datasetVersion: text().notNull(),
+    tag: text().notNull(),
+    ownerId: text().notNull(),
+    expiresAt: timestamp(),
+    heartbeatMs: integer().notNull(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [primaryKey({ name: "catalog_reservations_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] })],
+);

@@ -333,3 +333,62 @@ export const engineWorkflows = sqliteTable(
     index("engine_workflows_active_idx").on(t.active, t.createdAt, t.project, t.domain, t.name),
   ],
 );
+
+/**
+ * The local engine's task cache (engine-spec §6.1): one entry per dataset
+ * (project, domain, `flyte_task-<task>`, `<cache_version>-<in8>-<out8>`) and
+ * artifact tag (`flyte_cached-<hash of the inputs>`). `outputs_uri` is a copy
+ * of the outputs the engine owns; the `source_*` columns name the task
+ * execution that produced them. `cache_version` is kept apart from the dataset
+ * version, whose hash parts may contain `-`, so eviction can match it exactly.
+ */
+export const catalogEntries = sqliteTable(
+  "catalog_entries",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    datasetName: text().notNull(),
+    datasetVersion: text().notNull(),
+    tag: text().notNull(),
+    cacheVersion: text().notNull(),
+    artifactId: text().notNull(),
+    outputsUri: text().notNull(),
+    sourceExecutionProject: text().notNull(),
+    sourceExecutionDomain: text().notNull(),
+    sourceExecutionName: text().notNull(),
+    sourceNodeId: text().notNull(),
+    sourceRetryAttempt: integer().notNull(),
+    sourceTaskProject: text().notNull(),
+    sourceTaskDomain: text().notNull(),
+    sourceTaskName: text().notNull(),
+    sourceTaskVersion: text().notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [
+    // Named: the default name is longer than PostgreSQL's 63-byte identifiers.
+    primaryKey({ name: "catalog_entries_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] }),
+    uniqueIndex("catalog_entries_artifact_id_idx").on(t.artifactId),
+  ],
+);
+
+/**
+ * Who computes a cache entry right now (cache_serializable tasks): the first
+ * owner of a key holds it until it releases it or `expires_at` passes; the
+ * owner extends it on every look.
+ */
+export const catalogReservations = sqliteTable(
+  "catalog_reservations",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    datasetName: text().notNull(),
+    datasetVersion: text().notNull(),
+    tag: text().notNull(),
+    ownerId: text().notNull(),
+    expiresAt: timestamp(),
+    heartbeatMs: integer().notNull(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+  (t) => [primaryKey({ name: "catalog_reservations_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] })],
+);

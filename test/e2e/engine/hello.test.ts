@@ -9,6 +9,7 @@ import {
   WorkflowExecution_Phase as WfPhase,
 } from "../../../gen/flyteidl/core/execution_pb.js";
 import { singleTaskNodeId } from "../../../src/core/single-task-workflow.js";
+import { fixedLength } from "../../../src/engine/local/ids.js";
 import { DOMAIN, type EngineServer, PROJECT, registerEngineWorkflows, startEngineServer } from "../../fixtures/engine/engine-server.js";
 import { generatedName, rawOutputPrefix } from "../../fixtures/engine/expected-names.js";
 import {
@@ -161,10 +162,13 @@ describe.skipIf(!kit)(`local engine: hello world ${kit ? "" : SKIP_MESSAGE}`, ()
     expect(exec.closure?.workflowId?.name).toBe(".flytegen.engine_e2e.hello.say_hello");
     expect(primitive((await outputsOf(h.admin, id)).o0)).toBe("hello task");
     const nodes = await nodesById(h.admin, id);
-    // Top-level nodes keep their spec id as the node id, even past 20 characters (only nested ids are hashed).
-    const taskNode = singleTaskNodeId("engine_e2e.hello.say_hello");
+    // A node id past 20 bytes is hashed, top level included (propeller's GenerateUniqueID with event
+    // version 2); the spec node id keeps the name the .flytegen workflow gave it.
+    const specId = singleTaskNodeId("engine_e2e.hello.say_hello");
+    const taskNode = fixedLength(specId, 20);
+    expect(taskNode).toMatch(/^f[a-z1-6]{7}$/);
     expect(Object.keys(nodes).sort()).toEqual(["end-node", taskNode, "start-node"].sort());
-    expect(nodes[taskNode]!.metadata?.specNodeId).toBe(taskNode);
+    expect(nodes[taskNode]!.metadata?.specNodeId).toBe(specId);
     expect((await taskAttempts(h.admin, id, taskNode)).map((t) => t.closure?.phase)).toEqual([TaskPhase.SUCCEEDED]);
     await expectNoLeftovers(h, id.name);
 

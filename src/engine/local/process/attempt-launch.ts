@@ -66,6 +66,15 @@ export interface PrepareOptions {
  */
 const isFastRegistered = (argv: readonly string[]) => argv.some((x) => baseName(x) === "pyflyte-fast-execute");
 
+/**
+ * How a map task's process finds its element (propeller adds these to the execution's envs of
+ * each element): flytekit reads the index from the variable BATCH_JOB_ARRAY_INDEX_VAR_NAME names.
+ */
+export const arrayIndexEnv = (index: number): Record<string, string> => ({
+  BATCH_JOB_ARRAY_INDEX_VAR_NAME: "FLYTE_K8S_ARRAY_INDEX",
+  FLYTE_K8S_ARRAY_INDEX: String(index),
+});
+
 const localOrUri = (blobs: BlobStore, uri: string): string => (uri === "" ? uri : (blobs.localPath?.(uri) ?? uri));
 
 /**
@@ -85,8 +94,8 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
     const inputs = command.argv.some((x) => INPUTS_PATTERN.test(x)) ? await readInputs(a, c.blobs) : undefined;
     const templatePath = usesTaskTemplatePath(command.argv) ? await writeTaskTemplate(a, c.blobs) : undefined;
     argv = renderArgs(command.argv, {
-      input: a.paths.inputPath,
-      inputPrefix: a.paths.inputPrefix,
+      input: a.array?.inputPath ?? a.paths.inputPath,
+      inputPrefix: a.array?.inputPrefix ?? a.paths.inputPrefix,
       outputPrefix: a.paths.outputPrefix,
       // Plain paths for what flytekit writes raw data under: the FlyteFiles it produces then
       // carry paths, which flytekit (here and in the client) reads; it refuses file:// URIs.
@@ -114,7 +123,7 @@ export async function prepareLaunch(a: TaskAttempt, dir: string, c: LaunchContex
     workflowName: a.workflowName,
     taskId: a.taskId,
     attempt: a.attempt,
-    executionEnvs: a.envs,
+    executionEnvs: a.array ? { ...a.envs, ...arrayIndexEnv(a.array.index) } : a.envs,
     defaultEnv: c.defaultEnv,
     blobEnv: c.blobEnv,
     secrets: await readTaskSecrets(c.secretsDir, a.template.securityContext?.secrets ?? [], c.logger),

@@ -1,0 +1,37 @@
+CREATE TABLE "catalog_entries" (
+	"project" text NOT NULL,
+	"domain" text NOT NULL,
+	"dataset_name" text NOT NULL,
+	"dataset_version" text NOT NULL,
+	"tag" text NOT NULL,
+	"cache_version" text NOT NULL,
+	"artifact_id" text NOT NULL,
+	"outputs_uri" text NOT NULL,
+	"source_execution_project" text NOT NULL,
+	"source_execution_domain" text NOT NULL,
+	"source_execution_name" text NOT NULL,
+	"source_node_id" text NOT NULL,
+	"source_retry_attempt" integer NOT NULL,
+	"source_task_project" text NOT NULL,
+	"source_task_domain" text NOT NULL,
+	"source_task_name" text NOT NULL,
+	"source_task_version" text NOT NULL,
+	"created_at" timestamp (3) with time zone NOT NULL,
+	CONSTRAINT "catalog_entries_pk" PRIMARY KEY("project","domain","dataset_name","dataset_version","tag")
+);
+--> statement-breakpoint
+CREATE TABLE "catalog_reservations" (
+	"project" text NOT NULL,
+	"domain" text NOT NULL,
+	"dataset_name" text NOT NULL,
+	"dataset_version" text NOT NULL,
+	"tag" text NOT NULL,
+	"owner_id" text NOT NULL,
+	"expires_at" timestamp (3) with time zone NOT NULL,
+	"heartbeat_ms" integer NOT NULL,
+	"created_at" timestamp (3) with time zone NOT NULL,
+	"updated_at" timestamp (3) with time zone NOT NULL,
+	CONSTRAINT "catalog_reservations_pk" PRIMARY KEY("project","domain","dataset_name","dataset_version","tag")
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX "catalog_entries_artifact_id_idx" ON "catalog_entries" USING btree ("artifact_id");

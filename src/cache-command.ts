@@ -1,0 +1,106 @@
+import { parseArgs } from "node:util";
+import { s3Options } from "./app.js";
+import { openBlobStore } from "./blob/open-blob-store.js";
+import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS } from "./config.js";
+import { CATALOG_PREFIX, createCatalog } from "./engine/local/catalog.js";
+import { createLogger } from "./logger.js";
+import { openStore } from "./storage/open-store.js";
+
+export const CACHE_USAGE = `flyteadmin-ts cache: the local engine's task cache.
+
+Usage:
+  flyteadmin-ts cache evict --project P --domain D [--task NAME] [--version CACHE_VERSION] [options]
+      removes cached outputs of tasks run by the local engine: every entry of a
+      project and domain, or only one task's (its full name, e.g. wf.square),
+      or only those made with one cache_version; later runs compute them again
+
+Options: --config <file> and the server's database and storage options
+(--database, --data-dir, --storage, --s3-*), so it works on the server's cache.
+`;
+
+/** Identifiers are at most this long (FlyteAdmin's project/domain/name columns); longer ones cannot match anything stored. */
+const MAX_ID_CHARS = 255;
+
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+/** `flyteadmin-ts cache …` (argv after "cache"): the exit code. Bad arguments are a usage error (2), not a crash. */
+export async function cacheCommand(argv: string[], io: CommandIo): Promise<number> {
+  const configFlags = Object.fromEntries(OPTIONS.map((o) => [flagName(o.key), { type: "string" as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        ...configFlags,
+        config: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        project: { type: "string" },
+        domain: { type: "string" },
+        task: { type: "string" },
+        version: { type: "string" },
+      },
+    });
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n\n${CACHE_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(CACHE_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1 || positionals[0] !== "evict") {
+    io.stderr(`unknown cache command ${positionals.join(" ") || "(none)"}\n\n${CACHE_USAGE}`);
+    return 2;
+  }
+  const problem = checkIds({ project: values.project, domain: values.domain, task: values.task, version: values.version });
+  if (problem) {
+    io.stderr(`${problem}\n\n${CACHE_USAGE}`);
+    return 2;
+  }
+  const flags: Partial<Record<keyof Config, string>> = {};
+  for (const o of OPTIONS) {
+    const v = (values as Record<string, unknown>)[flagName(o.key)];
+    if (typeof v === "string") flags[o.key] = v;
+  }
+  let config: Config;
+  try {
+    config = loadConfig({ flags, env: io.env, file: values.config ?? (io.env.FLYTEADMIN_CONFIG || undefined) });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    io.stderr(`${e.message}\n`);
+    return 2;
+  }
+  // The log goes to stderr, the answer to stdout.
+  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
+  const settings = databaseSettings(config);
+  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const blobs = openBlobStore(config.storage, s3Options(config), { sweepIntervalMs: 0 });
+  try {
+    const scope = { project: values.project!, domain: values.domain!, taskName: values.task, cacheVersion: values.version };
+    const removed = await createCatalog({ store: store.catalog, blobs, prefix: CATALOG_PREFIX, logger }).evict(scope);
+    const what = [`project ${scope.project}`, `domain ${scope.domain}`, ...(scope.taskName ? [`task ${scope.taskName}`] : []), ...(scope.cacheVersion ? [`cache version ${scope.cacheVersion}`] : [])];
+    io.stdout(`evicted ${removed} cache ${removed === 1 ? "entry" : "entries"} (${what.join(", ")})\n`);
+    return 0;
+  } finally {
+    blobs.close();
+    await store.close();
+  }
+}
+
+function checkIds(ids: Record<"project" | "domain" | "task" | "version", string | undefined>): string | undefined {
+  for (const required of ["project", "domain"] as const) {
+    if (ids[required] === undefined || ids[required].trim() === "") return `--${required} is required`;
+  }
+  for (const [name, value] of Object.entries(ids)) {
+    if (value === undefined) continue;
+    if (value.trim() === "") return `--${name} must not be empty`;
+    if (value.length > MAX_ID_CHARS) return `--${name} is longer than ${MAX_ID_CHARS} characters`;
+  }
+  return undefined;
+}
