@@ -6,13 +6,13 @@ import { type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/li
 import { TaskNodeMetadataSchema, WorkflowNodeMetadataSchema } from "../../../gen/flyteidl/event/event_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
 import type { ExecutionKey } from "../../storage/store.js";
-import { writeMessage } from "./blob-uris.js";
+import { keyOfUri, writeMessage } from "./blob-uris.js";
 import { errorText } from "./execution-error.js";
 import { isEventError } from "./event-sink.js";
 import { END_NODE, nodeEvent, START_NODE } from "./node-events.js";
 import type { NodeOutcome } from "./node-executor.js";
 import { MAX_OUTPUTS_BYTES } from "./output-check.js";
-import { outputsPath } from "./paths.js";
+import { futuresPath, outputsPath } from "./paths.js";
 import { canExecute } from "./pre-execute.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, result } from "./round-context.js";
 import { updateNodePhase } from "./status.js";
@@ -35,7 +35,8 @@ export async function attemptRecovery(n: NodeContext, h: NodeHandler, occurredAt
   const ctx = n.round;
   const reference = ctx.def.json.recovery;
   const source = ctx.services.recovery;
-  if (!reference || !source || n.specId === START_NODE) return undefined;
+  // Array elements report no node executions of their own: the reference has none to recover.
+  if (!reference || !source || n.specId === START_NODE || n.scope.element) return undefined;
   // Not ready (or skipped): preExecute says so; recovery happens only once the node may start.
   if (canExecute(ctx, n.scope, n.specId) !== "ready") return undefined;
   let prior: NodeExecution | undefined;
@@ -58,8 +59,39 @@ export async function attemptRecovery(n: NodeContext, h: NodeHandler, occurredAt
       if (closure.targetMetadata.case === "taskNodeMetadata" && closure.targetMetadata.value.checkpointUri !== "") {
         n.status.recovery = { checkpointUri: closure.targetMetadata.value.checkpointUri };
       }
+      if (prior.metadata?.isDynamic && closure.dynamicJobSpecUri !== "") return resumeDynamic(n, h, prior, closure, occurredAt);
       return undefined;
   }
+}
+
+/**
+ * A dynamic node whose parent task finished in the reference execution but
+ * whose children did not all succeed: its inputs and futures file are copied
+ * and it goes straight to building its workflow (ParentFinalized), so its
+ * children get the same ids as there and are recovered one by one. The task
+ * itself does not run again.
+ */
+async function resumeDynamic(n: NodeContext, h: NodeHandler, prior: NodeExecution, closure: NodeExecutionClosure, occurredAt: Date): Promise<NodeOutcome | undefined> {
+  const ctx = n.round;
+  const blobs = ctx.services.blobs;
+  let inputs: LiteralMap = create(LiteralMapSchema);
+  if (prior.inputUri !== "") {
+    const read = await referenceMap(blobs, prior.inputUri);
+    if (typeof read === "string") return unusable(n, read);
+    inputs = read;
+  }
+  const futures = await referenceFile(blobs, closure.dynamicJobSpecUri);
+  if (typeof futures === "string") return unusable(n, futures);
+  await writeMessage(blobs, n.inputsUri, LiteralMapSchema, inputs);
+  await blobs.put(keyOfUri(blobs, futuresPath(n.outputDir)), futures);
+  // The parent task's attempt ended in the reference execution: there is nothing of it to stop or report here.
+  n.status.task = { phase: "Success", version: 0 };
+  n.status.dynamic = { phase: "ParentFinalized" };
+  const running = result("Running", occurredAt);
+  await ctx.recorder.node(nodeEvent(n, running, h.eventFlags?.(n)));
+  ctx.dirty.add(n.uniqueId);
+  updateNodePhase(n.status, "Running", occurredAt, "");
+  return { kind: "pending" };
 }
 
 /**
@@ -152,6 +184,20 @@ async function referenceMap(blobs: BlobStore, uri: string): Promise<LiteralMap |
     if (!info) return `${uri} does not exist`;
     if (info.size > MAX_OUTPUTS_BYTES) return `${uri} is ${info.size} bytes, more than the ${MAX_OUTPUTS_BYTES} bytes allowed`;
     return (await blobs.getMessage(key, LiteralMapSchema)) ?? `${uri} does not exist`;
+  } catch (e) {
+    return `${uri} could not be read: ${errorText(e)}`;
+  }
+}
+
+/** The bytes of a file of the reference execution (a futures file), or why it cannot be used. */
+async function referenceFile(blobs: BlobStore, uri: string): Promise<Uint8Array | string> {
+  const key = blobs.keyOf(uri);
+  if (key === undefined) return `${uri} is not a location of the engine's blob store`;
+  try {
+    const info = await blobs.stat(key);
+    if (!info) return `${uri} does not exist`;
+    if (info.size > MAX_OUTPUTS_BYTES) return `${uri} is ${info.size} bytes, more than the ${MAX_OUTPUTS_BYTES} bytes allowed`;
+    return (await blobs.get(key)) ?? `${uri} does not exist`;
   } catch (e) {
     return `${uri} could not be read: ${errorText(e)}`;
   }

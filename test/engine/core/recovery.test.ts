@@ -1,16 +1,18 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExecutionMetadata_ExecutionMode as Mode } from "../../../gen/flyteidl/admin/execution_pb.js";
 import type { NodeExecution } from "../../../gen/flyteidl/admin/node_execution_pb.js";
 import { ComparisonExpression_Operator as Op } from "../../../gen/flyteidl/core/condition_pb.js";
 import { ExecutionError_ErrorKind as Kind, ExecutionErrorSchema, NodeExecution_Phase as NodePhase, WorkflowExecution_Phase as WfPhase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { DynamicJobSpecSchema } from "../../../gen/flyteidl/core/dynamic_job_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
+import { type Literal, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { NodeExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
 import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import type { PhaseInfo, TaskPlugin } from "../../../src/engine/local/task-plugin.js";
 import { childExecutionName } from "../../fixtures/engine/expected-names.js";
-import { launchPlanId, launchPlanNode, promise, strValue, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
+import { bindings, intValue, launchPlanId, launchPlanNode, listOf, promise, strValue, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { eventLines, execId, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitForPhase } from "./harness.js";
 
 /**
@@ -22,8 +24,9 @@ let h: Harness;
 afterEach(() => h?.close());
 
 /**
- * Task type "switch": echoes its inputs like the echo plugin, but fails every
- * attempt of the tasks named in `broken`. It records each attempt it starts,
+ * Task type "switch": echoes its inputs like the echo plugin (writing
+ * `config.futures` as its futures file when set), but fails every attempt of
+ * the tasks, or nodes (unique ids), named in `broken`. It records each attempt it starts,
  * with the previous checkpoint it was given.
  */
 interface Switch extends TaskPlugin {
@@ -41,7 +44,7 @@ function createSwitchPlugin(): Switch {
     async handle(a): Promise<PhaseInfo> {
       if (a.state === undefined) {
         plugin.started.push({ exec: a.executionId.name, node: a.nodeUniqueId, attempt: a.attempt, prevCheckpoint: a.paths.prevCheckpointPrefix });
-      } else if (plugin.broken.has(a.taskId.name) && (a.state as { running?: boolean }).running) {
+      } else if ((plugin.broken.has(a.taskId.name) || plugin.broken.has(a.nodeUniqueId)) && (a.state as { running?: boolean }).running) {
         return { phase: "PermanentFailure", version: 0, error: create(ExecutionErrorSchema, { kind: Kind.USER, code: "USER:Broken", message: `${a.taskId.name} is broken` }) };
       }
       return echo.handle({ ...a, template: { ...a.template, type: "echo" } });
@@ -471,5 +474,116 @@ describe("recovery of launch-plan nodes (engine-spec §5.5)", () => {
     expect(child.spec?.metadata?.mode).toBe(Mode.CHILD_WORKFLOW);
     expect(plugin.started.filter((s) => s.exec === childOf("lrec3").name).map((s) => s.node)).toEqual(["n0"]);
     expect((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"]).toEqual(intLiteral(11));
+  });
+});
+
+// ---- dynamic nodes ----------------------------------------------------------------------------
+const dynChild = taskOfType("switch", "rec.dchild", { x: T.int() }, { o0: T.int() });
+/** What flytekit writes for `[dchild(x=i) for i in range(3)]`. */
+const fanOut = create(DynamicJobSpecSchema, {
+  nodes: [0, 1, 2].map((i) => taskNode(`dn${i}`, dynChild, { inputs: { x: intValue(i) }, name: "dchild" })),
+  minSuccesses: 3n,
+  outputs: bindings({ o0: listOf(...[0, 1, 2].map((i) => promise(`dn${i}`, "o0"))) }),
+  tasks: [dynChild],
+});
+const dynParent = taskOfType("switch", "rec.dparent", { x: T.int() }, { o0: T.list(T.int()) }, { config: { futures: Buffer.from(toBinary(DynamicJobSpecSchema, fanOut)).toString("base64") } });
+const dynWf = workflow("rec.dyn", {
+  inputs: { x: T.int() },
+  outputs: { o0: T.list(T.int()) },
+  nodes: [taskNode("n0", dynParent, { inputs: { x: promise("", "x") }, name: "dparent" })],
+  outputBindings: { o0: promise("n0", "o0") },
+});
+const ints = (l: Literal | undefined) =>
+  l?.value.case === "collection" ? l.value.value.literals.map((x) => (x.value.case === "scalar" && x.value.value.value.case === "primitive" ? Number(x.value.value.value.value.value.value) : NaN)) : undefined;
+
+describe("recovery of dynamic nodes (engine-spec §6.7 step 3b)", () => {
+  it("a dynamic node whose task finished but whose children failed takes its workflow over: children keep their ids, those that succeeded are recovered", async () => {
+    await start();
+    await registerTasks(h.admin, dynParent, dynChild);
+    await registerWorkflow(h.admin, dynWf);
+    plugin.broken.add("n0-0-dn2");
+    const ref = await launch(h.admin, dynWf.id!, "dref", literals({ x: intLiteral(1) }));
+    await waitForPhase(h.admin, ref, ["FAILED"]);
+    expect(eventLines(h.events, "dref").filter((l) => l.startsWith("N n0"))).toContain("N n0-0-dn1 SUCCEEDED");
+    plugin.broken.clear();
+
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "drec" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    const lines = eventLines(h.events, "drec");
+    // No QUEUED and no task execution for the parent: it goes from not started to RUNNING, then reports its workflow.
+    expect(lines.filter((l) => l.startsWith("N n0 ") || l.startsWith("T n0#"))).toEqual(["N n0 RUNNING", "N n0 DYNAMIC_RUNNING", "N n0 SUCCEEDED"]);
+    expect(lines.filter((l) => /^N n0-0-dn/.test(l))).toEqual([
+      "N n0-0-dn0 RECOVERED",
+      "N n0-0-dn1 RECOVERED",
+      "N n0-0-dn2 QUEUED",
+      "N n0-0-dn2 RUNNING",
+      "N n0-0-dn2 SUCCEEDED",
+    ]);
+    expect(h.events.every((e) => !e.refused)).toBe(true);
+    const n0 = nodeEvents("drec").filter((e) => e.id?.nodeId === "n0");
+    expect(n0.map((e) => [NodePhase[e.phase], e.isDynamic, e.isParent])).toEqual([
+      ["RUNNING", true, false],
+      ["DYNAMIC_RUNNING", true, true],
+      ["SUCCEEDED", true, false],
+    ]);
+    expect(n0[0]!.inputValue).toEqual({ case: "inputUri", value: `${M("drec")}/n0/data/inputs.pb` });
+    const recovered = nodeEvents("drec").find((e) => e.id?.nodeId === "n0-0-dn1")!;
+    expect([recovered.parentNodeMetadata?.nodeId, recovered.retryGroup, recovered.isInDynamicChain]).toEqual(["n0", "0", true]);
+    expect(await blobBytes(`${M("drec")}/n0/data/0/futures.pb`)).toEqual(await blobBytes(`${M("dref")}/n0/data/0/futures.pb`));
+    expect(plugin.started.filter((s) => s.exec === "drec").map((s) => s.node)).toEqual(["n0-0-dn2"]);
+    expect((await h.admin.listTaskExecutions({ nodeExecutionId: { executionId: id, nodeId: "n0" }, limit: 10 })).taskExecutions).toEqual([]);
+    expect(ints((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"])).toEqual([0, 1, 2]);
+
+    // Recovering that one again: the dynamic node succeeded, so it is recovered whole, its workflow carried over.
+    const { id: again } = await h.admin.recoverExecution({ id, name: "drec2" });
+    await waitForPhase(h.admin, again!, ["SUCCEEDED"]);
+    expect(eventLines(h.events, "drec2").filter((l) => l.startsWith("N n0"))).toEqual(["N n0 RECOVERED"]);
+    const whole = nodeEvents("drec2").find((e) => e.id?.nodeId === "n0")!;
+    const dynamic = whole.targetMetadata.case === "taskNodeMetadata" ? whole.targetMetadata.value.dynamicWorkflow : undefined;
+    expect(dynamic?.compiledWorkflow?.primary?.template?.nodes.map((n) => n.id).sort()).toEqual(["dn0", "dn1", "dn2", "end-node", "start-node"]);
+    // propeller's flags: a recovered node has no dynamic state of its own.
+    expect([whole.isDynamic, whole.isParent]).toEqual([false, false]);
+    const served = await h.admin.getDynamicNodeWorkflow({ id: { executionId: again, nodeId: "n0" } });
+    expect(served.compiledWorkflow?.primary?.template?.id?.name).toBe("dynamic_n0");
+    expect(ints((await h.admin.getExecutionData({ id: again })).fullOutputs?.literals["o0"])).toEqual([0, 1, 2]);
+  });
+});
+
+// ---- array nodes ------------------------------------------------------------------------------
+describe("recovery of array nodes", () => {
+  it("a map task that succeeded is recovered whole (is_array), without its task execution or any element running", async () => {
+    await start();
+    const plusOne = taskOfType("echo", "rec.elem", { x: T.list(T.int()) }, { o0: T.list(T.int()) });
+    const copy = taskOfType("switch", "rec.lcopy", { xs: T.list(T.int()) }, { o0: T.list(T.int()) });
+    const mapWf = workflow("rec.map", {
+      inputs: { xs: T.list(T.int()) },
+      outputs: { o0: T.list(T.int()) },
+      nodes: [
+        create(NodeSchema, {
+          id: "n0",
+          metadata: { name: "map_elem" },
+          inputs: bindings({ x: promise("", "xs") }),
+          target: { case: "arrayNode", value: { node: taskNode("elem", plusOne, { inputs: { x: promise("", "xs") } }) } },
+        }),
+        taskNode("n1", copy, { inputs: { xs: promise("n0", "o0") }, upstream: ["n0"], name: "lcopy" }),
+      ],
+      outputBindings: { o0: promise("n1", "o0") },
+    });
+    await registerTasks(h.admin, plusOne, copy);
+    await registerWorkflow(h.admin, mapWf);
+    plugin.broken.add("rec.lcopy");
+    const xs = create(LiteralSchema, { value: { case: "collection", value: { literals: [1, 2, 3].map(intLiteral) } } });
+    const ref = await launch(h.admin, mapWf.id!, "mref", literals({ xs }));
+    await waitForPhase(h.admin, ref, ["FAILED"]);
+    expect(eventLines(h.events, "mref")).toContain("N n0 SUCCEEDED");
+    plugin.broken.clear();
+
+    const { id } = await h.admin.recoverExecution({ id: ref, name: "mrec" });
+    await waitForPhase(h.admin, id!, ["SUCCEEDED"]);
+    const lines = eventLines(h.events, "mrec");
+    expect(lines.filter((l) => l.startsWith("N n0") || l.startsWith("T n0"))).toEqual(["N n0 RECOVERED"]);
+    expect(nodeEvents("mrec").find((e) => e.id?.nodeId === "n0")?.isArray).toBe(true);
+    expect(await blobBytes(`${M("mrec")}/n0/data/0/outputs.pb`)).toEqual(await blobBytes(`${M("mref")}/n0/data/0/outputs.pb`));
+    expect(ints((await h.admin.getExecutionData({ id })).fullOutputs?.literals["o0"])).toEqual([1, 2, 3]);
   });
 });
