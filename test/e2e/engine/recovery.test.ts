@@ -13,7 +13,8 @@ import { expectNoLeftovers, expectNoRefusedEvents, killLeftoverTasks, workflowEv
  * engine-spec §10 scenario 19 with the real flytekit: a run of a 3-task chain
  * fails at its last task; RecoverExecution, once the cause is gone, recovers
  * the first two (RECOVERED, same outputs, no process started for them) and
- * runs the third.
+ * runs the third. A dynamic workflow whose third child failed is recovered
+ * the same way: its task is not run again and its children keep their ids.
  */
 const kit = findFlytekit();
 const VERSION = "v1";
@@ -72,6 +73,40 @@ describe.skipIf(!kit)(`local engine: recovery mode ${kit ? "" : SKIP_MESSAGE}`, 
     expect((await expectNoLeftovers(h, ref.name)).map((m) => m.tag)).toEqual(["add_one-1", "add_one-2", "finish"]);
     expect((await expectNoLeftovers(h, name)).map((m) => [m.tag, m.attempt])).toEqual([["finish", 0]]);
     expect(workflowEventPhases(h, name)).toEqual(["RUNNING", "SUCCEEDING", "SUCCEEDED"]);
+    await expectNoRefusedEvents(h);
+  }, 180_000);
+
+  it("recovers a failed dynamic workflow: the task does not run again, its children keep their ids and those that succeeded are RECOVERED (scenario 19)", async () => {
+    const marker = join(h.dataDir, "square-fails");
+    writeFileSync(marker, "the third square fails while this file exists\n");
+    const ref = await launch(h, "recovery.recovery_dynamic_wf", { version: VERSION, inputs: { n: lit.int(3), marker: lit.str(marker) } });
+    expect((await waitForTerminal(h.admin, ref)).closure?.phase).toBe(WfPhase.FAILED);
+    const refChildren = await h.admin.listNodeExecutions({ workflowExecutionId: ref, uniqueParentId: "n0", limit: 100 });
+    const refPhase = (id: string) => refChildren.nodeExecutions.find((n) => n.id?.nodeId === id)?.closure?.phase;
+    expect([refPhase("n0-0-dn0"), refPhase("n0-0-dn1"), refPhase("n0-0-dn2")]).toEqual([NodePhase.SUCCEEDED, NodePhase.SUCCEEDED, NodePhase.FAILED]);
+    await expectNoLeftovers(h, ref.name);
+
+    rmSync(marker);
+    const name = uniqueName("d");
+    const { id } = await h.admin.recoverExecution({ id: ref, name });
+    const exec = await waitForTerminal(h.admin, id!);
+    expect(exec.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    const out = (await outputsOf(h.admin, id!)).o0;
+    expect(out?.value.case === "collection" ? out.value.value.literals.map(primitive) : undefined).toEqual([0, 1, 4]);
+
+    const parent = (await nodesById(h.admin, id!)).n0!;
+    expect(parent.closure?.phase).toBe(NodePhase.SUCCEEDED);
+    expect(parent.metadata?.isDynamic).toBe(true);
+    // The parent task never ran again: no task execution, no process.
+    expect(await taskAttempts(h.admin, id!, "n0")).toEqual([]);
+    const children = await h.admin.listNodeExecutions({ workflowExecutionId: id, uniqueParentId: "n0", limit: 100 });
+    const phase = (nodeId: string) => children.nodeExecutions.find((n) => n.id?.nodeId === nodeId)?.closure?.phase;
+    expect([phase("n0-0-dn0"), phase("n0-0-dn1"), phase("n0-0-dn2")]).toEqual([NodePhase.RECOVERED, NodePhase.RECOVERED, NodePhase.SUCCEEDED]);
+    const served = await h.admin.getDynamicNodeWorkflow({ id: { executionId: id, nodeId: "n0" } });
+    expect(served.compiledWorkflow?.primary?.template?.nodes.map((n) => n.id).filter((n) => n.startsWith("dn")).sort()).toEqual(["dn0", "dn1", "dn2"]);
+
+    expect((await expectNoLeftovers(h, ref.name)).map((m) => m.tag).sort()).toEqual(["square_unless-0", "square_unless-1", "square_unless-2", "squares_unless"]);
+    expect((await expectNoLeftovers(h, name)).map((m) => m.tag)).toEqual(["square_unless-2"]);
     await expectNoRefusedEvents(h);
   }, 180_000);
 });
