@@ -72,7 +72,7 @@ export function createDynamicTaskHandler(nodes: NodeExecutor, task: NodeHandler,
     return result("Failure", n.round.now(), "", wf.error);
   };
   const isResult = (x: DynamicWorkflow | HandlerResult): x is HandlerResult => "phase" in x;
-  const scopeOf = (n: NodeContext, wf: DynamicWorkflow): DagScope => nodes.childScope(n, wf.graph, { tasks: wf.tasks, dynamic: true });
+  const scopeOf = (n: NodeContext, wf: DynamicWorkflow): DagScope => nodes.childScope(n, wf.graph, { tasks: wf.tasks, subWorkflows: wf.closure.subWorkflows, dynamic: true });
 
   /** Aborts every started child (each reported ABORTED, its process stopped); nothing to do before any started. */
   const abortChildren = async (n: NodeContext, reason: string) => {

@@ -47,6 +47,7 @@ describe.skipIf(!kit)(`local engine: dynamic workflows ${kit ? "" : SKIP_MESSAGE
     ids.squares = await launch(h, "dynamic_wf.dynamic_wf", { version: VERSION });
     ids.nested = await launch(h, "dynamic_wf.nested_wf", { version: VERSION });
     ids.failing = await launch(h, "dynamic_wf.failing_wf", { version: VERSION });
+    ids.subworkflows = await launch(h, "dynamic_wf.subworkflow_wf", { version: VERSION });
   }, 120_000);
   afterAll(async () => {
     await h?.close();
@@ -119,6 +120,27 @@ describe.skipIf(!kit)(`local engine: dynamic workflows ${kit ? "" : SKIP_MESSAGE
     expect(served.compiledWorkflow?.primary?.template?.id?.name).toBe("dynamic_dn0");
     const marks = await expectNoLeftovers(h, id.name);
     expect(marks.map((m) => m.tag).sort()).toEqual(["nested", "square0", "square1", "squares"]);
+  }, 200_000);
+
+  it("runs subworkflows a dynamic task yields, from the dynamic workflow's own closure", async () => {
+    const id = ids.subworkflows!;
+    const exec = await waitForTerminal(h.admin, id, 180_000);
+    expect(execError(exec)?.message ?? "").toBe("");
+    expect(exec.closure?.phase).toBe(WfPhase.SUCCEEDED);
+    // x -> (x²)²
+    expect(ints((await outputsOf(h.admin, id)).o0)).toEqual([0, 1]);
+    const children = await childrenOf(h, id, "n0");
+    expect(Object.keys(children).sort()).toEqual(["n0-0-dn0", "n0-0-dn1", "n0-0-end-node", "n0-0-start-node"]);
+    for (const sub of ["n0-0-dn0", "n0-0-dn1"]) {
+      expect([children[sub]!.metadata?.isParentNode, children[sub]!.closure?.phase], sub).toEqual([true, NodePhase.SUCCEEDED]);
+      const inner = await childrenOf(h, id, sub);
+      // flytekit names the nodes of a workflow it compiles inside a dynamic task dn<i> too.
+      expect(Object.values(inner).map((n) => n.metadata?.specNodeId).sort()).toEqual(["dn0", "dn1", "end-node", "start-node"]);
+    }
+    const marks = await expectNoLeftovers(h, id.name);
+    // (marks are kept per tag: each square<x> ran twice, once per node of square_twice)
+    expect(marks.map((m) => m.tag).sort()).toEqual(["square0", "square1", "via_subworkflows"]);
+    await expectNoRefusedEvents(h);
   }, 200_000);
 
   it("fails the dynamic node with its failing child's error", async () => {
