@@ -203,9 +203,10 @@ async function referenceFile(blobs: BlobStore, uri: string): Promise<Uint8Array 
   }
 }
 
+/** Whether a file of the reference execution is still there (a deck that cannot be checked is left out). */
 async function exists(blobs: BlobStore, uri: string): Promise<boolean> {
   const key = blobs.keyOf(uri);
-  return key !== undefined && (await blobs.stat(key)) !== undefined;
+  return key !== undefined && (await blobs.stat(key).catch(() => undefined)) !== undefined;
 }
 
 function unusable(n: NodeContext, why: string): undefined {
