@@ -18,6 +18,7 @@ import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createBranchHandler } from "./branch-handler.js";
 import { createNodeExecutor } from "./node-executor.js";
+import { createRecoverySource } from "./recovery-source.js";
 import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
@@ -113,6 +114,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     wake: (k, at) => queue.enqueue(textOf(k), at),
     children: options.children,
     catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? CATALOG_PREFIX, logger, clock }),
+    recovery: createRecoverySource(store, blobs),
   };
   const silent: EventRecorder = {
     node: async () => {},

@@ -62,6 +62,8 @@ export interface NodeStatus {
   dynamic?: DynamicState;
   /** An array node's elements. */
   array?: ArrayState;
+  /** What a recovery execution took over for this node from its reference execution. */
+  recovery?: RecoveryState;
 }
 
 // ---- per-kind handler state (each kept by its handler, dropped when the node retries or ends) --------
@@ -123,6 +125,11 @@ export interface ArrayState {
   error?: JsonValue;
   /** The array's task execution has had its terminal event. */
   reported?: boolean;
+}
+
+export interface RecoveryState {
+  /** The reference attempt's checkpoint: the previous checkpoint of attempt 0 (engine-spec §1.2, §6.7). */
+  checkpointUri?: string;
 }
 
 /** What an engine row's `status` holds: propeller's status shape, in JSON. */
@@ -225,4 +232,5 @@ export function clearAttemptState(ns: NodeStatus): void {
   delete ns.launchPlan;
   delete ns.dynamic;
   delete ns.array;
+  delete ns.recovery;
 }

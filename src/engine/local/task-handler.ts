@@ -67,7 +67,8 @@ export function buildAttempt(n: NodeContext, template: TaskTemplate, ts: TaskSta
   const attempt = n.status.attempts;
   const name = generatedName(ctx.key.name, n.uniqueId, attempt);
   const raw = rawOutputPrefix(rawBase, name);
-  const prevCheckpoint = attempt > 0 ? checkpointPrefix(rawOutputPrefix(rawBase, generatedName(ctx.key.name, n.uniqueId, attempt - 1))) : "";
+  // Attempt 0 resumes from the checkpoint of the reference execution's attempt when the node is recovered (engine-spec §6.7).
+  const prevCheckpoint = attempt > 0 ? checkpointPrefix(rawOutputPrefix(rawBase, generatedName(ctx.key.name, n.uniqueId, attempt - 1))) : (n.status.recovery?.checkpointUri ?? "");
   return {
     executionId: def.executionId,
     namespace: def.json.namespace,

@@ -97,6 +97,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Launch-plan nodes launch through the app's API functions (the app is built after the engine).
   const children: ChildExecutions = {
     create: (request) => app.childExecutions.create(request),
+    recover: (request) => app.childExecutions.recover(request),
     status: (id) => app.childExecutions.status(id),
     terminate: (id, cause) => app.childExecutions.terminate(id, cause),
   };
