@@ -6,7 +6,7 @@ import { ExecutionMetadata_ExecutionMode as Mode } from "../../../gen/flyteidl/a
 import { NodeExecution_Phase, TaskExecution_Phase, WorkflowExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { CatalogCacheStatus } from "../../../gen/flyteidl/core/catalog_pb.js";
-import { type BindingData, type Literal, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { type BindingData, type Literal, LiteralSchema, RetryStrategySchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { type Node, NodeSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
 import type { NodeExecutionEvent, TaskExecutionEvent } from "../../../gen/flyteidl/event/event_pb.js";
@@ -221,7 +221,7 @@ describe("a subworkflow containing a gate", () => {
 });
 
 describe("a subworkflow containing a launch-plan node", () => {
-  it.each([false, true])("terminating the top execution aborts the child execution and the subworkflow's nodes (restart before: %s)", async (restart) => {
+  it.each([false, true])("terminating the top execution aborts the child execution and the subworkflow's nodes (terminated while no engine runs: %s)", async (restart) => {
     await start({ config: { signalPollMs: 600_000 } });
     const name = restart ? "sublp-r" : "sublp";
     // The child: one task that runs until it is stopped.
@@ -254,8 +254,14 @@ describe("a subworkflow containing a launch-plan node", () => {
     expect(running).toMatchObject({ specNodeId: "n0", parentNodeMetadata: { nodeId: "n0" }, retryGroup: "0", targetEntity: { resourceType: ResourceType.LAUNCH_PLAN, name: `${name}.child` } });
     expect(running.targetMetadata.case === "workflowNodeMetadata" ? running.targetMetadata.value.executionId?.name : undefined).toBe(childId.name);
 
-    if (restart) await h!.restart();
-    await h!.admin.terminateExecution({ id, cause: "enough" });
+    if (restart) {
+      // The terminate is only recorded while the engine is down; the next engine carries it out.
+      await h!.engine.stop();
+      await h!.admin.terminateExecution({ id, cause: "enough" });
+      await h!.restart();
+    } else {
+      await h!.admin.terminateExecution({ id, cause: "enough" });
+    }
     await waitForPhase(h!.admin, id, ["ABORTED"]);
     const ended = await waitForPhase(h!.admin, childId, ["ABORTED"]);
     expect(ended.closure?.outputResult).toMatchObject({
@@ -553,6 +559,51 @@ describe("a node's own timeout ending a subworkflow or launch-plan node", () => 
     const next = workflow("to.next", { inputs: { x: T.int() }, nodes: [taskNode("n0", after, { inputs: { x: promise("", "x") } })] });
     await registerWorkflow(h!.admin, next);
     await waitForPhase(h!.admin, await launch(h!.admin, next.id!, "tonext", literals({ x: intLiteral(1) })), ["SUCCEEDED"]);
+  });
+
+  it("retries a timed-out subworkflow node with fresh nodes, stopping each attempt's nodes, until its active deadline ends it", { timeout: 30_000 }, async () => {
+    await start();
+    const hang = taskOfType("scripted", "to.hang3", { x: T.int() }, { o0: T.int() }, { config: { script: "hang" } });
+    const inner = workflow("to.inner3", { inputs: { x: T.int() }, nodes: [taskNode("n0", hang, { inputs: { x: promise("", "x") } })] });
+    // A 1 s timeout per attempt, one retry, and the 2 s active deadline over both.
+    const n0 = timeout(subWorkflowNode("n0", inner, { inputs: { x: promise("", "x") } }), 1);
+    n0.metadata!.retries = create(RetryStrategySchema, { retries: 1 });
+    const outer = workflow("to.outer3", { inputs: { x: T.int() }, nodes: [n0] });
+    await registerTasks(h!.admin, hang);
+    await registerWorkflow(h!.admin, outer, [inner]);
+    const id = await launch(h!.admin, outer.id!, "toretry", literals({ x: intLiteral(1) }));
+    const e = await waitForPhase(h!.admin, id, ["FAILED"]);
+    expect(e.closure?.outputResult.value).toMatchObject({ code: "Timeout", message: "Timeout in node" });
+    expect(linesOf("toretry")).toEqual([
+      "WF RUNNING",
+      "N start-node SUCCEEDED",
+      "N n0 QUEUED",
+      "N n0-0-start-node SUCCEEDED",
+      "N n0 RUNNING",
+      "N n0-0-n0 QUEUED",
+      "T n0-0-n0#0 QUEUED v0",
+      "N n0-0-n0 RUNNING",
+      "T n0-0-n0#0 RUNNING v0",
+      // The first attempt's execution deadline: its nodes are aborted, the second attempt starts afresh.
+      "T n0-0-n0#0 ABORTED v0",
+      "N n0-0-n0 ABORTED",
+      "N n0-1-start-node SUCCEEDED",
+      "N n0-1-n0 QUEUED",
+      "T n0-1-n0#0 QUEUED v0",
+      "N n0-1-n0 RUNNING",
+      "T n0-1-n0#0 RUNNING v0",
+      // The active deadline: the node times out for good, its nodes stopped first.
+      "T n0-1-n0#0 ABORTED v0",
+      "N n0-1-n0 ABORTED",
+      "N n0 TIMED_OUT",
+      "WF FAILING",
+      "WF FAILED",
+    ]);
+    expect(nodeEvents("toretry", "n0-1-n0").at(-1)!.outputResult).toEqual({ case: "error", value: expect.objectContaining({ code: "NodeAborted", message: "node timed out" }) });
+    expect(scripted.aborted).toEqual([generatedName("toretry", "n0-0-n0", 0), generatedName("toretry", "n0-1-n0", 0)]);
+    expect(scripted.running).toBe(0);
+    // (An ABORTED event names no parent, as propeller's abort event does not.)
+    for (const e of nodeEvents("toretry", "n0-1-n0").slice(0, -1)) expect(e).toMatchObject({ parentNodeMetadata: { nodeId: "n0" }, retryGroup: "1" });
   });
 
   it("terminates the launch-plan node's child execution", { timeout: 30_000 }, async () => {
