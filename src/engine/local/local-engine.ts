@@ -25,6 +25,7 @@ import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createDynamicTaskHandler, registeredLaunchPlans } from "./dynamic-handler.js";
 import { createLaunchPlanHandler } from "./launchplan-handler.js";
 import type { ChildExecutions } from "./child-executions.js";
 import type { TaskPlugin } from "./task-plugin.js";
@@ -49,6 +50,8 @@ export interface LocalEngineConfig {
   catalogPrefix?: string;
   /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
   signalPollMs?: number;
+  /** Most nodes a dynamic task's workflow may have (default MAX_DYNAMIC_NODES; 0: no limit). */
+  maxDynamicNodes?: number;
 }
 
 export interface LocalEngineOptions {
@@ -124,7 +127,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
     nodes: createNodeExecutor({
-      task: () => createTaskHandler(),
+      task: (nodes) => createDynamicTaskHandler(nodes, createTaskHandler(), { launchPlan: registeredLaunchPlans(store), maxNodes: config.maxDynamicNodes }),
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
       subworkflow: (nodes) => createSubworkflowHandler(nodes),

@@ -89,10 +89,19 @@ export interface LaunchPlanState {
 }
 
 export interface DynamicState {
+  /**
+   * Once the task succeeded with a futures file: ParentFinalizing (release the task) → ParentFinalized (build,
+   * compile and report the workflow) → Executing (its children run) → Failing (children stopped, the node fails).
+   */
   phase: "ParentFinalizing" | "ParentFinalized" | "Executing" | "Failing";
   /** flyteidl.core.ExecutionError as proto JSON (Failing). */
   error?: JsonValue;
+  /** Failing: a child failed (the node fails) rather than timed out (the node may retry). */
   permanent?: boolean;
+  /** Failing: why, for the children's ABORTED events. */
+  reason?: string;
+  /** Failing: the children were stopped already (aborting the node does not stop them again). */
+  childrenAborted?: boolean;
 }
 
 export interface ArrayState {

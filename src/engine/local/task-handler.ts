@@ -12,7 +12,6 @@ import { generatedName } from "./ids.js";
 import { checkTaskOutputs } from "./output-check.js";
 import { checkpointPrefix, deckPath, futuresPath, outputsPath, rawOutputPrefix } from "./paths.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, result } from "./round-context.js";
-import { unsupportedKindError } from "./simple-handlers.js";
 import type { TaskStatus } from "./status.js";
 import type { PhaseInfo, PluginPhase, TaskAttempt, TaskPlugin } from "./task-plugin.js";
 
@@ -182,12 +181,9 @@ export function createTaskHandler(): NodeHandler {
 
       let problem: { error: PhaseInfo["error"]; recoverable: boolean } | undefined;
       const seen = info.phase === ts.phase && info.version === ts.version;
-      if (info.phase === "Success" && !seen) {
-        if (await blobExists(services.blobs, futuresPath(n.outputDir))) {
-          problem = { recoverable: false, error: unsupportedKindError(n.node, "dynamic") };
-        } else {
-          problem = await checkTaskOutputs(services.blobs, template, n.outputDir);
-        }
+      // A task that wrote a futures file is the parent part of a dynamic node: its outputs come later, from its children.
+      if (info.phase === "Success" && !seen && !(await blobExists(services.blobs, futuresPath(n.outputDir)))) {
+        problem = await checkTaskOutputs(services.blobs, template, n.outputDir);
         if (problem) info = { ...info, phase: problem.recoverable ? "RetryableFailure" : "PermanentFailure", error: problem.error };
       }
       if (!seen) {
