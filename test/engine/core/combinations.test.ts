@@ -392,7 +392,8 @@ describe("a map task over a cacheable task", () => {
 describe("a map task inside a subworkflow inside a branch", () => {
   it.each([false, true])("runs the elements under the nested array node and passes the list up through both (restart while elements run: %s)", async (restart) => {
     const elements = createElementPlugin();
-    await start({ plugins: [createEchoPlugin(), elements] });
+    // Exactly the elements' slots: one the new engine took back under another name would never be free again.
+    await start({ plugins: [createEchoPlugin(), elements], config: { maxConcurrentTasks: 3 } });
     const name = restart ? "brmap-r" : "brmap";
     const t = taskOfType("element", `${name}.plus_one`, { x: T.list(T.int()) }, { o0: T.list(T.int()) }, { config: { sleep_ms: restart ? "500" : "0" } });
     const other = taskOfType("echo", `${name}.other`, { x: T.list(T.int()) }, { o0: T.list(T.int()) });
@@ -469,6 +470,10 @@ describe("a map task inside a subworkflow inside a branch", () => {
     expect(tasks.map((x) => TaskExecution_Phase[x.closure!.phase])).toEqual(["SUCCEEDED"]);
     const array = generatedName(name, arr, 0);
     expect(tasks[0]!.closure?.metadata?.externalResources.map((r) => [r.externalId, TaskExecution_Phase[r.phase]])).toEqual([0, 1, 2].map((i) => [`${array}-n${i}-0`, "SUCCEEDED"]));
+    // Every slot came back: another run's three elements all run.
+    const again = await launch(h!.admin, outer.id!, `${name}2`, literals({ x: intLiteral(1), xs: list(4, 5, 6) }));
+    await waitForPhase(h!.admin, again, ["SUCCEEDED"]);
+    expect((await h!.admin.getExecutionData({ id: again })).fullOutputs?.literals.o0).toEqual(list(5, 6, 7));
   });
 });
 
