@@ -9,6 +9,7 @@ import { nodeAbortedEvent, nodeEvent, START_NODE } from "./node-events.js";
 import { deadlineText, executionDeadlineMs, maxAttempts, retriesExhausted, retryEligibility } from "./node-policy.js";
 import { inputsPath, outputDir } from "./paths.js";
 import { preExecute } from "./pre-execute.js";
+import { attemptRecovery } from "./recovery.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
 import { endHandler, nodeKind, startHandler, unsupportedHandler } from "./simple-handlers.js";
 import { attemptStarted, clearAttemptState, errorFromJson, HANDLEABLE, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
@@ -88,6 +89,9 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
   const handleNotYetStarted = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {
     const ctx = n.round;
     const occurredAt = ctx.now();
+    // A recovery execution takes over what its reference execution did, before inputs are resolved (engine-spec §6.7).
+    const recovered = await attemptRecovery(n, h, occurredAt);
+    if (recovered) return recovered;
     let p = await preExecute(n);
     if (p.phase === "NotReady") return PENDING;
     ctx.dirty.add(n.uniqueId);
