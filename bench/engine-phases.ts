@@ -10,6 +10,9 @@ import {
   chainShape,
   chainWorkflowRequest,
   DOMAIN,
+  dynamicShape,
+  dynamicTaskRequest,
+  dynamicWorkflowRequest,
   echoTaskRequest,
   ENGINE_PROJECT,
   type EngineShape,
@@ -63,13 +66,17 @@ export async function engineOverhead(
   noop: NoopBaseline,
   log: (s: string) => void,
 ): Promise<EngineOverhead> {
-  const shapes = [chainShape(20), fanOutShape(50)];
+  const chain = chainShape(20);
+  const fanOut = fanOutShape(50);
+  const dynamic = dynamicShape(200);
+  const shapes = [chain, fanOut, dynamic];
   await c.call(A.registerProject, { project: { id: ENGINE_PROJECT, name: ENGINE_PROJECT } });
   await c.call(A.createTask, echoTaskRequest());
-  for (const s of shapes) {
-    await c.call(A.createWorkflow, s === shapes[0] ? chainWorkflowRequest(s) : fanOutWorkflowRequest(s));
-    await c.call(A.createLaunchPlan, engineLaunchPlanRequest(s));
-  }
+  await c.call(A.createTask, dynamicTaskRequest(dynamic));
+  await c.call(A.createWorkflow, chainWorkflowRequest(chain));
+  await c.call(A.createWorkflow, fanOutWorkflowRequest(fanOut));
+  await c.call(A.createWorkflow, dynamicWorkflowRequest(dynamic));
+  for (const s of shapes) await c.call(A.createLaunchPlan, engineLaunchPlanRequest(s));
   const runs: EngineRun[] = [];
   let seq = 0;
   const name = () => `eng${seq++}`;

@@ -1,8 +1,9 @@
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { EventFailureReasonSchema } from "../../gen/flyteidl/admin/event_pb.js";
-import { AdminError } from "../core/errors.js";
+import { AdminError, missingField } from "../core/errors.js";
 import { ChildExecutionError, type ChildExecutions, type ChildExecutionStatus } from "../engine/local/child-executions.js";
 import type { ApiDeps } from "./deps.js";
+import { recoverExecution } from "./execution-again.js";
 import { createExecution } from "./execution-create.js";
 import { terminateExecution } from "./execution-terminate.js";
 
@@ -19,7 +20,8 @@ const isAlreadyTerminal = (e: unknown) =>
 
 /**
  * The child executions of launch-plan nodes, over the same domain functions
- * as the CreateExecution, GetExecution(+Data) and TerminateExecution RPCs.
+ * as the CreateExecution, RecoverExecution, GetExecution(+Data) and
+ * TerminateExecution RPCs.
  * `deps` is read at each call: the API's dependencies include the engine's
  * executor, so they exist only after the engine does.
  */
@@ -28,6 +30,16 @@ export function createChildExecutions(deps: () => ApiDeps): ChildExecutions {
     async create(request) {
       try {
         await createExecution(deps(), request);
+      } catch (e) {
+        throw asChildError(e);
+      }
+    },
+
+    async recover(request) {
+      const id = request.id;
+      try {
+        if (!id) throw missingField("id");
+        await recoverExecution(deps(), { project: id.project, domain: id.domain, name: id.name }, request.name, request.metadata?.parentNodeExecution);
       } catch (e) {
         throw asChildError(e);
       }

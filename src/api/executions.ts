@@ -1,14 +1,8 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import {
-  ExecutionClosureSchema,
-  ExecutionMetadata_ExecutionMode as Mode,
-  ExecutionMetadataSchema,
-  type ExecutionSpec,
-  ExecutionSpecSchema,
-} from "../../gen/flyteidl/admin/execution_pb.js";
-import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { ExecutionClosureSchema } from "../../gen/flyteidl/admin/execution_pb.js";
+import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import {
   EXECUTION_COLUMNS,
@@ -18,15 +12,13 @@ import {
   EXECUTION_WORKFLOW_COLUMNS,
 } from "../core/entity-columns.js";
 import { missingField } from "../core/errors.js";
-import { generateExecutionName, validateExecutionName, validateExecutionSpec } from "../core/execution-request.js";
 import { parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
-import { validateProjectAndDomain } from "../core/project-gate.js";
 import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import type { ExecutionKey } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
+import { recoverExecution, relaunchExecution } from "./execution-again.js";
 import { createExecution } from "./execution-create.js";
-import { launchExecution } from "./execution-launch.js";
 import { executionNotFound, terminateExecution } from "./execution-terminate.js";
 import { readInlineData } from "./inline-data.js";
 
@@ -61,7 +53,7 @@ function trimUtf8(text: string, n: number): string {
 
 /** Executions (FlyteAdmin's ExecutionManager), handed to the configured WorkflowExecutor. */
 export function executionHandlers(deps: ApiDeps): Impl {
-  const { store, domains, blobs } = deps;
+  const { store, blobs } = deps;
 
   const load = async (id: ExecutionKey) => {
     const stored = await store.executions.get(id);
@@ -69,52 +61,17 @@ export function executionHandlers(deps: ApiDeps): Impl {
     return stored;
   };
 
-  /** Relaunch and recovery: the stored spec again, with new metadata, under a new (or given) name. */
-  const again = async (
-    reference: ExecutionKey,
-    name: string,
-    edit: (spec: ExecutionSpec) => void,
-    inputsFrom: (stored: Awaited<ReturnType<typeof load>>) => Promise<LiteralMap | undefined>,
-  ) => {
-    const requestedAt = new Date();
-    const stored = await load(reference);
-    // The whole CreateExecution validation runs again: the project may be archived by now.
-    validateExecutionName({ project: reference.project, domain: reference.domain, name });
-    await validateProjectAndDomain(store.projects, domains, reference.project, reference.domain);
-    const spec = clone(ExecutionSpecSchema, stored.execution.spec!);
-    spec.metadata ??= create(ExecutionMetadataSchema);
-    spec.metadata.referenceExecution = { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...reference, org: "" };
-    edit(spec);
-    const inputs = await inputsFrom(stored);
-    validateExecutionSpec(spec, inputs);
-    const id = await launchExecution(deps, {
-      id: { $typeName: "flyteidl.core.WorkflowExecutionIdentifier", project: reference.project, domain: reference.domain, name: name || generateExecutionName(), org: "" },
-      spec,
-      inputs,
-      requestedAt,
-    });
-    return { id };
-  };
-  const userInputs = async (stored: Awaited<ReturnType<typeof load>>) =>
-    stored.userInputsUri ? await blobs.getMessage(blobs.keyOf(stored.userInputsUri) ?? "", LiteralMapSchema) : undefined;
-
   return {
     async createExecution(req) {
       return { id: await createExecution(deps, req) };
     },
 
-    relaunchExecution(req) {
-      return again(requireExecutionId(req.id), req.name, (spec) => {
-        spec.metadata!.mode = Mode.RELAUNCH;
-        spec.overwriteCache = req.overwriteCache;
-      }, async (stored) => (await userInputs(stored)) ?? stored.execution.spec?.inputs);
+    async relaunchExecution(req) {
+      return { id: await relaunchExecution(deps, requireExecutionId(req.id), req.name, req.overwriteCache) };
     },
 
-    recoverExecution(req) {
-      return again(requireExecutionId(req.id), req.name, (spec) => {
-        spec.metadata!.mode = Mode.RECOVERED;
-        if (req.metadata) spec.metadata!.parentNodeExecution = req.metadata.parentNodeExecution;
-      }, userInputs);
+    async recoverExecution(req) {
+      return { id: await recoverExecution(deps, requireExecutionId(req.id), req.name, req.metadata?.parentNodeExecution) };
     },
 
     async getExecution(req) {

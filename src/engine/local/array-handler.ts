@@ -20,6 +20,7 @@ import type { NodeExecutor } from "./node-executor.js";
 import { joinUri, outputDir, outputsPath } from "./paths.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, result } from "./round-context.js";
 import { type ArrayState, attemptStarted, errorFromJson, errorToJson, TERMINAL_NODE } from "./status.js";
+import { blobSize, MAX_OUTPUTS_BYTES } from "./output-check.js";
 
 /** The reason the elements in flight are aborted with when too many failed (propeller's). */
 const FAILING_REASON = "ArrayNodeFailing";
@@ -182,6 +183,19 @@ export function createArrayHandler(nodes: NodeExecutor): NodeHandler {
     const names = Object.keys(els.template.interface?.outputs?.variables ?? {}).sort();
     const outputs: (LiteralMap | undefined)[] = new Array(st.size).fill(undefined);
     if (names.length > 0) {
+      // The gathered outputs are held in memory and become one outputs.pb, which a downstream node may
+      // read only up to MAX_OUTPUTS_BYTES: elements' outputs past that in total fail the node before
+      // anything is read, so a large map cannot exhaust the server's memory.
+      let total = 0;
+      for (let i = 0; i < st.size; i++) {
+        if (el.phases[i] !== "Succeeded") continue;
+        total += (await blobSize(blobs, outputsPath(outputDir(joinUri(n.outputDir, String(i)), el.attempts(i))))) ?? 0;
+        if (total > MAX_OUTPUTS_BYTES) {
+          const message = `the outputs of the array's elements exceed the ${MAX_OUTPUTS_BYTES} bytes allowed for one node's outputs`;
+          st.error = errorToJson(executionError(ErrorKind.USER, "OutputSizeExceeded", message));
+          return fail(n, els, st);
+        }
+      }
       for (let from = 0; from < st.size; from += READ_BATCH) {
         const batch = [];
         for (let i = from; i < Math.min(st.size, from + READ_BATCH); i++) {

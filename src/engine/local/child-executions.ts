@@ -1,4 +1,4 @@
-import type { ExecutionCreateRequest } from "../../../gen/flyteidl/admin/execution_pb.js";
+import type { ExecutionCreateRequest, ExecutionRecoverRequest } from "../../../gen/flyteidl/admin/execution_pb.js";
 import type { ExecutionError, WorkflowExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralMap } from "../../../gen/flyteidl/core/literals_pb.js";
@@ -15,12 +15,14 @@ export interface ChildExecutionStatus {
 /**
  * The control-plane calls a launch-plan node makes (flytepropeller's
  * launchplan.Executor over FlyteAdmin, engine-spec §5.5, §8.6). In process
- * these run the same domain functions as the CreateExecution, GetExecution
- * and TerminateExecution RPCs; no network is involved.
+ * these run the same domain functions as the CreateExecution, RecoverExecution,
+ * GetExecution and TerminateExecution RPCs; no network is involved.
  */
 export interface ChildExecutions {
   /** CreateExecution; rejects with a `ChildExecutionError` naming the gRPC code (AlreadyExists included). */
   create(request: ExecutionCreateRequest): Promise<void>;
+  /** RecoverExecution (a recovery execution's launch-plan node, engine-spec §5.5); rejects like `create` (NotFound: no such reference). */
+  recover(request: ExecutionRecoverRequest): Promise<void>;
   /** The execution's phase, error and outputs; undefined when there is no such execution. */
   status(id: WorkflowExecutionIdentifier): Promise<ChildExecutionStatus | undefined>;
   /** TerminateExecution; an execution that is missing or already terminal is fine. */

@@ -1,6 +1,6 @@
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
-import type { ConnectionSet } from "../../../gen/flyteidl/core/compiler_pb.js";
+import type { CompiledWorkflow, ConnectionSet } from "../../../gen/flyteidl/core/compiler_pb.js";
 import type { LiteralMap } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { Node, WorkflowTemplate } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { WorkflowMetadata_OnFailurePolicy } from "../../../gen/flyteidl/core/workflow_pb.js";
@@ -40,6 +40,8 @@ export interface DagScope extends Graph {
   parent: ParentInfo | undefined;
   /** Task templates nodes of this graph may reference, by `taskKey`. */
   tasks: ReadonlyMap<string, TaskTemplate>;
+  /** Compiled subworkflows nodes of this graph may reference (the closure's; a dynamic workflow's too). */
+  subWorkflows: readonly CompiledWorkflow[];
   /** Data dir of a node of this graph: `W/<id>/data` at the top, `<parent's output dir>/<id>` below. */
   dataDirOf(specId: string): string;
   /** The error the graph failed with, which its failure node receives as `err`. */
@@ -92,15 +94,18 @@ export function topScope(
   graph: Graph,
   statuses: Record<string, NodeStatus>,
   tasks: ReadonlyMap<string, TaskTemplate>,
+  subWorkflows: readonly CompiledWorkflow[],
   workflowDir: string,
   failureError: () => ExecutionError | undefined,
 ): DagScope {
-  return { ...graph, statuses, parent: undefined, tasks, dataDirOf: (id) => topNodeDataDir(workflowDir, id), failureError, outer: undefined };
+  return { ...graph, statuses, parent: undefined, tasks, subWorkflows, dataDirOf: (id) => topNodeDataDir(workflowDir, id), failureError, outer: undefined };
 }
 
 export interface ChildScopeOptions {
   /** The child graph's own task templates on top of the enclosing ones (a dynamic workflow's). */
   tasks?: ReadonlyMap<string, TaskTemplate>;
+  /** The child graph's own compiled subworkflows, looked up before the enclosing ones (a dynamic workflow's). */
+  subWorkflows?: readonly CompiledWorkflow[];
   /** Children of a dynamic node (and everything below them) are in a dynamic chain. */
   dynamic?: boolean;
   /** Bindings may name nodes of the enclosing graph (a branch's then-nodes). */
@@ -129,6 +134,7 @@ export function childScope(
       inDynamicChain: (options.dynamic ?? false) || (enclosing.parent?.inDynamicChain ?? false),
     },
     tasks,
+    subWorkflows: options.subWorkflows?.length ? [...options.subWorkflows, ...enclosing.subWorkflows] : enclosing.subWorkflows,
     dataDirOf: (id) => nestedNodeDataDir(parent.outputDir, id),
     failureError: options.failureError ?? (() => undefined),
     outer: options.bindsOuter ? enclosing : undefined,

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema } from "../../../gen/flyteidl/core/execution_pb.js";
 import { type Literal, type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
-import { outputsPath } from "./paths.js";
+import { futuresPath, outputsPath } from "./paths.js";
 import type { PhaseInfo, TaskAttempt, TaskPlugin } from "./task-plugin.js";
 
 interface EchoState {
@@ -17,7 +17,9 @@ const MAX_SLEEP_MS = 24 * 3600 * 1000;
  * outputs. It reports QUEUED, then RUNNING, then SUCCEEDED on consecutive
  * rounds like a real plugin, the success after `template.config["sleep_ms"]`
  * milliseconds when that is set. Inputs map to outputs of the same name, or
- * else in sorted order of their names.
+ * else in sorted order of their names. With `template.config["futures"]` (a
+ * DynamicJobSpec, binary protobuf in base64) it writes that as its futures
+ * file instead, like a dynamic task yielding its children.
  */
 export function createEchoPlugin(): TaskPlugin & { close(): void } {
   const timers = new Map<string, NodeJS.Timeout>();
@@ -76,6 +78,12 @@ async function copyInputs(attempt: TaskAttempt): Promise<PhaseInfo> {
     if (!k) throw new Error(`${uri} is not in the blob store`);
     return k;
   };
+  const futures = attempt.template.config["futures"];
+  if (futures !== undefined) {
+    // The engine reads it as it reads any task's futures file (an undecodable one fails the node).
+    await blobs.put(key(futuresPath(attempt.paths.outputPrefix)), Buffer.from(futures, "base64"));
+    return { phase: "Success", version: 0 };
+  }
   const inputs = (await blobs.getMessage(key(attempt.paths.inputPath), LiteralMapSchema)) ?? create(LiteralMapSchema);
   const inNames = Object.keys(attempt.template.interface?.inputs?.variables ?? {}).sort();
   const outNames = Object.keys(attempt.template.interface?.outputs?.variables ?? {}).sort();

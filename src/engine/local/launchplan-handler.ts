@@ -1,5 +1,5 @@
 import { create, fromJson } from "@bufbuild/protobuf";
-import { ExecutionCreateRequestSchema, ExecutionMetadata_ExecutionMode } from "../../../gen/flyteidl/admin/execution_pb.js";
+import { ExecutionCreateRequestSchema, ExecutionMetadata_ExecutionMode, ExecutionRecoverRequestSchema } from "../../../gen/flyteidl/admin/execution_pb.js";
 import { type ExecutionError, ExecutionErrorSchema, WorkflowExecution_Phase as WfPhase } from "../../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier, WorkflowExecutionIdentifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
@@ -11,6 +11,7 @@ import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { childExecutionName } from "./ids.js";
 import { MAX_OUTPUTS_BYTES } from "./output-check.js";
 import { outputsPath } from "./paths.js";
+import { referenceChildOf } from "./recovery.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result } from "./round-context.js";
 
 /**
@@ -161,8 +162,13 @@ async function launch(n: NodeContext, childId: WorkflowExecutionIdentifier): Pro
       envs: { values: Object.entries(cfg.envs).map(([key, value]) => ({ key, value })) },
     },
   });
+  // The node's Queued phase is durable before the child exists: a terminate after a crash here then
+  // reaches the node, whose abort terminates the child by its derived name.
+  await ctx.persist();
   try {
-    await ctx.services.children!.create(request);
+    // In recovery, the child of the reference execution's node is recovered; launched anew when it is gone.
+    const reference = await referenceChildOf(n);
+    if (!reference || !(await recoverChild(n, reference, childId))) await ctx.services.children!.create(request);
   } catch (e) {
     if (!(e instanceof ChildExecutionError)) throw e;
     // Created before (a replayed step, a restart): the same child, deterministically named. [LOCAL] Unless
@@ -174,6 +180,27 @@ async function launch(n: NodeContext, childId: WorkflowExecutionIdentifier): Pro
     return result("Failure", now, "", executionError(ErrorKind.USER, "RuntimeExecutionError", message));
   }
   return undefined;
+}
+
+/** RecoverExecution of the reference's child under this node (propeller's Launch with a recovery execution); false when there is no such child. */
+async function recoverChild(n: NodeContext, reference: WorkflowExecutionIdentifier, childId: WorkflowExecutionIdentifier): Promise<boolean> {
+  const ctx = n.round;
+  try {
+    await ctx.services.children!.recover(
+      create(ExecutionRecoverRequestSchema, {
+        id: reference,
+        name: childId.name,
+        metadata: { parentNodeExecution: { executionId: ctx.def.executionId, nodeId: n.uniqueId } },
+      }),
+    );
+    return true;
+  } catch (e) {
+    if (e instanceof ChildExecutionError && e.code === "NotFound") {
+      ctx.services.logger.warn("engine: the reference child execution cannot be recovered; launching a new one", { execution: ctx.key.name, node: n.uniqueId, reference: reference.name, error: e.message });
+      return false;
+    }
+    throw e;
+  }
 }
 
 /**

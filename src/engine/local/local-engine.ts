@@ -18,6 +18,7 @@ import { createEventRecorder, type EventRecorder } from "./event-recorder.js";
 import { type EventSink, isEventError } from "./event-sink.js";
 import { createBranchHandler } from "./branch-handler.js";
 import { createNodeExecutor } from "./node-executor.js";
+import { createRecoverySource } from "./recovery-source.js";
 import { forEachNodeStatus } from "./dag-scope.js";
 import type { EngineServices } from "./round-context.js";
 import { type RoundFailures, runRound, TASK_POLL_MS } from "./round.js";
@@ -25,6 +26,7 @@ import { createSlots } from "./slots.js";
 import { initialStatus, parseStatus } from "./status.js";
 import { createSubworkflowHandler } from "./subworkflow-handler.js";
 import { createTaskHandler } from "./task-handler.js";
+import { createDynamicTaskHandler, registeredLaunchPlans } from "./dynamic-handler.js";
 import { createLaunchPlanHandler } from "./launchplan-handler.js";
 import type { ChildExecutions } from "./child-executions.js";
 import type { TaskPlugin } from "./task-plugin.js";
@@ -49,6 +51,8 @@ export interface LocalEngineConfig {
   catalogPrefix?: string;
   /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
   signalPollMs?: number;
+  /** Most nodes a dynamic task's workflow may have (default MAX_DYNAMIC_NODES; 0: no limit). */
+  maxDynamicNodes?: number;
 }
 
 export interface LocalEngineOptions {
@@ -110,6 +114,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     wake: (k, at) => queue.enqueue(textOf(k), at),
     children: options.children,
     catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? CATALOG_PREFIX, logger, clock }),
+    recovery: createRecoverySource(store, blobs),
   };
   const silent: EventRecorder = {
     node: async () => {},
@@ -124,7 +129,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     recorder: createEventRecorder(sink),
     silentRecorder: silent,
     nodes: createNodeExecutor({
-      task: () => createTaskHandler(),
+      task: (nodes) => createDynamicTaskHandler(nodes, createTaskHandler(), { launchPlan: registeredLaunchPlans(store), maxNodes: config.maxDynamicNodes }),
       branch: (nodes) => createBranchHandler(nodes),
       gate: () => createGateHandler(),
       subworkflow: (nodes) => createSubworkflowHandler(nodes),

@@ -9,6 +9,7 @@ import { nodeAbortedEvent, nodeEvent, START_NODE } from "./node-events.js";
 import { deadlineText, executionDeadlineMs, maxAttempts, retriesExhausted, retryEligibility } from "./node-policy.js";
 import { inputsPath, outputDir } from "./paths.js";
 import { preExecute } from "./pre-execute.js";
+import { attemptRecovery } from "./recovery.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, requestWake, result, type RoundContext } from "./round-context.js";
 import { endHandler, nodeKind, startHandler, unsupportedHandler } from "./simple-handlers.js";
 import { attemptStarted, clearAttemptState, errorFromJson, HANDLEABLE, ms, type NodePhase, nodeStatusOf, updateNodePhase } from "./status.js";
@@ -88,6 +89,9 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
   const handleNotYetStarted = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {
     const ctx = n.round;
     const occurredAt = ctx.now();
+    // A recovery execution takes over what its reference execution did, before inputs are resolved (engine-spec §6.7).
+    const recovered = await attemptRecovery(n, h, occurredAt);
+    if (recovered) return recovered;
     let p = await preExecute(n);
     if (p.phase === "NotReady") return PENDING;
     ctx.dirty.add(n.uniqueId);
@@ -108,10 +112,14 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
     return PENDING;
   };
 
-  /** The handler's answer with deadlines and retry eligibility applied (propeller's execute). */
-  const execute = async (n: NodeContext, h: NodeHandler): Promise<HandlerResult> => {
+  /**
+   * The handler's answer with deadlines and retry eligibility applied (propeller's execute); `expired`
+   * when a deadline overrode an answer that said the node was still going.
+   */
+  const execute = async (n: NodeContext, h: NodeHandler): Promise<{ p: HandlerResult; expired: boolean }> => {
     const ctx = n.round;
     let p = await h.handle(n);
+    let expired = false;
     const now = ctx.now().getTime();
     const deadline = executionDeadlineMs(n.node);
     if (!TERMINAL_HANDLER_PHASES.has(p.phase) && deadline > 0) {
@@ -120,28 +128,30 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
       // without a task attempt (a gate) started its attempt when it went Running, as in propeller.
       const attemptAt = n.status.task === undefined || attemptStarted(n.status) ? ms(n.status.lastAttemptStartedAt) : undefined;
       if (queuedAt !== undefined && queuedAt + 2 * deadline < now) {
-        return result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`);
+        return { p: result("Timedout", ctx.now(), `task active timeout [${deadlineText(2 * deadline)}] expired`), expired: true };
       }
       if (attemptAt !== undefined && attemptAt + deadline < now) {
         const timeout = executionError(ErrorKind.USER, "TimeoutExpired", `task execution timeout [${deadlineText(deadline)}] expired`);
         p = result("RetryableFailure", ctx.now(), timeout.message, timeout);
+        expired = true;
       }
     }
     if (p.phase === "RetryableFailure") {
       const error = p.error ?? executionError(ErrorKind.UNKNOWN, "Unknown", "Unknown error");
       const { current, max, eligible } = retryEligibility(n.status, maxAttempts(n.node, taskOf(n.scope, n.node)), error);
-      if (!eligible) return result("Failure", p.occurredAt, p.reason, retriesExhausted(error, current, max), p.info);
+      if (!eligible) return { p: result("Failure", p.occurredAt, p.reason, retriesExhausted(error, current, max), p.info), expired };
       // The next attempt starts its own clock (propeller's ClearNodeStatus).
       delete n.status.lastAttemptStartedAt;
     }
-    return p;
+    return { p, expired };
   };
 
   const handleQueuedOrRunning = async (n: NodeContext, h: NodeHandler): Promise<NodeOutcome> => {
     const ctx = n.round;
     const current = n.status.phase;
     const gate = await cacheBeforeHandle(n);
-    const p = await cacheAfterHandle(n, gate?.result ?? (await execute(n, h)), gate);
+    const executed = gate?.result ? undefined : await execute(n, h);
+    const p = await cacheAfterHandle(n, gate?.result ?? executed!.p, gate);
     let np = NODE_PHASE[p.phase];
     if (p.error && (current === "Running" || current === "Queued" || current === "DynamicRunning")) {
       // propeller counts a permanent SYSTEM failure twice; kept for identical retry budgets.
@@ -160,6 +170,13 @@ export function createNodeExecutor(factories: NodeHandlers): NodeExecutor {
     if (np === "Succeeding" && (!h.finalizeRequired || isCacheHit(p))) {
       np = "Succeeded";
       outcome = { kind: "success" };
+    }
+    if (executed?.expired && (np === "Failed" || np === "TimedOut")) {
+      // [LOCAL] A deadline ended a node whose handler still had work going (a subworkflow's nodes, a
+      // launch-plan node's child execution) and that skips the Failing/TimingOut step in which a task
+      // node stops its attempt. propeller leaves that work running; here it is stopped first, so no
+      // process, CPU slot or child execution outlives the node, and its nodes are reported ABORTED.
+      await abortNode(n, h, np === "Failed" ? "node failing" : "node timed out", false);
     }
     if (np !== current && np !== "RetryableFailure") {
       try {

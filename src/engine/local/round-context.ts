@@ -12,6 +12,7 @@ import type { GateSignals } from "./gate-handler.js";
 import type { EventRecorder } from "./event-recorder.js";
 import type { Slots } from "./slots.js";
 import type { NodeOutcome } from "./node-executor.js";
+import type { RecoverySource } from "./recovery-source.js";
 import type { NodeStatus, WorkflowStatus } from "./status.js";
 import type { TaskPlugin } from "./task-plugin.js";
 
@@ -38,6 +39,8 @@ export interface EngineServices {
   children?: ChildExecutions | undefined;
   /** The task cache (engine-spec §6.1). */
   catalog: Catalog;
+  /** Where a recovery execution reads its reference execution; absent: nodes are never recovered. */
+  recovery?: RecoverySource | undefined;
 }
 
 /** One round of one execution: its definition, the status it mutates, and what it found out. */

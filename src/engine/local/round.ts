@@ -104,7 +104,7 @@ export async function runRound(deps: RoundDeps, key: EngineKey, cacheKey: string
     key,
     def,
     status,
-    top: topScope(def.graph, status.nodes, def.tasks, wfDir, () => errorFromJson(status.error)),
+    top: topScope(def.graph, status.nodes, def.tasks, def.closure.subWorkflows, wfDir, () => errorFromJson(status.error)),
     recorder,
     dirty: new Set(),
     visited: new Map(),

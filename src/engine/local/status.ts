@@ -62,6 +62,8 @@ export interface NodeStatus {
   dynamic?: DynamicState;
   /** An array node's elements. */
   array?: ArrayState;
+  /** What a recovery execution took over for this node from its reference execution. */
+  recovery?: RecoveryState;
 }
 
 // ---- per-kind handler state (each kept by its handler, dropped when the node retries or ends) --------
@@ -89,10 +91,19 @@ export interface LaunchPlanState {
 }
 
 export interface DynamicState {
+  /**
+   * Once the task succeeded with a futures file: ParentFinalizing (release the task) → ParentFinalized (build,
+   * compile and report the workflow) → Executing (its children run) → Failing (children stopped, the node fails).
+   */
   phase: "ParentFinalizing" | "ParentFinalized" | "Executing" | "Failing";
   /** flyteidl.core.ExecutionError as proto JSON (Failing). */
   error?: JsonValue;
+  /** Failing: a child failed (the node fails) rather than timed out (the node may retry). */
   permanent?: boolean;
+  /** Failing: why, for the children's ABORTED events. */
+  reason?: string;
+  /** Failing: the children were stopped already (aborting the node does not stop them again). */
+  childrenAborted?: boolean;
 }
 
 export interface ArrayState {
@@ -114,6 +125,11 @@ export interface ArrayState {
   error?: JsonValue;
   /** The array's task execution has had its terminal event. */
   reported?: boolean;
+}
+
+export interface RecoveryState {
+  /** The reference attempt's checkpoint: the previous checkpoint of attempt 0 (engine-spec §1.2, §6.7). */
+  checkpointUri?: string;
 }
 
 /** What an engine row's `status` holds: propeller's status shape, in JSON. */
@@ -216,4 +232,5 @@ export function clearAttemptState(ns: NodeStatus): void {
   delete ns.launchPlan;
   delete ns.dynamic;
   delete ns.array;
+  delete ns.recovery;
 }

@@ -1,10 +1,11 @@
+import type { CompiledWorkflow } from "../../../gen/flyteidl/core/compiler_pb.js";
 import type { ExecutionError } from "../../../gen/flyteidl/core/execution_pb.js";
+import type { Identifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { Node, WorkflowTemplate } from "../../../gen/flyteidl/core/workflow_pb.js";
 import { identifierKey, identifierText } from "../../core/compiler/index.js";
 import { readMessage } from "./blob-uris.js";
 import { type DagScope, type Graph, graphOf } from "./dag-scope.js";
-import type { ExecutionDefinition } from "./definition.js";
 import { ErrorKind, errorText, executionError } from "./execution-error.js";
 import { copyEndOutputs, endOutputsUri, writeStartOutputs } from "./nested-graph.js";
 import { START_NODE } from "./node-events.js";
@@ -28,21 +29,20 @@ interface Subworkflow {
   graph: Graph;
 }
 
-/** The compiled subworkflows of a definition by identifier key, their graphs built once per definition. */
-const subworkflowsOf = new WeakMap<ExecutionDefinition, Map<string, Subworkflow>>();
+/** Graphs of compiled subworkflows, built once per compiled workflow (the definition's or a dynamic workflow's). */
+const graphs = new WeakMap<CompiledWorkflow, Subworkflow>();
 
-function subworkflowIndex(def: ExecutionDefinition): Map<string, Subworkflow> {
-  let index = subworkflowsOf.get(def);
-  if (!index) {
-    index = new Map();
-    for (const sub of def.closure.subWorkflows) {
-      const template = sub.template;
-      if (!template?.id) continue;
-      index.set(identifierKey(template.id), { template, graph: graphOf(template, sub.connections) });
-    }
-    subworkflowsOf.set(def, index);
+/** The compiled subworkflow `ref` names, from the scope's own (a dynamic workflow's) before the enclosing ones. */
+function findSubworkflow(scope: DagScope, ref: Identifier): Subworkflow | undefined {
+  const key = identifierKey(ref);
+  const compiled = scope.subWorkflows.find((w) => w.template?.id && identifierKey(w.template.id) === key);
+  if (!compiled?.template) return undefined;
+  let sub = graphs.get(compiled);
+  if (!sub) {
+    sub = { template: compiled.template, graph: graphOf(compiled.template, compiled.connections) };
+    graphs.set(compiled, sub);
   }
-  return index;
+  return sub;
 }
 
 const subworkflowRef = (node: Node) =>
@@ -72,7 +72,7 @@ export function createSubworkflowHandler(nodes: NodeExecutor): NodeHandler {
   const lookup = (n: NodeContext): Subworkflow | HandlerResult => {
     const ref = subworkflowRef(n.node);
     if (!ref) return failure(n, "BadSpecificationError", "workflow wfNode does not have a subworkflow or child workflow reference");
-    const sub = subworkflowIndex(n.round.def).get(identifierKey(ref));
+    const sub = findSubworkflow(n.scope, ref);
     if (!sub) return failure(n, "SubWorkflowExecutionFailed", `failed to find sub workflow with ID [${identifierText(ref)}]`);
     if ((depthOf.get(n.scope) ?? 0) >= MAX_SUBWORKFLOW_DEPTH) {
       return failure(n, "SubWorkflowExecutionFailed", `subworkflow [${identifierText(ref)}] is nested more than ${MAX_SUBWORKFLOW_DEPTH} subworkflows deep`);

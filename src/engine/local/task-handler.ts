@@ -12,7 +12,6 @@ import { generatedName } from "./ids.js";
 import { checkTaskOutputs } from "./output-check.js";
 import { checkpointPrefix, deckPath, futuresPath, outputsPath, rawOutputPrefix } from "./paths.js";
 import { type HandlerResult, type NodeContext, type NodeHandler, result } from "./round-context.js";
-import { unsupportedKindError } from "./simple-handlers.js";
 import type { TaskStatus } from "./status.js";
 import type { PhaseInfo, PluginPhase, TaskAttempt, TaskPlugin } from "./task-plugin.js";
 
@@ -68,7 +67,8 @@ export function buildAttempt(n: NodeContext, template: TaskTemplate, ts: TaskSta
   const attempt = n.status.attempts;
   const name = generatedName(ctx.key.name, n.uniqueId, attempt);
   const raw = rawOutputPrefix(rawBase, name);
-  const prevCheckpoint = attempt > 0 ? checkpointPrefix(rawOutputPrefix(rawBase, generatedName(ctx.key.name, n.uniqueId, attempt - 1))) : "";
+  // Attempt 0 resumes from the checkpoint of the reference execution's attempt when the node is recovered (engine-spec §6.7).
+  const prevCheckpoint = attempt > 0 ? checkpointPrefix(rawOutputPrefix(rawBase, generatedName(ctx.key.name, n.uniqueId, attempt - 1))) : (n.status.recovery?.checkpointUri ?? "");
   return {
     executionId: def.executionId,
     namespace: def.json.namespace,
@@ -182,12 +182,9 @@ export function createTaskHandler(): NodeHandler {
 
       let problem: { error: PhaseInfo["error"]; recoverable: boolean } | undefined;
       const seen = info.phase === ts.phase && info.version === ts.version;
-      if (info.phase === "Success" && !seen) {
-        if (await blobExists(services.blobs, futuresPath(n.outputDir))) {
-          problem = { recoverable: false, error: unsupportedKindError(n.node, "dynamic") };
-        } else {
-          problem = await checkTaskOutputs(services.blobs, template, n.outputDir);
-        }
+      // A task that wrote a futures file is the parent part of a dynamic node: its outputs come later, from its children.
+      if (info.phase === "Success" && !seen && !(await blobExists(services.blobs, futuresPath(n.outputDir)))) {
+        problem = await checkTaskOutputs(services.blobs, template, n.outputDir);
         if (problem) info = { ...info, phase: problem.recoverable ? "RetryableFailure" : "PermanentFailure", error: problem.error };
       }
       if (!seen) {

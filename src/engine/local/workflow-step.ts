@@ -85,7 +85,7 @@ export async function stepWorkflow(ctx: RoundContext, nodes: NodeExecutor): Prom
     }
     case "Succeeding": {
       const end = s.nodes[END_NODE];
-      if (end?.phase === "Succeeded" && end.outputDir) s.outputRef = outputsPath(end.outputDir);
+      if ((end?.phase === "Succeeded" || end?.phase === "Recovered") && end.outputDir) s.outputRef = outputsPath(end.outputDir);
       return transitionTo(ctx, "Success");
     }
     case "Failing":

@@ -29,6 +29,7 @@ import { openStore } from "../../../src/storage/open-store.js";
 import type { Store } from "../../../src/storage/store.js";
 import { DOMAIN, PROJECT, pythonTask } from "../../fixtures/flyte-builders.js";
 import { testConfig } from "../../helpers/app.js";
+import { createTestDatabase, PG_URL } from "../../helpers/backends.js";
 
 export type Admin = Client<typeof AdminService>;
 
@@ -62,9 +63,21 @@ export interface Harness {
 // ENGINE_TEST_LOG=warn (or debug) shows what the engine logs while a test runs.
 const quiet = createLogger((process.env.ENGINE_TEST_LOG as "warn" | undefined) ?? "silent");
 
+/**
+ * ENGINE_TEST_DATABASE=postgres runs every harness that names no database of its own on a fresh
+ * database of the FLYTEADMIN_TEST_PG_URL server (dropped on close), so that any engine test file
+ * can be run against PostgreSQL as it is.
+ */
+async function defaultDatabase(): Promise<{ url: string; drop?: () => Promise<void> }> {
+  if (process.env.ENGINE_TEST_DATABASE !== "postgres") return { url: ":memory:" };
+  if (!PG_URL) throw new Error("ENGINE_TEST_DATABASE=postgres needs FLYTEADMIN_TEST_PG_URL");
+  return createTestDatabase();
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig();
-  const store = options.openStore ? await options.openStore() : await openStore(options.database ?? ":memory:");
+  const fallback = options.openStore || options.database ? undefined : await defaultDatabase();
+  const store = options.openStore ? await options.openStore() : await openStore(options.database ?? fallback!.url);
   const blobs = openBlobStore(config.storage);
   const limits = { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize };
   const events: Recorded[] = [];
@@ -97,6 +110,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // Launch-plan nodes launch through the app's API functions (the app is built after the engine).
   const children: ChildExecutions = {
     create: (request) => app.childExecutions.create(request),
+    recover: (request) => app.childExecutions.recover(request),
     status: (id) => app.childExecutions.status(id),
     terminate: (id, cause) => app.childExecutions.terminate(id, cause),
   };
@@ -133,6 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await engine.stop();
       await app.close();
+      await fallback?.drop?.();
       rmSync(config.dataDir, { recursive: true, force: true });
     },
   };

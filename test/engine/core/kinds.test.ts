@@ -33,18 +33,6 @@ describe("what the engine cannot run fails clearly", () => {
     expect(eventLines(h.events, "odd")).toEqual(["WF RUNNING", "N start-node SUCCEEDED", "N n0 QUEUED", "N n0 FAILED", "WF FAILING", "WF FAILED"]);
   });
 
-  it("fails a dynamic task (one that writes futures.pb)", async () => {
-    const t = taskOfType("scripted", "wf.dyn", { x: T.int() }, { o0: T.int() }, { config: { script: "futures" } });
-    const wf = workflow("wf.dyn", { inputs: { x: T.int() }, nodes: [taskNode("n0", t, { inputs: { x: promise("", "x") } })] });
-    await registerTasks(h.admin, t);
-    await registerWorkflow(h.admin, wf);
-    const id = await launch(h.admin, wf.id!, "dyn", literals({ x: intLiteral(1) }));
-    await waitForPhase(h.admin, id, ["FAILED"]);
-    const n0 = await nodeError(id, "n0");
-    expect(n0.error).toMatchObject({ kind: Kind.SYSTEM, code: "UnsupportedNodeKind" });
-    expect(n0.error?.message).toContain("node kind dynamic is not supported by the local engine yet");
-  });
-
   it("fails a node whose inputs cannot be resolved, straight from not-yet-started", async () => {
     const t = taskOfType("echo", "wf.e2", { x: T.int() }, { o0: T.int() });
     const wf = workflow("wf.unbound", {

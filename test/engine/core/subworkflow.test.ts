@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
-import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase, TaskExecution_Phase } from "../../../gen/flyteidl/core/execution_pb.js";
+import { ExecutionError_ErrorKind as Kind, NodeExecution_Phase, TaskExecution_Phase, WorkflowExecution_Phase as WfPhase } from "../../../gen/flyteidl/core/execution_pb.js";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import { BindingDataSchema, LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
@@ -316,6 +316,30 @@ describe("subworkflow node (engine-spec §2.4.5)", () => {
     expect(e.closure?.outputResult.value).toMatchObject({ kind: Kind.USER, code: "Timeout", message: "Timeout in node" });
     expect(await phaseOf(harness, id, "n0-0-n0")).toMatchObject({ phase: "TIMED_OUT" });
     expect((await phaseOf(harness, id, "n0")).error).toMatchObject({ kind: Kind.USER, code: "Timeout", message: "Timeout in node" });
+  });
+
+  it("stops what runs inside a subworkflow node that times out itself: its children are aborted, their slots freed", { timeout: 40_000 }, async () => {
+    const harness = await start({ config: { maxConcurrentTasks: 1 } });
+    const slow = scripted("sub.hang13", "hang");
+    const inner = workflow("sub.hanging", { inputs: { x: T.int() }, nodes: [taskNode("n0", slow, { inputs: { x: promise("", "x") } })] });
+    const outer = outerOf("sub.outer13", inner, false);
+    // The subworkflow node's own deadline: no retries, so its 1 s execution timeout ends it.
+    outer.nodes[0]!.metadata!.timeout = create(DurationSchema, { seconds: 1n });
+    const quick = echo("sub.quick13");
+    const after = workflow("sub.after13", { inputs: { x: T.int() }, nodes: [taskNode("n0", quick, { inputs: { x: promise("", "x") } })] });
+    await registerTasks(harness.admin, slow, quick);
+    await registerWorkflow(harness.admin, outer, [inner]);
+    await registerWorkflow(harness.admin, after);
+    const id = await launch(harness.admin, outer.id!, "subselftimeout", literals({ x: intLiteral(1) }));
+    const e = await waitForPhase(harness.admin, id, ["FAILED"], 30_000);
+    expect(e.closure?.outputResult.value).toMatchObject({ code: "RetriesExhausted|TimeoutExpired" });
+    // The inner task was stopped and reported, not left running in a node nothing can reach.
+    expect(plugin.aborted.length).toBe(1);
+    expect(await phaseOf(harness, id, "n0-0-n0")).toMatchObject({ phase: "ABORTED" });
+    // Its CPU slot (the only one) is free: another execution's task runs.
+    const other = await launch(harness.admin, after.id!, "subselftimeoutnext", literals({ x: intLiteral(2) }));
+    expect((await waitForPhase(harness.admin, other, ["SUCCEEDED", "FAILED"], 20_000)).closure?.phase).toBeDefined();
+    expect((await harness.admin.getExecution({ id: other })).closure?.phase).toBe(WfPhase.SUCCEEDED);
   });
 
   it("runs the subworkflow's failure node with the error as err, then fails with the original error", async () => {
