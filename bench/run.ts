@@ -21,6 +21,7 @@ import { createBenchDatabase } from "./postgres-database.js";
 import { render, table } from "./report.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
+import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -58,6 +59,17 @@ async function main() {
     log(`scale ${options.scale} on ${pg ? `PostgreSQL ${pg.version}` : "SQLite"}; data in ${dir}`);
     const databaseName = pg ? `PostgreSQL ${pg.version}` : `SQLite ${sqliteVersion()}`;
     const engineRowsOf = () => measureEngine({ dir, sizes, start, log });
+    const replicaRowsOf = () => measureReplicas({ executions: sizes.replicaExecutions, start, log });
+    if (options.only === "replicas") {
+      const replicas = await replicaRowsOf();
+      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), replicas, totalSeconds: (performance.now() - started) / 1000 };
+      const out = resolve(root, options.out);
+      mkdirSync(join(out, ".."), { recursive: true });
+      writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+      const m = results.machine;
+      process.stdout.write(`\n${render(replicaRows(replicas))}\n\n${results.scale} replica rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
+      return;
+    }
     if (options.only === "engine") {
       const engine = await engineRowsOf();
       const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), engine, totalSeconds: (performance.now() - started) / 1000 };
@@ -86,6 +98,8 @@ async function main() {
     await first.stop();
     log("raw better-sqlite3 baseline...");
     const eventBaseline = rawEventInserts(dir, Math.min(sizes.eventExecutions, sizes.createExecutions));
+    // Two servers on the one database; SQLite is one process's file.
+    const replicas = pg ? await replicaRowsOf() : undefined;
     const engineStarted = performance.now();
     const engine = await engineRowsOf();
     const engineSeconds = (performance.now() - engineStarted) / 1000;
@@ -116,6 +130,7 @@ async function main() {
       eventBaseline,
       lists: { seeded: sizes.lists, seedSeconds, calls: lists },
       engine: { ...engine, seconds: engineSeconds },
+      ...(replicas ? { replicas } : {}),
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
     };
@@ -140,6 +155,7 @@ export type Results = {
   eventBaseline: ReturnType<typeof rawEventInserts>;
   lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
   engine?: EngineResults & { seconds: number };
+  replicas?: ReplicaRows;
   footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };
   totalSeconds: number;
 };
