@@ -55,14 +55,16 @@ export function permutations<T>(items: T[]): T[][] {
 type Kind = "task" | "workflow" | "launchPlan";
 
 /**
- * Registers version v1 of one new entity at two replicas at once: the same
- * spec at both, or (`conflicting`) a different one at each. `read` returns
- * the part of the stored entity the two specs differ in, `specs` that part
- * of each request.
+ * Registers one new entity at two replicas at once: version v1 with the same
+ * spec at both (`identical`) or a different one at each (`conflicting`), or
+ * the same spec as v1 at one and v2 at the other (`versions`). `read` returns
+ * the part of the stored v1 the specs differ in, `specs` that part of each
+ * request.
  */
-export async function registrationRace(admins: Admin[], kind: Kind, tag: string, conflicting: boolean) {
+export async function registrationRace(admins: Admin[], kind: Kind, tag: string, mode: "identical" | "conflicting" | "versions") {
   const name = `race.${kind}.${tag}`;
-  const variant = (i: number) => (conflicting ? i : 0);
+  const variant = (i: number) => (mode === "conflicting" ? i : 0);
+  const version = (i: number) => (mode === "versions" ? `v${i + 1}` : "v1");
   let read: (admin: Admin) => Promise<unknown>;
   let specs: unknown[];
   let register: (admin: Admin, i: number) => Promise<unknown>;
@@ -72,6 +74,7 @@ export async function registrationRace(admins: Admin[], kind: Kind, tag: string,
     register = (admin, i) => {
       const template = pythonTask(name, { x: T.int() }, { o0: T.int() });
       if (template.target.case === "container") template.target.value.image = images[variant(i)]!;
+      template.id = taskId(name, version(i));
       return admin.createTask({ id: template.id, spec: { template } });
     };
     read = async (admin) => {
@@ -84,6 +87,7 @@ export async function registrationRace(admins: Admin[], kind: Kind, tag: string,
     register = (admin, i) => {
       const nodes = shapes[variant(i)]!.map((id) => taskNode(id, taskId("replicas.step"), { inputs: { x: promise("", "x") } }));
       const template = workflow(name, { inputs: { x: T.int() }, outputs: {}, nodes });
+      template.id = workflowId(name, version(i));
       return admin.createWorkflow({ id: template.id, spec: { template } });
     };
     read = async (admin) => {
@@ -97,7 +101,7 @@ export async function registrationRace(admins: Admin[], kind: Kind, tag: string,
       const defaultInputs = create(ParameterMapSchema, {
         parameters: { x: { var: { type: T.int() }, behavior: { case: "default", value: { value: { case: "scalar", value: intValue(defaults[variant(i)]!).value.value as never } } } } },
       });
-      return admin.createLaunchPlan({ id: launchPlanId(name), spec: { workflowId: workflowId(FANOUT), defaultInputs } });
+      return admin.createLaunchPlan({ id: launchPlanId(name, version(i)), spec: { workflowId: workflowId(FANOUT), defaultInputs } });
     };
     read = async (admin) => {
       const x = (await admin.getLaunchPlan({ id: launchPlanId(name) })).spec?.defaultInputs?.parameters.x?.behavior;
@@ -107,5 +111,5 @@ export async function registrationRace(admins: Admin[], kind: Kind, tag: string,
     };
   }
   const results = await Promise.all(admins.map((admin, i) => outcome(register(admin, i))));
-  return { name, version: "v1", outcomes: results.map((code) => ({ code })), specs, read };
+  return { name, outcomes: results.map((code) => ({ code })), specs, read };
 }
