@@ -3,7 +3,8 @@
 // load balancer would), against one server on the same database in the
 // same run. Only with --postgres: SQLite is one process's file.
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
-import { fanoutExecution, fanoutRegistration, type PropellerEvent, propellerStreams, seededRandom } from "../test/fixtures/propeller-streams.js";
+import { fanoutExecution, fanoutRegistration, type PropellerEvent, propellerStreams } from "../test/fixtures/propeller-streams.js";
+import { seededRandom } from "../test/helpers/seeded-random.js";
 import { type GrpcClient, grpcClient, GrpcError } from "./grpc-client.js";
 import { PROJECT } from "./payloads.js";
 import type { ServerProcess } from "./server-process.js";

@@ -17,7 +17,8 @@ import { inMemoryAdmin } from "../helpers/app.js";
 import { createTestDatabase, PG_URL } from "../helpers/backends.js";
 import { type ReplicaProcess, startReplica } from "../helpers/replica-process.js";
 import { DOMAIN, launchPlanId, PROJECT } from "../fixtures/flyte-builders.js";
-import { FANOUT, fanoutExecution, fanoutRegistration, type PropellerEvent, propellerStreams, seededRandom } from "../fixtures/propeller-streams.js";
+import { FANOUT, fanoutExecution, fanoutRegistration, type PropellerEvent, propellerStreams } from "../fixtures/propeller-streams.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 import { type Admin, permutations, registrationRace, send, type SendOutcome } from "./replica-races.js";
 
 /**
