@@ -60,25 +60,22 @@ async function main() {
     const databaseName = pg ? `PostgreSQL ${pg.version}` : `SQLite ${sqliteVersion()}`;
     const engineRowsOf = () => measureEngine({ dir, sizes, start, log });
     const replicaRowsOf = () => measureReplicas({ executions: sizes.replicaExecutions, start, log });
-    if (options.only === "replicas") {
-      const replicas = await replicaRowsOf();
-      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), replicas, totalSeconds: (performance.now() - started) / 1000 };
+    // A group of rows alone: its own results file and table.
+    const alone = (what: string, key: string, value: object, rows: string[][]) => {
+      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), [key]: value, totalSeconds: (performance.now() - started) / 1000 };
       const out = resolve(root, options.out);
       mkdirSync(join(out, ".."), { recursive: true });
       writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
       const m = results.machine;
-      process.stdout.write(`\n${render(replicaRows(replicas))}\n\n${results.scale} replica rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
-      return;
+      process.stdout.write(`\n${render(rows)}\n\n${results.scale} ${what} rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
+    };
+    if (options.only === "replicas") {
+      const replicas = await replicaRowsOf();
+      return alone("replica", "replicas", replicas, replicaRows(replicas));
     }
     if (options.only === "engine") {
       const engine = await engineRowsOf();
-      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), engine, totalSeconds: (performance.now() - started) / 1000 };
-      const out = resolve(root, options.out);
-      mkdirSync(join(out, ".."), { recursive: true });
-      writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
-      const m = results.machine;
-      process.stdout.write(`\n${render(engineRows(engine))}\n\n${results.scale} engine rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
-      return;
+      return alone("engine", "engine", engine, engineRows(engine));
     }
     const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory
