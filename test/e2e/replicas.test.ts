@@ -76,7 +76,7 @@ describe.skipIf(!PG_URL)("two replicas on one PostgreSQL", () => {
     for (const r of replicas) expect(r.output()).not.toMatch(/"level":"(error|fatal)"/);
   });
 
-  it(`store what one server stores from the same events in order, whatever replica each reaches (seed ${SEED})`, async () => {
+  it("store what one server stores from the same events in order, whatever replica each reaches", async () => {
     const rng = seededRandom(SEED);
     const plans = Array.from({ length: EXECUTIONS }, (_, i) => propellerStreams(`race-${i}`, WIDTH, Date.parse("2026-05-01T00:00:00Z") + i * 60_000));
     const outcomes = new Map<PropellerEvent, SendOutcome[]>();
@@ -106,10 +106,10 @@ describe.skipIf(!PG_URL)("two replicas on one PostgreSQL", () => {
       const want = expected.get(event)!;
       // An event applied once: the retry of an accepted one hears AlreadyExists; a refused one is refused at both.
       const allowed = want === "OK" ? ["OK", ...codes.slice(1).map(() => "AlreadyExists")] : codes.map(() => want);
-      expect([...codes].sort(), describeEvent(event)).toEqual([...allowed].sort());
+      expect([...codes].sort(), `${describeEvent(event)} (REPLICA_TEST_SEED=${SEED})`).toEqual([...allowed].sort());
     }
-    for (const plan of plans) expect(await snapshot(admins[0]!, plan.name), plan.name).toEqual(await snapshot(oracle.admin, plan.name));
-    for (const plan of plans) expect(await snapshot(admins[1]!, plan.name), plan.name).toEqual(await snapshot(oracle.admin, plan.name));
+    for (const plan of plans) expect(await snapshot(admins[0]!, plan.name), `${plan.name} (REPLICA_TEST_SEED=${SEED})`).toEqual(await snapshot(oracle.admin, plan.name));
+    for (const plan of plans) expect(await snapshot(admins[1]!, plan.name), `${plan.name} (REPLICA_TEST_SEED=${SEED})`).toEqual(await snapshot(oracle.admin, plan.name));
     const counts = async (c: pg.Client) => {
       const tables = ["executions", "node_executions", "task_executions", "execution_events"];
       const out: Record<string, string> = {};
@@ -170,7 +170,7 @@ describe.skipIf(!PG_URL)("two replicas on one PostgreSQL", () => {
         }),
       );
       const after = await active();
-      expect(reachable, `${JSON.stringify(ops)} from [${before}]`).toContain(after.join(","));
+      expect(reachable, `${JSON.stringify(ops)} from [${before}] (REPLICA_TEST_SEED=${SEED})`).toContain(after.join(","));
       expect(after.length).toBeLessThanOrEqual(1);
       for (const admin of admins) {
         const got = await admin.getActiveLaunchPlan({ id: { project: PROJECT, domain: DOMAIN, name: FANOUT } }).then(
