@@ -102,6 +102,7 @@ describe.skipIf(!PG_URL)("two replicas on one PostgreSQL", () => {
       }),
     );
 
+    expect(outcomes.size).toBe(expected.size);
     for (const [event, codes] of outcomes) {
       const want = expected.get(event)!;
       // An event applied once: the retry of an accepted one hears AlreadyExists; a refused one is refused at both.
