@@ -15,10 +15,11 @@ import { grpcClient } from "./grpc-client.js";
 import { parseOptions, SIZES } from "./options.js";
 import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
 import { measureEngine } from "./engine-run.js";
+import { measureFloor } from "./floor.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { render, table } from "./report.js";
+import { floorRows, render, table } from "./report.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
@@ -76,6 +77,17 @@ async function main() {
     const sampler = rssSampler(first);
     log("unary: GetTask against Health/Check...");
     const unary = await unaryOverhead(admin, sizes.unarySeconds, first.cpuSeconds);
+    const floor = await measureFloor({ ours: first, seconds: sizes.unarySeconds, log, ...(options.profileDir ? { nodeArgs: server().nodeArgs! } : {}) });
+    if (options.only === "floor") {
+      admin.close();
+      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), unary, floor, totalSeconds: (performance.now() - started) / 1000 };
+      const out = resolve(root, options.out);
+      mkdirSync(join(out, ".."), { recursive: true });
+      writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+      const m = results.machine;
+      process.stdout.write(`\n${render(floorRows(unary, floor))}\n\n${results.scale} floor rows, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
+      return;
+    }
     log("write paths...");
     const writes = await writePaths(admin, sizes, first.cpuSeconds);
     log("event ingestion...");
@@ -111,6 +123,7 @@ async function main() {
       machine: machine(),
       date: new Date().toISOString(),
       unary: { ...unary, noopCall: "grpc.health.v1.Health/Check" },
+      floor,
       writes,
       events,
       eventBaseline,
@@ -135,6 +148,7 @@ export type Results = {
   database: string;
   machine: ReturnType<typeof machine>;
   unary: Awaited<ReturnType<typeof unaryOverhead>>;
+  floor?: Awaited<ReturnType<typeof measureFloor>>;
   writes: Awaited<ReturnType<typeof writePaths>>;
   events: Awaited<ReturnType<typeof eventIngestion>>;
   eventBaseline: ReturnType<typeof rawEventInserts>;
