@@ -2,7 +2,7 @@
 // process by the bench (bench/floor.ts): what a gRPC unary call costs in a
 // framework alone, without any of this project's code.
 //
-//   node --import tsx bench/floor-server.ts connect|grpc-js
+//   node dist/bench/floor-server.js connect|grpc-js      (built by `npm run build`)
 //
 // It listens on a free loopback port and prints `listening <port>` on stdout.
 import * as http2 from "node:http2";

@@ -16,8 +16,9 @@ interface FloorServer {
 }
 
 async function startFloorServer(kind: FloorKind, nodeArgs: string[]): Promise<FloorServer> {
-  const script = join(packageRoot(), "bench", "floor-server.ts");
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", script, kind], { stdio: ["pipe", "pipe", "inherit"], cwd: packageRoot() });
+  // Compiled with the server (tsconfig.build.json), so both run the same way: no loader, no source maps.
+  const script = join(packageRoot(), "dist", "bench", "floor-server.js");
+  const child = spawn(process.execPath, [...nodeArgs, script, kind], { stdio: ["pipe", "pipe", "inherit"], cwd: packageRoot() });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";

@@ -32,8 +32,8 @@ export function createNodeCall(req: Req, res: Res, contextValues: ContextValues)
   const aborter = new AbortController();
   let answered = false;
   res.once("close", () => {
-    if (answered && res.writableFinished) return;
-    aborter.abort(closeReason(req));
+    // Once the whole answer is handed over there is nothing left to cancel.
+    if (!answered) aborter.abort(closeReason(req));
   });
   const request: UniversalServerRequest = {
     httpVersion: req.httpVersion,
