@@ -27,8 +27,8 @@ export interface NodeCall {
  */
 export function createNodeCall(req: Req, res: Res, contextValues: ContextValues): NodeCall {
   const encrypted = "encrypted" in req.socket && req.socket.encrypted;
-  const authority = "authority" in req ? req.authority : req.headers.host;
-  if (authority === undefined) throw new ConnectError("unable to determine request authority", Code.InvalidArgument);
+  // HTTP/1.0 may leave out Host; the URL is only informational for a POST, so such a call is still served.
+  const authority = ("authority" in req ? req.authority : req.headers.host) ?? "localhost";
   const aborter = new AbortController();
   let answered = false;
   res.once("close", () => {

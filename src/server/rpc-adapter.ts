@@ -23,8 +23,9 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
 }
 
 /**
- * connect-node's adapter, with what it lacks in front of and behind the
- * handlers: `application/grpc-web-text` is translated to binary gRPC-Web and
+ * connect's router handlers fed and answered as connect-node's adapter does
+ * (src/server/node-call.ts, at less cost per call), with what it lacks in
+ * front of and behind the handlers: `application/grpc-web-text` is translated to binary gRPC-Web and
  * back, and requests that do not decode are INVALID_ARGUMENT instead of
  * INTERNAL (src/server/decode-errors.ts). Paths and protocols are otherwise
  * exactly connect's.
