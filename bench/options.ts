@@ -1,6 +1,10 @@
 import { parseArgs } from "node:util";
 import type { ListScale } from "./seed.js";
 
+/** The row groups `--only` can run alone. */
+export const ONLY_ROWS = ["engine", "replicas", "floor"] as const;
+export type OnlyRows = (typeof ONLY_ROWS)[number];
+
 export interface BenchOptions {
   scale: "small" | "full";
   /** A PostgreSQL server URL; the run gets a database of its own there. */
@@ -11,8 +15,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's; `replicas`: two servers on one PostgreSQL), on a fresh database. */
-  only?: "engine" | "replicas";
+  /** Run only these rows (`engine`: the local engine's; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js), on a fresh database. */
+  only?: OnlyRows;
 }
 
 /** How much work each phase does at a scale. */
@@ -92,11 +96,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   if (values.help) {
-    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine|replicas]\n`);
+    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only ${ONLY_ROWS.join("|")}]\n`);
     process.exit(0);
   }
   if (values.scale !== "small" && values.scale !== "full") throw new Error(`--scale must be small or full, got ${values.scale}`);
-  if (values.only !== undefined && values.only !== "engine" && values.only !== "replicas") throw new Error(`--only must be engine or replicas, got ${values.only}`);
+  if (values.only !== undefined && !(ONLY_ROWS as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${ONLY_ROWS.join(", ")}, got ${values.only}`);
   if (values.only === "replicas" && !values.postgres) throw new Error("--only replicas needs --postgres (replicas share a PostgreSQL database)");
   const suffix = `${values.only ? `.${values.only}` : ""}${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
   return {
@@ -105,6 +109,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: values.out ?? `bench/results${suffix}.json`,
     ...(values["cpu-prof"] ? { profileDir: values["cpu-prof"] } : {}),
     build: !values["no-build"],
-    ...(values.only ? { only: values.only as "engine" | "replicas" } : {}),
+    ...(values.only ? { only: values.only as OnlyRows } : {}),
   };
 }

@@ -19,7 +19,7 @@ import {
   workflowRequest,
 } from "./payloads.js";
 import { HOT, type ListScale, listedExecution, seededName } from "./seed.js";
-import { type Measured, summarize } from "./stats.js";
+import { type Measured, mergeRounds, summarize } from "./stats.js";
 
 const A = AdminService.method;
 export const CHAIN = "bench.chain";
@@ -48,15 +48,8 @@ export async function unaryOverhead(c: GrpcClient, seconds: number, cpu: () => n
     rounds.noop.push(await drive(noop, { concurrency, durationMs: seconds * 1000, cpu }));
     rounds.getTask.push(await drive(getTask, { concurrency, durationMs: seconds * 1000, cpu }));
   }
-  const merge = (ms: Measured[]): Measured => {
-    const count = ms.reduce((a, m) => a + m.count, 0);
-    const secs = ms.reduce((a, m) => a + m.seconds, 0);
-    // Latency quantiles of the merged rounds: the worse of the two rounds (conservative).
-    const cpuMs = ms.reduce((a, m) => a + (m.serverCpuMsPerCall ?? 0) * m.count, 0);
-    return { count, seconds: secs, perSecond: count / secs, p50Ms: Math.max(...ms.map((m) => m.p50Ms)), p99Ms: Math.max(...ms.map((m) => m.p99Ms)), serverCpuMsPerCall: cpuMs / count };
-  };
-  const noopM = merge(rounds.noop);
-  const getM = merge(rounds.getTask);
+  const noopM = mergeRounds(rounds.noop);
+  const getM = mergeRounds(rounds.getTask);
   return { concurrency, noop: noopM, getTask: getM, ratio: getM.perSecond / noopM.perSecond, cpuRatio: noopM.serverCpuMsPerCall! / getM.serverCpuMsPerCall! };
 }
 

@@ -1,4 +1,5 @@
 import { engineRows } from "./engine-report.js";
+import type { FloorResults } from "./floor.js";
 import { replicaRows } from "./replicas.js";
 import type { Results } from "./run.js";
 import { type Measured, round } from "./stats.js";
@@ -13,8 +14,8 @@ const row = (name: string, m: Measured, notes: string) => [name, rate(m.perSecon
 export function table(r: Results): string {
   const rows: string[][] = [];
   const o = r.unary;
-  rows.push(row("Health/Check (no-op)", o.noop, `${o.concurrency} in flight`));
-  rows.push(row("GetTask", o.getTask, `throughput ratio ${round(o.ratio)} (target ≥ 0.7: ${mark(o.ratio >= 0.7)}); CPU ratio ${round(o.cpuRatio)}`));
+  if (r.floor) rows.push(...floorRows(o, r.floor));
+  else rows.push(...unaryRows(o));
   const w = r.writes;
   rows.push(row("CreateTask", w.createTask, `${w.createTask.count} calls, ${w.concurrency} in flight`));
   rows.push(row("CreateWorkflow (10 nodes, compiled)", w.createWorkflow, `${w.createWorkflow.count} calls`));
@@ -39,6 +40,27 @@ export function table(r: Results): string {
   if (r.engine) rows.push(...engineRows(r.engine));
   if (r.replicas) rows.push(...replicaRows(r.replicas));
   return render(rows);
+}
+
+function unaryRows(o: Results["unary"]): string[][] {
+  return [
+    row("Health/Check (no-op)", o.noop, `${o.concurrency} in flight`),
+    row("GetTask", o.getTask, `throughput ratio ${round(o.ratio)} (target ≥ 0.7: ${mark(o.ratio >= 0.7)}); CPU ratio ${round(o.cpuRatio)}`),
+  ];
+}
+
+/**
+ * The unary rows and, under them, the same Health/Check on the two reference
+ * servers measured in the same run: the CPU ratios say how far this server is
+ * above the framework it runs on, and that framework above grpc-js.
+ */
+export function floorRows(o: Results["unary"], f: FloorResults): string[][] {
+  const cpuOf = (m: Measured) => m.serverCpuMsPerCall!;
+  return [
+    ...unaryRows(o),
+    row("bare connect-node Health/Check", f.connect, `CPU ×${round(cpuOf(f.connect) / cpuOf(f.grpcJs))} of grpc-js; this server's no-op (same rounds, ${ms(cpuOf(f.noop))}) ×${round(cpuOf(f.noop) / cpuOf(f.connect))} of it`),
+    row("grpc-js Health/Check", f.grpcJs, `${f.concurrency} in flight, same client and codec`),
+  ];
 }
 
 /** Rows under the table's header, as Markdown. */

@@ -15,10 +15,11 @@ import { grpcClient } from "./grpc-client.js";
 import { parseOptions, SIZES } from "./options.js";
 import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
 import { measureEngine } from "./engine-run.js";
+import { measureFloor } from "./floor.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { render, table } from "./report.js";
+import { floorRows, render, table } from "./report.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
@@ -85,6 +86,11 @@ async function main() {
     const sampler = rssSampler(first);
     log("unary: GetTask against Health/Check...");
     const unary = await unaryOverhead(admin, sizes.unarySeconds, first.cpuSeconds);
+    const floor = await measureFloor({ ours: first, seconds: sizes.unarySeconds, log, ...(options.profileDir ? { nodeArgs: server().nodeArgs! } : {}) });
+    if (options.only === "floor") {
+      admin.close();
+      return alone("floor", "floor", { unary, floor }, floorRows(unary, floor));
+    }
     log("write paths...");
     const writes = await writePaths(admin, sizes, first.cpuSeconds);
     log("event ingestion...");
@@ -122,6 +128,7 @@ async function main() {
       machine: machine(),
       date: new Date().toISOString(),
       unary: { ...unary, noopCall: "grpc.health.v1.Health/Check" },
+      floor,
       writes,
       events,
       eventBaseline,
@@ -147,6 +154,7 @@ export type Results = {
   database: string;
   machine: ReturnType<typeof machine>;
   unary: Awaited<ReturnType<typeof unaryOverhead>>;
+  floor?: Awaited<ReturnType<typeof measureFloor>>;
   writes: Awaited<ReturnType<typeof writePaths>>;
   events: Awaited<ReturnType<typeof eventIngestion>>;
   eventBaseline: ReturnType<typeof rawEventInserts>;
