@@ -56,8 +56,7 @@ export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
         throw invalidArgument(`description cannot exceed ${MAX_DESCRIPTION_LENGTH} characters`);
       }
       checkNoNul(metadata.description, "description");
-      if (!(await store.namedEntities.get(req.resourceType, id))) throw notFound("entry not found");
-      await store.namedEntities.updateMetadata(req.resourceType, id, metadata);
+      if (!(await store.namedEntities.updateMetadata(req.resourceType, id, metadata))) throw notFound("entry not found");
       return {};
     },
 
