@@ -1,6 +1,5 @@
-import { create } from "@bufbuild/protobuf";
 import { and, asc, eq } from "drizzle-orm";
-import { type NamedEntity, NamedEntitySchema } from "../../gen/flyteidl/admin/common_pb.js";
+import type { NamedEntity } from "../../gen/flyteidl/admin/common_pb.js";
 import { NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
@@ -13,12 +12,14 @@ import type { NamedEntityStore, NamedResourceType, NameScope } from "./store.js"
  */
 export function createSqlNamedEntities(d: Dialect): NamedEntityStore {
   const m = d.schema.namedEntityMetadata;
-  const toEntity = (type: NamedResourceType, row: { project: string; domain: string; name: string; description: string; state: number }): NamedEntity =>
-    create(NamedEntitySchema, {
-      resourceType: type,
-      id: { project: row.project, domain: row.domain, name: row.name },
-      metadata: { description: row.description, state: row.state },
-    });
+  // Built as literals with every field set (what create() returns): create's reflection costs
+  // more than the query for a list of thousands.
+  const toEntity = (type: NamedResourceType, row: { project: string; domain: string; name: string; description: string; state: number }): NamedEntity => ({
+    $typeName: "flyteidl.admin.NamedEntity",
+    resourceType: type,
+    id: { $typeName: "flyteidl.admin.NamedEntityIdentifier", project: row.project, domain: row.domain, name: row.name, org: "" },
+    metadata: { $typeName: "flyteidl.admin.NamedEntityMetadata", description: row.description, state: row.state },
+  });
   const columnsOf = { project: m.project, domain: m.domain, name: m.name, description: m.description, state: m.state };
   const keyOf = (type: NamedResourceType, id: NameScope) =>
     and(eq(m.resourceType, type), eq(m.project, id.project), eq(m.domain, id.domain), id.name !== undefined ? eq(m.name, id.name) : undefined);
