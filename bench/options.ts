@@ -11,8 +11,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's), on a fresh database. */
-  only?: "engine";
+  /** Run only these rows (`engine`: the local engine's; `names`: ListNamedEntities'), on a fresh database. */
+  only?: "engine" | "names";
 }
 
 /** How much work each phase does at a scale. */
@@ -48,7 +48,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     createWorkflows: 100,
     createExecutions: 300,
     eventExecutions: 200,
-    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200 },
+    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200, pagedNames: 2_000 },
     listCalls: 50,
     engineSequential: 3,
     engineInFlight: 20,
@@ -63,7 +63,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     createWorkflows: 1_000,
     createExecutions: 3_000,
     eventExecutions: 2_000,
-    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000 },
+    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000, pagedNames: 100_000 },
     listCalls: 300,
     engineSequential: 10,
     engineInFlight: 100,
@@ -88,11 +88,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   if (values.help) {
-    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine]\n`);
+    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine|names]\n`);
     process.exit(0);
   }
   if (values.scale !== "small" && values.scale !== "full") throw new Error(`--scale must be small or full, got ${values.scale}`);
-  if (values.only !== undefined && values.only !== "engine") throw new Error(`--only must be engine, got ${values.only}`);
+  if (values.only !== undefined && values.only !== "engine" && values.only !== "names") throw new Error(`--only must be engine or names, got ${values.only}`);
   const suffix = `${values.only ? `.${values.only}` : ""}${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
   return {
     scale: values.scale,
@@ -100,6 +100,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: values.out ?? `bench/results${suffix}.json`,
     ...(values["cpu-prof"] ? { profileDir: values["cpu-prof"] } : {}),
     build: !values["no-build"],
-    ...(values.only ? { only: "engine" as const } : {}),
+    ...(values.only ? { only: values.only } : {}),
   };
 }

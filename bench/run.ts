@@ -18,7 +18,8 @@ import { measureEngine } from "./engine-run.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { render, table } from "./report.js";
+import { listRows, render, table } from "./report.js";
+import { measureNames } from "./names-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
@@ -66,6 +67,15 @@ async function main() {
       writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
       const m = results.machine;
       process.stdout.write(`\n${render(engineRows(engine))}\n\n${results.scale} engine rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
+      return;
+    }
+    if (options.only === "names") {
+      const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
+      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), names, totalSeconds: (performance.now() - started) / 1000 };
+      const out = resolve(root, options.out);
+      mkdirSync(join(out, ".."), { recursive: true });
+      writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+      process.stdout.write(`\n${render(listRows(names.calls))}\n\n${results.scale} named-entity rows on ${databaseName}; seeding ${Math.round(names.seedSeconds)} s\nwritten to ${options.out}\n`);
       return;
     }
     const first = await start();
