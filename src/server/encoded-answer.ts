@@ -22,22 +22,26 @@ export function answersInBinary(ctx: { requestHeader: Headers }): boolean {
  * A message of `schema` whose binary form is exactly `encoded` (the
  * serialized top-level fields, e.g. the output of `toBinary`, or parts of it
  * concatenated). protobuf-es' `toBinary` writes a message's unknown fields
- * verbatim after its known ones, so a message with no known field set and
- * each encoded field as an unknown-field entry serializes to the same bytes
- * without building or walking the objects they came from. Its JSON form is
- * empty: return it only when `answersInBinary` says the answer is binary.
- * Throws on bytes that are not a sequence of whole fields.
+ * verbatim after its known ones (`writer.tag(no, wireType).raw(data)`), so a
+ * message with no known field set and the bytes as unknown fields serializes
+ * to the same bytes without building or walking the objects they came from.
+ * The bytes are checked to be whole fields, then kept as ONE entry (the first
+ * field's tag, then everything after it): thousands of entries would cost
+ * toBinary a write and a copy each. Its JSON form is empty: return it only
+ * when `answersInBinary` says the answer is binary. Throws on bytes that are
+ * not a sequence of whole fields.
  */
 export function encodedAnswer<D extends DescMessage>(schema: D, encoded: Uint8Array): MessageShape<D> {
   const message = create(schema);
-  const unknown: { no: number; wireType: WireType; data: Uint8Array }[] = [];
+  if (encoded.length === 0) return message;
   const reader = new BinaryReader(encoded);
+  const [no, wireType] = reader.tag();
+  const start = reader.pos;
+  reader.skip(wireType, no);
   while (reader.pos < reader.len) {
-    const [no, wireType] = reader.tag();
-    const start = reader.pos;
-    reader.skip(wireType, no);
-    unknown.push({ no, wireType, data: encoded.subarray(start, reader.pos) });
+    const [next, type] = reader.tag();
+    reader.skip(type, next);
   }
-  (message as { $unknown?: typeof unknown }).$unknown = unknown;
+  (message as { $unknown?: { no: number; wireType: WireType; data: Uint8Array }[] }).$unknown = [{ no, wireType, data: encoded.subarray(start) }];
   return message;
 }
