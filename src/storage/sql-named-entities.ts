@@ -14,20 +14,21 @@ export function createSqlNamedEntities(d: Dialect): NamedEntityStore {
   const m = d.schema.namedEntityMetadata;
   // Built as literals with every field set (what create() returns): create's reflection costs
   // more than the query for a list of thousands.
-  const toEntity = (type: NamedResourceType, row: { project: string; domain: string; name: string; description: string; state: number }): NamedEntity => ({
+  const toEntity = (type: NamedResourceType, scope: NameScope, row: { name: string; description: string; state: number }): NamedEntity => ({
     $typeName: "flyteidl.admin.NamedEntity",
     resourceType: type,
-    id: { $typeName: "flyteidl.admin.NamedEntityIdentifier", project: row.project, domain: row.domain, name: row.name, org: "" },
+    id: { $typeName: "flyteidl.admin.NamedEntityIdentifier", project: scope.project, domain: scope.domain, name: row.name, org: "" },
     metadata: { $typeName: "flyteidl.admin.NamedEntityMetadata", description: row.description, state: row.state },
   });
-  const columnsOf = { project: m.project, domain: m.domain, name: m.name, description: m.description, state: m.state };
+  // Project and domain are the caller's: not reading them spares two strings per row.
+  const columnsOf = { name: m.name, description: m.description, state: m.state };
   const keyOf = (type: NamedResourceType, id: NameScope) =>
     and(eq(m.resourceType, type), eq(m.project, id.project), eq(m.domain, id.domain), id.name !== undefined ? eq(m.name, id.name) : undefined);
 
   return {
     async get(type, id) {
       const rows = await d.run((db) => db.select(columnsOf).from(m).where(keyOf(type, id)).limit(1));
-      return rows[0] ? toEntity(type, rows[0]) : undefined;
+      return rows[0] ? toEntity(type, id, rows[0]) : undefined;
     },
 
     async updateMetadata(type, id, metadata) {
@@ -62,7 +63,7 @@ export function createSqlNamedEntities(d: Dialect): NamedEntityStore {
           query,
         ),
       );
-      return rows.map((row) => toEntity(type, row));
+      return rows.map((row) => toEntity(type, scope, row));
     },
   };
 }
