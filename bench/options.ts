@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import type { ListScale } from "./seed.js";
 
 /** The row groups `--only` can run alone. */
-export const ONLY_ROWS = ["engine", "replicas", "floor"] as const;
+export const ONLY_ROWS = ["engine", "replicas", "floor", "names"] as const;
 export type OnlyRows = (typeof ONLY_ROWS)[number];
 
 export interface BenchOptions {
@@ -15,7 +15,7 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js), on a fresh database. */
+  /** Run only these rows (`engine`: the local engine's; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js; `names`: ListNamedEntities'), on a fresh database. */
   only?: OnlyRows;
 }
 
@@ -54,7 +54,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     createWorkflows: 100,
     createExecutions: 300,
     eventExecutions: 200,
-    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200 },
+    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200, pagedNames: 2_000 },
     listCalls: 50,
     engineSequential: 3,
     engineInFlight: 20,
@@ -70,7 +70,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     createWorkflows: 1_000,
     createExecutions: 3_000,
     eventExecutions: 2_000,
-    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000 },
+    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000, pagedNames: 100_000 },
     listCalls: 300,
     engineSequential: 10,
     engineInFlight: 100,

@@ -30,7 +30,7 @@ export function table(r: Results): string {
   );
   const b = r.eventBaseline;
   rows.push(["same rows, raw better-sqlite3 in-process", rate(b.perSecond), "", "", `server/raw ratio ${round(ev.perSecond / b.perSecond)}`]);
-  for (const [name, m] of Object.entries(r.lists.calls)) rows.push(row(name, m, `${m.items} items (target p99 < 20 ms: ${mark(m.p99Ms < 20)})`));
+  rows.push(...listRows(r.lists.calls));
   const f = r.footprint;
   rows.push(["start-up to first RPC, empty database", "", ms(f.startupMs), "", `target < 1 s: ${mark(f.startupMs < 1000)}`]);
   rows.push(["start-up to first RPC, seeded database", "", ms(f.startupSeededMs), "", ""]);
@@ -61,6 +61,11 @@ export function floorRows(o: Results["unary"], f: FloorResults): string[][] {
     row("bare connect-node Health/Check", f.connect, `CPU ×${round(cpuOf(f.connect) / cpuOf(f.grpcJs))} of grpc-js; this server's no-op (same rounds, ${ms(cpuOf(f.noop))}) ×${round(cpuOf(f.noop) / cpuOf(f.connect))} of it`),
     row("grpc-js Health/Check", f.grpcJs, `${f.concurrency} in flight, same client and codec`),
   ];
+}
+
+/** A row per list call. */
+export function listRows(calls: Record<string, Measured & { items: number }>): string[][] {
+  return Object.entries(calls).map(([name, m]) => row(name, m, `${m.items} items (target p99 < 20 ms: ${mark(m.p99Ms < 20)})`));
 }
 
 /** Rows under the table's header, as Markdown. */

@@ -19,7 +19,8 @@ import { measureFloor } from "./floor.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { floorRows, render, table } from "./report.js";
+import { floorRows, listRows, render, table } from "./report.js";
+import { measureNames } from "./names-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
@@ -77,6 +78,10 @@ async function main() {
     if (options.only === "engine") {
       const engine = await engineRowsOf();
       return alone("engine", "engine", engine, engineRows(engine));
+    }
+    if (options.only === "names") {
+      const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
+      return alone(`named-entity (seeding ${Math.round(names.seedSeconds)} s)`, "names", names, listRows(names.calls));
     }
     const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory

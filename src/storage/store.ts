@@ -159,12 +159,19 @@ export interface LaunchPlanStore {
 /** The kinds of named entity that have versions in a table. */
 export type NamedResourceType = ResourceType.TASK | ResourceType.WORKFLOW | ResourceType.LAUNCH_PLAN;
 
-/** Names with at least one task, workflow or launch plan version, and their optional metadata. */
+/**
+ * Names with at least one task, workflow or launch plan version, and their
+ * metadata (ACTIVE with no description until updated): a name table the
+ * version stores write a name's row to with its first version.
+ */
 export interface NamedEntityStore {
-  /** The entity with its metadata (ACTIVE and no description when none is stored), or undefined when no version exists. */
+  /** The entity with its metadata, or undefined when no version exists. */
   get(type: NamedResourceType, id: Required<NameScope>): Promise<NamedEntity | undefined>;
-  /** Writes the metadata: an empty description leaves the stored one; state is always written. */
-  updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<void>;
+  /**
+   * Writes the metadata: an empty description leaves the stored one; state is
+   * always written. False (nothing written) when the name has no version.
+   */
+  updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<boolean>;
   /** Names in a project and domain, filtered on name and metadata, then paged. */
   list(type: NamedResourceType, scope: NameScope, query: ListQuery): Promise<NamedEntity[]>;
 }
