@@ -15,6 +15,7 @@ import { grpcClient } from "./grpc-client.js";
 import { parseOptions, SIZES } from "./options.js";
 import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
 import { measureEngine } from "./engine-run.js";
+import { noopBaseline } from "./noop-baseline.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
@@ -76,10 +77,12 @@ async function main() {
     const sampler = rssSampler(first);
     log("unary: GetTask against Health/Check...");
     const unary = await unaryOverhead(admin, sizes.unarySeconds, first.cpuSeconds);
+    // Each phase's CPU is compared with the no-op's just before and after it: load on a shared machine drifts between phases.
+    const noop = await noopBaseline(admin, first.cpuSeconds);
     log("write paths...");
-    const writes = await writePaths(admin, sizes, first.cpuSeconds);
+    const writes = await noop.bracket(() => writePaths(admin, sizes, first.cpuSeconds));
     log("event ingestion...");
-    const events = await eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds);
+    const events = await noop.bracket(() => eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds));
     const loadRssMb = sampler.stop();
     const chain = await admin.call(AdminService.method.getWorkflow, { id: { resourceType: ResourceType.WORKFLOW, project: PROJECT, domain: DOMAIN, name: CHAIN, version: "v1" } });
     admin.close();
@@ -100,7 +103,8 @@ async function main() {
     const second = await start();
     log("console list calls...");
     const lister = grpcClient(second.url);
-    const lists = await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds);
+    const listNoop = await noopBaseline(lister, second.cpuSeconds);
+    const lists = await listNoop.bracket(async () => ({ calls: await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds) }));
     lister.close();
     const listsRssMb = second.rssMb();
     await second.stop();
@@ -114,7 +118,7 @@ async function main() {
       writes,
       events,
       eventBaseline,
-      lists: { seeded: sizes.lists, seedSeconds, calls: lists },
+      lists: { seeded: sizes.lists, seedSeconds, ...lists },
       ...(engine ? { engine: { ...engine, seconds: engineSeconds } } : {}),
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
@@ -135,10 +139,10 @@ export type Results = {
   database: string;
   machine: ReturnType<typeof machine>;
   unary: Awaited<ReturnType<typeof unaryOverhead>>;
-  writes: Awaited<ReturnType<typeof writePaths>>;
-  events: Awaited<ReturnType<typeof eventIngestion>>;
+  writes: Awaited<ReturnType<typeof writePaths>> & { noopCpuMs?: number };
+  events: Awaited<ReturnType<typeof eventIngestion>> & { noopCpuMs?: number };
   eventBaseline: ReturnType<typeof rawEventInserts>;
-  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
+  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>>; noopCpuMs?: number };
   engine?: EngineResults & { seconds: number };
   footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };
   totalSeconds: number;
