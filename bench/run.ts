@@ -16,6 +16,7 @@ import { parseOptions, SIZES } from "./options.js";
 import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
 import { measureEngine } from "./engine-run.js";
 import { measureFloor } from "./floor.js";
+import { noopBaseline } from "./noop-baseline.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
@@ -96,10 +97,12 @@ async function main() {
       admin.close();
       return alone("floor", "floor", { unary, floor }, floorRows(unary, floor));
     }
+    // Each phase's CPU is compared with the no-op's just before and after it: load on a shared machine drifts between phases.
+    const noop = await noopBaseline(admin, first.cpuSeconds);
     log("write paths...");
-    const writes = await writePaths(admin, sizes, first.cpuSeconds);
+    const writes = await noop.bracket(() => writePaths(admin, sizes, first.cpuSeconds));
     log("event ingestion...");
-    const events = await eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds);
+    const events = await noop.bracket(() => eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds));
     const loadRssMb = sampler.stop();
     const chain = await admin.call(AdminService.method.getWorkflow, { id: { resourceType: ResourceType.WORKFLOW, project: PROJECT, domain: DOMAIN, name: CHAIN, version: "v1" } });
     admin.close();
@@ -109,7 +112,7 @@ async function main() {
     // Two servers on the one database; SQLite is one process's file.
     const replicas = pg ? await replicaRowsOf() : undefined;
     const engineStarted = performance.now();
-    const engine = await engineRowsOf();
+    const engine = options.only === "api" ? undefined : await engineRowsOf();
     const engineSeconds = (performance.now() - engineStarted) / 1000;
 
     log("seeding list history through the Store...");
@@ -122,7 +125,8 @@ async function main() {
     const second = await start();
     log("console list calls...");
     const lister = grpcClient(second.url);
-    const lists = await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds);
+    const listNoop = await noopBaseline(lister, second.cpuSeconds);
+    const lists = await listNoop.bracket(async () => ({ calls: await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds) }));
     lister.close();
     const listsRssMb = second.rssMb();
     await second.stop();
@@ -137,8 +141,8 @@ async function main() {
       writes,
       events,
       eventBaseline,
-      lists: { seeded: sizes.lists, seedSeconds, calls: lists },
-      engine: { ...engine, seconds: engineSeconds },
+      lists: { seeded: sizes.lists, seedSeconds, ...lists },
+      ...(engine ? { engine: { ...engine, seconds: engineSeconds } } : {}),
       ...(replicas ? { replicas } : {}),
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
@@ -160,10 +164,10 @@ export type Results = {
   machine: ReturnType<typeof machine>;
   unary: Awaited<ReturnType<typeof unaryOverhead>>;
   floor?: Awaited<ReturnType<typeof measureFloor>>;
-  writes: Awaited<ReturnType<typeof writePaths>>;
-  events: Awaited<ReturnType<typeof eventIngestion>>;
+  writes: Awaited<ReturnType<typeof writePaths>> & { noopCpuMs?: number };
+  events: Awaited<ReturnType<typeof eventIngestion>> & { noopCpuMs?: number };
   eventBaseline: ReturnType<typeof rawEventInserts>;
-  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
+  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>>; noopCpuMs?: number };
   engine?: EngineResults & { seconds: number };
   replicas?: ReplicaRows;
   footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };

@@ -146,6 +146,16 @@ describe("list queries use indexes", () => {
     expect(get.every((line) => /named_entity_metadata/.test(line))).toBe(true);
   });
 
+  it("reads what a node or task event needs through keys alone", async () => {
+    const key = { ...{ project: P, domain: D, name: "e1" }, nodeId: "n0" };
+    const taskKey = { ...key, retryAttempt: 0, task: { project: P, domain: D, name: "t", version: "v1" } };
+    for (const read of [() => store.nodeExecutions.getForEvent(key), () => store.taskExecutions.getForEvent(taskKey)]) {
+      const plan = await planOf(read);
+      expect(plan.length).toBeGreaterThan(0);
+      expect(plan.filter((line) => /^SCAN /.test(line))).toEqual([]);
+    }
+  });
+
   it("catches a full scan when there is one", async () => {
     const raw = new Database(join(dir, "admin.db"), { readonly: true });
     const plan = (raw.prepare("EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE type = ?").all("x") as { detail: string }[]).map((r) => r.detail);

@@ -261,6 +261,11 @@ export type NodeParent =
 
 export interface NodeExecutionStore {
   get(id: NodeExecutionKey): Promise<NodeExecution | undefined>;
+  /**
+   * What a node event reads first, in one statement: its execution's cluster
+   * (undefined when there is no such execution) and the node execution, if any.
+   */
+  getForEvent(id: NodeExecutionKey): Promise<{ cluster: string | undefined; nodeExecution: NodeExecution | undefined }>;
   /** Inserts a node execution; false (nothing written) when it exists already. */
   create(
     execution: NodeExecution,
@@ -291,6 +296,14 @@ export interface TaskExecutionKey extends NodeExecutionKey {
 
 export interface TaskExecutionStore {
   get(id: TaskExecutionKey): Promise<{ execution: TaskExecution; phaseVersion: number } | undefined>;
+  /**
+   * What a task event reads first, in one statement: its execution's cluster
+   * (undefined when there is no such execution), whether its node execution
+   * exists, and the attempt, if any.
+   */
+  getForEvent(
+    id: TaskExecutionKey,
+  ): Promise<{ cluster: string | undefined; nodeExists: boolean; attempt: { execution: TaskExecution; phaseVersion: number } | undefined }>;
   /** Inserts an attempt; false (nothing written) when it exists already. */
   create(execution: TaskExecution, phaseVersion: number, beforeCommit?: () => Promise<void>): Promise<boolean>;
   /** Replaces the closure when phase and phase version are still the expected ones; false otherwise. */
