@@ -17,9 +17,10 @@
 //
 //   node scripts/patch-connect.mjs           apply (exit 1 if the files are not what we expect)
 //   node scripts/patch-connect.mjs --check   only report; exit 1 unless every file is patched
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const VERSION = "2.1.2";
 
@@ -97,7 +98,9 @@ function main() {
   process.stderr.write(`patch-connect: ${results.join(", ")}\n`);
 }
 
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+// Run as a script (not imported by the test): compare real paths, so a symlinked checkout or a path
+// with characters URLs escape still applies the patch.
+if (process.argv[1] && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1])) {
   try {
     main();
   } catch (e) {

@@ -154,8 +154,10 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const shedder = createLoadShedder({ maxRunning: config.maxConcurrentHeavyCalls, maxQueued: config.maxQueuedHeavyCalls });
   const interceptors = [createObservingInterceptor(logger, metrics?.rpc), shedder.interceptor];
 
+  // One implementation for both routers (RPC and the REST gateway's in-process one): its answer caches are shared.
+  const admin = adminService(deps);
   const routes = (router: ConnectRouter) => {
-    router.service(AdminService, adminService(deps));
+    router.service(AdminService, admin);
     router.service(
       SignalService,
       signalService({ signals: store.signals, maxPageSize: config.maxPageSize, onSet: (key) => deps.executor.signalled?.(key) }),

@@ -1,3 +1,4 @@
+import http2 from "node:http2";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import type { Req, Res } from "./http-types.js";
@@ -31,7 +32,12 @@ export function createNodeCall(req: Req, res: Res, contextValues: ContextValues)
   const authority = ("authority" in req ? req.authority : req.headers.host) ?? "localhost";
   const aborter = new AbortController();
   let answered = false;
+  // Node's HTTP/2 response has no `destroyed`, and writes to a closed stream neither fail nor drain:
+  // the close event is the one signal both HTTP versions give.
+  let closed = false;
+  const gone = () => closed || res.destroyed === true;
   res.once("close", () => {
+    closed = true;
     // Once the whole answer is handed over there is nothing left to cancel.
     if (!answered) aborter.abort(closeReason(req));
   });
@@ -53,11 +59,11 @@ export function createNodeCall(req: Req, res: Res, contextValues: ContextValues)
       if (res.headersSent || res.writableEnded) return; // answered already (a body timeout)
       res.writeHead(answer.status, nodeHeaders(answer.header));
       for (; chunk && chunk.done !== true; chunk = await it!.next()) {
-        if (res.destroyed) throw new ConnectError("the client went away before the answer was written", Code.Aborted);
-        if (!res.write(chunk.value)) await drained(res);
+        if (gone()) throw new ConnectError("the client went away before the answer was written", Code.Aborted);
+        if (!res.write(chunk.value)) await drained(res, gone);
       }
       done = true;
-      if (res.destroyed) throw new ConnectError("the client went away before the answer was written", Code.Aborted);
+      if (gone()) throw new ConnectError("the client went away before the answer was written", Code.Aborted);
       if (answer.trailer) res.addTrailers(nodeHeaders(answer.trailer));
       answered = true;
       res.end();
@@ -65,7 +71,11 @@ export function createNodeCall(req: Req, res: Res, contextValues: ContextValues)
       // Tell the handler its answer could not be written, as connect-node does.
       if (!done) it?.throw?.(e).catch(() => undefined);
       done = true;
-      throw res.destroyed ? ConnectError.from(e, Code.Aborted) : e;
+      if (gone()) throw ConnectError.from(e, Code.Aborted);
+      // Headers are out but the answer cannot be finished: end the exchange rather than leave the
+      // client (and an HTTP/1.1 keep-alive socket) waiting for the rest.
+      if (res.headersSent && !res.writableEnded) cutOff(res);
+      throw e;
     } finally {
       // An answer abandoned half-way: let the handler's pipeline finish (it aborts the call's signal).
       if (!done) it?.return?.().catch(() => undefined);
@@ -128,10 +138,15 @@ function bodyOf(req: Req): AsyncIterable<Uint8Array> {
         req.off("error", onError);
         req.off("close", onClose);
       };
-      req.on("data", onData);
-      req.on("end", onEnd);
-      req.on("error", onError);
-      req.on("close", onClose);
+      // Reading may start after the request is over (a handler that reads late): answer at once.
+      if (req.readableEnded) ended = true;
+      else if (req.destroyed) failed = new ConnectError("the request body ended before it was complete", Code.Canceled);
+      else {
+        req.on("data", onData);
+        req.on("end", onEnd);
+        req.on("error", onError);
+        req.on("close", onClose);
+      }
       const next = async (): Promise<IteratorResult<Uint8Array>> => {
         for (;;) {
           const chunk = queue.shift();
@@ -181,8 +196,15 @@ function nodeHeaders(init: UniversalServerResponse["header"]): Record<string, st
   return out;
 }
 
-function drained(res: Res): Promise<void> {
+/** Ends an answer that cannot be completed: HTTP/2 resets the stream, HTTP/1.1 closes the connection. */
+function cutOff(res: Res): void {
+  if ("stream" in res) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  else res.destroy();
+}
+
+function drained(res: Res, gone: () => boolean): Promise<void> {
   return new Promise((resolve) => {
+    if (gone()) return resolve();
     const done = () => {
       res.off("drain", done);
       res.off("close", done);
