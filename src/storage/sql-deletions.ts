@@ -62,7 +62,9 @@ export function createSqlDeletions(d: Dialect): DeletionStore {
               scope.project !== undefined ? eq(e.project, scope.project) : undefined,
               scope.domain !== undefined ? eq(e.domain, scope.domain) : undefined,
               lt(e.updatedAt, scope.before),
-              inArray(e.phase, [...scope.phases]),
+              // An expression, not the column: the phase index would have the query sort every
+              // terminal execution, where walking the last-change index stops after `limit` rows.
+              inArray(sql`${e.phase} || ''`, [...scope.phases]),
               after,
             ),
           )
