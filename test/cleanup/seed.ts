@@ -27,6 +27,8 @@ export interface SeedOptions {
   children?: ExecutionKey[];
   /** Its engine row is still active. */
   engineActive?: boolean;
+  /** Node executions besides `n0` and the children's nodes (default 0). */
+  extraNodes?: number;
 }
 
 /**
@@ -58,9 +60,9 @@ export async function seedExecution(store: Store, blobs: BlobStore, runRoot: str
   };
   if (!(await store.executions.create(stored, [["team", "ml"], ["nightly", ""]]))) throw new Error(`seed: ${k.name} exists`);
   await store.executions.updateClosure(k, phase, closure, { event: { phase: Phase[phase]!, producerId: "local", occurredAt: at } });
-  const nodes = ["n0", ...(o.children ?? []).map((_, i) => `n-${i}`)];
+  const nodes = ["n0", ...(o.children ?? []).map((_, i) => `n-${i}`), ...Array.from({ length: o.extraNodes ?? 0 }, (_, i) => `x${i}`)];
   for (const [i, nodeId] of nodes.entries()) {
-    const child = i === 0 ? undefined : o.children![i - 1]!;
+    const child = i === 0 ? undefined : o.children?.[i - 1];
     await store.nodeExecutions.create(
       create(NodeExecutionSchema, {
         id: { executionId: k, nodeId },
