@@ -87,8 +87,9 @@ describe.each(backends)("Execution cleanup on $name", ({ open }) => {
 
     const report = await cleaner.run(olderThan(90, { project: "p", domain: "d" }), false);
     expect(report.executions).toBe(3);
-    // Per execution: its row, 2 tags, 1 event, node executions, 1 task execution, 1 signal, 1 engine row.
-    expect(report.rows).toBe(3 * 7 + 1 + 1 + 2);
+    // Per execution: its row, 2 tags, 1 event, 1 node execution, 1 task execution, 1 signal, 1 engine row;
+    // and the parent's node that launched the child.
+    expect(report.rows).toBe(3 * 8 + 1);
     // Per execution: 7 blobs of 10 bytes and a 6-byte task log.
     expect(report.files).toBe(3 * 8);
     expect(report.bytes).toBe(3 * 76);
