@@ -11,8 +11,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's), on a fresh database. */
-  only?: "engine";
+  /** Run only these rows (`engine`: the local engine's; `replicas`: two servers on one PostgreSQL), on a fresh database. */
+  only?: "engine" | "replicas";
 }
 
 /** How much work each phase does at a scale. */
@@ -39,6 +39,8 @@ export interface Sizes {
   engineCachedNodes: number;
   /** Runs of flytekit's hello through pyflyte-execute. */
   realTaskRuns: number;
+  /** Executions of the 10-node fan-out whose events each replica row plays (PostgreSQL only). */
+  replicaExecutions: number;
 }
 
 export const SIZES: Record<BenchOptions["scale"], Sizes> = {
@@ -56,6 +58,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     engineMapRuns: 3,
     engineCachedNodes: 20,
     realTaskRuns: 1,
+    replicaExecutions: 48,
   },
   full: {
     unarySeconds: 6,
@@ -71,6 +74,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     engineMapRuns: 5,
     engineCachedNodes: 20,
     realTaskRuns: 3,
+    replicaExecutions: 300,
   },
 };
 
@@ -88,11 +92,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   if (values.help) {
-    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine]\n`);
+    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine|replicas]\n`);
     process.exit(0);
   }
   if (values.scale !== "small" && values.scale !== "full") throw new Error(`--scale must be small or full, got ${values.scale}`);
-  if (values.only !== undefined && values.only !== "engine") throw new Error(`--only must be engine, got ${values.only}`);
+  if (values.only !== undefined && values.only !== "engine" && values.only !== "replicas") throw new Error(`--only must be engine or replicas, got ${values.only}`);
+  if (values.only === "replicas" && !values.postgres) throw new Error("--only replicas needs --postgres (replicas share a PostgreSQL database)");
   const suffix = `${values.only ? `.${values.only}` : ""}${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
   return {
     scale: values.scale,
@@ -100,6 +105,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: values.out ?? `bench/results${suffix}.json`,
     ...(values["cpu-prof"] ? { profileDir: values["cpu-prof"] } : {}),
     build: !values["no-build"],
-    ...(values.only ? { only: "engine" as const } : {}),
+    ...(values.only ? { only: values.only as "engine" | "replicas" } : {}),
   };
 }

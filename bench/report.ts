@@ -1,4 +1,5 @@
 import { engineRows } from "./engine-report.js";
+import { replicaRows } from "./replicas.js";
 import type { Results } from "./run.js";
 import { type Measured, round } from "./stats.js";
 
@@ -36,6 +37,7 @@ export function table(r: Results): string {
   rows.push(["RSS peak under load (unary, writes, events)", "", `${round(f.loadRssMb)} MB`, "", ""]);
   rows.push(["RSS after the list calls (seeded)", "", `${round(f.listsRssMb)} MB`, "", ""]);
   if (r.engine) rows.push(...engineRows(r.engine));
+  if (r.replicas) rows.push(...replicaRows(r.replicas));
   return render(rows);
 }
 

@@ -21,6 +21,7 @@ import { createBenchDatabase } from "./postgres-database.js";
 import { render, table } from "./report.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
+import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -58,15 +59,23 @@ async function main() {
     log(`scale ${options.scale} on ${pg ? `PostgreSQL ${pg.version}` : "SQLite"}; data in ${dir}`);
     const databaseName = pg ? `PostgreSQL ${pg.version}` : `SQLite ${sqliteVersion()}`;
     const engineRowsOf = () => measureEngine({ dir, sizes, start, log });
-    if (options.only === "engine") {
-      const engine = await engineRowsOf();
-      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), engine, totalSeconds: (performance.now() - started) / 1000 };
+    const replicaRowsOf = () => measureReplicas({ executions: sizes.replicaExecutions, start, log });
+    // A group of rows alone: its own results file and table.
+    const alone = (what: string, key: string, value: object, rows: string[][]) => {
+      const results = { scale: options.scale, database: databaseName, machine: machine(), date: new Date().toISOString(), [key]: value, totalSeconds: (performance.now() - started) / 1000 };
       const out = resolve(root, options.out);
       mkdirSync(join(out, ".."), { recursive: true });
       writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
       const m = results.machine;
-      process.stdout.write(`\n${render(engineRows(engine))}\n\n${results.scale} engine rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
-      return;
+      process.stdout.write(`\n${render(rows)}\n\n${results.scale} ${what} rows on ${databaseName}, ${m.cpus} × ${m.cpuModel}, Node ${m.node.slice(1)}; ${Math.round(results.totalSeconds)} s\nwritten to ${options.out}\n`);
+    };
+    if (options.only === "replicas") {
+      const replicas = await replicaRowsOf();
+      return alone("replica", "replicas", replicas, replicaRows(replicas));
+    }
+    if (options.only === "engine") {
+      const engine = await engineRowsOf();
+      return alone("engine", "engine", engine, engineRows(engine));
     }
     const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory
@@ -86,6 +95,8 @@ async function main() {
     await first.stop();
     log("raw better-sqlite3 baseline...");
     const eventBaseline = rawEventInserts(dir, Math.min(sizes.eventExecutions, sizes.createExecutions));
+    // Two servers on the one database; SQLite is one process's file.
+    const replicas = pg ? await replicaRowsOf() : undefined;
     const engineStarted = performance.now();
     const engine = await engineRowsOf();
     const engineSeconds = (performance.now() - engineStarted) / 1000;
@@ -116,6 +127,7 @@ async function main() {
       eventBaseline,
       lists: { seeded: sizes.lists, seedSeconds, calls: lists },
       engine: { ...engine, seconds: engineSeconds },
+      ...(replicas ? { replicas } : {}),
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
     };
@@ -140,6 +152,7 @@ export type Results = {
   eventBaseline: ReturnType<typeof rawEventInserts>;
   lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
   engine?: EngineResults & { seconds: number };
+  replicas?: ReplicaRows;
   footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };
   totalSeconds: number;
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { splitExpression } from "../../src/core/filter-expression.js";
+import { seededRandom } from "../helpers/seeded-random.js";
 
 // FlyteAdmin's pattern, run by a backtracking engine: the oracle for short inputs.
 const FLYTEADMIN_PATTERN = /(.+)\((.+),\s?(.+)\)/;
@@ -12,18 +13,6 @@ function byRegex(text: string) {
 // Characters on which JavaScript's and Go's `.` and `\s` agree (JavaScript's
 // `.` also stops at \r, U+2028 and U+2029, and its `\s` takes \v and Unicode spaces).
 const ALPHABET = ["a", "(", ")", ",", ";", ".", " ", "+", "\t", "\n", "\f", "e", "q"];
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("the filter expression splitter", () => {
   it("splits like FlyteAdmin's regular expression on every string of up to 6 characters over ( ) , a space newline", () => {
@@ -41,7 +30,7 @@ describe("the filter expression splitter", () => {
   });
 
   it("splits like FlyteAdmin's regular expression on 30,000 random strings of up to 24 characters", () => {
-    const next = random(12);
+    const next = seededRandom(12);
     for (let i = 0; i < 30_000; i++) {
       const length = 1 + Math.floor(next() * 24);
       let s = "";
