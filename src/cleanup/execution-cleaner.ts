@@ -159,6 +159,9 @@ export function createExecutionCleaner(o: ExecutionCleanerOptions) {
       return r;
     },
 
+    /** Removes this host's run folders of executions that are gone. */
+    sweepRunFolders: (limit: number) => files.sweepRunFolders(limit),
+
     /** Deletes (or, with dryRun, counts) what the selection covers, oldest first. */
     async run(sel: CleanupSelection, dryRun: boolean): Promise<CleanupReport> {
       const r = emptyReport();

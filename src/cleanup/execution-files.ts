@@ -2,7 +2,7 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BlobStore } from "../blob/blob-store.js";
 import { executionBlobFolders, type ExecutionBlobFolder } from "../core/blob-keys.js";
-import { attemptFolder } from "../engine/local/process/attempt-files.js";
+import { attemptFolder, CONTROL_DIR } from "../engine/local/process/attempt-files.js";
 import type { ExecutionKey } from "../storage/store.js";
 
 /** What removing (or, in a dry run, counting) an execution's files came to. */
@@ -65,6 +65,7 @@ export function createExecutionFiles(o: ExecutionFilesOptions) {
     return keys;
   }
 
+  let sweepFrom: ExecutionKey | undefined;
   const runFolder = (k: ExecutionKey) => (o.runRoot ? attemptFolder(o.runRoot, [k.project, k.domain, k.name]) : undefined);
 
   return {
@@ -79,6 +80,27 @@ export function createExecutionFiles(o: ExecutionFilesOptions) {
       }
       const dir = runFolder(k);
       if (dir) await addFolder(dir, tally);
+      return tally;
+    },
+
+    /**
+     * Removes run folders on this host whose execution is gone (deleted by a replica on another
+     * host, which could not reach them); at most `limit` folders looked at per call, resuming
+     * where the last call stopped.
+     */
+    async sweepRunFolders(limit: number): Promise<FileTally> {
+      const tally: FileTally = { files: 0, bytes: 0 };
+      if (!o.runRoot) return tally;
+      const found = await executionFolders(o.runRoot, sweepFrom, limit);
+      sweepFrom = found.length < limit ? undefined : found[found.length - 1];
+      for (const k of found) {
+        if (await o.taken(k)) continue;
+        const dir = runFolder(k);
+        // Only what the engine made: a run root may be a folder holding other things too.
+        if (!dir || !(await isRunFolder(dir))) continue;
+        await addFolder(dir, tally);
+        await rm(dir, { recursive: true, force: true });
+      }
       return tally;
     },
 
@@ -122,4 +144,43 @@ async function addFolder(dir: string, tally: FileTally): Promise<void> {
       tally.bytes += (await lstat(path).catch(() => ({ size: 0 }))).size;
     }
   }
+}
+
+const ORDER = (k: ExecutionKey) => JSON.stringify([k.project, k.domain, k.name]);
+
+/** `<runRoot>/<project>/<domain>/<name>` folders after `from` (in name order), at most `limit`. */
+async function executionFolders(runRoot: string, from: ExecutionKey | undefined, limit: number): Promise<ExecutionKey[]> {
+  const names = async (dir: string) => {
+    try {
+      return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw e;
+    }
+  };
+  const out: ExecutionKey[] = [];
+  const after = from ? ORDER(from) : "";
+  for (const project of await names(runRoot)) {
+    if (from && project < from.project) continue;
+    for (const domain of await names(join(runRoot, project))) {
+      for (const name of await names(join(runRoot, project, domain))) {
+        const k = { project, domain, name };
+        if (from && ORDER(k) <= after) continue;
+        out.push(k);
+        if (out.length >= limit) return out;
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether `dir` holds an attempt folder the engine made: `<node>/<attempt>/.engine/`. */
+async function isRunFolder(dir: string): Promise<boolean> {
+  const subfolders = async (d: string) => (await readdir(d, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(d, e.name));
+  for (const node of await subfolders(dir)) {
+    for (const attempt of await subfolders(node)) {
+      if ((await subfolders(attempt)).some((p) => p.endsWith(`/${CONTROL_DIR}`))) return true;
+    }
+  }
+  return false;
 }

@@ -37,8 +37,13 @@ export function createRetentionTimer(o: RetentionTimerOptions) {
   let stopped = false;
 
   async function runOnce(): Promise<CleanupReport | undefined> {
+    // Run folders stay on the host that ran them: every replica sweeps its own, lease or not,
+    // for executions deleted by whichever replica held it.
+    const swept = await o.cleaner.sweepRunFolders(o.batch);
     if (!(await o.leases.acquire(RETENTION_LEASE, owner, clock(), leaseMs))) return undefined;
     const total = await o.cleaner.resume(o.batch);
+    total.files += swept.files;
+    total.bytes += swept.bytes;
     for (const rule of o.policy) {
       if (stopped || total.executions >= o.batch) break;
       // The rule's own scope; a more specific rule inside it wins per execution (maxAgeFor).

@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -206,6 +206,23 @@ describe.each(backends)("Execution cleanup on $name", ({ open }) => {
     const engineKey = a.keys.find((b) => b.startsWith(ENGINE_METADATA_PREFIX))!;
     expect(await blobs.stat(engineKey)).toBeDefined();
     expect(await leftOf(key("x", "a-b", "c"), { keys: a.keys.filter((b) => b !== engineKey), runFolder: a.runFolder })).toEqual({ rows: 0, blobs: 0, runFolder: false });
+  });
+
+  it("sweeps run folders of executions that are gone, and nothing else under the run root", async () => {
+    const { cleaner, seed, runRoot } = await setUp();
+    const kept = await seed(key("kept"));
+    const gone = await seed(key("gone"));
+    // Deleted by a replica on another host: rows and blobs went, the run folder here stayed.
+    await store.deletions.mark([key("gone")], TERMINAL_PHASES, now);
+    while ((await store.deletions.purgeRows(key("gone"), 100)) > 0);
+    await store.deletions.finish(key("gone"));
+    const stray = join(runRoot, "p", "d", "not-a-run", "x");
+    mkdirSync(stray, { recursive: true });
+    const swept = await cleaner.sweepRunFolders(1);
+    expect(swept.files + (await cleaner.sweepRunFolders(10)).files).toBe(1);
+    expect(existsSync(gone.runFolder)).toBe(false);
+    expect(existsSync(kept.runFolder)).toBe(true);
+    expect(existsSync(stray)).toBe(true);
   });
 
   it("leases go to one owner at a time until they expire", async () => {
