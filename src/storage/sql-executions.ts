@@ -52,8 +52,8 @@ export function executionColumns(t: Dialect["schema"]["executions"]) {
 
 /**
  * True while the execution's row is in `executions`: node and task executions
- * and signals of an execution being deleted are gone for readers the moment
- * its row is, however many of them the deletion still has to remove.
+ * of an execution being deleted are gone for readers the moment its row is,
+ * however many of them the deletion still has to remove.
  */
 export const executionPresent = (d: Dialect, key: ExecutionKey) => {
   const t = d.schema.executions;
