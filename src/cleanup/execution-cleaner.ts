@@ -107,7 +107,8 @@ export function createExecutionCleaner(o: ExecutionCleanerOptions) {
   /** Removes what a marked execution still owns, then its mark. */
   async function purge(k: ExecutionKey, r: CleanupReport): Promise<void> {
     for (let n = await deletions.purgeRows(k, batchRows); n > 0; n = await deletions.purgeRows(k, batchRows)) r.rows += n;
-    // Files after rows: a reader that still finds a row never meets a missing file it points to.
+    // The mark goes last: a run killed anywhere before leaves it, so the next run finds the execution
+    // again and deletes what is left (every step is a no-op for what is already gone).
     const gone = await files.remove(k);
     r.files += gone.files;
     r.bytes += gone.bytes;
