@@ -73,7 +73,7 @@ async function runOne(attack: Attack, postgresUrl: string | undefined): Promise<
       await server.stop();
       log("   seeding 50,000 executions...");
       const store = await openStore(database);
-      await seedLists(store, { executions: 50_000, nodeExecutions: 0, nodesPerExecution: 1, workflows: 10, namedEntities: 10 }, chain.closure!.compiledWorkflow!, () => undefined);
+      await seedLists(store, { executions: 50_000, nodeExecutions: 0, nodesPerExecution: 1, workflows: 10, namedEntities: 10, pagedNames: 0 }, chain.closure!.compiledWorkflow!, () => undefined);
       await store.close();
       server = await startServerProcess({ database, dataDir: dir, args: attack.serverArgs ?? [] });
     } else {

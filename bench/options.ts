@@ -1,6 +1,10 @@
 import { parseArgs } from "node:util";
 import type { ListScale } from "./seed.js";
 
+/** The row groups `--only` can run alone. */
+export const ONLY_ROWS = ["engine", "api", "replicas", "floor", "names"] as const;
+export type OnlyRows = (typeof ONLY_ROWS)[number];
+
 export interface BenchOptions {
   scale: "small" | "full";
   /** A PostgreSQL server URL; the run gets a database of its own there. */
@@ -11,8 +15,8 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's; `replicas`: two servers on one PostgreSQL), on a fresh database. */
-  only?: "engine" | "replicas";
+  /** Run only these rows (`engine`: the local engine's; `api`: all but the engine's; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js; `names`: ListNamedEntities'), on a fresh database. */
+  only?: OnlyRows;
 }
 
 /** How much work each phase does at a scale. */
@@ -50,7 +54,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     createWorkflows: 100,
     createExecutions: 300,
     eventExecutions: 200,
-    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200 },
+    lists: { executions: 20_000, nodeExecutions: 2_000, nodesPerExecution: 100, workflows: 1_000, namedEntities: 200, pagedNames: 2_000 },
     listCalls: 50,
     engineSequential: 3,
     engineInFlight: 20,
@@ -66,7 +70,7 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     createWorkflows: 1_000,
     createExecutions: 3_000,
     eventExecutions: 2_000,
-    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000 },
+    lists: { executions: 1_000_000, nodeExecutions: 100_000, nodesPerExecution: 100, workflows: 50_000, namedEntities: 10_000, pagedNames: 100_000 },
     listCalls: 300,
     engineSequential: 10,
     engineInFlight: 100,
@@ -92,11 +96,11 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   if (values.help) {
-    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only engine|replicas]\n`);
+    process.stdout.write(`npm run bench -- [--scale small|full] [--postgres postgres://user@host:5432/db] [--out file.json] [--cpu-prof dir] [--no-build] [--only ${ONLY_ROWS.join("|")}]\n`);
     process.exit(0);
   }
   if (values.scale !== "small" && values.scale !== "full") throw new Error(`--scale must be small or full, got ${values.scale}`);
-  if (values.only !== undefined && values.only !== "engine" && values.only !== "replicas") throw new Error(`--only must be engine or replicas, got ${values.only}`);
+  if (values.only !== undefined && !(ONLY_ROWS as readonly string[]).includes(values.only)) throw new Error(`--only must be one of ${ONLY_ROWS.join(", ")}, got ${values.only}`);
   if (values.only === "replicas" && !values.postgres) throw new Error("--only replicas needs --postgres (replicas share a PostgreSQL database)");
   const suffix = `${values.only ? `.${values.only}` : ""}${values.scale === "small" ? ".small" : ""}${values.postgres ? ".postgres" : ""}`;
   return {
@@ -105,6 +109,6 @@ export function parseOptions(argv: string[]): BenchOptions {
     out: values.out ?? `bench/results${suffix}.json`,
     ...(values["cpu-prof"] ? { profileDir: values["cpu-prof"] } : {}),
     build: !values["no-build"],
-    ...(values.only ? { only: values.only as "engine" | "replicas" } : {}),
+    ...(values.only ? { only: values.only as OnlyRows } : {}),
   };
 }

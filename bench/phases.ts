@@ -18,8 +18,8 @@ import {
   taskRequest,
   workflowRequest,
 } from "./payloads.js";
-import { HOT, type ListScale, listedExecution, seededName } from "./seed.js";
-import { type Measured, summarize } from "./stats.js";
+import { HOT, type ListScale, listedExecution, NAMES_DOMAIN, seededName } from "./seed.js";
+import { type Measured, mergeRounds, summarize } from "./stats.js";
 
 const A = AdminService.method;
 export const CHAIN = "bench.chain";
@@ -48,15 +48,8 @@ export async function unaryOverhead(c: GrpcClient, seconds: number, cpu: () => n
     rounds.noop.push(await drive(noop, { concurrency, durationMs: seconds * 1000, cpu }));
     rounds.getTask.push(await drive(getTask, { concurrency, durationMs: seconds * 1000, cpu }));
   }
-  const merge = (ms: Measured[]): Measured => {
-    const count = ms.reduce((a, m) => a + m.count, 0);
-    const secs = ms.reduce((a, m) => a + m.seconds, 0);
-    // Latency quantiles of the merged rounds: the worse of the two rounds (conservative).
-    const cpuMs = ms.reduce((a, m) => a + (m.serverCpuMsPerCall ?? 0) * m.count, 0);
-    return { count, seconds: secs, perSecond: count / secs, p50Ms: Math.max(...ms.map((m) => m.p50Ms)), p99Ms: Math.max(...ms.map((m) => m.p99Ms)), serverCpuMsPerCall: cpuMs / count };
-  };
-  const noopM = merge(rounds.noop);
-  const getM = merge(rounds.getTask);
+  const noopM = mergeRounds(rounds.noop);
+  const getM = mergeRounds(rounds.getTask);
   return { concurrency, noop: noopM, getTask: getM, ratio: getM.perSecond / noopM.perSecond, cpuRatio: noopM.serverCpuMsPerCall! / getM.serverCpuMsPerCall! };
 }
 
@@ -126,6 +119,10 @@ export function consoleLists(scale: ListScale): Record<string, { method: DescMet
       method: A.listNamedEntities,
       input: { resourceType: ResourceType.WORKFLOW, ...scope, filters: "eq(state,0)", limit: 10000, sortBy: { key: "name", direction: Sort_Direction.ASCENDING } },
     },
+    [`ListNamedEntities workflows eq(state,0), page of 100 at ${scale.pagedNames.toLocaleString("en-US")} names, name asc`]: {
+      method: A.listNamedEntities,
+      input: { resourceType: ResourceType.WORKFLOW, project: PROJECT, domain: NAMES_DOMAIN, filters: "eq(state,0)", limit: 100, sortBy: { key: "name", direction: Sort_Direction.ASCENDING } },
+    },
     "ListWorkflows latest version (limit 1, created_at desc)": { method: A.listWorkflows, input: { id: { ...scope, name: HOT }, limit: 1, sortBy: desc } },
     "ListNodeExecutions of one execution, limit 10000, created_at asc": {
       method: A.listNodeExecutions,
@@ -139,9 +136,10 @@ export function consoleLists(scale: ListScale): Record<string, { method: DescMet
  * answer is timed as received, not decoded: decoding 10,000 entities is the
  * client's cost. It is decoded once to count the items.
  */
-export async function listLatencies(c: GrpcClient, scale: ListScale, calls: number, cpu?: () => number) {
+export async function listLatencies(c: GrpcClient, scale: ListScale, calls: number, cpu?: () => number, only?: (name: string) => boolean) {
   const out: Record<string, Measured & { items: number }> = {};
   for (const [name, { method, input }] of Object.entries(consoleLists(scale))) {
+    if (only && !only(name)) continue;
     const answer = fromBinary(method.output, await c.raw(method, input as never)) as unknown as Record<string, unknown>;
     const items = Object.values(answer).find(Array.isArray)?.length ?? 0;
     out[name] = { ...(await sequential(() => c.raw(method, input as never), calls, cpu)), items };

@@ -15,10 +15,13 @@ import { grpcClient } from "./grpc-client.js";
 import { parseOptions, SIZES } from "./options.js";
 import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
 import { measureEngine } from "./engine-run.js";
+import { measureFloor } from "./floor.js";
+import { noopBaseline } from "./noop-baseline.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { render, table } from "./report.js";
+import { floorRows, listRows, render, table } from "./report.js";
+import { measureNames } from "./names-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
@@ -77,6 +80,10 @@ async function main() {
       const engine = await engineRowsOf();
       return alone("engine", "engine", engine, engineRows(engine));
     }
+    if (options.only === "names") {
+      const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
+      return alone(`named-entity (seeding ${Math.round(names.seedSeconds)} s)`, "names", names, listRows(names.calls));
+    }
     const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory
     const idleRssMb = first.rssMb();
@@ -85,10 +92,17 @@ async function main() {
     const sampler = rssSampler(first);
     log("unary: GetTask against Health/Check...");
     const unary = await unaryOverhead(admin, sizes.unarySeconds, first.cpuSeconds);
+    const floor = await measureFloor({ ours: first, seconds: sizes.unarySeconds, log, ...(options.profileDir ? { nodeArgs: server().nodeArgs! } : {}) });
+    if (options.only === "floor") {
+      admin.close();
+      return alone("floor", "floor", { unary, floor }, floorRows(unary, floor));
+    }
+    // Each phase's CPU is compared with the no-op's just before and after it: load on a shared machine drifts between phases.
+    const noop = await noopBaseline(admin, first.cpuSeconds);
     log("write paths...");
-    const writes = await writePaths(admin, sizes, first.cpuSeconds);
+    const writes = await noop.bracket(() => writePaths(admin, sizes, first.cpuSeconds));
     log("event ingestion...");
-    const events = await eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds);
+    const events = await noop.bracket(() => eventIngestion(admin, Math.min(sizes.eventExecutions, sizes.createExecutions), first.cpuSeconds));
     const loadRssMb = sampler.stop();
     const chain = await admin.call(AdminService.method.getWorkflow, { id: { resourceType: ResourceType.WORKFLOW, project: PROJECT, domain: DOMAIN, name: CHAIN, version: "v1" } });
     admin.close();
@@ -98,7 +112,7 @@ async function main() {
     // Two servers on the one database; SQLite is one process's file.
     const replicas = pg ? await replicaRowsOf() : undefined;
     const engineStarted = performance.now();
-    const engine = await engineRowsOf();
+    const engine = options.only === "api" ? undefined : await engineRowsOf();
     const engineSeconds = (performance.now() - engineStarted) / 1000;
 
     log("seeding list history through the Store...");
@@ -111,7 +125,8 @@ async function main() {
     const second = await start();
     log("console list calls...");
     const lister = grpcClient(second.url);
-    const lists = await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds);
+    const listNoop = await noopBaseline(lister, second.cpuSeconds);
+    const lists = await listNoop.bracket(async () => ({ calls: await listLatencies(lister, sizes.lists, sizes.listCalls, second.cpuSeconds) }));
     lister.close();
     const listsRssMb = second.rssMb();
     await second.stop();
@@ -122,11 +137,12 @@ async function main() {
       machine: machine(),
       date: new Date().toISOString(),
       unary: { ...unary, noopCall: "grpc.health.v1.Health/Check" },
+      floor,
       writes,
       events,
       eventBaseline,
-      lists: { seeded: sizes.lists, seedSeconds, calls: lists },
-      engine: { ...engine, seconds: engineSeconds },
+      lists: { seeded: sizes.lists, seedSeconds, ...lists },
+      ...(engine ? { engine: { ...engine, seconds: engineSeconds } } : {}),
       ...(replicas ? { replicas } : {}),
       footprint: { startupMs: first.startupMs, startupSeededMs: second.startupMs, idleRssMb, loadRssMb, listsRssMb },
       totalSeconds: (performance.now() - started) / 1000,
@@ -147,10 +163,11 @@ export type Results = {
   database: string;
   machine: ReturnType<typeof machine>;
   unary: Awaited<ReturnType<typeof unaryOverhead>>;
-  writes: Awaited<ReturnType<typeof writePaths>>;
-  events: Awaited<ReturnType<typeof eventIngestion>>;
+  floor?: Awaited<ReturnType<typeof measureFloor>>;
+  writes: Awaited<ReturnType<typeof writePaths>> & { noopCpuMs?: number };
+  events: Awaited<ReturnType<typeof eventIngestion>> & { noopCpuMs?: number };
   eventBaseline: ReturnType<typeof rawEventInserts>;
-  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>> };
+  lists: { seeded: object; seedSeconds: number; calls: Awaited<ReturnType<typeof listLatencies>>; noopCpuMs?: number };
   engine?: EngineResults & { seconds: number };
   replicas?: ReplicaRows;
   footprint: { startupMs: number; startupSeededMs: number; idleRssMb: number; loadRssMb: number; listsRssMb: number };

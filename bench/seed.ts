@@ -18,25 +18,29 @@ export interface ListScale {
   nodesPerExecution: number;
   workflows: number;
   namedEntities: number;
+  /** Workflow names (one version each) in a domain of their own, for a page of ListNamedEntities. */
+  pagedNames: number;
 }
 
 /** The entity names the list calls ask for. */
 export const seededName = (i: number) => `bench.seed.wf_${String(i).padStart(5, "0")}`;
+/** The domain holding the `pagedNames` names, and their names. */
+export const NAMES_DOMAIN = "staging";
+export const pagedName = (i: number) => `bench.names.wf_${String(i).padStart(6, "0")}`;
 export const seededExecution = (i: number) => `s${String(i).padStart(7, "0")}`;
 /** One launch plan in ten executions runs the first name (a busy schedule); the rest spread evenly. */
 export const HOT = seededName(0);
 const nameOf = (i: number, names: number) => (i % 10 === 0 ? HOT : seededName(1 + (i % (names - 1))));
 
 const BASE_MS = Date.parse("2026-01-01T00:00:00Z");
-const ref = (resourceType: ResourceType, name: string, version = "v1") =>
-  create(IdentifierSchema, { resourceType, project: PROJECT, domain: DOMAIN, name, version });
+const ref = (resourceType: ResourceType, name: string, version = "v1", domain = DOMAIN) =>
+  create(IdentifierSchema, { resourceType, project: PROJECT, domain, name, version });
 
 /**
- * Writes the history directly through the Store (the server is not running):
- * workflow versions spread over `namedEntities` names, executions of their
- * launch plans, and the node executions of the newest few executions.
+ * The workflow versions: `workflows` spread over `namedEntities` names (some
+ * archived) in the listed domain, and `pagedNames` more names in NAMES_DOMAIN.
  */
-export async function seedLists(store: Store, scale: ListScale, compiled: CompiledWorkflowClosure, log: (s: string) => void): Promise<void> {
+export async function seedNames(store: Store, scale: ListScale, compiled: CompiledWorkflowClosure, log: (s: string) => void): Promise<void> {
   let t = performance.now();
   const versions = Math.ceil(scale.workflows / scale.namedEntities);
   const digest = new Uint8Array(32);
@@ -57,6 +61,21 @@ export async function seedLists(store: Store, scale: ListScale, compiled: Compil
   log(`  ${scale.workflows} workflows (${versions} versions of ${scale.namedEntities} names) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   t = performance.now();
+  await parallel(scale.pagedNames, 8, async (i) => {
+    const wf = create(WorkflowSchema, { id: ref(ResourceType.WORKFLOW, pagedName(i), "v1", NAMES_DOMAIN), closure: { compiledWorkflow: compiled } });
+    await store.workflows.create(wf, compiled.primary?.template?.interface, digest);
+  });
+  log(`  ${scale.pagedNames} more workflow names in ${NAMES_DOMAIN} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Writes the history directly through the Store (the server is not running):
+ * the workflow names (seedNames), executions of their
+ * launch plans, and the node executions of the newest few executions.
+ */
+export async function seedLists(store: Store, scale: ListScale, compiled: CompiledWorkflowClosure, log: (s: string) => void): Promise<void> {
+  await seedNames(store, scale, compiled, log);
+  let t = performance.now();
   const BATCH = 5000;
   for (let from = 0; from < scale.executions; from += BATCH) {
     const batch: StoredExecution[] = [];

@@ -78,7 +78,7 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
     pid: child.pid!,
     startupMs,
     rssMb: () => rssMb(child),
-    cpuSeconds: () => cpuSeconds(child),
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop: async () => {
       if (!gone) child.kill("SIGTERM");
       await exited;
@@ -94,8 +94,8 @@ function rssMb(child: ChildProcess): number {
 }
 
 /** utime + stime from /proc/<pid>/stat, in clock ticks of 1/100 s (Linux's USER_HZ). */
-function cpuSeconds(child: ChildProcess): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;

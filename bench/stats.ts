@@ -21,5 +21,13 @@ export function summarize(latenciesMs: readonly number[], seconds: number, count
   return { count, seconds, perSecond: count / seconds, p50Ms: quantile(sorted, 0.5), p99Ms: quantile(sorted, 0.99) };
 }
 
+/** Rounds of one measurement as one: counts and CPU summed, latency quantiles the worse round's (conservative). */
+export function mergeRounds(ms: readonly Measured[]): Measured {
+  const count = ms.reduce((a, m) => a + m.count, 0);
+  const seconds = ms.reduce((a, m) => a + m.seconds, 0);
+  const cpuMs = ms.reduce((a, m) => a + (m.serverCpuMsPerCall ?? 0) * m.count, 0);
+  return { count, seconds, perSecond: count / seconds, p50Ms: Math.max(...ms.map((m) => m.p50Ms)), p99Ms: Math.max(...ms.map((m) => m.p99Ms)), serverCpuMsPerCall: cpuMs / count };
+}
+
 /** Rounds for the table and the JSON file: three significant digits is what these timings are worth. */
 export const round = (n: number): number => (Number.isFinite(n) ? Number(n.toPrecision(3)) : n);

@@ -139,4 +139,34 @@ describe.each(backends)("Execution store on $name", ({ open }) => {
     const listed = await store.taskExecutions.list(nodeKey, parseListRequest({ filters: "", limit: 10, token: "" }, { scope: [TASK_EXECUTION_COLUMNS], op: "ListTaskExecutions" }));
     expect(listed.map((t) => t.isParent)).toEqual([true]);
   });
+
+  it("reads what an event needs in one call: the execution's cluster, the node execution and the attempt", async () => {
+    store = createSqlStore(await open());
+    await store.executions.create({ ...execution("e1", "lp"), cluster: "c1" }, []);
+    const exec = { project: P, domain: D, name: "e1" };
+    const nodeKey = { ...exec, nodeId: "n0" };
+    const taskKey = { ...nodeKey, retryAttempt: 0, task: { project: P, domain: D, name: "t", version: "v1" } };
+    const missing = { project: P, domain: D, name: "nope", nodeId: "n0" };
+    expect(await store.nodeExecutions.getForEvent(missing)).toEqual({ cluster: undefined, nodeExecution: undefined });
+    expect(await store.taskExecutions.getForEvent({ ...taskKey, name: "nope" })).toEqual({ cluster: undefined, nodeExists: false, attempt: undefined });
+    expect(await store.nodeExecutions.getForEvent(nodeKey)).toEqual({ cluster: "c1", nodeExecution: undefined });
+    expect(await store.taskExecutions.getForEvent(taskKey)).toEqual({ cluster: "c1", nodeExists: false, attempt: undefined });
+
+    const closure = { phase: NodePhase.RUNNING, createdAt: timestampFromDate(new Date(1000)) };
+    await store.nodeExecutions.create(create(NodeExecutionSchema, { id: { nodeId: "n0", executionId: exec }, inputUri: "s3://in/n0", closure }), {}, 1);
+    const node = await store.nodeExecutions.getForEvent(nodeKey);
+    expect([node.cluster, node.nodeExecution?.closure?.phase, node.nodeExecution?.inputUri]).toEqual(["c1", NodePhase.RUNNING, "s3://in/n0"]);
+    expect(node.nodeExecution).toEqual(await store.nodeExecutions.get(nodeKey));
+    expect(await store.taskExecutions.getForEvent(taskKey)).toEqual({ cluster: "c1", nodeExists: true, attempt: undefined });
+
+    const taskId = { resourceType: ResourceType.TASK, project: P, domain: D, name: "t", version: "v1" };
+    const te = create(TaskExecutionSchema, { id: { taskId, nodeExecutionId: { nodeId: "n0", executionId: exec }, retryAttempt: 0 }, closure: { phase: TaskPhase.RUNNING } });
+    await store.taskExecutions.create(te, 3);
+    await store.nodeExecutions.create(create(NodeExecutionSchema, { id: { nodeId: "n0-0-c", executionId: exec }, closure }), { nodeId: "n0", taskExecution: taskKey }, 1);
+    const task = await store.taskExecutions.getForEvent(taskKey);
+    expect([task.cluster, task.nodeExists, task.attempt?.phaseVersion, task.attempt?.execution.isParent]).toEqual(["c1", true, 3, true]);
+    expect(task.attempt).toEqual(await store.taskExecutions.get(taskKey));
+    // Another attempt of the same node is not this one.
+    expect((await store.taskExecutions.getForEvent({ ...taskKey, retryAttempt: 1 })).attempt).toBeUndefined();
+  });
 });

@@ -176,6 +176,30 @@ describe("list queries use indexes", () => {
     }
   });
 
+  it.each([
+    ["the console's active names", { filters: "eq(state,0)" }, /named_entity_metadata_state_name_idx/],
+    ["the default filter", {}, /sqlite_autoindex_named_entity_metadata_1/],
+    ["archived names, last name first", { filters: "eq(state,1)", sortBy: { key: "name", direction: Sort_Direction.DESCENDING } }, /named_entity_metadata_state_name_idx/],
+  ])("reads one page of named entities (%s) from the name table in index order, grouping no versions", async (_name, request, index) => {
+    const plan = await planOf(() =>
+      admin.listNamedEntities({ resourceType: ResourceType.WORKFLOW, project: P, domain: D, limit: 100, sortBy: { key: "name", direction: Sort_Direction.ASCENDING }, ...request }),
+    );
+    expect(plan.some((line) => index.test(line))).toBe(true);
+    expect(plan.filter((line) => /TEMP B-TREE|\b(workflows|tasks|launch_plans)\b/.test(line))).toEqual([]);
+    const get = await planOf(() => admin.getNamedEntity({ resourceType: ResourceType.WORKFLOW, id: { project: P, domain: D, name: "cfx.hello.wf.hello_wf" } }));
+    expect(get.every((line) => /named_entity_metadata/.test(line))).toBe(true);
+  });
+
+  it("reads what a node or task event needs through keys alone", async () => {
+    const key = { ...{ project: P, domain: D, name: "e1" }, nodeId: "n0" };
+    const taskKey = { ...key, retryAttempt: 0, task: { project: P, domain: D, name: "t", version: "v1" } };
+    for (const read of [() => store.nodeExecutions.getForEvent(key), () => store.taskExecutions.getForEvent(taskKey)]) {
+      const plan = await planOf(read);
+      expect(plan.length).toBeGreaterThan(0);
+      expect(plan.filter((line) => /^SCAN /.test(line))).toEqual([]);
+    }
+  });
+
   it("catches a full scan when there is one", async () => {
     const raw = new Database(join(dir, "admin.db"), { readonly: true });
     const plan = (raw.prepare("EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE type = ?").all("x") as { detail: string }[]).map((r) => r.detail);

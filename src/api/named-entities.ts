@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
+import { NamedEntityListSchema, NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS } from "../core/entity-columns.js";
@@ -8,7 +8,9 @@ import { parseListRequest } from "../core/list-query.js";
 import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import { nextToken } from "../core/pagination.js";
 import type { NamedResourceType } from "../storage/store.js";
+import { answersInBinary, encodedAnswer } from "../server/encoded-answer.js";
 import type { ApiDeps } from "./deps.js";
+import { encodeNamedEntityList } from "./named-entity-bytes.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "getNamedEntity" | "updateNamedEntity" | "listNamedEntities">;
 
@@ -56,12 +58,11 @@ export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
         throw invalidArgument(`description cannot exceed ${MAX_DESCRIPTION_LENGTH} characters`);
       }
       checkNoNul(metadata.description, "description");
-      if (!(await store.namedEntities.get(req.resourceType, id))) throw notFound("entry not found");
-      await store.namedEntities.updateMetadata(req.resourceType, id, metadata);
+      if (!(await store.namedEntities.updateMetadata(req.resourceType, id, metadata))) throw notFound("entry not found");
       return {};
     },
 
-    async listNamedEntities(req) {
+    async listNamedEntities(req, ctx) {
       if (req.project === "") throw missingField("project");
       if (req.domain === "") throw missingField("domain");
       if (req.resourceType === ResourceType.UNSPECIFIED) throw invalidValue("resource_type");
@@ -74,7 +75,10 @@ export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
       );
       if (!isNamed(req.resourceType)) throw invalidArgument(`Cannot list entity names for resource type: ${typeName(req.resourceType)}`);
       const entities = await store.namedEntities.list(req.resourceType, { project: req.project, domain: req.domain }, query);
-      return { entities, token: nextToken(query.offset, entities.length, req.limit) };
+      const token = nextToken(query.offset, entities.length, req.limit);
+      // A console's list of thousands of names: toBinary's reflection would cost far more than the query.
+      if (answersInBinary(ctx)) return encodedAnswer(NamedEntityListSchema, encodeNamedEntityList(entities, token));
+      return { entities, token };
     },
   };
 }

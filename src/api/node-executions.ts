@@ -137,15 +137,17 @@ export function nodeExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
       // Everything is checked before the first read or write: a refused event changes nothing.
       const key = validateNodeEvent(event);
       const exec: ExecutionKey = { project: key.project, domain: key.domain, name: key.name };
-      const cluster = await store.executions.clusterOf(exec);
+      // The execution's cluster and the node execution in one read; a lost race reads the node execution alone.
+      const first = await store.nodeExecutions.getForEvent(key);
+      const cluster = first.cluster;
       if (cluster === undefined) {
         throw notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
       }
       checkCluster(event.producerId, cluster);
       const dynamicWorkflow = dynamicWorkflowBlob(event, key);
       const dynamicWorkflowUri = dynamicWorkflow?.uri;
-      for (;;) {
-        const existing = await store.nodeExecutions.get(key);
+      for (let attempt = 0; ; attempt++) {
+        const existing = attempt === 0 ? first.nodeExecution : await store.nodeExecutions.get(key);
         if (!existing) {
           const parentNodeId = event.parentNodeMetadata?.nodeId;
           if (parentNodeId && !(await store.nodeExecutions.get({ ...exec, nodeId: parentNodeId }))) {
@@ -173,11 +175,15 @@ export function nodeExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
             isArray: event.isArray,
           });
           const ne = create(NodeExecutionSchema, { id: event.id, inputUri, closure, metadata });
-          const writeBlobs = async () => {
-            await dynamicWorkflow?.write();
-            await writeInputs?.();
-            await beforeCommit?.();
-          };
+          // Without blobs to write the insert commits on its own.
+          const writeBlobs =
+            dynamicWorkflow || writeInputs || beforeCommit
+              ? async () => {
+                  await dynamicWorkflow?.write();
+                  await writeInputs?.();
+                  await beforeCommit?.();
+                }
+              : undefined;
           if (await store.nodeExecutions.create(ne, { nodeId: parentNodeId, taskExecution: parentTask }, event.eventVersion, dynamicWorkflowUri, writeBlobs)) {
             return {};
           }

@@ -87,13 +87,16 @@ export function taskExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
       checkTaskEventText(event);
       validateIdentifier(event.taskId, ResourceType.TASK);
       const key = taskExecutionKey({ $typeName: "flyteidl.core.TaskExecutionIdentifier", taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt });
-      const cluster = await store.executions.clusterOf(key);
+      // The execution's cluster, the node execution's existence and the attempt in one read; a lost race reads them again.
+      let read = await store.taskExecutions.getForEvent(key);
+      const cluster = read.cluster;
       if (cluster === undefined) throw notFound(`Failed to get existing execution id: [project:"${key.project}" domain:"${key.domain}" name:"${key.name}"]`);
       checkCluster(event.producerId, cluster);
-      for (;;) {
-        const existing = await store.taskExecutions.get(key);
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 0) read = await store.taskExecutions.getForEvent(key);
+        const existing = read.attempt;
         if (!existing) {
-          if (!(await store.nodeExecutions.get(key))) throw notFound(`Failed to get existing node execution id: [node_id:"${key.nodeId}"]`);
+          if (!read.nodeExists) throw notFound(`Failed to get existing node execution id: [node_id:"${key.nodeId}"]`);
           const closure = create(TaskExecutionClosureSchema, {
             createdAt: event.occurredAt,
             logs: event.logs,
@@ -103,18 +106,22 @@ export function taskExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
             metadata: sortedMetadata(event.metadata),
           });
           const { beforeCommit: writeOutputs } = await applyEvent(closure, event, key, true);
-          const inputsKey = offloadKey(key, "offloaded_inputs");
           const inputData = event.inputValue.case === "inputData" ? event.inputValue.value : undefined;
+          const inputsKey = inputData ? offloadKey(key, "offloaded_inputs") : "";
           const inputUri = event.inputValue.case === "inputUri" ? event.inputValue.value : inputData ? blobs.uri(inputsKey) : "";
           const te = create(TaskExecutionSchema, {
             id: { taskId: event.taskId, nodeExecutionId: event.parentNodeExecutionId, retryAttempt: event.retryAttempt },
             inputUri,
             closure,
           });
-          const writeBlobs = async () => {
-            if (inputData) await blobs.putMessage(inputsKey, LiteralMapSchema, inputData);
-            await writeOutputs?.();
-          };
+          // Without blobs to write the insert commits on its own.
+          const writeBlobs =
+            inputData || writeOutputs
+              ? async () => {
+                  if (inputData) await blobs.putMessage(inputsKey, LiteralMapSchema, inputData);
+                  await writeOutputs?.();
+                }
+              : undefined;
           if (await store.taskExecutions.create(te, event.phaseVersion, writeBlobs)) return {};
           continue;
         }

@@ -15,6 +15,7 @@ import { nextToken } from "../core/pagination.js";
 import { validateProjectAndDomain } from "../core/project-gate.js";
 import { compileTask } from "../core/task-compile.js";
 import { validateTaskSpec } from "../core/task-validation.js";
+import { immutableAnswers, versionCacheKey } from "./answer-cache.js";
 import type { ApiDeps } from "./deps.js";
 import { descriptionEntityOf, refuseExisting } from "./registration.js";
 
@@ -22,6 +23,8 @@ type Impl = Pick<ServiceImpl<typeof AdminService>, "createTask" | "getTask" | "l
 
 /** Tasks (FlyteAdmin's TaskManager). */
 export function taskHandlers({ store, domains, attributes, limits }: ApiDeps): Impl {
+  // A task version never changes once registered.
+  const answers = immutableAnswers(TaskSchema);
   return {
     async createTask(req) {
       const id = validateIdentifier(req.id, ResourceType.TASK);
@@ -53,11 +56,13 @@ export function taskHandlers({ store, domains, attributes, limits }: ApiDeps): I
       });
     },
 
-    async getTask(req) {
+    async getTask(req, ctx) {
       const id = validateIdentifier(withDefaultType(req.id, ResourceType.TASK), ResourceType.TASK);
-      const task = await store.tasks.get(id);
-      if (!task) throw notFound(missingEntityMessage(id));
-      return task;
+      return answers(ctx, versionCacheKey(id), async () => {
+        const task = await store.tasks.get(id);
+        if (!task) throw notFound(missingEntityMessage(id));
+        return task;
+      });
     },
 
     async listTasks(req) {

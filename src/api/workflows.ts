@@ -14,6 +14,7 @@ import { parseIdList, parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
 import { validateProjectAndDomain } from "../core/project-gate.js";
 import { checkIdentifierText } from "../core/text-limits.js";
+import { immutableAnswers, versionCacheKey } from "./answer-cache.js";
 import type { ApiDeps } from "./deps.js";
 import { descriptionEntityOf, refuseExisting } from "./registration.js";
 import { withDefaultType } from "./tasks.js";
@@ -83,17 +84,21 @@ export async function createWorkflowVersion({ store, domains, limits }: ApiDeps,
 /** Workflows (FlyteAdmin's WorkflowManager): compiled at registration against the registered tasks and launch plans. */
 export function workflowHandlers(deps: ApiDeps): Impl {
   const { store } = deps;
+  // A workflow version never changes once registered.
+  const answers = immutableAnswers(WorkflowSchema);
   return {
     async createWorkflow(req) {
       await createWorkflowVersion(deps, req);
       return {};
     },
 
-    async getWorkflow(req) {
+    async getWorkflow(req, ctx) {
       const id = validateIdentifier(withDefaultType(req.id, ResourceType.WORKFLOW), ResourceType.WORKFLOW);
-      const workflow = await store.workflows.get(id);
-      if (!workflow) throw notFound(missingEntityMessage(id));
-      return workflow;
+      return answers(ctx, versionCacheKey(id), async () => {
+        const workflow = await store.workflows.get(id);
+        if (!workflow) throw notFound(missingEntityMessage(id));
+        return workflow;
+      });
     },
 
     async listWorkflows(req) {

@@ -83,6 +83,14 @@ export function createWriteHold(maxHoldMs: number): WriteHold {
   };
 }
 
+/** A waiting call's signal aborted: its deadline passed (DEADLINE_EXCEEDED, as gRPC says it) or its client left. */
+function leftWhileWaiting(reason: unknown): ConnectError {
+  if (reason instanceof ConnectError && reason.code === Code.DeadlineExceeded) {
+    return new ConnectError("deadline exceeded while waiting for a slot", Code.DeadlineExceeded);
+  }
+  return new ConnectError("call cancelled while waiting for a slot", Code.Canceled);
+}
+
 // Internal: names a registered hold for calls made through an in-process transport. Its values are
 // random and live only while their call runs, so a client that sends the header matches nothing.
 const HOLD_HEADER = "x-flyteadmin-write-hold";
@@ -125,7 +133,7 @@ export function createLoadShedder(options: LoadShedderOptions): LoadShedder {
       const onAbort = () => {
         const at = queue.indexOf(waiter);
         if (at >= 0) queue.splice(at, 1);
-        reject(new ConnectError("call cancelled while waiting for a slot", Code.Canceled));
+        reject(leftWhileWaiting(signal.reason));
       };
       const waiter: Waiter = {
         admit() {

@@ -1,9 +1,10 @@
 import { Code, type ConnectRouter, type ConnectRouterOptions, ConnectError, createConnectRouter, createContextValues } from "@connectrpc/connect";
-import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { decodeFailuresAsInvalidArgument } from "./decode-errors.js";
 import { decodeGrpcWebTextRequest, encodeGrpcWebTextResponse, GrpcWebTextError, grpcWebTextFailure, isGrpcWebText } from "./grpc-web-text.js";
 import type { NodeHandler, Req, Res } from "./http-types.js";
+import { createNodeCall } from "./node-call.js";
 import { createWriteHold, isHeavyCall, writeHoldKey } from "./load-shedder.js";
 
 export interface RpcAdapterOptions extends ConnectRouterOptions {
@@ -22,8 +23,9 @@ export interface RpcAdapterOptions extends ConnectRouterOptions {
 }
 
 /**
- * connect-node's adapter, with what it lacks in front of and behind the
- * handlers: `application/grpc-web-text` is translated to binary gRPC-Web and
+ * connect's router handlers fed and answered as connect-node's adapter does
+ * (src/server/node-call.ts, at less cost per call), with what it lacks in
+ * front of and behind the handlers: `application/grpc-web-text` is translated to binary gRPC-Web and
  * back, and requests that do not decode are INVALID_ARGUMENT instead of
  * INTERNAL (src/server/decode-errors.ts). Paths and protocols are otherwise
  * exactly connect's.
@@ -43,7 +45,8 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
       res.once("finish", hold.written);
       res.once("close", hold.written);
     }
-    let uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+    const call = createNodeCall(req, res, contextValues);
+    let uReq = call.request;
     const contentType = uReq.header.get("content-type") ?? "";
     const text = isGrpcWebText(contentType);
     if (text) {
@@ -51,12 +54,12 @@ export function createRpcAdapter(options: RpcAdapterOptions): NodeHandler {
         uReq = await decodeGrpcWebTextRequest(uReq, options.readMaxBytes);
       } catch (e) {
         if (!(e instanceof GrpcWebTextError)) throw e;
-        return universalResponseToNodeResponse(grpcWebTextFailure(e, contentType), res);
+        return call.respond(grpcWebTextFailure(e, contentType));
       }
     }
     let uRes = await decodeFailuresAsInvalidArgument(await handler(uReq), uReq.header.get("content-type") ?? "");
     if (text) uRes = encodeGrpcWebTextResponse(uRes, contentType.split(";")[0]!.trim());
-    await universalResponseToNodeResponse(uRes, res);
+    await call.respond(uRes);
   };
 
   return function handleRpc(req, res) {

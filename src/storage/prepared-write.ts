@@ -36,3 +36,18 @@ export function preparedWrite<R>(d: Dialect, build: (db: Db, v: Record<string, a
     return prepared.execute(Object.fromEntries(present.map((k) => [k, values[k]])));
   };
 }
+
+/**
+ * One write statement whose rows say whether it applied: inside a transaction
+ * when other work must commit with it (`beforeCommit`, e.g. a blob the row
+ * points at), otherwise on its own, which commits just as atomically and saves
+ * BEGIN and COMMIT (two statements on SQLite, two round trips on PostgreSQL).
+ */
+export async function writeOne(d: Dialect, write: (db: Db) => Promise<readonly unknown[]>, beforeCommit?: () => Promise<void>): Promise<boolean> {
+  if (!beforeCommit) return (await d.run(write)).length > 0;
+  return d.transaction(async (tx) => {
+    if ((await write(tx)).length === 0) return false;
+    await beforeCommit();
+    return true;
+  });
+}

@@ -79,16 +79,22 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
   };
   const keyOf = (id: ExecutionKey) => and(eq(t.project, id.project), eq(t.domain, id.domain), eq(t.name, id.name));
 
-  const toStored = (row: Row): StoredExecution => {
+  // A list answers with executions alone: of a row it needs only these.
+  const listed = { project: t.project, domain: t.domain, name: t.name, spec: t.spec, closure: t.closure, createdAt: t.createdAt, updatedAt: t.updatedAt };
+  const toExecution = (row: { [K in keyof typeof listed]: Row[K] }) => {
     const closure = fromBinary(ExecutionClosureSchema, row.closure, BINARY_READ_OPTIONS);
     closure.createdAt = timestampFromDate(row.createdAt);
     closure.updatedAt = timestampFromDate(row.updatedAt);
+    return create(ExecutionSchema, {
+      id: { project: row.project, domain: row.domain, name: row.name },
+      spec: fromBinary(ExecutionSpecSchema, row.spec, BINARY_READ_OPTIONS),
+      closure,
+    });
+  };
+
+  const toStored = (row: Row): StoredExecution => {
     return {
-      execution: create(ExecutionSchema, {
-        id: { project: row.project, domain: row.domain, name: row.name },
-        spec: fromBinary(ExecutionSpecSchema, row.spec, BINARY_READ_OPTIONS),
-        closure,
-      }),
+      execution: toExecution(row),
       launchPlan: ref(ResourceType.LAUNCH_PLAN, row.launchPlanProject, row.launchPlanDomain, row.launchPlanName, row.launchPlanVersion),
       workflow: ref(ResourceType.WORKFLOW, row.workflowProject, row.workflowDomain, row.workflowName, row.workflowVersion)!,
       task: ref(ResourceType.TASK, row.taskProject, row.taskDomain, row.taskName, row.taskVersion),
@@ -271,9 +277,9 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
               )
             : undefined;
         const where = and(eq(t.project, scope.project), eq(t.domain, scope.domain), scope.name ? eq(t.name, scope.name) : undefined, whereOf(own, columns), tagged);
-        return pageOf(db.select().from(t).where(where).orderBy(...order).$dynamic(), query);
+        return pageOf(db.select(listed).from(t).where(where).orderBy(...order).$dynamic(), query);
       });
-      return rows.map((r) => toStored(r).execution);
+      return rows.map(toExecution);
     },
   };
 }

@@ -95,7 +95,7 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
         digest: Buffer.from(digest),
         scheduleType,
       };
-      return createVersion(d, t, launchPlan.id!, columns, toLaunchPlan);
+      return createVersion(d, ResourceType.LAUNCH_PLAN, t, launchPlan.id!, columns, toLaunchPlan);
     },
 
     async get(id) {

@@ -9,10 +9,10 @@ import {
 } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
-import type { Dialect } from "./dialect.js";
+import type { Db, Dialect } from "./dialect.js";
 import { executionColumns, executionPresent } from "./sql-executions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
-import { preparedWrite } from "./prepared-write.js";
+import { preparedWrite, writeOne } from "./prepared-write.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, NodeExecutionStore, TaskExecutionKey } from "./store.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
@@ -68,6 +68,17 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       .limit(1),
   );
 
+  // Every node event reads its execution's cluster and its node execution at once.
+  const forEvent = preparedQuery<{ cluster: string; ne: Row | null }[]>(d, "node_execution_for_event", (db) => {
+    const v = placeholders("project", "domain", "name", "nodeId");
+    return db
+      .select({ cluster: e.cluster, ne: t })
+      .from(e)
+      .leftJoin(t, and(eq(t.project, e.project), eq(t.domain, e.domain), eq(t.name, e.name), eq(t.nodeId, v.nodeId)))
+      .where(and(eq(e.project, v.project), eq(e.domain, v.domain), eq(e.name, v.name)))
+      .limit(1);
+  });
+
   // Every node event writes one of these (values left out keep the column as it is, or its default).
   const insertRow = preparedWrite<{ nodeId: string }[]>(d, (db, v) =>
     db
@@ -118,12 +129,17 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       return row ? toNodeExecution(row) : undefined;
     },
 
+    async getForEvent(id) {
+      const [row] = await forEvent({ project: id.project, domain: id.domain, name: id.name, nodeId: id.nodeId });
+      return { cluster: row?.cluster, nodeExecution: row?.ne ? toNodeExecution(row.ne) : undefined };
+    },
+
     async create(ne, parent, eventVersion, dynamicWorkflowUri = "", beforeCommit) {
       const id = ne.id!;
       const exec = id.executionId!;
       const closure = ne.closure!;
-      return d.transaction(async (db) => {
-        const rows = await insertRow(db, {
+      const write = (db: Db) =>
+        insertRow(db, {
           project: exec.project,
           domain: exec.domain,
           name: exec.name,
@@ -142,15 +158,12 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
           createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
           updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
         });
-        if (rows.length === 0) return false;
-        if (beforeCommit) await beforeCommit();
-        return true;
-      });
+      return writeOne(d, write, beforeCommit);
     },
 
     async update(id, expectedPhase, closure, metadata, extra = {}) {
-      return d.transaction(async (db) => {
-        const rows = await updateRow(db, {
+      const write = (db: Db) =>
+        updateRow(db, {
           project: id.project,
           domain: id.domain,
           name: id.name,
@@ -166,10 +179,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
           dynamicWorkflowUri: extra.dynamicWorkflowUri || undefined,
           ...errorColumns(closure),
         });
-        if (rows.length === 0) return false;
-        if (extra.beforeCommit) await extra.beforeCommit();
-        return true;
-      });
+      return writeOne(d, write, extra.beforeCommit);
     },
 
     async dynamicWorkflowUri(id) {

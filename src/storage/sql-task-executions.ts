@@ -5,10 +5,10 @@ import { type TaskExecution, TaskExecutionClosureSchema, TaskExecutionSchema } f
 import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
-import type { Dialect } from "./dialect.js";
+import type { Db, Dialect } from "./dialect.js";
 import { executionPresent } from "./sql-executions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
-import { preparedWrite } from "./prepared-write.js";
+import { preparedWrite, writeOne } from "./prepared-write.js";
 import { taskExecutionRef } from "./sql-node-executions.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { NodeExecutionKey, TaskExecutionKey, TaskExecutionStore } from "./store.js";
@@ -99,6 +99,20 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       .limit(1);
   });
 
+  // Every task event reads its execution's cluster, whether its node execution exists, and the attempt at once.
+  const forEvent = preparedQuery<{ cluster: string; nodeId: string | null; te: Row | null; isParent: unknown }[]>(d, "task_execution_for_event", (db) => {
+    const e = d.schema.executions;
+    const key = keyOfValues(placeholders("project", "domain", "name", "nodeId", "retryAttempt", "taskProject", "taskDomain", "taskName", "taskVersion"));
+    const isParent = sql`exists (select 1 from ${n} where ${n.parentTaskExecution} = ${sql.placeholder("parentRef")})`;
+    return db
+      .select({ cluster: e.cluster, nodeId: n.nodeId, te: t, isParent })
+      .from(e)
+      .leftJoin(n, and(eq(n.project, e.project), eq(n.domain, e.domain), eq(n.name, e.name), eq(n.nodeId, key.nodeId)))
+      .leftJoin(t, keyOf(key))
+      .where(and(eq(e.project, key.project), eq(e.domain, key.domain), eq(e.name, key.name)))
+      .limit(1);
+  });
+
   /** A key's values, as `keyOfValues` reads them. */
   const keyValues = (id: TaskExecutionKey) => ({
     project: id.project,
@@ -153,14 +167,22 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       return { execution: toTaskExecution(row, isParent === true || isParent === 1 || isParent === 1n), phaseVersion: row.phaseVersion };
     },
 
+    async getForEvent(id) {
+      const [row] = await forEvent({ ...keyValues(id), parentRef: taskExecutionRef(id) });
+      if (!row) return { cluster: undefined, nodeExists: false, attempt: undefined };
+      const isParent = row.isParent === true || row.isParent === 1 || row.isParent === 1n;
+      const attempt = row.te ? { execution: toTaskExecution(row.te, isParent), phaseVersion: row.te.phaseVersion } : undefined;
+      return { cluster: row.cluster, nodeExists: row.nodeId !== null, attempt };
+    },
+
     async create(te, phaseVersion, beforeCommit) {
       const id = te.id!;
       const node = id.nodeExecutionId!;
       const exec = node.executionId!;
       const task = id.taskId!;
       const closure = te.closure!;
-      return d.transaction(async (db) => {
-        const rows = await insertRow(db, {
+      const write = (db: Db) =>
+        insertRow(db, {
           project: task.project,
           domain: task.domain,
           name: task.name,
@@ -178,15 +200,12 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
           createdAt: closure.createdAt ? timestampDate(closure.createdAt) : new Date(),
           updatedAt: closure.updatedAt ? timestampDate(closure.updatedAt) : new Date(),
         });
-        if (rows.length === 0) return false;
-        if (beforeCommit) await beforeCommit();
-        return true;
-      });
+      return writeOne(d, write, beforeCommit);
     },
 
     async update(id, expected, closure, phaseVersion, extra = {}) {
-      return d.transaction(async (db) => {
-        const rows = await updateRow(db, {
+      const write = (db: Db) =>
+        updateRow(db, {
           ...keyValues(id),
           expectedPhase: Phase[expected.phase] ?? "UNDEFINED",
           expectedPhaseVersion: expected.phaseVersion,
@@ -197,10 +216,7 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
           startedAt: extra.startedAt,
           durationNs: extra.durationNs,
         });
-        if (rows.length === 0) return false;
-        if (extra.beforeCommit) await extra.beforeCommit();
-        return true;
-      });
+      return writeOne(d, write, extra.beforeCommit);
     },
 
     async list(node, query) {

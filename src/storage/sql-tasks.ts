@@ -49,7 +49,7 @@ export function createSqlTasks(d: Dialect): TaskStore {
         type,
         shortDescription: task.shortDescription,
       };
-      return createVersion(d, t, task.id!, columns, toTask, description);
+      return createVersion(d, ResourceType.TASK, t, task.id!, columns, toTask, description);
     },
 
     async get(id) {

@@ -7,7 +7,7 @@ import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { DescriptionEntity } from "../../gen/flyteidl/admin/description_entity_pb.js";
 import type { Db, Dialect } from "./dialect.js";
 import { insertDescription } from "./sql-descriptions.js";
-import type { NameScope } from "./store.js";
+import type { NamedResourceType, NameScope } from "./store.js";
 
 /** The key columns every versioned entity table (tasks, workflows, launch plans) has. */
 export interface VersionedColumns {
@@ -49,6 +49,20 @@ export async function insertVersion<T extends SQLiteTable & VersionedColumns>(
   return row as T["$inferSelect"];
 }
 
+/**
+ * The name's row in the name table unless it has one (ACTIVE, no description,
+ * created when its first version was). ON CONFLICT DO NOTHING on the key
+ * makes concurrent first versions of one name leave one row: under READ
+ * COMMITTED a second insert waits for the first's transaction and then does
+ * nothing, and it never overwrites metadata an update wrote.
+ */
+async function insertName(d: Dialect, tx: Db, type: NamedResourceType, id: VersionKey, now: Date): Promise<void> {
+  await tx
+    .insert(d.schema.namedEntityMetadata)
+    .values({ resourceType: type, project: id.project, domain: id.domain, name: id.name, createdAt: now, updatedAt: now })
+    .onConflictDoNothing();
+}
+
 /** The distinct names in a project and domain, paged; only grouped columns can order them. */
 export async function listNames(d: Dialect, t: SQLiteTable & VersionedColumns, scope: NameScope, query: ListQuery): Promise<NamedEntityIdentifier[]> {
   const order = orderOf(query.sort, { project: t.project, domain: t.domain, name: t.name }, [asc(t.name)], [t.name]);
@@ -69,12 +83,14 @@ export async function listNames(d: Dialect, t: SQLiteTable & VersionedColumns, s
 
 /**
  * Creates a version (and its description entity, when given) in one
- * transaction. `columns` are the table's values besides the key and the
+ * transaction, with its name's row in the name table when it is the first
+ * version of the name. `columns` are the table's values besides the key and the
  * timestamps. Returns undefined when created; when the key is taken, nothing
  * is written and the stored version comes back, decoded, with its digest.
  */
 export function createVersion<T extends SQLiteTable & VersionedColumns & { digest: SQLiteColumn }, V>(
   d: Dialect,
+  type: NamedResourceType,
   table: T,
   id: VersionKey,
   columns: Omit<T["$inferInsert"], keyof VersionKey | "createdAt" | "updatedAt">,
@@ -86,6 +102,7 @@ export function createVersion<T extends SQLiteTable & VersionedColumns & { diges
   return d.transaction(async (tx) => {
     const existing = await insertVersion(tx, table, values as T["$inferInsert"], id);
     if (existing) return { value: decode(existing), digest: (existing as { digest: Uint8Array }).digest };
+    await insertName(d, tx, type, id, now);
     if (description) await insertDescription(d, tx, description, now);
     return undefined;
   });

@@ -53,7 +53,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
         digest: Buffer.from(digest),
         shortDescription: workflow.shortDescription,
       };
-      return createVersion(d, t, workflow.id!, columns, toWorkflow, description);
+      return createVersion(d, ResourceType.WORKFLOW, t, workflow.id!, columns, toWorkflow, description);
     },
 
     async get(id) {

@@ -1,5 +1,4 @@
 import Database from "better-sqlite3";
-import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
 import { closeSync, mkdirSync, openSync } from "node:fs";
@@ -76,6 +75,10 @@ function open(file: string, options: SqliteOptions): Dialect {
   const identity = file === ":memory:" ? undefined : watchFileIdentity(file);
   const totalChanges = client.prepare("select total_changes()").pluck();
   const probeQuery = client.prepare("select count(*) from sqlite_master");
+  // Compiled once: drizzle would build each of them anew for every transaction.
+  const begin = client.prepare("BEGIN IMMEDIATE");
+  const commit = client.prepare("COMMIT");
+  const rollback = client.prepare("ROLLBACK");
   const mutex = createMutex();
   const observer = options.observer ?? noDatabaseObserver;
   // Time spent queued behind other work on the one connection: the cost of serialising.
@@ -105,16 +108,16 @@ function open(file: string, options: SqliteOptions): Dialect {
     transaction: (fn) =>
       lock("transaction", async () => {
         identity?.refuseIfKnownGone();
-        db.run(sql`BEGIN IMMEDIATE`);
+        begin.run();
         try {
           const out = await fn(db);
           // A stat costs a few percent of a write transaction; a deleted file refuses the commit.
           identity?.check();
-          db.run(sql`COMMIT`);
+          commit.run();
           return out;
         } catch (e) {
           try {
-            db.run(sql`ROLLBACK`);
+            rollback.run();
           } catch (rollbackError) {
             // SQLite may already have rolled back (SQLITE_FULL, SQLITE_IOERR); the caller hears the cause.
             options.logger?.warn("rollback failed after a failed transaction", { error: describeCause(rollbackError), cause: describeCause(e) });

@@ -164,12 +164,19 @@ export interface LaunchPlanStore {
 /** The kinds of named entity that have versions in a table. */
 export type NamedResourceType = ResourceType.TASK | ResourceType.WORKFLOW | ResourceType.LAUNCH_PLAN;
 
-/** Names with at least one task, workflow or launch plan version, and their optional metadata. */
+/**
+ * Names with at least one task, workflow or launch plan version, and their
+ * metadata (ACTIVE with no description until updated): a name table the
+ * version stores write a name's row to with its first version.
+ */
 export interface NamedEntityStore {
-  /** The entity with its metadata (ACTIVE and no description when none is stored), or undefined when no version exists. */
+  /** The entity with its metadata, or undefined when no version exists. */
   get(type: NamedResourceType, id: Required<NameScope>): Promise<NamedEntity | undefined>;
-  /** Writes the metadata: an empty description leaves the stored one; state is always written. */
-  updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<void>;
+  /**
+   * Writes the metadata: an empty description leaves the stored one; state is
+   * always written. False (nothing written) when the name has no version.
+   */
+  updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<boolean>;
   /** Names in a project and domain, filtered on name and metadata, then paged. */
   list(type: NamedResourceType, scope: NameScope, query: ListQuery): Promise<NamedEntity[]>;
 }
@@ -259,6 +266,11 @@ export type NodeParent =
 
 export interface NodeExecutionStore {
   get(id: NodeExecutionKey): Promise<NodeExecution | undefined>;
+  /**
+   * What a node event reads first, in one statement: its execution's cluster
+   * (undefined when there is no such execution) and the node execution, if any.
+   */
+  getForEvent(id: NodeExecutionKey): Promise<{ cluster: string | undefined; nodeExecution: NodeExecution | undefined }>;
   /** Inserts a node execution; false (nothing written) when it exists already. */
   create(
     execution: NodeExecution,
@@ -289,6 +301,14 @@ export interface TaskExecutionKey extends NodeExecutionKey {
 
 export interface TaskExecutionStore {
   get(id: TaskExecutionKey): Promise<{ execution: TaskExecution; phaseVersion: number } | undefined>;
+  /**
+   * What a task event reads first, in one statement: its execution's cluster
+   * (undefined when there is no such execution), whether its node execution
+   * exists, and the attempt, if any.
+   */
+  getForEvent(
+    id: TaskExecutionKey,
+  ): Promise<{ cluster: string | undefined; nodeExists: boolean; attempt: { execution: TaskExecution; phaseVersion: number } | undefined }>;
   /** Inserts an attempt; false (nothing written) when it exists already. */
   create(execution: TaskExecution, phaseVersion: number, beforeCommit?: () => Promise<void>): Promise<boolean>;
   /** Replaces the closure when phase and phase version are still the expected ones; false otherwise. */

@@ -141,6 +141,12 @@ describe("REST JSON, REST protobuf and Connect JSON", () => {
       `/api/v1/named_entities/WORKFLOW/${P}/${D}/${wfName}`,
       { resourceType: ResourceType.WORKFLOW, id: { project: P, domain: D, name: wfName } },
     ],
+    [
+      "ListNamedEntities as the console asks (a pre-encoded answer)",
+      AdminService.method.listNamedEntities,
+      `/api/v1/named_entities/WORKFLOW/${P}/${D}?filters=eq(state,0)&limit=10000&sort_by.key=name&sort_by.direction=ASCENDING`,
+      { resourceType: ResourceType.WORKFLOW, project: P, domain: D, filters: "eq(state,0)", limit: 10000, sortBy: { key: "name", direction: Sort_Direction.ASCENDING } },
+    ],
     ["ListNodeExecutions", AdminService.method.listNodeExecutions, `/api/v1/node_executions/${P}/${D}/e1?limit=10`, { workflowExecutionId: EXEC, limit: 10 }],
   ] as const)("read the same: %s", async (_name, method, path, init) => {
     const answers = await threeWays(method as unknown as Method, "GET", path, init as MessageInitShape<DescMessage>);

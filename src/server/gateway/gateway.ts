@@ -1,5 +1,6 @@
-import type { DescMessage, DescService, MessageShape, Registry } from "@bufbuild/protobuf";
-import { Code, type ConnectRouter, ConnectError, createClient, createRouterTransport, type Interceptor } from "@connectrpc/connect";
+import type { DescMessage, DescMethodUnary, DescService, MessageShape, Registry } from "@bufbuild/protobuf";
+import { Code, type ConnectRouter, ConnectError, createRouterTransport, type Interceptor } from "@connectrpc/connect";
+import { EmptySchema } from "@bufbuild/protobuf/wkt";
 import type { Req, Res } from "../http-types.js";
 import { markProtocol } from "../interceptors.js";
 import { endWithTrailers, writeMetadata } from "./metadata.js";
@@ -27,11 +28,6 @@ export interface GatewayOptions {
 // X-Forwarded-Host/-Proto are where the caller reached us, as the server's edge decided them (app.ts).
 const FORWARDED = ["authorization", "flyte-authorization", "x-request-id", "x-forwarded-host", "x-forwarded-proto"];
 
-type Call = (
-  request: MessageShape<DescMessage>,
-  options: { headers: Record<string, string>; signal: AbortSignal; onHeader(h: Headers): void; onTrailer(t: Headers): void },
-) => Promise<MessageShape<DescMessage>>;
-
 /**
  * FlyteAdmin's REST mapping (grpc-gateway) generated from the google.api.http
  * annotations: each request becomes an RPC made in-process through the
@@ -48,7 +44,6 @@ export function createGateway(options: GatewayOptions) {
     router: { interceptors, binaryOptions: BINARY_READ_OPTIONS, jsonOptions: JSON_READ_OPTIONS },
     transport: { binaryOptions: BINARY_READ_OPTIONS, jsonOptions: JSON_READ_OPTIONS },
   });
-  const clients = new Map(options.services.map((s) => [s.typeName, createClient(s, transport) as unknown as Record<string, Call>]));
   // /api/v1/openapi, built from the same services and routes on first request.
   let openapi: string | undefined;
 
@@ -117,18 +112,20 @@ export function createGateway(options: GatewayOptions) {
     const registered = isHeavyCall(found.route.method) ? holdUntilWritten(res, options.holdHeader) : undefined;
     if (registered) headers[registered.header[0]] = registered.header[1];
     try {
-      const call = clients.get(found.route.service.typeName)![found.route.method.localName]!;
-      let header: Headers | undefined;
-      let trailer: Headers | undefined;
+      // A binary answer is read as google.protobuf.Empty, whose unknown fields toBinary writes back
+      // verbatim: the handler's bytes pass through, not decoded into objects and encoded again.
+      const rpc = found.route.method as DescMethodUnary;
+      const method: DescMethodUnary = encoding === "proto" ? { ...rpc, output: EmptySchema } : rpc;
       // A client that goes away cancels the call: it leaves the heavy-call queue, and handlers stop.
       const gone = new AbortController();
       const onClose = () => res.writableFinished || gone.abort();
       res.once("close", onClose);
-      const response = await call(message, { headers, signal: gone.signal, onHeader: (h) => (header = h), onTrailer: (t) => (trailer = t) }).finally(() => {
+      const response = await transport.unary(method, gone.signal, undefined, headers, message, undefined).finally(() => {
         res.off("close", onClose);
         registered?.done();
       });
-      const out = encodeMessage(found.route.method.output, response, encoding);
+      const out = encodeMessage(method.output, response.message, encoding);
+      const [header, trailer] = [response.header, response.trailer];
       res.statusCode = 200;
       res.setHeader("content-type", out.type);
       writeMetadata(res, header);

@@ -129,6 +129,7 @@ export const launchPlans = pgTable(
   ],
 );
 
+/** The name table (see schema/sqlite.ts). */
 export const namedEntityMetadata = pgTable(
   "named_entity_metadata",
   {
@@ -141,7 +142,11 @@ export const namedEntityMetadata = pgTable(
     createdAt: timestamp(),
     updatedAt: timestamp(),
   },
-  (t) => [primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] })],
+  (t) => [
+    primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] }),
+    // The console's list of the names that are not archived (`eq(state,0)`), in name order.
+    index("named_entity_metadata_state_name_idx").on(t.resourceType, t.project, t.domain, t.state, t.name),
+  ],
 );
 
 export const executions = pgTable(

@@ -139,7 +139,11 @@ export const launchPlans = sqliteTable(
   ],
 );
 
-/** Description and state of a named entity (task, workflow or launch plan name); absent means ACTIVE. */
+/**
+ * The name table: one row per task, workflow or launch plan name, written in
+ * the transaction that stores its first version (and by UpdateNamedEntity),
+ * with its description and state, so named-entity lists read one page of it.
+ */
 export const namedEntityMetadata = sqliteTable(
   "named_entity_metadata",
   {
@@ -152,7 +156,11 @@ export const namedEntityMetadata = sqliteTable(
     createdAt: timestamp(),
     updatedAt: timestamp(),
   },
-  (t) => [primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] })],
+  (t) => [
+    primaryKey({ columns: [t.resourceType, t.project, t.domain, t.name] }),
+    // The console's list of the names that are not archived (`eq(state,0)`), in name order.
+    index("named_entity_metadata_state_name_idx").on(t.resourceType, t.project, t.domain, t.state, t.name),
+  ],
 );
 
 /**
