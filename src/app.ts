@@ -48,6 +48,9 @@ import { createRpcAdapter } from "./server/rpc-adapter.js";
 import { registerReflection } from "./server/reflection.js";
 import { startStoreHealth } from "./server/store-health.js";
 import { openStore } from "./storage/open-store.js";
+import { createCleanup } from "./cleanup/cleanup-wiring.js";
+import type { ExecutionCleaner } from "./cleanup/execution-cleaner.js";
+import type { RetentionTimer } from "./cleanup/retention-timer.js";
 import type { Store } from "./storage/store.js";
 
 export interface App {
@@ -62,6 +65,8 @@ export interface App {
   engine: EngineSummary;
   /** CreateExecution / GetExecution / TerminateExecution for launch-plan nodes, for an engine built outside the app (tests). */
   childExecutions: ChildExecutions;
+  /** Retention: the cleaner (what `executions delete` and `cleanup` use) and the timer applying the configured policy. */
+  cleanup: { cleaner: ExecutionCleaner; timer: RetentionTimer };
   /**
    * Starts the background work (the local engine resumes and advances executions).
    * `listeningUrl` is where the server listens, for the links it hands out (task
@@ -80,6 +85,8 @@ export interface BuildOptions {
   blobs?: BlobStore;
   /** The engine executions are handed to, instead of the configured one. */
   executor?: WorkflowExecutor;
+  /** The clock retention measures ages by (default: the system's). */
+  clock?: () => Date;
 }
 
 /** Wires store, services and transport for a configuration. Does not listen. */
@@ -128,6 +135,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     ...events,
   };
   apiDeps = deps;
+  const cleanup = createCleanup({ config, store, blobs, logger, metrics: metrics?.cleanup, ...(options.clock ? { clock: options.clock } : {}) });
   // S3 signs its own URLs; the local store's are signed here and served by signedBlobs.
   const localSigner = deps.blobs.presign ? undefined : createLocalUrlSigner(urlSigningKey(config.urlSigningKey, config.dataDir, files));
   const signer: UrlSigner = localSigner ?? { sign: (r) => deps.blobs.presign!(r) };
@@ -236,10 +244,15 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     health,
     engine: engine.summary,
     childExecutions,
-    start: (listeningUrl) => engine.start(listeningUrl),
+    cleanup,
+    async start(listeningUrl) {
+      await engine.start(listeningUrl);
+      cleanup.timer.start();
+    },
     async close() {
       storeHealth.stop();
       health.shutdown();
+      await cleanup.timer.stop();
       // Before the store closes: rounds in flight finish their writes. Task processes keep running.
       try {
         await engine.stop();

@@ -8,6 +8,7 @@ import {
   type WorkflowExecutionConfig,
   WorkflowExecutionConfigSchema,
 } from "../gen/flyteidl/admin/matchable_resource_pb.js";
+import { parseRetentionPolicy, RetentionError, type RetentionPolicy } from "./core/retention.js";
 import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
 
 export { engineTaskSlots, type HostResources, hostTaskResources } from "./engine-config.js";
@@ -71,6 +72,9 @@ export interface Config {
   engineEnv: Record<string, string>;
   engineSecretsDir: string;
   engineContainerRuntime: "" | "docker" | "podman";
+  retention: RetentionPolicy;
+  retentionIntervalMs: number;
+  retentionBatch: number;
 }
 
 /** Which engine runs executions: the embedded one, or none (an outside engine such as flytepropeller reports events). */
@@ -90,7 +94,8 @@ type Kind =
   | "task-resources"
   | "string-map"
   | "env-map"
-  | "choice";
+  | "choice"
+  | "retention";
 
 interface Option {
   key: keyof Config;
@@ -176,6 +181,14 @@ export const OPTIONS: readonly Option[] = [
   { key: "engineEnv", kind: "env-map", default: "", help: "with --engine local: environment variables given to every task, comma-separated KEY=VALUE pairs (a config file may give a mapping)" },
   { key: "engineSecretsDir", kind: "string", default: "", help: "with --engine local: folder of <group>/<key> files; a task's requested secrets are passed to it as flytekit reads them (default <data-dir>/secrets)" },
   { key: "engineContainerRuntime", kind: "choice", choices: ["", "docker", "podman"], default: "", help: "with --engine local: docker or podman to run raw-container tasks (flytekit ContainerTask) in their image; python tasks always run as processes on this host (empty: every task does, images ignored)" },
+  {
+    key: "retention",
+    kind: "retention",
+    default: "",
+    help: 'how long terminal executions are kept after their last change, per project and domain ("*": any; the most specific applies), as JSON or a config file mapping: {"*":{"development":"30d"},"myproject":{"production":"365d"}}; the server deletes older ones with their data (empty: keep everything)',
+  },
+  { key: "retentionIntervalMs", kind: "int", min: 1000, max: 24 * 3600 * 1000, default: "3600000", help: "with --retention: time between two retention passes, in milliseconds" },
+  { key: "retentionBatch", kind: "int", min: 1, default: "1000", help: "with --retention: most executions one pass deletes" },
 ];
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -305,6 +318,13 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
     }
     case "env-map":
       return envMap(raw, fail);
+    case "retention":
+      try {
+        return parseRetentionPolicy(raw);
+      } catch (e) {
+        if (!(e instanceof RetentionError)) throw e;
+        throw new ConfigError(`${where}: ${e.message}`);
+      }
     case "domains": {
       const items: unknown[] = Array.isArray(raw) ? raw : list(raw);
       return items.map((d): DomainConfig => {

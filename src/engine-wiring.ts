@@ -14,6 +14,9 @@ import type { Logger } from "./logger.js";
 import type { Req, Res } from "./server/http-types.js";
 import { createEngineLogsEndpoint } from "./server/engine-logs-endpoint.js";
 
+/** Blob key prefix of the local engine's metadata (a folder per execution; retention deletes them). */
+export const ENGINE_METADATA_PREFIX = "metadata/propeller";
+
 /** What the start-up log and GetVersion say about the engine. */
 export interface EngineSummary {
   /** "local", "none", or the kind of an executor handed in by the caller. */
@@ -101,7 +104,7 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
     catalog: store.catalog,
     config: {
       clusterId: "local",
-      metadataPrefix: "metadata/propeller",
+      metadataPrefix: ENGINE_METADATA_PREFIX,
       rawOutputBase: blobs.uri("data"),
       maxConcurrentTasks: taskSlots,
       defaultTaskCpus: 1,

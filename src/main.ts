@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { cacheCommand } from "./cache-command.js";
+import { cleanupCommand } from "./cleanup-command.js";
 import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
@@ -13,6 +14,10 @@ Usage:
   flyteadmin-ts migrate [options]   create or upgrade the database schema, then exit
   flyteadmin-ts cache evict --project P --domain D [--task NAME] [--version V]
                                     remove cached task outputs (see cache --help)
+  flyteadmin-ts cleanup --older-than 90d [--project P] [--domain D] [--phase terminal] [--dry-run]
+                                    delete old terminal executions with their data (see cleanup --help)
+  flyteadmin-ts executions delete P/D/NAME [--dry-run]
+                                    delete one terminal execution with its data
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -25,6 +30,9 @@ async function main(argv: string[]): Promise<number> {
   // Its own flags (--project, --task, ...) are not the server's.
   if (argv[0] === "cache") {
     return cacheCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "cleanup" || argv[0] === "executions") {
+    return cleanupCommand(argv[0], argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
   }
   const flagSpecs = Object.fromEntries(OPTIONS.map((o) => [flagName(o.key), { type: "string" as const }]));
   const { values, positionals } = parseArgs({

@@ -20,7 +20,23 @@ import { loadFlytekitPackage, registerPackage } from "./fixtures/flytekit.js";
  * served by an index: the test captures the SQL each list RPC runs and fails
  * on a full scan of a table in SQLite's query plan.
  */
-const TABLES = ["projects", "tasks", "workflows", "launch_plans", "named_entity_metadata", "description_entities", "resources", "executions", "execution_tags", "engine_workflows"];
+const TABLES = [
+  "projects",
+  "tasks",
+  "workflows",
+  "launch_plans",
+  "named_entity_metadata",
+  "description_entities",
+  "resources",
+  "executions",
+  "execution_tags",
+  "engine_workflows",
+  "execution_deletions",
+  "node_executions",
+  "task_executions",
+  "execution_events",
+  "signals",
+];
 const P = "flytesnacks";
 const D = "development";
 const desc = { key: "created_at", direction: Sort_Direction.DESCENDING };
@@ -116,6 +132,20 @@ const lists: [string, () => Promise<unknown>][] = [
   ["GetExecution", () => admin.getExecution({ id: { project: P, domain: D, name: "e1" } })],
   ["Engine start-up: active rows, oldest first", () => store.engine.listActive()],
   ["Engine row by key", () => store.engine.get({ project: P, domain: D, name: "e1" })],
+  ["Retention candidates everywhere", () => store.deletions.candidates({ before: new Date(), phases: ["SUCCEEDED", "FAILED"] }, undefined, 100)],
+  ["Retention candidates in a domain", () => store.deletions.candidates({ domain: D, before: new Date(), phases: ["SUCCEEDED"] }, undefined, 100)],
+  [
+    "Retention candidates in a project and domain, after a cursor",
+    () =>
+      store.deletions.candidates(
+        { project: P, domain: D, before: new Date(), phases: ["SUCCEEDED"] },
+        { updatedAt: new Date(0), key: { project: P, domain: D, name: "a" } },
+        100,
+      ),
+  ],
+  ["An execution's facts for deletion", () => store.deletions.facts({ project: P, domain: D, name: "e1" })],
+  ["An execution's child executions", () => store.deletions.children({ project: P, domain: D, name: "e1" }, 100)],
+  ["An execution's rows, counted", () => store.deletions.countRows({ project: P, domain: D, name: "e1" })],
 ];
 
 describe("list queries use indexes", () => {
@@ -130,6 +160,20 @@ describe("list queries use indexes", () => {
     const plan = await planOf(() => store.engine.listActive());
     expect(plan.some((line) => /engine_workflows_active_idx/.test(line))).toBe(true);
     expect(plan.filter((line) => /TEMP B-TREE/.test(line))).toEqual([]);
+  });
+
+  it("reads executions being deleted oldest mark first, in index order, without sorting them", async () => {
+    const plan = await planOf(() => store.deletions.pending(100));
+    expect(plan.some((line) => /execution_deletions_marked_idx/.test(line))).toBe(true);
+    expect(plan.filter((line) => /TEMP B-TREE/.test(line))).toEqual([]);
+  });
+
+  it("walks retention candidates in last-change order instead of sorting every terminal execution", async () => {
+    for (const scope of [{}, { domain: D }, { project: P, domain: D }]) {
+      const plan = await planOf(() => store.deletions.candidates({ ...scope, before: new Date(), phases: ["SUCCEEDED"] }, undefined, 100));
+      expect(plan.some((line) => /executions_updated(_at)?_idx/.test(line))).toBe(true);
+      expect(plan.filter((line) => /TEMP B-TREE FOR ORDER BY/.test(line))).toEqual([]);
+    }
   });
 
   it.each([

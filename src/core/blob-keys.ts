@@ -67,3 +67,41 @@ export const dynamicClosureKey = (e: ExecutionRef, nodeId: string, wf: TaskRef |
   `metadata/admin/${keySegment(e.project)}/${keySegment(e.domain)}/${keySegment(e.name)}/${keySegment(nodeId)}/${keySegment(
     `${wf?.project}_${wf?.domain}_${wf?.name}_${wf?.version}`,
   )}`;
+
+/** Where an execution's own blobs are, and which keys below `prefix` are its own. */
+export interface ExecutionBlobFolder {
+  readonly prefix: string;
+  /** `rest` is a key below `prefix` (the prefix taken off). */
+  owns(rest: string): boolean;
+}
+
+const OFFLOADED = new Set(["offloaded_inputs", "offloaded_outputs"]);
+
+/**
+ * The server's folders of an execution. Folders of different executions can
+ * nest (the execution `admin/X/Y` has `metadata/admin/X/Y/`, which is also
+ * where the dynamic closures of every execution of project X, domain Y go), so
+ * each folder owns only the key shapes the server writes there: the
+ * execution's files (one segment), a node's offloads (two) and an attempt's
+ * (seven); in the dynamic folder, a node's closure (two segments, never an
+ * offload name).
+ */
+export function executionBlobFolders(e: ExecutionRef): ExecutionBlobFolder[] {
+  return [
+    {
+      prefix: `${executionFolder(e)}/`,
+      owns(rest) {
+        const s = rest.split("/");
+        const last = s[s.length - 1]!;
+        return (s.length === 1 && EXECUTION_FILES.has(last)) || ((s.length === 2 || s.length === 7) && OFFLOADED.has(last));
+      },
+    },
+    {
+      prefix: `metadata/admin/${keySegment(e.project)}/${keySegment(e.domain)}/${keySegment(e.name)}/`,
+      owns(rest) {
+        const s = rest.split("/");
+        return s.length === 2 && !OFFLOADED.has(s[1]!);
+      },
+    },
+  ];
+}

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventKind, EventMetrics, RefusalReason } from "../api/event-counts.js";
+import type { CleanupMetrics } from "../cleanup/execution-cleaner.js";
 import type { RpcObserver } from "../server/interceptors.js";
 import type { DatabaseObserver, PoolStats, WaitKind } from "../storage/database-observer.js";
 import { processMetrics } from "./process-metrics.js";
@@ -9,6 +10,7 @@ export interface AppMetrics {
   rpc: RpcObserver;
   database: DatabaseObserver;
   events: EventMetrics;
+  cleanup: CleanupMetrics;
   /** The Prometheus text exposition of every metric, with its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -56,6 +58,13 @@ export function createAppMetrics(): AppMetrics {
     labelNames: ["kind", "reason"] as const,
     registers,
   });
+  const deleted = new Counter({
+    name: "flyteadmin_cleanup_deleted_total",
+    help: "What retention and execution deletion removed, by kind: executions (child executions included), rows, files (blobs and run-folder files) and bytes (of those files).",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  for (const kind of ["executions", "rows", "files", "bytes"]) deleted.inc({ kind }, 0);
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -73,6 +82,11 @@ export function createAppMetrics(): AppMetrics {
     events: {
       accepted: (kind: EventKind) => accepted.inc({ kind }),
       refused: (kind: EventKind, reason: RefusalReason) => refused.inc({ kind, reason }),
+    },
+    cleanup: {
+      deleted(r) {
+        for (const kind of ["executions", "rows", "files", "bytes"] as const) deleted.inc({ kind }, r[kind]);
+      },
     },
     async scrape() {
       // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;

@@ -11,7 +11,7 @@ import {
   EXECUTION_TASK_COLUMNS,
   EXECUTION_WORKFLOW_COLUMNS,
 } from "../core/entity-columns.js";
-import type { Dialect } from "./dialect.js";
+import type { Db, Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
@@ -50,8 +50,24 @@ export function executionColumns(t: Dialect["schema"]["executions"]) {
   };
 }
 
+/**
+ * True while the execution's row is in `executions`: node and task executions
+ * of an execution being deleted are gone for readers the moment its row is,
+ * however many of them the deletion still has to remove.
+ */
+export const executionPresent = (d: Dialect, key: ExecutionKey) => {
+  const t = d.schema.executions;
+  return sql`exists (select 1 from ${t} where ${and(eq(t.project, key.project), eq(t.domain, key.domain), eq(t.name, key.name))})`;
+};
+
+/** Undoes a create whose name belongs to an execution being deleted. */
+class NameBeingDeleted extends Error {}
+
 export function createSqlExecutions(d: Dialect): ExecutionStore {
   const t = d.schema.executions;
+  const marks = d.schema.executionDeletions;
+  const isBeingDeleted = async (tx: Db, id: ExecutionKey) =>
+    (await tx.select({ name: marks.name }).from(marks).where(and(eq(marks.project, id.project), eq(marks.domain, id.domain), eq(marks.name, id.name))).limit(1)).length > 0;
   const tags = d.schema.executionTags;
   type Row = typeof t.$inferSelect;
   const own = executionColumns(t);
@@ -141,19 +157,25 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
   return {
     async create(stored, tagPairs, beforeCommit) {
       const id = stored.execution.id!;
-      return d.transaction(async (tx) => {
+      return d.transaction(async (tx): Promise<boolean> => {
         const inserted = await tx
           .insert(t)
           .values(rowOf(stored))
           .onConflictDoNothing()
           .returning({ name: t.name });
         if (inserted.length === 0) return false;
+        // A name whose earlier execution is still being deleted is taken until that ends (checked after
+        // the insert: on PostgreSQL it waited for a concurrent deletion's commit, so it sees its mark).
+        if (await isBeingDeleted(tx, id)) throw new NameBeingDeleted();
         if (tagPairs.length > 0) {
           const unique = [...new Map(tagPairs.map(([k, v]) => [`${k}\u0000${v}`, [k, v] as const])).values()];
           await tx.insert(tags).values(unique.map(([key, value]) => ({ project: id.project, domain: id.domain, name: id.name, key, value })));
         }
         if (beforeCommit) await beforeCommit();
         return true;
+      }).catch((e: unknown) => {
+        if (e instanceof NameBeingDeleted) return false;
+        throw e;
       });
     },
 

@@ -10,7 +10,7 @@ import {
 import { ExecutionError_ErrorKind as ErrorKind, NodeExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { EXECUTION_COLUMNS, NODE_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Db, Dialect } from "./dialect.js";
-import { executionColumns } from "./sql-executions.js";
+import { executionColumns, executionPresent } from "./sql-executions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { preparedWrite, writeOne } from "./prepared-write.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
@@ -61,7 +61,11 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
 
   // Every node and task event reads its node execution.
   const byKey = preparedQuery<Row[]>(d, "node_execution_by_key", (db) =>
-    db.select().from(t).where(keyOf(placeholders("project", "domain", "name", "nodeId"))).limit(1),
+    db
+      .select()
+      .from(t)
+      .where(and(keyOf(placeholders("project", "domain", "name", "nodeId")), executionPresent(d, placeholders("project", "domain", "name"))))
+      .limit(1),
   );
 
   // Every node event reads its execution's cluster and its node execution at once.
@@ -179,7 +183,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
     },
 
     async dynamicWorkflowUri(id) {
-      const [row] = await d.run((db) => db.select({ uri: t.dynamicWorkflowUri }).from(t).where(keyOf(id)).limit(1));
+      const [row] = await d.run((db) => db.select({ uri: t.dynamicWorkflowUri }).from(t).where(and(keyOf(id), executionPresent(d, id))).limit(1));
       return row?.uri ?? "";
     },
 
@@ -196,7 +200,14 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       const rows = await d.run((db) => {
         const base = db.select({ ne: t }).from(t).$dynamic();
         const joined = joinsExecution ? base.innerJoin(e, and(eq(e.project, t.project), eq(e.domain, t.domain), eq(e.name, t.name))) : base;
-        const where = and(eq(t.project, execution.project), eq(t.domain, execution.domain), eq(t.name, execution.name), parentCondition, whereOf(query.filters, columns));
+        const where = and(
+          eq(t.project, execution.project),
+          eq(t.domain, execution.domain),
+          eq(t.name, execution.name),
+          parentCondition,
+          whereOf(query.filters, columns),
+          joinsExecution ? undefined : executionPresent(d, execution),
+        );
         return pageOf(joined.where(where).orderBy(...order), query);
       });
       return rows.map((r) => toNodeExecution(r.ne));

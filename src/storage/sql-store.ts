@@ -1,11 +1,13 @@
 import type { Dialect } from "./dialect.js";
 import { createSqlAttributes } from "./sql-attributes.js";
 import { createSqlCatalogStore } from "./sql-catalog.js";
+import { createSqlDeletions } from "./sql-deletions.js";
 import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
 import { createSqlEngineStore } from "./sql-engine.js";
 import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
+import { createSqlLeases } from "./sql-leases.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
 import { createSqlSignals } from "./sql-signals.js";
@@ -30,6 +32,8 @@ export function createSqlStore(d: Dialect): Store {
     descriptions: createSqlDescriptions(d),
     engine: createSqlEngineStore(d),
     catalog: createSqlCatalogStore(d),
+    deletions: createSqlDeletions(d),
+    leases: createSqlLeases(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

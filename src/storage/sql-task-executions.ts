@@ -6,6 +6,7 @@ import { TaskExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TASK_EXECUTION_COLUMNS } from "../core/entity-columns.js";
 import type { Db, Dialect } from "./dialect.js";
+import { executionPresent } from "./sql-executions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { preparedWrite, writeOne } from "./prepared-write.js";
 import { taskExecutionRef } from "./sql-node-executions.js";
@@ -94,7 +95,7 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     return db
       .select({ ...getTableColumns(t), isParent })
       .from(t)
-      .where(keyOf(key))
+      .where(and(keyOf(key), executionPresent(d, placeholders("project", "domain", "name"))))
       .limit(1);
   });
 
@@ -220,7 +221,7 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
 
     async list(node, query) {
       const order = orderOf(query.sort, own, [asc(t.retryAttempt)], [t.retryAttempt, t.name, t.version]);
-      const rows = await d.run((db) => pageOf(db.select().from(t).where(and(nodeOf(node), whereOf(query.filters, columns))).orderBy(...order).$dynamic(), query));
+      const rows = await d.run((db) => pageOf(db.select().from(t).where(and(nodeOf(node), whereOf(query.filters, columns), executionPresent(d, node))).orderBy(...order).$dynamic(), query));
       const parents = await parentsAmong(rows);
       return rows.map((row) => toTaskExecution(row, parents.has(parentKey(row))));
     },

@@ -12,6 +12,7 @@ import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/a
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
 import type { CatalogStore } from "./catalog-store.js";
+import type { DeletionStore, LeaseStore } from "./deletion-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { SignalStore } from "./signal-store.js";
 import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
@@ -38,6 +39,10 @@ export interface Store {
   readonly engine: EngineStore;
   /** The local engine's task cache and its reservations (catalog_entries, catalog_reservations). */
   readonly catalog: CatalogStore;
+  /** Retention and deletion of executions with their rows (execution_deletions). */
+  readonly deletions: DeletionStore;
+  /** Work one replica does at a time (leases). */
+  readonly leases: LeaseStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */

@@ -211,6 +211,9 @@ export const executions = sqliteTable(
     index("executions_workflow_idx").on(t.project, t.domain, t.workflowName, t.createdAt),
     index("executions_task_idx").on(t.project, t.domain, t.taskName, t.createdAt),
     index("executions_phase_idx").on(t.phase),
+    // Retention picks terminal executions by last change, in one project and domain or everywhere.
+    index("executions_updated_idx").on(t.project, t.domain, t.updatedAt),
+    index("executions_updated_at_idx").on(t.updatedAt),
   ],
 );
 
@@ -400,3 +403,28 @@ export const catalogReservations = sqliteTable(
   },
   (t) => [primaryKey({ name: "catalog_reservations_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] })],
 );
+
+/**
+ * Executions being deleted: the row moved here from `executions` in the same
+ * transaction that removed it, so readers no longer see the execution while
+ * its node and task executions, events, signals, engine state and blobs go in
+ * batches. A row stays until all of that is gone, so a stopped cleanup resumes
+ * from here.
+ */
+export const executionDeletions = sqliteTable(
+  "execution_deletions",
+  {
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    markedAt: timestamp(),
+  },
+  (t) => [primaryKey({ columns: [t.project, t.domain, t.name] }), index("execution_deletions_marked_idx").on(t.markedAt)],
+);
+
+/** Work one replica does at a time (the retention pass): held by `owner` until `expires_at`, then free to take. */
+export const leases = sqliteTable("leases", {
+  name: text().primaryKey(),
+  owner: text().notNull(),
+  expiresAt: timestamp(),
+});
