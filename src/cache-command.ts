@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { s3Options } from "./app.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
-import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS } from "./config.js";
+import { commandConfig } from "./command-config.js";
+import { databaseSettings, flagName, OPTIONS } from "./config.js";
 import { CATALOG_PREFIX, createCatalog } from "./engine/local/catalog.js";
 import { createLogger } from "./logger.js";
 import { openStore } from "./storage/open-store.js";
@@ -63,19 +64,8 @@ export async function cacheCommand(argv: string[], io: CommandIo): Promise<numbe
     io.stderr(`${problem}\n\n${CACHE_USAGE}`);
     return 2;
   }
-  const flags: Partial<Record<keyof Config, string>> = {};
-  for (const o of OPTIONS) {
-    const v = (values as Record<string, unknown>)[flagName(o.key)];
-    if (typeof v === "string") flags[o.key] = v;
-  }
-  let config: Config;
-  try {
-    config = loadConfig({ flags, env: io.env, file: values.config ?? (io.env.FLYTEADMIN_CONFIG || undefined) });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    io.stderr(`${e.message}\n`);
-    return 2;
-  }
+  const config = commandConfig(values, io);
+  if (!config) return 2;
   // The log goes to stderr, the answer to stdout.
   const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
   const settings = databaseSettings(config);

@@ -4,7 +4,8 @@ import { openBlobStore } from "./blob/open-blob-store.js";
 import { type CleanupReport, CleanupRefused } from "./cleanup/execution-cleaner.js";
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
 import type { CommandIo } from "./cache-command.js";
-import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS } from "./config.js";
+import { commandConfig } from "./command-config.js";
+import { databaseSettings, flagName, OPTIONS } from "./config.js";
 import { maxAgeFor, parseAge, parsePhases, RetentionError } from "./core/retention.js";
 import { createLogger } from "./logger.js";
 import { openStore } from "./storage/open-store.js";
@@ -80,19 +81,8 @@ export async function cleanupCommand(command: "cleanup" | "executions", argv: st
     return usage(io, e.message.startsWith("--") ? e.message : `--older-than: ${e.message}`);
   }
 
-  const flags: Partial<Record<keyof Config, string>> = {};
-  for (const o of OPTIONS) {
-    const v = (values as Record<string, unknown>)[flagName(o.key)];
-    if (typeof v === "string") flags[o.key] = v;
-  }
-  let config: Config;
-  try {
-    config = loadConfig({ flags, env: io.env, file: values.config ?? (io.env.FLYTEADMIN_CONFIG || undefined) });
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    io.stderr(`${e.message}\n`);
-    return 2;
-  }
+  const config = commandConfig(values, io);
+  if (!config) return 2;
   if (!target && olderThanMs === undefined && config.retention.length === 0) return usage(io, "--older-than is required when no --retention policy is configured");
 
   const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
