@@ -38,7 +38,8 @@ export default function EntityListPage() {
         else next.delete(key);
         return next;
       },
-      { replace: true },
+      // Synchronously: a controlled checkbox or text box must show the change in the same event.
+      { replace: true, flushSync: true },
     );
   const labels = KIND_LABELS[kind];
   const entities = list.data?.pages.flatMap((p) => p.entities) ?? [];

@@ -30,7 +30,9 @@ const PAGE = 50;
 export function ExecutionsList({ project, domain }: { project: string; domain: string }) {
   const [query, setQuery] = useSearchParams();
   const state = readExecutionFilters(query);
-  const update = (change: Partial<ExecutionFilterState>) => setQuery((prev) => writeExecutionFilters({ ...readExecutionFilters(prev), ...change }, prev), { replace: true });
+  // Synchronously (flushSync): the controlled checkboxes and selects must show a change in the same event.
+  const update = (change: Partial<ExecutionFilterState>) =>
+    setQuery((prev) => writeExecutionFilters({ ...readExecutionFilters(prev), ...change }, prev), { replace: true, flushSync: true });
 
   // Who "mine" is: asked only once someone turns the filter on. A server without sign-in has no
   // identity service (UNIMPLEMENTED), and then every execution is anonymous.
