@@ -6,7 +6,8 @@ import { NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import type { RunningServer } from "../../src/server.js";
-import { ensureConsoleBuilt, initialJsGzipBytes } from "./console-build.js";
+import { initialJsGzipBytes } from "./console-bundle.js";
+import { ensureConsoleBuilt } from "./console-build.js";
 import { type ConsoleSeed, seedConsole } from "./console-seed.js";
 import { browserServer, describeBrowser, launchBrowser, screenshot, type Browser, type WatchedPage } from "./harness.js";
 
