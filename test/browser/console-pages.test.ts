@@ -54,7 +54,8 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
 
   async function settle(page: Page): Promise<void> {
     await page.waitForLoadState("networkidle");
-    await page.waitForFunction(() => !document.body.innerText.includes("Loading "), null, { timeout: 15_000 });
+    // Page code as a string: the tests compile without the DOM's types.
+    await page.waitForFunction('!document.body.innerText.includes("Loading ")', null, { timeout: 15_000 });
   }
 
   async function expectClean(watched: WatchedPage, name: string): Promise<void> {
@@ -224,11 +225,11 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
   it("fits a phone-sized window and starts keyboard navigation at the skip link", async () => {
     for (const path of [`${BASE}/executions`, `${BASE}/workflows/${seed.control.workflow.name}`, "/console/"]) {
       const w = await open(path, { viewport: { width: 390, height: 844 } });
-      const overflow = await w.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await w.page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
       expect(overflow, path).toBeLessThanOrEqual(1);
       await expectClean(w, `phone ${path}`);
       await w.page.keyboard.press("Tab");
-      expect(await w.page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+      expect(await w.page.evaluate<string>("document.activeElement?.textContent")).toBe("Skip to content");
       await w.page.close();
     }
   });
