@@ -52,7 +52,16 @@ export async function ensureConsoleBuilt(): Promise<string> {
     if (isCurrent()) return CONSOLE_DIST;
     const fresh = `${CONSOLE_DIST}.new-${process.pid}`;
     const old = `${CONSOLE_DIST}.old-${process.pid}`;
-    await build({ configFile: join(SOURCES, "vite.config.ts"), logLevel: "warn", build: { outDir: fresh, emptyOutDir: true } });
+    // Vitest runs with NODE_ENV=test, and Vite keeps a NODE_ENV it finds: the build would be React's
+    // development build (StrictMode's double effects, aborted requests), not what `npm run build` makes.
+    const nodeEnv = process.env["NODE_ENV"];
+    process.env["NODE_ENV"] = "production";
+    try {
+      await build({ configFile: join(SOURCES, "vite.config.ts"), mode: "production", logLevel: "warn", build: { outDir: fresh, emptyOutDir: true } });
+    } finally {
+      if (nodeEnv === undefined) delete process.env["NODE_ENV"];
+      else process.env["NODE_ENV"] = nodeEnv;
+    }
     if (existsSync(CONSOLE_DIST)) renameSync(CONSOLE_DIST, old);
     renameSync(fresh, CONSOLE_DIST);
     rmSync(old, { recursive: true, force: true });
