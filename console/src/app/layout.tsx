@@ -1,16 +1,24 @@
-import { Suspense, useEffect } from "react";
+import { Suspense, useEffect, useRef } from "react";
 import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { Loading } from "../components/status.js";
 import { writeLastProject } from "./last-project.js";
-import { entityKindOfPath, paths } from "./routes.js";
+import { entityKindOfPath, listSegment, paths } from "./routes.js";
 import { useProjects } from "./use-projects.js";
 
 /** The page frame: a header with the project and domain switchers, the section links, and the page. */
 export function Layout() {
   const { project, domain } = useParams();
+  const { pathname } = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const firstPath = useRef(pathname);
   useEffect(() => {
     if (project && domain) writeLastProject({ project, domain });
   }, [project, domain]);
+  // A new page moves keyboard and screen-reader focus to its content, as a full page load would;
+  // the first page keeps the browser's own start (the skip link comes first).
+  useEffect(() => {
+    if (pathname !== firstPath.current) main.current?.focus();
+  }, [pathname]);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -23,7 +31,7 @@ export function Layout() {
         {project && domain ? <ProjectDomainSwitch project={project} domain={domain} /> : null}
       </header>
       {project && domain ? <SectionNav project={project} domain={domain} /> : null}
-      <main id="main" className="page" tabIndex={-1}>
+      <main id="main" className="page" tabIndex={-1} ref={main}>
         <Suspense fallback={<Loading what="page" />}>
           <Outlet />
         </Suspense>
@@ -99,5 +107,5 @@ function SectionNav({ project, domain }: { project: string; domain: string }) {
 /** The section of a project path; entity and execution pages map to their list's section. */
 function sectionOf(pathname: string): string {
   const kind = entityKindOfPath(pathname);
-  return kind ? paths.entityList(kind, "", "").split("/").pop()! : "executions";
+  return kind ? listSegment(kind) : "executions";
 }

@@ -147,6 +147,9 @@ export function entityKindOfPath(pathname: string): EntityKind | undefined {
   return undefined;
 }
 
+/** The list section of a kind, as it appears in paths (`workflows`, `tasks`, `launchPlans`). */
+export const listSegment = (kind: EntityKind): string => SEGMENTS[kind].list;
+
 export const KIND_LABELS: Record<EntityKind, { one: string; many: string }> = {
   workflow: { one: "Workflow", many: "Workflows" },
   task: { one: "Task", many: "Tasks" },
