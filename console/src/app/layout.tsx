@@ -10,14 +10,15 @@ export function Layout() {
   const { project, domain } = useParams();
   const { pathname } = useLocation();
   const main = useRef<HTMLElement>(null);
-  const firstPath = useRef(pathname);
+  const navigated = useRef(false);
   useEffect(() => {
     if (project && domain) writeLastProject({ project, domain });
   }, [project, domain]);
   // A new page moves keyboard and screen-reader focus to its content, as a full page load would;
   // the first page keeps the browser's own start (the skip link comes first).
   useEffect(() => {
-    if (pathname !== firstPath.current) main.current?.focus();
+    if (navigated.current) main.current?.focus();
+    navigated.current = true;
   }, [pathname]);
   return (
     <div className="shell">
