@@ -1,6 +1,6 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -66,6 +66,16 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
 
   const rows = (page: Page, table = "table") => page.locator(`${table} tbody tr`);
 
+  /**
+   * Ticks a filter checkbox. Its state lives in the URL, which the router updates just after the
+   * click event, so Playwright's check() (which wants the box ticked the instant the click returns)
+   * is too strict: click, then wait for the tick.
+   */
+  async function tick(box: Locator): Promise<void> {
+    await box.click();
+    await expect.poll(() => box.isChecked(), POLL).toBe(true);
+  }
+
   it("lists the projects with their domains at /console and /console/select-project", async () => {
     for (const path of ["/console/", "/console/select-project"]) {
       const w = await open(path);
@@ -104,9 +114,9 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
     const list = page.locator("section[aria-labelledby=executions-title]");
     const names = async () => (await list.locator("tbody tr td:first-child").allInnerTexts()).sort();
 
-    await list.getByLabel("Failed").check();
+    await tick(list.getByLabel("Failed"));
     await expect.poll(names, POLL).toEqual(["bad-1"]);
-    await list.getByLabel("Succeeded").check();
+    await tick(list.getByLabel("Succeeded"));
     await expect.poll(names, POLL).toEqual(["bad-1", "ok-1", "ok-2"]);
     expect(new URL(page.url()).searchParams.get("status")).toBe("failed,succeeded");
 
@@ -118,11 +128,11 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
     await expect.poll(names, POLL).toEqual(["bad-1", "ok-1", "ok-2"]);
 
     // Without sign-in the server has no identity service: the list says so and keeps answering.
-    await list.getByLabel("Only my executions").check();
+    await tick(list.getByLabel("Only my executions"));
     await list.getByText(/runs without sign-in/).waitFor();
     await expect.poll(names, POLL).toEqual(["bad-1", "ok-1", "ok-2"]);
 
-    await list.getByLabel("Show archived").check();
+    await tick(list.getByLabel("Show archived"));
     await list.getByText("No executions match.").waitFor();
     await admin.updateExecution({ id: { project: "flytesnacks", domain: "development", name: "ok-2" }, state: 1 });
     await page.reload();
@@ -147,7 +157,7 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
     await page.reload();
     await settle(page);
     expect(await names()).not.toContain(dag.name);
-    await page.getByLabel("Show archived").check();
+    await tick(page.getByLabel("Show archived"));
     await expect.poll(names, POLL).toEqual([dag.name]);
     await admin.updateNamedEntity({ resourceType: ResourceType.WORKFLOW, id: dag, metadata: { state: NamedEntityState.NAMED_ENTITY_ACTIVE } });
     await expectClean(w, "workflows");
