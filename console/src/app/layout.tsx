@@ -77,6 +77,7 @@ function SectionNav({ project, domain }: { project: string; domain: string }) {
     [paths.workflows(project, domain), "Workflows"],
     [paths.tasks(project, domain), "Tasks"],
     [paths.launchPlans(project, domain), "Launch plans"],
+    [paths.settings(project, domain), "Settings"],
   ];
   return (
     <nav className="sections" aria-label="Project sections">
