@@ -2,7 +2,7 @@ import { Suspense, useEffect } from "react";
 import { Link, NavLink, Outlet, useNavigate, useParams, useLocation } from "react-router";
 import { Loading } from "../components/status.js";
 import { writeLastProject } from "./last-project.js";
-import { paths } from "./routes.js";
+import { entityKindOfPath, paths } from "./routes.js";
 import { useProjects } from "./use-projects.js";
 
 /** The page frame: a header with the project and domain switchers, the section links, and the page. */
@@ -94,9 +94,6 @@ function SectionNav({ project, domain }: { project: string; domain: string }) {
 
 /** The section of a project path; entity and execution pages map to their list's section. */
 function sectionOf(pathname: string): string {
-  const segment = pathname.split("/")[5] ?? "";
-  if (segment === "workflow" || segment === "workflows") return "workflows";
-  if (segment === "task" || segment === "tasks") return "tasks";
-  if (segment === "launch_plan" || segment === "launchPlans") return "launchPlans";
-  return "executions";
+  const kind = entityKindOfPath(pathname);
+  return kind ? paths.entityList(kind, "", "").split("/").pop()! : "executions";
 }
