@@ -40,11 +40,11 @@ describe("launch form model from a launch plan", () => {
       ["wait", "duration", false],
       ["when", "datetime", false],
     ]);
-    expect(field("nested").label).toBe("List<Dict<string, integer>>");
-    expect(field("maybe").label).toBe("Optional<integer>");
-    expect(field("either").label).toBe("Union<integer, string>");
-    expect(field("folder").label).toBe("directory");
-    expect(field("point").label).toBe("Point (JSON)");
+    expect(field("nested").label).toBe("List[Dict[str, int]]");
+    expect(field("maybe").label).toBe("Optional[int]");
+    expect(field("either").label).toBe("Union[int, str]");
+    expect(field("folder").label).toBe("FlyteDirectory");
+    expect(field("point").label).toBe("Point");
     expect(field("color").values).toEqual(["red", "green"]);
   });
 
@@ -161,7 +161,7 @@ describe("literal types, one by one", () => {
       { scalar: { union: { value: { scalar: { primitive: { integer: "1" } } }, type: { simple: "INTEGER" } } } },
       { scalar: { union: { value: { scalar: { primitive: { stringValue: "1" } } }, type: { simple: "STRING" } } } },
     ]);
-    expect(() => fieldToLiteral(shapeOf(listOfEither), "[null]")).toThrow("[0]: Expected Union<integer, string>");
+    expect(() => fieldToLiteral(shapeOf(listOfEither), "[null]")).toThrow("[0]: Expected Union[int, str]");
   });
 
   it("a dataclass typed as JSON goes as a protobuf Struct, which flytekit reads into the dataclass", () => {

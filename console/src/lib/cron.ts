@@ -1,5 +1,6 @@
 import { type Schedule, FixedRateUnit } from "../../../gen/flyteidl/admin/schedule_pb.js";
 import { parseGoDurationNanos } from "../../../src/core/go-duration.js";
+import { describeSchedule } from "./schedule.js";
 
 /**
  * Launch plan schedules in words, and their next run times, in the browser.
@@ -112,7 +113,6 @@ export function nextCronRuns(expression: string, from: Date, count: number): Dat
 }
 
 const pad = (n: number) => String(n).padStart(2, "0");
-const plural = (n: number, unit: string) => (n === 1 ? `every ${unit}` : `every ${n} ${unit}s`);
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
@@ -152,10 +152,10 @@ export function describeCron(expression: string): string {
   return parts.join(", ");
 }
 
-const RATE_UNIT_MS: Record<FixedRateUnit, [number, string]> = {
-  [FixedRateUnit.MINUTE]: [60_000, "minute"],
-  [FixedRateUnit.HOUR]: [3_600_000, "hour"],
-  [FixedRateUnit.DAY]: [86_400_000, "day"],
+const RATE_UNIT_MS: Record<FixedRateUnit, number> = {
+  [FixedRateUnit.MINUTE]: 60_000,
+  [FixedRateUnit.HOUR]: 3_600_000,
+  [FixedRateUnit.DAY]: 86_400_000,
 };
 
 export interface ScheduleView {
@@ -179,12 +179,11 @@ export function scheduleView(schedule: Schedule, now: Date, anchor: Date | undef
       return { words: describeCron(expression), expression, next: nextCronRuns(expression, now, count) };
     }
     case "rate": {
-      const [unitMs, unit] = RATE_UNIT_MS[s.value.unit] ?? [60_000, "minute"];
-      const step = s.value.value * unitMs;
+      const step = s.value.value * (RATE_UNIT_MS[s.value.unit] ?? 60_000);
       if (step <= 0) return { words: "an invalid fixed rate", next: [] };
       const start = anchor ?? now;
       const first = start.getTime() + Math.max(1, Math.floor((now.getTime() - start.getTime()) / step) + 1) * step;
-      return { words: plural(s.value.value, unit), next: Array.from({ length: count }, (_, i) => new Date(first + i * step)) };
+      return { words: describeSchedule(schedule) ?? "", next: Array.from({ length: count }, (_, i) => new Date(first + i * step)) };
     }
     default:
       return undefined;

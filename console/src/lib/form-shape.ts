@@ -1,4 +1,5 @@
-import { BlobType_BlobDimensionality, type LiteralType, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
+import { type LiteralType, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
+import { formatLiteralType as typeLabel } from "./literal-type.js";
 
 /**
  * What kind of input control a literal type gets. Lists, maps and structs
@@ -27,7 +28,7 @@ export type FieldKind =
 export interface FieldShape {
   kind: FieldKind;
   type: LiteralType;
-  /** A short type description such as `List<integer>` or `Optional<float>`. */
+  /** The type as a Python user writes it, such as `List[int]` or `Optional[float]`. */
   label: string;
   /** Enum symbols, for kind `enum`. */
   values?: string[];
@@ -67,40 +68,6 @@ export function shapeOf(type: LiteralType): FieldShape {
       return { kind: "schema", type, label: typeLabel(type) };
     default:
       return { kind: "unsupported", type, label: typeLabel(type) };
-  }
-}
-
-/** The type in words, the way a Python user wrote it where that is clear. */
-export function typeLabel(type: LiteralType): string {
-  const t = type.type;
-  switch (t.case) {
-    case "simple": {
-      if (t.value === SimpleType.STRUCT) {
-        const title = type.metadata?.["title"];
-        return typeof title === "string" ? `${title} (JSON)` : "JSON object";
-      }
-      return SimpleType[t.value]?.toLowerCase() ?? "unknown";
-    }
-    case "enumType":
-      return `enum (${t.value.values.join(", ")})`;
-    case "collectionType":
-      return `List<${typeLabel(t.value)}>`;
-    case "mapValueType":
-      return `Dict<string, ${typeLabel(t.value)}>`;
-    case "unionType": {
-      const variants = t.value.variants;
-      const others = variants.filter((v) => !(v.type.case === "simple" && v.type.value === SimpleType.NONE));
-      if (others.length === 1 && variants.length === 2) return `Optional<${typeLabel(others[0]!)}>`;
-      return `Union<${variants.map(typeLabel).join(", ")}>`;
-    }
-    case "blob":
-      return `${t.value.dimensionality === BlobType_BlobDimensionality.MULTIPART ? "directory" : "file"}${t.value.format ? ` (${t.value.format})` : ""}`;
-    case "structuredDatasetType":
-      return `structured dataset${t.value.format ? ` (${t.value.format})` : ""}`;
-    case "schema":
-      return "schema";
-    default:
-      return "unknown";
   }
 }
 

@@ -1,4 +1,5 @@
 import { useId } from "react";
+import { BlobType_BlobDimensionality } from "../../../../gen/flyteidl/core/types_pb.js";
 import type { FieldShape } from "../../lib/form-shape.js";
 import { emptyValue, type FieldValue, type FormField, isKeptValue, isUnionValue } from "../../lib/launch-form.js";
 import { literalToJson } from "../../lib/literal-json.js";
@@ -125,7 +126,7 @@ function Control({ id, shape, value, onChange, described, invalid, upload }: Con
       return (
         <div className="uri-input">
           <input id={id} type="text" {...aria} value={text} placeholder={PLACEHOLDERS.blob} onChange={(e) => onChange(e.target.value)} />
-          <FileUpload target={upload} directory={shape.label.startsWith("directory")} onUploaded={(uri) => onChange(uri)} />
+          <FileUpload target={upload} directory={shape.type.type.case === "blob" && shape.type.type.value.dimensionality === BlobType_BlobDimensionality.MULTIPART} onUploaded={(uri) => onChange(uri)} />
         </div>
       );
     default:

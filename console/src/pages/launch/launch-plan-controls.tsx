@@ -9,6 +9,7 @@ import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { adminClient } from "../../app/transport.js";
 import { ErrorNotice, Loading } from "../../components/status.js";
 import { scheduleView } from "../../lib/cron.js";
+import { useActiveLaunchPlan } from "../entities/entity-queries.js";
 import "./launch.css";
 
 const NEWEST = { key: "created_at", direction: Sort_Direction.DESCENDING };
@@ -19,15 +20,15 @@ const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`
  * activate or deactivate the version shown (UpdateLaunchPlan; the server
  * deactivates the version that was active), and the schedule in words with
  * its next runs. `id` names a version, or only the launch plan (then the
- * newest version is shown).
+ * active version is shown, else the newest).
  */
 export function LaunchPlanControls({ id }: { id: Identifier }) {
   const { project, domain, name, version } = id;
   const base = { id: { project, domain, name }, limit: 1, sortBy: NEWEST };
-  const active = useQuery(AdminService.method.listLaunchPlans, { ...base, filters: "eq(state,1)" });
+  const active = useActiveLaunchPlan("launchPlan", { project, domain, name });
   const newest = useQuery(AdminService.method.listLaunchPlans, base, { enabled: !version });
   const named = useQuery(AdminService.method.getLaunchPlan, { id: { ...id } }, { enabled: !!version });
-  const plan: LaunchPlan | undefined = version ? named.data : newest.data?.launchPlans[0];
+  const plan: LaunchPlan | undefined = version ? named.data : (active.data?.launchPlans[0] ?? newest.data?.launchPlans[0]);
   const error = active.error ?? newest.error ?? named.error;
   if (error) return <ErrorNotice error={error} />;
   if (!plan) return <Loading what="launch plan" />;
