@@ -8,7 +8,7 @@ import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { adminClient } from "../../app/transport.js";
 import { ErrorNotice, Loading } from "../../components/status.js";
 import { ATTRIBUTE_KINDS, type AttributeKind, attributesText, parseAttributes } from "../../lib/matchable.js";
-import "../launch/launch.css";
+import "./settings.css";
 
 type Level = "project" | "domain";
 
@@ -26,7 +26,7 @@ export default function SettingsPage() {
       <p className="status">
         Matchable attributes for project <strong>{project}</strong>. Values set for a domain apply before the project's; an execution's own settings and its launch plan's come first.
       </p>
-      <fieldset className="toolbar" style={{ border: 0, padding: 0 }}>
+      <fieldset className="toolbar settings-level">
         <legend className="visually-hidden">Level</legend>
         <label className="inline">
           <input type="radio" name="level" checked={level === "domain"} onChange={() => setLevel("domain")} /> Domain {domain}
