@@ -5,6 +5,7 @@ import { NamedEntityState, Sort_Direction } from "../../../../gen/flyteidl/admin
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { KIND_LABELS, paths, resourceTypeOf } from "../../app/routes.js";
 import { useEntityKind } from "../../app/use-entity-kind.js";
+import { LoadMore } from "../../components/load-more.js";
 import { Empty, ErrorNotice, Loading } from "../../components/status.js";
 import { type Filter, filterString, isSearchable } from "../../lib/filters.js";
 
@@ -38,7 +39,8 @@ export default function EntityListPage() {
         else next.delete(key);
         return next;
       },
-      { replace: true },
+      // Synchronously: a controlled checkbox or text box must show the change in the same event.
+      { replace: true, flushSync: true },
     );
   const labels = KIND_LABELS[kind];
   const entities = list.data?.pages.flatMap((p) => p.entities) ?? [];
@@ -89,16 +91,7 @@ export default function EntityListPage() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            {list.hasNextPage ? (
-              <button type="button" className="secondary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? "Loading…" : "Load more"}
-              </button>
-            ) : null}
-            <span className="status" aria-live="polite">
-              {entities.length} shown
-            </span>
-          </div>
+          <LoadMore list={list} shown={entities.length} />
         </>
       )}
     </>

@@ -5,7 +5,9 @@ import { useSearchParams } from "react-router";
 import { Sort_Direction } from "../../../../gen/flyteidl/admin/common_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { IdentityService } from "../../../../gen/flyteidl/service/identity_pb.js";
+import { Choice } from "../../components/choice.js";
 import { ExecutionsTable } from "../../components/executions-table.js";
+import { LoadMore } from "../../components/load-more.js";
 import { Empty, ErrorNotice, Loading } from "../../components/status.js";
 import {
   DURATION_OPTIONS,
@@ -30,7 +32,9 @@ const PAGE = 50;
 export function ExecutionsList({ project, domain }: { project: string; domain: string }) {
   const [query, setQuery] = useSearchParams();
   const state = readExecutionFilters(query);
-  const update = (change: Partial<ExecutionFilterState>) => setQuery((prev) => writeExecutionFilters({ ...readExecutionFilters(prev), ...change }, prev), { replace: true });
+  // Synchronously (flushSync): the controlled checkboxes and selects must show a change in the same event.
+  const update = (change: Partial<ExecutionFilterState>) =>
+    setQuery((prev) => writeExecutionFilters({ ...readExecutionFilters(prev), ...change }, prev), { replace: true, flushSync: true });
 
   // Who "mine" is: asked only once someone turns the filter on. A server without sign-in has no
   // identity service (UNIMPLEMENTED), and then every execution is anonymous.
@@ -77,26 +81,8 @@ export function ExecutionsList({ project, domain }: { project: string; domain: s
             </label>
           ))}
         </fieldset>
-        <label>
-          Start time
-          <select value={state.startTime} onChange={(event) => update({ startTime: event.target.value as ExecutionFilterState["startTime"] })}>
-            {START_TIME_OPTIONS.map((o) => (
-              <option key={o.key} value={o.key}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Duration
-          <select value={state.duration} onChange={(event) => update({ duration: event.target.value as ExecutionFilterState["duration"] })}>
-            {DURATION_OPTIONS.map((o) => (
-              <option key={o.key} value={o.key}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Start time" value={state.startTime} options={START_TIME_OPTIONS} onChange={(startTime) => update({ startTime })} />
+        <Choice label="Duration" value={state.duration} options={DURATION_OPTIONS} onChange={(duration) => update({ duration })} />
         <label className="inline">
           <input type="checkbox" checked={state.mine} onChange={(event) => update({ mine: event.target.checked })} />
           Only my executions
@@ -117,16 +103,7 @@ export function ExecutionsList({ project, domain }: { project: string; domain: s
       ) : (
         <>
           <ExecutionsTable executions={executions} caption="Executions" nowMs={list.dataUpdatedAt} />
-          <div className="pager">
-            {list.hasNextPage ? (
-              <button type="button" className="secondary" onClick={() => void list.fetchNextPage()} disabled={list.isFetchingNextPage}>
-                {list.isFetchingNextPage ? "Loading…" : "Load more"}
-              </button>
-            ) : null}
-            <span className="status" aria-live="polite">
-              {executions.length} shown
-            </span>
-          </div>
+          <LoadMore list={list} shown={executions.length} />
         </>
       )}
     </section>
