@@ -1,6 +1,3 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -11,23 +8,13 @@ import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
-import { packageRoot } from "../../src/paths.js";
 import type { RunningServer } from "../../src/server.js";
 import { DOMAIN, PROJECT } from "../fixtures/flyte-builders.js";
 import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
+import { ensureConsoleBuilt } from "./console-build.js";
 import { browserServer, type Browser, describeBrowser, launchBrowser, type PageProblems, screenshot } from "./harness.js";
 
-const ROOT = packageRoot();
 const WF = "launch_types.wf.types_wf";
-
-/** The console build the server serves, rebuilt when a console source is newer than it. */
-function ensureConsoleBuild() {
-  const index = join(ROOT, "dist", "console", "index.html");
-  const newest = (dir: string): number =>
-    Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
-  if (existsSync(index) && statSync(index).mtimeMs > newest(join(ROOT, "console", "src"))) return;
-  execFileSync(join(ROOT, "node_modules", ".bin", "vite"), ["build", "--config", "console/vite.config.ts", "--logLevel", "warn"], { cwd: ROOT, timeout: 240_000, stdio: "inherit" });
-}
 
 /** One input of the launch form, found by the input's name. */
 const field = (page: Page, name: string) => page.locator(".form-field", { has: page.locator(".field-name", { hasText: new RegExp(`^${name}$`) }) });
@@ -53,7 +40,7 @@ describeBrowser("console launch, launch plans and settings", () => {
   const pd = `/projects/${PROJECT}/domains/${DOMAIN}`;
 
   beforeAll(async () => {
-    ensureConsoleBuild();
+    await ensureConsoleBuilt();
     server = await browserServer();
     admin = createClient(AdminService, createGrpcTransport({ baseUrl: server.url }));
     await admin.registerProject({ project: { id: PROJECT, name: PROJECT } });
