@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { realpath } from "node:fs/promises";
 import { extname, join, sep } from "node:path";
 import type { Logger } from "../logger.js";
@@ -78,16 +78,14 @@ export function createConsoleStatic(options: ConsoleStaticOptions): (req: Req, r
     maxTotalBytes: options.maxCacheBytes ?? 64 * 1024 * 1024,
     compressible: (path) => COMPRESSIBLE.has(extname(path).toLowerCase()),
   });
-  // Resolved once the folder exists (it may be built after the server starts).
-  let realRoot: string | undefined;
-  const rootReal = () => (realRoot ??= existsSync(root) ? realpathSync(root) : undefined);
   const reportedLarge = new Set<string>();
   // Per origin the page was loaded from: window.env names it. Bounded, reset when index.html changes.
   let rendered = { etag: "", byOrigin: new Map<string, StaticBody>() };
 
   /** The real path of `<root>/<segments>` when it is a regular file inside the root (symbolic links may not lead out). */
   async function inside(segments: string[]): Promise<string | undefined> {
-    const base = rootReal();
+    // Resolved per request: the folder may be built, rebuilt or re-linked while the server runs.
+    const base = await realpath(root).catch(() => undefined);
     if (!base) return undefined;
     const real = await realpath(join(base, ...segments)).catch(() => undefined);
     return real?.startsWith(base + sep) ? real : undefined;
@@ -96,7 +94,8 @@ export function createConsoleStatic(options: ConsoleStaticOptions): (req: Req, r
   /** The file a path names, trying `<root>/<file>` for a Flyte console's `assets/<file>`; undefined when none. */
   async function findFile(segments: string[]): Promise<{ path: string; file: StaticBody } | "too-large" | undefined> {
     const candidates = [segments];
-    if (flyteConsole && segments[0] === "assets" && segments.length > 1) candidates.push(segments.slice(1));
+    // Not for index.html: the page is served with its window.env, never as a plain file.
+    if (flyteConsole && segments[0] === "assets" && segments.length > 1 && segments.join("/") !== "assets/index.html") candidates.push(segments.slice(1));
     for (const c of candidates) {
       const path = await inside(c);
       if (!path) continue;

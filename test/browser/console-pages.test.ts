@@ -211,7 +211,7 @@ describeBrowser("console browsing pages", { timeout: 120_000 }, () => {
 
     await page.goto(`${server.url}${BASE}/launchPlans/${seed.hello.launchPlan.name}`);
     await settle(page);
-    await expect(page.getByRole("region", { name: "Schedule" }).innerText()).resolves.toMatch(/Active version v1; schedule: none/);
+    await expect(page.getByRole("region", { name: "Schedule and state" }).innerText()).resolves.toMatch(/Active version\s+v1\s+Schedule\s+none/);
     await expectClean(w, "launch plan active");
 
     await page.goto(`${server.url}${BASE}/launch_plan/${seed.scheduled.name}/version/v1`);

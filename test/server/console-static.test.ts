@@ -319,6 +319,11 @@ describe("a Flyte console build (--console-dir)", () => {
     expect(icon.headers["cache-control"]).toBe("no-cache");
   });
 
+  it("never serves the page without its window.env", async () => {
+    const res = await rawRequest("1.1", flyte.url, "/console/assets/index.html");
+    expect(res.status).toBe(404);
+  });
+
   it("names the origin a client reached, per request", async () => {
     const res = await rawRequest("1.1", flyte.url, "/console/", { headers: { "x-forwarded-host": "flyte.example.com", "x-forwarded-proto": "https" } });
     const env = JSON.parse(/window\.env = (\{.*?\});/.exec(res.body.toString())![1]!) as Record<string, string>;

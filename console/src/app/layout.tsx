@@ -89,6 +89,7 @@ function SectionNav({ project, domain }: { project: string; domain: string }) {
     ["workflows", "Workflows"],
     ["tasks", "Tasks"],
     ["launchPlans", "Launch plans"],
+    ["settings", "Settings"],
   ];
   return (
     <nav className="sections" aria-label="Project sections">
@@ -108,5 +109,6 @@ function SectionNav({ project, domain }: { project: string; domain: string }) {
 /** The section of a project path; entity and execution pages map to their list's section. */
 function sectionOf(pathname: string): string {
   const kind = entityKindOfPath(pathname);
-  return kind ? listSegment(kind) : "executions";
+  if (kind) return listSegment(kind);
+  return pathname.endsWith("/settings") ? "settings" : "executions";
 }

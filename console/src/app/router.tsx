@@ -17,6 +17,7 @@ const EntityListPage = page(() => import("../pages/entities/entity-list-page.js"
 const EntityPage = page(() => import("../pages/entities/entity-page.js"));
 const EntityVersionPage = page(() => import("../pages/entities/entity-version-page.js"));
 const ExecutionPage = page(() => import("../pages/execution/execution-page.js"));
+const SettingsPage = page(() => import("../pages/settings/settings-page.js"));
 const NotFoundPage = page(() => import("../pages/not-found/not-found-page.js"));
 
 export const routeObjects: RouteObject[] = [
@@ -33,6 +34,7 @@ export const routeObjects: RouteObject[] = [
       { path: patterns.workflows, element: <EntityListPage /> },
       { path: patterns.tasks, element: <EntityListPage /> },
       { path: patterns.launchPlans, element: <EntityListPage /> },
+      { path: patterns.settings, element: <SettingsPage /> },
       { path: patterns.workflow, element: <EntityPage /> },
       { path: patterns.workflowSingular, element: <EntityPage /> },
       { path: patterns.task, element: <EntityPage /> },

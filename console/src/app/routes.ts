@@ -23,6 +23,7 @@ export const patterns = {
   workflows: `${PD}/workflows`,
   tasks: `${PD}/tasks`,
   launchPlans: `${PD}/launchPlans`,
+  settings: `${PD}/settings`,
   workflow: `${PD}/workflows/:name`,
   workflowSingular: `${PD}/workflow/:name`,
   task: `${PD}/tasks/:name`,
@@ -94,6 +95,8 @@ export const paths = {
   workflows: (project: string, domain: string) => `${pd(project, domain)}/workflows`,
   tasks: (project: string, domain: string) => `${pd(project, domain)}/tasks`,
   launchPlans: (project: string, domain: string) => `${pd(project, domain)}/launchPlans`,
+  /** Project and domain settings (matchable attributes). */
+  settings: (project: string, domain: string) => `${pd(project, domain)}/settings`,
   entityList: (kind: EntityKind, project: string, domain: string) => `${pd(project, domain)}/${SEGMENTS[kind].list}`,
   entity: (kind: EntityKind, project: string, domain: string, name: string) => `${pd(project, domain)}/${SEGMENTS[kind].list}/${e(name)}`,
   entityVersion: (kind: EntityKind, project: string, domain: string, name: string, version: string) =>

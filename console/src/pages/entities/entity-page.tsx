@@ -7,10 +7,10 @@ import { KIND_LABELS, paths, resourceTypeOf } from "../../app/routes.js";
 import { useEntityKind } from "../../app/use-entity-kind.js";
 import { LaunchButton } from "../../components/launch-button.js";
 import { Empty, ErrorNotice, Loading } from "../../components/status.js";
-import { describeSchedule } from "../../lib/schedule.js";
 import { formatDateTime } from "../../lib/time-format.js";
+import { LaunchPlanControls } from "../launch/launch-plan-controls.js";
 import { EntityExecutions } from "./entity-executions.js";
-import { useActiveLaunchPlan, useDescription, useVersions } from "./entity-queries.js";
+import { useDescription, useVersions } from "./entity-queries.js";
 import { EntityVersionDetails } from "./entity-version-details.js";
 
 /** A workflow, task or launch plan by name: description, versions, the newest version in detail, runs. */
@@ -23,9 +23,7 @@ export default function EntityPage() {
   const named = useQuery(AdminService.method.getNamedEntity, { resourceType, id }, { retry: false });
   const description = useDescription(kind, resourceType, id);
   const versions = useVersions(kind, id, 10);
-  const active = useActiveLaunchPlan(kind, id);
   const latest = versions.rows?.[0]?.id;
-  const activeLp = active.data?.launchPlans[0];
   const desc = description.data?.descriptionEntities[0];
   const long = desc?.longDescription?.content;
   return (
@@ -48,21 +46,8 @@ export default function EntityPage() {
           Source: <a href={desc.sourceCode.link}>{desc.sourceCode.link}</a>
         </p>
       ) : null}
-      {kind === "launchPlan" ? (
-        <section aria-labelledby="schedule" className="panel">
-          <h2 id="schedule">Schedule</h2>
-          {active.isPending ? (
-            <Loading what="active version" />
-          ) : activeLp ? (
-            <p>
-              Active version <Link to={paths.launchPlanVersion(project, domain, name, activeLp.id?.version ?? "")}>{activeLp.id?.version}</Link>; schedule:{" "}
-              {describeSchedule(activeLp.spec?.entityMetadata?.schedule) ?? "none"}.
-            </p>
-          ) : (
-            <p>No version is active: no schedule runs.</p>
-          )}
-        </section>
-      ) : null}
+      {/* On/off and the schedule of the active version (else the newest), with its next runs. */}
+      {kind === "launchPlan" ? <LaunchPlanControls id={create(IdentifierSchema, { ...id, resourceType })} /> : null}
       <section aria-labelledby="versions">
         <h2 id="versions">Versions</h2>
         {versions.isPending ? (

@@ -4,6 +4,7 @@ import { IdentifierSchema } from "../../../../gen/flyteidl/core/identifier_pb.js
 import { KIND_LABELS, paths, resourceTypeOf } from "../../app/routes.js";
 import { useEntityKind } from "../../app/use-entity-kind.js";
 import { LaunchButton } from "../../components/launch-button.js";
+import { LaunchPlanControls } from "../launch/launch-plan-controls.js";
 import { EntityExecutions } from "./entity-executions.js";
 import { EntityVersionDetails } from "./entity-version-details.js";
 
@@ -24,6 +25,7 @@ export default function EntityVersionPage() {
         </h1>
         <LaunchButton kind={kind} id={id} />
       </div>
+      {kind === "launchPlan" ? <LaunchPlanControls id={id} /> : null}
       <EntityVersionDetails kind={kind} id={id} />
       <EntityExecutions kind={kind} id={{ project, domain, name }} version={version} />
     </>
