@@ -1,10 +1,10 @@
 import { type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { TimestampSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { ExecutionErrorSchema } from "../../gen/flyteidl/core/execution_pb.js";
 import { LIST_ERROR_MESSAGE_BYTES, type ListedExecution, listedExecution, trimUtf8 } from "../core/listed-execution.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
-import { TimestampSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 
 /*
  * `admin.ExecutionList` in protobuf binary, spliced from the stored spec and
