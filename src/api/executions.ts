@@ -1,7 +1,7 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ExecutionClosureSchema } from "../../gen/flyteidl/admin/execution_pb.js";
+import { ExecutionClosureSchema, ExecutionListSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import {
@@ -12,11 +12,14 @@ import {
   EXECUTION_WORKFLOW_COLUMNS,
 } from "../core/entity-columns.js";
 import { missingField } from "../core/errors.js";
+import { listedExecution } from "../core/listed-execution.js";
 import { parseVersionList } from "../core/named-lists.js";
 import { nextToken } from "../core/pagination.js";
 import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import type { ExecutionKey } from "../storage/store.js";
+import { answersInBinary, encodedAnswer } from "../server/encoded-answer.js";
 import type { ApiDeps } from "./deps.js";
+import { encodeExecutionList } from "./execution-list-bytes.js";
 import { recoverExecution, relaunchExecution } from "./execution-again.js";
 import { createExecution } from "./execution-create.js";
 import { executionNotFound, terminateExecution } from "./execution-terminate.js";
@@ -34,8 +37,6 @@ type Impl = Pick<
   | "getExecutionData"
 >;
 
-const ERROR_MESSAGE_LIST_BYTES = 100;
-
 function requireExecutionId(id: { project: string; domain: string; name: string } | undefined): ExecutionKey {
   if (!id) throw missingField("id");
   if (id.project === "") throw missingField("project");
@@ -43,12 +44,6 @@ function requireExecutionId(id: { project: string; domain: string; name: string 
   if (id.name === "") throw missingField("name");
   checkIdentifierText(id);
   return { project: id.project, domain: id.domain, name: id.name };
-}
-
-/** Cuts a string to at most n UTF-8 bytes without splitting a character. */
-function trimUtf8(text: string, n: number): string {
-  const bytes = Buffer.from(text, "utf8");
-  return bytes.length <= n ? text : bytes.subarray(0, n).toString("utf8").replace(/\uFFFD$/, "");
 }
 
 /** Executions (FlyteAdmin's ExecutionManager), handed to the configured WorkflowExecutor. */
@@ -100,23 +95,18 @@ export function executionHandlers(deps: ApiDeps): Impl {
       return {};
     },
 
-    async listExecutions(req) {
+    async listExecutions(req, ctx) {
       const scope = [EXECUTION_COLUMNS, EXECUTION_LAUNCH_PLAN_COLUMNS, EXECUTION_WORKFLOW_COLUMNS, EXECUTION_TASK_COLUMNS, EXECUTION_TAG_COLUMNS] as const;
       const { project, domain, name, query } = parseVersionList(req, scope, "ListExecutions", deps.limits.maxPageSize);
       // Archived executions stay hidden unless the request filters on state itself.
       const filters = query.filters.some((f) => f.column === "state")
         ? query.filters
         : [...query.filters, { entity: EXECUTION_COLUMNS.code, column: "state", type: "int" as const, op: "eq" as const, values: [0] }];
-      const executions = await store.executions.list({ project, domain, name }, { ...query, filters });
-      for (const e of executions) {
-        // Lists carry no inputs and at most 100 bytes of an error message.
-        if (e.spec) e.spec.inputs = undefined;
-        if (e.closure) {
-          e.closure.computedInputs = undefined;
-          if (e.closure.outputResult.case === "error") e.closure.outputResult.value.message = trimUtf8(e.closure.outputResult.value.message, ERROR_MESSAGE_LIST_BYTES);
-        }
-      }
-      return { executions, token: nextToken(query.offset, executions.length, req.limit) };
+      const rows = await store.executions.list({ project, domain, name }, { ...query, filters });
+      const token = nextToken(query.offset, rows.length, req.limit);
+      // Binary callers get the stored bytes spliced: decoding and re-encoding a page of specs and closures was most of its CPU.
+      if (answersInBinary(ctx)) return encodedAnswer(ExecutionListSchema, encodeExecutionList(rows, token));
+      return { executions: rows.map(listedExecution), token };
     },
 
     async getExecutionData(req) {

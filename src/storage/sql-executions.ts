@@ -1,7 +1,7 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { toBinary } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { and, count, desc, eq, exists, inArray, sql } from "drizzle-orm";
-import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
+import { ExecutionClosureSchema, ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import {
@@ -15,7 +15,7 @@ import type { Db, Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
-import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
+import { executionOfListed, type ListedExecution } from "../core/listed-execution.js";
 
 const ref = (resourceType: ResourceType, project: string, domain: string, name: string, version: string): Identifier | undefined =>
   name === "" ? undefined : ({ $typeName: "flyteidl.core.Identifier", resourceType, project, domain, name, version, org: "" } as Identifier);
@@ -81,20 +81,17 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
 
   // A list answers with executions alone: of a row it needs only these.
   const listed = { project: t.project, domain: t.domain, name: t.name, spec: t.spec, closure: t.closure, createdAt: t.createdAt, updatedAt: t.updatedAt };
-  const toExecution = (row: { [K in keyof typeof listed]: Row[K] }) => {
-    const closure = fromBinary(ExecutionClosureSchema, row.closure, BINARY_READ_OPTIONS);
-    closure.createdAt = timestampFromDate(row.createdAt);
-    closure.updatedAt = timestampFromDate(row.updatedAt);
-    return create(ExecutionSchema, {
-      id: { project: row.project, domain: row.domain, name: row.name },
-      spec: fromBinary(ExecutionSpecSchema, row.spec, BINARY_READ_OPTIONS),
-      closure,
-    });
-  };
+  const toListed = (row: { [K in keyof typeof listed]: Row[K] }): ListedExecution => ({
+    id: { project: row.project, domain: row.domain, name: row.name },
+    spec: row.spec,
+    closure: row.closure,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  });
 
   const toStored = (row: Row): StoredExecution => {
     return {
-      execution: toExecution(row),
+      execution: executionOfListed(toListed(row)),
       launchPlan: ref(ResourceType.LAUNCH_PLAN, row.launchPlanProject, row.launchPlanDomain, row.launchPlanName, row.launchPlanVersion),
       workflow: ref(ResourceType.WORKFLOW, row.workflowProject, row.workflowDomain, row.workflowName, row.workflowVersion)!,
       task: ref(ResourceType.TASK, row.taskProject, row.taskDomain, row.taskName, row.taskVersion),
@@ -279,7 +276,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
         const where = and(eq(t.project, scope.project), eq(t.domain, scope.domain), scope.name ? eq(t.name, scope.name) : undefined, whereOf(own, columns), tagged);
         return pageOf(db.select(listed).from(t).where(where).orderBy(...order).$dynamic(), query);
       });
-      return rows.map(toExecution);
+      return rows.map(toListed);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { TaskExecution, TaskExecutionClosure } from "../../gen/flyteidl/adm
 import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
 import type { TypedInterface } from "../../gen/flyteidl/core/interface_pb.js";
+import type { ListedExecution } from "../core/listed-execution.js";
 import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
@@ -249,8 +250,8 @@ export interface ExecutionStore {
   ): Promise<boolean>;
   /** How many executions of a launch plan name (any version) are in one of the given phases. */
   countByLaunchPlan(scope: Required<NameScope>, phases: readonly string[]): Promise<number>;
-  /** Executions of a project and domain (and execution name), newest first unless sorted. */
-  list(scope: NameScope, query: ListQuery): Promise<Execution[]>;
+  /** Executions of a project and domain (and execution name), newest first unless sorted, as stored (`executionOfListed` decodes one). */
+  list(scope: NameScope, query: ListQuery): Promise<ListedExecution[]>;
 }
 
 /** A node execution's key: its workflow execution and node id. */
