@@ -108,7 +108,11 @@ export interface WatchedPage {
 /** Records every failed request and console error of a page from now on. */
 export function watchPage(page: Page): WatchedPage {
   const problems: PageProblems = { failedRequests: [], consoleErrors: [] };
-  page.on("requestfailed", (r) => problems.failedRequests.push(`${r.method()} ${r.url()} -> ${r.failure()?.errorText ?? "failed"}`));
+  page.on("requestfailed", (r) => {
+    const reason = r.failure()?.errorText ?? "failed";
+    // A request the page cancelled itself (a query dropped when its page is left) did not fail.
+    if (reason !== "net::ERR_ABORTED") problems.failedRequests.push(`${r.method()} ${r.url()} -> ${reason}`);
+  });
   page.on("response", (r) => {
     if (r.status() >= 400) problems.failedRequests.push(`${r.request().method()} ${r.url()} -> ${r.status()}`);
   });
