@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NodeExecution_Phase as NodePhase, TaskExecution_Phase as TaskPhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import type { Identifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
+import { NodeExecutionSchema } from "../../gen/flyteidl/admin/node_execution_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { type App, buildApp } from "../../src/app.js";
@@ -162,6 +163,30 @@ describe.each(backends)("A deleted execution on $name", ({ open }) => {
     beforeWrite = deleteAll;
     expect(await failure(send())).toEqual({ code: "NotFound", message });
     expect(beforeWrite).toBeUndefined();
+    expect(await store.deletions.countRows(exec)).toBe(0);
+  }, 120_000);
+
+  it("a deletion that starts while a node execution's insert is still open waits for it and purges the row", async () => {
+    await setUp();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const insertDone = new Promise<void>((r) => (inserted = r));
+    const ne = create(NodeExecutionSchema, { id: { executionId: exec, nodeId: "slow" }, closure: { phase: NodePhase.RUNNING, createdAt: at(3), updatedAt: at(3) } });
+    // The insert has run; its transaction stays open (as while an event writes its blobs).
+    const write = store.nodeExecutions.create(ne, {}, 0, "", async () => {
+      inserted();
+      await held;
+    });
+    await insertDone;
+    const deletion = deleteAll();
+    // Without the lock the whole deletion would finish here, before the row is committed. A bound
+    // rather than a condition: should the deletion not wait, it is done long before it.
+    const finished = await Promise.race([deletion.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 1_000))]);
+    release();
+    expect(await write).toBe(true);
+    await deletion;
+    expect(finished).toBe(false);
     expect(await store.deletions.countRows(exec)).toBe(0);
   }, 120_000);
 });
