@@ -3,6 +3,7 @@ import { s3Options } from "./app.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
 import { type CleanupReport, CleanupRefused } from "./cleanup/execution-cleaner.js";
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
+import type { FileTally } from "./cleanup/execution-files.js";
 import type { CommandIo } from "./cache-command.js";
 import { commandConfig } from "./command-config.js";
 import { databaseSettings, flagName, OPTIONS } from "./config.js";
@@ -18,8 +19,9 @@ Usage:
       only the phases --phase names, comma-separated) and were last changed
       more than AGE ago (90d, 12h, 30m, 2w; without it: the configured
       --retention policy), each with its child executions, node and task
-      executions, events, signals, engine state and files; --dry-run prints
-      what would go and changes nothing
+      executions, events, signals, engine state and files; then blobs of
+      executions that are gone (orphans, unchanged for a day); --dry-run
+      prints what would go and changes nothing
   flyteadmin-ts executions delete PROJECT/DOMAIN/NAME [--dry-run] [options]
       deletes one execution the same way; a running one is refused
 
@@ -28,6 +30,8 @@ Options: --config <file> and the server's database, storage and engine options
 `;
 
 const MAX_ID_CHARS = 255;
+/** Blob keys looked at per orphan sweep call (each call lists them in pages). */
+const ORPHAN_KEYS_PER_CALL = 10_000;
 
 /** `flyteadmin-ts cleanup …` (argv after "cleanup") or `executions …` (argv after "executions"): the exit code. */
 export async function cleanupCommand(command: "cleanup" | "executions", argv: string[], io: CommandIo): Promise<number> {
@@ -92,6 +96,7 @@ export async function cleanupCommand(command: "cleanup" | "executions", argv: st
   try {
     const { cleaner } = createCleanup({ config, store, blobs, logger });
     let report: CleanupReport;
+    let orphans: FileTally | undefined;
     if (target) {
       try {
         report = await cleaner.deleteOne(target, dryRun);
@@ -117,8 +122,17 @@ export async function cleanupCommand(command: "cleanup" | "executions", argv: st
         dryRun,
       );
       if (resumed) for (const key of ["executions", "rows", "files", "bytes"] as const) report[key] += resumed[key];
+      orphans = { files: 0, bytes: 0 };
+      // Then every blob key once, for blobs of executions that are gone without them.
+      for (let done = false; !done; ) {
+        const swept = await cleaner.sweepOrphans(ORPHAN_KEYS_PER_CALL, dryRun);
+        orphans.files += swept.files;
+        orphans.bytes += swept.bytes;
+        done = swept.done;
+      }
     }
     io.stdout(summary(report, dryRun));
+    if (orphans && orphans.files > 0) io.stdout(`${dryRun ? "would delete" : "deleted"} ${plural(orphans.files, "orphaned file", "orphaned files")}: ${plural(orphans.bytes, "byte", "bytes")}\n`);
     for (const r of report.refused) io.stdout(`kept ${r.id}: ${r.reason}\n`);
     if (report.refusedCount > report.refused.length) io.stdout(`kept ${report.refusedCount - report.refused.length} more\n`);
     return 0;
@@ -128,9 +142,10 @@ export async function cleanupCommand(command: "cleanup" | "executions", argv: st
   }
 }
 
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
 function summary(r: CleanupReport, dryRun: boolean): string {
-  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
-  return `${dryRun ? "would delete" : "deleted"} ${n(r.executions, "execution", "executions")}: ${n(r.rows, "row", "rows")}, ${n(r.files, "file", "files")}, ${n(r.bytes, "byte", "bytes")}\n`;
+  return `${dryRun ? "would delete" : "deleted"} ${plural(r.executions, "execution", "executions")}: ${plural(r.rows, "row", "rows")}, ${plural(r.files, "file", "files")}, ${plural(r.bytes, "byte", "bytes")}\n`;
 }
 
 function usage(io: CommandIo, problem: string): number {

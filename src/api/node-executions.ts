@@ -140,14 +140,17 @@ export function nodeExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
       // The execution's cluster and the node execution in one read; a lost race reads the node execution alone.
       const first = await store.nodeExecutions.getForEvent(key);
       const cluster = first.cluster;
-      if (cluster === undefined) {
-        throw notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
-      }
+      const executionMissing = () => notFound(`Failed to get existing execution id: [${executionText(exec)}] with err: missing entity of type execution`);
+      if (cluster === undefined) throw executionMissing();
       checkCluster(event.producerId, cluster);
       const dynamicWorkflow = dynamicWorkflowBlob(event, key);
       const dynamicWorkflowUri = dynamicWorkflow?.uri;
       for (let attempt = 0; ; attempt++) {
-        const existing = attempt === 0 ? first.nodeExecution : await store.nodeExecutions.get(key);
+        const read = attempt === 0 ? first : await store.nodeExecutions.getForEvent(key);
+        // A write finds nothing to write once the execution is gone (deleted since the first read):
+        // the event is refused as if it had been gone from the start.
+        if (read.cluster === undefined) throw executionMissing();
+        const existing = read.nodeExecution;
         if (!existing) {
           const parentNodeId = event.parentNodeMetadata?.nodeId;
           if (parentNodeId && !(await store.nodeExecutions.get({ ...exec, nodeId: parentNodeId }))) {

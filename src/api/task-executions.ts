@@ -90,10 +90,14 @@ export function taskExecutionHandlers({ store, blobs, limits }: ApiDeps): Impl {
       // The execution's cluster, the node execution's existence and the attempt in one read; a lost race reads them again.
       let read = await store.taskExecutions.getForEvent(key);
       const cluster = read.cluster;
-      if (cluster === undefined) throw notFound(`Failed to get existing execution id: [project:"${key.project}" domain:"${key.domain}" name:"${key.name}"]`);
+      const executionMissing = () => notFound(`Failed to get existing execution id: [project:"${key.project}" domain:"${key.domain}" name:"${key.name}"]`);
+      if (cluster === undefined) throw executionMissing();
       checkCluster(event.producerId, cluster);
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0) read = await store.taskExecutions.getForEvent(key);
+        // A write finds nothing to write once the execution is gone (deleted since the first read):
+        // the event is refused as if it had been gone from the start.
+        if (read.cluster === undefined) throw executionMissing();
         const existing = read.attempt;
         if (!existing) {
           if (!read.nodeExists) throw notFound(`Failed to get existing node execution id: [node_id:"${key.nodeId}"]`);

@@ -11,6 +11,14 @@ export interface BlobInfo {
   contentMd5?: Uint8Array;
 }
 
+/** One blob of a listing page. */
+export interface BlobEntry {
+  key: string;
+  size: number;
+  /** When it was last written (a file's mtime, S3's LastModified). */
+  modifiedAt: Date;
+}
+
 export interface PutOptions {
   /** Expected MD5 of the bytes; a mismatch rejects the put and leaves the old blob untouched. */
   contentMd5?: Uint8Array;
@@ -58,6 +66,11 @@ export interface RawBlobStore {
   delete(key: string): Promise<void>;
   /** Keys that start with `prefix` (a plain string prefix, as S3 has it), sorted. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * At most `limit` blobs whose keys start with `prefix` and sort after `after` ("" from the
+   * start), in key order: a walk over any number of keys, one bounded page at a time.
+   */
+  listPage(prefix: string, after: string, limit: number): Promise<BlobEntry[]>;
   /**
    * Streams bytes into the blob at `key`, atomically, without holding them in memory
    * (the local store, for the uploads it serves itself). `accept` sees the size and MD5

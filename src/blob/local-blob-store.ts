@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
-import { constants, mkdirSync, realpathSync } from "node:fs";
+import { constants, type Dirent, mkdirSync, realpathSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import {
+  type BlobEntry,
   type BlobInfo,
   BlobExistsError,
   type BlobStore,
@@ -342,23 +343,59 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     return keys.filter((k) => k.startsWith(prefix)).sort();
   }
 
-  async function walk(rel: string, out: string[]): Promise<void> {
-    let entries;
+  /** The entries of a folder (none when absent), never reached through a link. */
+  async function entriesOf(rel: string): Promise<Dirent[]> {
     try {
       const path = rel === "" ? realRoot : join(realRoot, ...rel.split("/"));
       // The start folder must not be reached through a link either (entries below are
-      // typed without following links, so the walk never descends into one).
-      if (rel !== "" && (await realpath(path)) !== path) return;
-      entries = await readdir(path, { withFileTypes: true });
+      // typed without following links, so a walk never descends into one).
+      if (rel !== "" && (await realpath(path)) !== path) return [];
+      return await readdir(path, { withFileTypes: true });
     } catch (err) {
-      if (isAbsent(err)) return;
+      if (isAbsent(err)) return [];
       throw err;
     }
-    for (const e of entries) {
+  }
+
+  async function walk(rel: string, out: string[]): Promise<void> {
+    for (const e of await entriesOf(rel)) {
       const key = rel === "" ? e.name : `${rel}/${e.name}`;
       if (key === LOCAL_TMP_DIR) continue;
       if (e.isDirectory()) await walk(key, out);
       else if (e.isFile()) out.push(key);
+    }
+  }
+
+  async function listPage(prefix: string, after: string, limit: number): Promise<BlobEntry[]> {
+    checkPrefix(prefix);
+    const cut = prefix.lastIndexOf("/");
+    const out: BlobEntry[] = [];
+    await walkPage(cut < 0 ? "" : prefix.slice(0, cut), prefix, after, limit, out);
+    return out;
+  }
+
+  /**
+   * Walks in key order: a folder's keys all start with `<folder>/`, so its entries are
+   * visited sorted as they appear in keys (a folder by its name and "/"), which puts
+   * "a-b" before "a/c" as S3 does.
+   */
+  async function walkPage(rel: string, prefix: string, after: string, limit: number, out: BlobEntry[]): Promise<void> {
+    const entries = (await entriesOf(rel))
+      .map((e) => ({ e, key: rel === "" ? e.name : `${rel}/${e.name}` }))
+      .filter((x) => x.key !== LOCAL_TMP_DIR && (x.e.isDirectory() || x.e.isFile()))
+      .map((x) => ({ ...x, order: x.e.isDirectory() ? `${x.key}/` : x.key }))
+      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    for (const { e, key, order } of entries) {
+      if (out.length >= limit) return;
+      if (e.isDirectory()) {
+        // Skipped when none of its keys can start with the prefix, or all of them sort before `after`.
+        if (!order.startsWith(prefix) && !prefix.startsWith(order)) continue;
+        if (order < after && !after.startsWith(order)) continue;
+        await walkPage(key, prefix, after, limit, out);
+      } else if (key.startsWith(prefix) && key > after) {
+        const st = await lstat(join(realRoot, ...key.split("/"))).catch(() => undefined);
+        if (st?.isFile()) out.push({ key, size: st.size, modifiedAt: st.mtime });
+      }
     }
   }
 
@@ -417,6 +454,7 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
       stat,
       delete: del,
       list,
+      listPage,
       close: () => clearInterval(timer),
     }),
     { sweepTemp },

@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { PresignRequest, SignedUrl } from "./url-signer.js";
-import { type BlobInfo, type BlobStore, type PutOptions, checkKey, checkPrefix, keyUnder, verifyMd5, withMessages } from "./blob-store.js";
+import { type BlobEntry, type BlobInfo, type BlobStore, type PutOptions, checkKey, checkPrefix, keyUnder, verifyMd5, withMessages } from "./blob-store.js";
 import { AdminError } from "../core/errors.js";
 
 export interface S3Credentials {
@@ -151,6 +151,33 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     return keys.sort();
   }
 
+  async function listPage(listPrefix: string, after: string, limit: number): Promise<BlobEntry[]> {
+    checkPrefix(listPrefix);
+    const full = objectKey(listPrefix);
+    const out: BlobEntry[] = [];
+    let startAfter = after === "" ? undefined : objectKey(after);
+    const { sdk, client } = await s3();
+    while (out.length < limit) {
+      const res = await client.send(
+        new sdk.ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: full,
+          ...(startAfter !== undefined && { StartAfter: startAfter }),
+          MaxKeys: Math.min(limit - out.length, options.listPageSize ?? 1000),
+        }),
+      );
+      for (const obj of res.Contents ?? []) {
+        const key = obj.Key === undefined ? undefined : keyUnder(base, `s3://${bucket}/${obj.Key}`);
+        if (key !== undefined) out.push({ key, size: obj.Size ?? 0, modifiedAt: obj.LastModified ?? new Date(0) });
+      }
+      const last = res.Contents?.[res.Contents.length - 1]?.Key;
+      // Objects no key can address are skipped, so a page may come back short of `limit`: ask again after it.
+      if (!res.IsTruncated || last === undefined) break;
+      startAfter = last;
+    }
+    return out;
+  }
+
   /**
    * An S3 presigned URL. A PUT is bound to the MD5 when one is given (Content-MD5 is
    * a signed header); the metadata header is kept out of the query string so that
@@ -192,6 +219,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     stat: size,
     delete: del,
     list,
+    listPage,
     presign,
     close: () => {
       closed = true;

@@ -2,9 +2,10 @@ import type { BlobStore } from "../blob/blob-store.js";
 import type { Config } from "../config.js";
 import { ENGINE_METADATA_PREFIX } from "../engine-wiring.js";
 import type { Logger } from "../logger.js";
-import type { Store } from "../storage/store.js";
+import type { ExecutionKey, Store } from "../storage/store.js";
 import { type CleanupMetrics, createExecutionCleaner } from "./execution-cleaner.js";
 import { createExecutionFiles } from "./execution-files.js";
+import { createOrphanBlobs } from "./orphan-blobs.js";
 import { createRetentionTimer } from "./retention-timer.js";
 
 export interface CleanupWiringOptions {
@@ -19,14 +20,23 @@ export interface CleanupWiringOptions {
 /** The execution cleaner over the configured stores, and the retention timer over it (the server's and the CLI's alike). */
 export function createCleanup(o: CleanupWiringOptions) {
   const { store } = o;
+  const taken = async (k: ExecutionKey) => (await store.executions.exists(k)) || (await store.deletions.isMarked(k));
   const files = createExecutionFiles({
     blobs: o.blobs,
     engineMetadataPrefix: ENGINE_METADATA_PREFIX,
     // Also with --engine none: run folders of executions the local engine ran earlier are theirs.
     runRoot: o.config.engineRunRoot,
-    taken: async (k) => (await store.deletions.facts(k)) !== undefined || (await store.deletions.isMarked(k)),
+    taken,
   });
-  const cleaner = createExecutionCleaner({ store, files, logger: o.logger, ...(o.clock ? { clock: o.clock } : {}), ...(o.metrics ? { metrics: o.metrics } : {}) });
+  const orphans = createOrphanBlobs({ blobs: o.blobs, engineMetadataPrefix: ENGINE_METADATA_PREFIX, taken, ...(o.clock ? { clock: o.clock } : {}) });
+  const cleaner = createExecutionCleaner({
+    store,
+    files,
+    orphans,
+    logger: o.logger,
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.metrics ? { metrics: o.metrics } : {}),
+  });
   const timer = createRetentionTimer({
     cleaner,
     policy: o.config.retention,

@@ -2,7 +2,8 @@ import { TERMINAL_PHASES } from "../core/retention.js";
 import type { Logger } from "../logger.js";
 import type { Store, ExecutionKey } from "../storage/store.js";
 import type { CandidateCursor } from "../storage/deletion-store.js";
-import type { ExecutionFiles } from "./execution-files.js";
+import type { ExecutionFiles, FileTally } from "./execution-files.js";
+import type { OrphanBlobs } from "./orphan-blobs.js";
 
 /** Which executions a cleanup pass deletes. */
 export interface CleanupSelection {
@@ -33,6 +34,8 @@ export interface CleanupReport {
 
 export interface CleanupMetrics {
   deleted(report: Pick<CleanupReport, "executions" | "rows" | "files" | "bytes">): void;
+  /** Blobs removed whose execution was gone (see orphan-blobs.ts). */
+  orphansDeleted?(tally: FileTally): void;
 }
 
 /** An execution that may not be deleted (yet): a clear reason, for the command's exit status and message. */
@@ -49,6 +52,8 @@ export class CleanupRefused extends Error {
 export interface ExecutionCleanerOptions {
   store: Store;
   files: ExecutionFiles;
+  /** Blobs of executions that are gone; without it, none are looked for. */
+  orphans?: OrphanBlobs;
   logger: Logger;
   clock?: () => Date;
   metrics?: CleanupMetrics;
@@ -162,6 +167,16 @@ export function createExecutionCleaner(o: ExecutionCleanerOptions) {
 
     /** Removes this host's run folders of executions that are gone. */
     sweepRunFolders: (limit: number) => files.sweepRunFolders(limit),
+
+    /** Removes (or counts) blobs of executions that are gone, looking at up to `maxKeys` keys from where the last call stopped. */
+    async sweepOrphans(maxKeys: number, dryRun: boolean): Promise<FileTally & { done: boolean }> {
+      const swept = o.orphans ? await o.orphans.sweep(maxKeys, dryRun) : { files: 0, bytes: 0, done: true };
+      if (!dryRun && swept.files > 0) {
+        o.metrics?.orphansDeleted?.(swept);
+        logger.info("orphaned execution blobs deleted", { files: swept.files, bytes: swept.bytes });
+      }
+      return swept;
+    },
 
     /** Deletes (or, with dryRun, counts) what the selection covers, oldest first. */
     async run(sel: CleanupSelection, dryRun: boolean): Promise<CleanupReport> {

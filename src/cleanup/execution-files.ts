@@ -1,7 +1,7 @@
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { BlobStore } from "../blob/blob-store.js";
-import { executionBlobFolders, type ExecutionBlobFolder } from "../core/blob-keys.js";
+import { executionBlobFolders, type ExecutionBlobFolder, executionsJoiningTo } from "../core/blob-keys.js";
 import { attemptFolder, CONTROL_DIR } from "../engine/local/process/attempt-files.js";
 import type { ExecutionKey } from "../storage/store.js";
 
@@ -26,7 +26,7 @@ export interface ExecutionFilesOptions {
 }
 
 /** Most "-"-joined splits tried when looking for another execution sharing an engine folder (ids with many hyphens keep theirs). */
-const MAX_SPLITS = 64;
+export const MAX_SPLITS = 64;
 
 /**
  * The files an execution owns outside the database: its blobs (inputs,
@@ -42,14 +42,10 @@ export function createExecutionFiles(o: ExecutionFilesOptions) {
   /** The engine's folder, unless another execution's ids join to the same name. */
   async function engineFolder(k: ExecutionKey): Promise<ExecutionBlobFolder | undefined> {
     const joined = `${k.project}-${k.domain}-${k.name}`;
-    const hyphens = [...joined].flatMap((c, i) => (c === "-" ? [i] : []));
-    let tried = 0;
-    for (let i = 0; i < hyphens.length; i++) {
-      for (let j = i + 1; j < hyphens.length; j++) {
-        const other = { project: joined.slice(0, hyphens[i]), domain: joined.slice(hyphens[i]! + 1, hyphens[j]), name: joined.slice(hyphens[j]! + 1) };
-        if (other.project === k.project && other.domain === k.domain) continue;
-        if (++tried > MAX_SPLITS || (other.project && other.domain && other.name && (await o.taken(other)))) return undefined;
-      }
+    const joining = executionsJoiningTo(joined, MAX_SPLITS);
+    if (!joining) return undefined;
+    for (const other of joining) {
+      if ((other.project !== k.project || other.domain !== k.domain) && (await o.taken(other))) return undefined;
     }
     return { prefix: `${enginePrefix}/${joined}/`, owns: () => true };
   }

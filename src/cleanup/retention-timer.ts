@@ -19,13 +19,16 @@ export interface RetentionTimerOptions {
   clock?: () => Date;
   /** Who this replica is in the lease table (default: a random id). */
   owner?: string;
+  /** Blob keys each pass looks at for orphans, going on where the last pass stopped (default 10,000). */
+  orphanKeys?: number;
 }
 
 /**
  * Applies the retention policy on a timer, one replica at a time: each pass
  * first takes (or extends) the `retention` lease, finishes deletions a stopped
  * pass left, then deletes what each rule covers, oldest first, up to `batch`
- * executions. A pass that fails is logged and tried again at the next tick.
+ * executions, then looks at the next slice of blob keys for orphans. A pass
+ * that fails is logged and tried again at the next tick.
  */
 export function createRetentionTimer(o: RetentionTimerOptions) {
   const clock = o.clock ?? (() => new Date());
@@ -62,8 +65,17 @@ export function createRetentionTimer(o: RetentionTimerOptions) {
       );
       for (const key of ["executions", "rows", "files", "bytes", "refusedCount"] as const) total[key] += r[key];
     }
-    if (total.executions > 0 || total.refusedCount > 0) {
-      o.logger.info("retention pass", { executions: total.executions, rows: total.rows, files: total.files, bytes: total.bytes, kept: total.refusedCount });
+    // Blobs whose execution is gone without them, a bounded slice of the keys per pass.
+    const orphans = stopped ? undefined : await o.cleaner.sweepOrphans(o.orphanKeys ?? 10_000, false);
+    if (total.executions > 0 || total.refusedCount > 0 || orphans?.files) {
+      o.logger.info("retention pass", {
+        executions: total.executions,
+        rows: total.rows,
+        files: total.files,
+        bytes: total.bytes,
+        kept: total.refusedCount,
+        orphanFiles: orphans?.files ?? 0,
+      });
     }
     return total;
   }

@@ -105,3 +105,52 @@ export function executionBlobFolders(e: ExecutionRef): ExecutionBlobFolder[] {
     },
   ];
 }
+
+/** Plain percent-decoding of one segment (what `keySegment` wrote). */
+const decodeSegment = (s: string) => s.replace(/%([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+/** The id a key segment stands for, when `keySegment` writes it exactly so (else not a key the server wrote). */
+function idOf(segment: string | undefined): string | undefined {
+  if (segment === undefined || segment === "") return undefined;
+  const id = decodeSegment(segment);
+  return keySegment(id) === segment ? id : undefined;
+}
+
+/**
+ * The executions whose own blob (by `executionBlobFolders`' key shapes) `key`
+ * could be: none for any other key (registered entities, cache entries, raw
+ * data). Folders nest, so one key may fit more than one execution.
+ */
+export function executionsOwningKey(key: string): ExecutionRef[] {
+  const s = key.split("/");
+  if (s[0] !== "metadata") return [];
+  const owners: ExecutionRef[] = [];
+  const candidate = (at: number, folder: 0 | 1) => {
+    const [project, domain, name] = [idOf(s[at]), idOf(s[at + 1]), idOf(s[at + 2])];
+    if (project === undefined || domain === undefined || name === undefined) return;
+    const e = { project, domain, name };
+    if (executionBlobFolders(e)[folder]!.owns(s.slice(at + 3).join("/"))) owners.push(e);
+  };
+  if (s.length > 4) candidate(1, 0);
+  if (s[1] === "admin" && s.length > 5) candidate(2, 1);
+  return owners;
+}
+
+/**
+ * The executions whose ids join to the engine's folder name `<p>-<d>-<name>`
+ * (every split at two of its hyphens); undefined when there are more than
+ * `max` ways to split it (the folder is then never taken for anyone's alone).
+ */
+export function executionsJoiningTo(joined: string, max: number): ExecutionRef[] | undefined {
+  const hyphens: number[] = [];
+  for (let i = 0; i < joined.length; i++) if (joined[i] === "-") hyphens.push(i);
+  if ((hyphens.length * (hyphens.length - 1)) / 2 > max) return undefined;
+  const out: ExecutionRef[] = [];
+  for (let i = 0; i < hyphens.length; i++) {
+    for (let j = i + 1; j < hyphens.length; j++) {
+      const e = { project: joined.slice(0, hyphens[i]), domain: joined.slice(hyphens[i]! + 1, hyphens[j]), name: joined.slice(hyphens[j]! + 1) };
+      if (e.project && e.domain && e.name) out.push(e);
+    }
+  }
+  return out;
+}

@@ -60,11 +60,11 @@ export function createAppMetrics(): AppMetrics {
   });
   const deleted = new Counter({
     name: "flyteadmin_cleanup_deleted_total",
-    help: "What retention and execution deletion removed, by kind: executions (child executions included), rows, files (blobs and run-folder files) and bytes (of those files).",
+    help: "What retention and execution deletion removed, by kind: executions (child executions included), rows, files (blobs and run-folder files) and bytes (of those files), and orphan_files and orphan_bytes (blobs of executions that were already gone).",
     labelNames: ["kind"] as const,
     registers,
   });
-  for (const kind of ["executions", "rows", "files", "bytes"]) deleted.inc({ kind }, 0);
+  for (const kind of ["executions", "rows", "files", "bytes", "orphan_files", "orphan_bytes"]) deleted.inc({ kind }, 0);
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -86,6 +86,10 @@ export function createAppMetrics(): AppMetrics {
     cleanup: {
       deleted(r) {
         for (const kind of ["executions", "rows", "files", "bytes"] as const) deleted.inc({ kind }, r[kind]);
+      },
+      orphansDeleted(t) {
+        deleted.inc({ kind: "orphan_files" }, t.files);
+        deleted.inc({ kind: "orphan_bytes" }, t.bytes);
       },
     },
     async scrape() {

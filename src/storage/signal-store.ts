@@ -8,7 +8,9 @@ import type { SignalExecutionKey, SignalKey } from "../core/signals.js";
  * Gate-node signals, keyed by (execution project/domain/name, signal id).
  * Signals come back as admin.Signal messages (id, type, value once set);
  * failures are AdminErrors with FlyteAdmin's messages. The execution itself
- * is never looked up: signals may exist before (or without) it.
+ * is never looked up: signals may exist before (or without) it; but those of
+ * an execution being deleted are gone for readers, and new ones are refused
+ * (NotFound) until the deletion ends.
  */
 export interface SignalStore {
   /**

@@ -1,9 +1,10 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { type Signal, SignalSchema } from "../../gen/flyteidl/admin/signal_pb.js";
 import { LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { LiteralTypeSchema } from "../../gen/flyteidl/core/types_pb.js";
 import { alreadyExists, notFound } from "../core/errors.js";
+import type { ExecutionKey } from "./store.js";
 import { SIGNAL_COLUMNS, type SignalKey } from "../core/signals.js";
 import type { Dialect } from "./dialect.js";
 import type { SignalStore } from "./signal-store.js";
@@ -13,8 +14,9 @@ import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 // FlyteAdmin's text for a create that hits the primary key (its Postgres error transformer).
 const DUPLICATE = 'value with matching already exists (duplicate key value violates unique constraint "signals_pkey")';
 
-// Rows are never deleted, so a key seen taken and then not found again can
-// only be a broken database; give up rather than loop.
+// Rows go only with their execution's deletion, which refuses new ones from its
+// mark on, so a key seen taken and then not found again can only be a broken
+// database; give up rather than loop.
 const MAX_ATTEMPTS = 3;
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.compare(a, b) === 0;
@@ -31,7 +33,14 @@ export function createSqlSignals(d: Dialect): SignalStore {
     updated_at: t.updatedAt,
   };
   const columns: ColumnMap = { [SIGNAL_COLUMNS.code]: own };
-  const keyOf = (k: SignalKey) => and(eq(t.project, k.project), eq(t.domain, k.domain), eq(t.name, k.name), eq(t.signalId, k.signalId));
+  const marks = d.schema.executionDeletions;
+  /**
+   * Signals may name an execution that does not exist, so they are not tied to its row as node
+   * executions are; those of an execution being deleted are gone for readers all the same.
+   */
+  const notBeingDeleted = (k: ExecutionKey) =>
+    sql`not exists (select 1 from ${marks} where ${and(eq(marks.project, k.project), eq(marks.domain, k.domain), eq(marks.name, k.name))})`;
+  const keyOf = (k: SignalKey) => and(eq(t.project, k.project), eq(t.domain, k.domain), eq(t.name, k.name), eq(t.signalId, k.signalId), notBeingDeleted(k));
   const find = async (k: SignalKey): Promise<Row | undefined> => {
     const [row] = await d.run((db) => db.select().from(t).where(keyOf(k)).limit(1));
     return row;
@@ -67,6 +76,9 @@ export function createSqlSignals(d: Dialect): SignalStore {
         );
         const [created] = inserted;
         if (created) return toSignal(created);
+        // The insert wrote nothing and no row is readable: the execution is being deleted (the
+        // database refuses its signals from the mark on).
+        if (!(await find(key))) throw notFound(`execution ${key.project}/${key.domain}/${key.name} is being deleted`);
       }
       throw new Error(`signal ${JSON.stringify(key)} is neither insertable nor readable`);
     },
@@ -86,6 +98,7 @@ export function createSqlSignals(d: Dialect): SignalStore {
           eq(t.domain, execution.domain),
           eq(t.name, execution.name),
           whereOf(query.filters, columns),
+          notBeingDeleted(execution),
         );
         return pageOf(db.select().from(t).where(where).orderBy(...order).$dynamic(), query);
       });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -68,6 +68,24 @@ describe("flyteadmin-ts cleanup", () => {
     expect(await blobs.stat(s.old.keys[0]!)).toBeUndefined();
     for (const name of ["recent", "running"]) expect(await present(name)).toBe(true);
     expect(await present("other", "q")).toBe(true);
+  }, 60_000);
+
+  it("removes blobs of executions that are gone once they are a day old, and counts them on a dry run", async () => {
+    const { dir, args, seeded: s, blobs } = await seeded();
+    const orphan = "metadata/p/development/vanished/inputs";
+    const fresh = "metadata/p/development/starting/inputs";
+    for (const k of [orphan, fresh]) await blobs.put(k, new Uint8Array(10));
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(join(dir, "blobs", ...orphan.split("/")), old, old);
+    const dry = await run("cleanup", ["--older-than", "900d", "--dry-run", ...args]);
+    expect(dry).toEqual({ code: 0, stdout: "would delete 0 executions: 0 rows, 0 files, 0 bytes\nwould delete 1 orphaned file: 10 bytes\n", stderr: "" });
+    expect(await blobs.stat(orphan)).toBeDefined();
+    const real = await run("cleanup", ["--older-than", "900d", ...args]);
+    expect(real).toMatchObject({ code: 0, stdout: "deleted 0 executions: 0 rows, 0 files, 0 bytes\ndeleted 1 orphaned file: 10 bytes\n" });
+    expect(await blobs.stat(orphan)).toBeUndefined();
+    // Written less than a day ago (an execution being created), and every stored execution's blobs: kept.
+    expect(await blobs.stat(fresh)).toBeDefined();
+    for (const seededExecution of Object.values(s)) for (const k of seededExecution.keys) expect(await blobs.stat(k)).toBeDefined();
   }, 60_000);
 
   it("deletes one execution by name and refuses a running one with a non-zero exit", async () => {

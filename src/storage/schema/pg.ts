@@ -195,6 +195,8 @@ export const executions = pgTable(
     // Retention picks terminal executions by last change, in one project and domain or everywhere.
     index("executions_updated_idx").on(t.project, t.domain, t.updatedAt),
     index("executions_updated_at_idx").on(t.updatedAt),
+    // A domain-only rule ("*": { development: 30d }) walks one domain, not every execution.
+    index("executions_domain_updated_idx").on(t.domain, t.updatedAt),
   ],
 );
 
