@@ -24,9 +24,8 @@ export const MAX_BATCH = 128;
  * Single-statement writes, each committed together with the others queued
  * while the connection was busy: one BEGIN and COMMIT (one WAL append of the
  * pages they share, one check of the database file) for all of them instead
- * of one per write. On SQLite a commit in WAL mode is mostly CPU, and
- * engines report events many at a time, so this is most of what a write
- * costs beyond its statement.
+ * of one per write. A commit in WAL mode without fsync (synchronous=NORMAL)
+ * is CPU spent per transaction, and engines report events many at a time.
  *
  * Each write keeps its own outcome: a statement that fails (a constraint)
  * is undone alone by SQLite and only its caller hears the error; nothing is
@@ -59,10 +58,11 @@ export function groupCommit(connection: GroupCommitConnection, maxBatch = MAX_BA
       return;
     }
     const done: { w: Pending; value: unknown }[] = [];
-    let lost: unknown;
+    // Boxed: whatever was thrown, even undefined, is what the batch's writes hear.
+    let lost: { error: unknown } | undefined;
     for (const w of batch) {
-      if (lost !== undefined) {
-        w.reject(lost);
+      if (lost) {
+        w.reject(lost.error);
         continue;
       }
       try {
@@ -70,15 +70,15 @@ export function groupCommit(connection: GroupCommitConnection, maxBatch = MAX_BA
       } catch (e) {
         w.reject(e);
         // A constraint undoes the statement alone; other errors may have ended the transaction.
-        if (!connection.inTransaction()) lost = e;
+        if (!connection.inTransaction()) lost = { error: e };
       }
     }
-    if (lost === undefined) {
+    if (!lost) {
       try {
         connection.beforeCommit();
         connection.commit();
       } catch (e) {
-        lost = e;
+        lost = { error: e };
         if (connection.inTransaction()) {
           try {
             connection.rollback();
@@ -89,8 +89,8 @@ export function groupCommit(connection: GroupCommitConnection, maxBatch = MAX_BA
       }
     }
     for (const { w, value } of done) {
-      if (lost === undefined) w.resolve(value);
-      else w.reject(lost);
+      if (lost) w.reject(lost.error);
+      else w.resolve(value);
     }
   };
 
