@@ -6,7 +6,7 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type DescMethodUnary, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { GrpcClient } from "./grpc-client.js";
-import { drive, sequential } from "./load.js";
+import { drive, type LoadOptions, sequential } from "./load.js";
 import {
   chainTasks,
   DOMAIN,
@@ -63,9 +63,14 @@ export async function writePaths(
   const opts = (total: number) => ({ concurrency, total, ...(cpu ? { cpu } : {}) });
   const createTask = await drive((i) => c.raw(A.createTask, taskRequest(`w_${i}`, "v1")), opts(sizes.createTasks));
   const createWorkflow = await drive((i) => c.raw(A.createWorkflow, workflowRequest(CHAIN, `w${i}`, "v1")), opts(sizes.createWorkflows));
-  const lp = launchPlanId(CHAIN, "v1");
-  const createExecution = await drive((i) => c.raw(A.createExecution, executionRequest(`e${i}`, lp, i)), opts(sizes.createExecutions));
+  const createExecution = await createExecutions(c, opts(sizes.createExecutions));
   return { concurrency, createTask, createWorkflow, createExecution };
+}
+
+/** Executions e0, e1, ... of the chain's launch plan, the ones eventIngestion plays events for. */
+export function createExecutions(c: GrpcClient, options: LoadOptions) {
+  const lp = launchPlanId(CHAIN, "v1");
+  return drive((i) => c.raw(A.createExecution, executionRequest(`e${i}`, lp, i)), options);
 }
 
 /**

@@ -13,14 +13,14 @@ import { openStore } from "../src/storage/open-store.js";
 import { rawEventInserts } from "./event-baseline.js";
 import { grpcClient } from "./grpc-client.js";
 import { parseOptions, SIZES } from "./options.js";
-import { CHAIN, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
+import { CHAIN, createExecutions, eventIngestion, listLatencies, registerChain, unaryOverhead, writePaths } from "./phases.js";
 import { measureEngine } from "./engine-run.js";
 import { measureFloor } from "./floor.js";
 import { noopBaseline } from "./noop-baseline.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { floorRows, listRows, render, table } from "./report.js";
+import { eventRow, floorRows, listRows, render, table } from "./report.js";
 import { measureNames } from "./names-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
@@ -83,6 +83,18 @@ async function main() {
     if (options.only === "names") {
       const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
       return alone(`named-entity (seeding ${Math.round(names.seedSeconds)} s)`, "names", names, listRows(names.calls));
+    }
+    if (options.only === "events") {
+      const one = await start();
+      const admin = grpcClient(one.url);
+      await registerChain(admin);
+      log(`creating ${sizes.eventExecutions} executions...`);
+      await createExecutions(admin, { concurrency: 8, total: sizes.eventExecutions });
+      const noop = await noopBaseline(admin, one.cpuSeconds);
+      log("event ingestion...");
+      const events = await noop.bracket(() => eventIngestion(admin, sizes.eventExecutions, one.cpuSeconds));
+      admin.close();
+      return alone("event", "events", events, [eventRow(events)]);
     }
     const first = await start();
     await sleep(1000); // let start-up garbage settle before reading idle memory

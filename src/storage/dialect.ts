@@ -15,6 +15,12 @@ export interface Dialect {
   readonly schema: Schema;
   /** Runs fn outside a transaction (on SQLite still serialised with transactions). */
   run<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn, one write statement, and resolves once it is committed; on SQLite
+   * in one transaction with the other writes queued meanwhile (group-commit.ts),
+   * on PostgreSQL on its own. fn must await nothing but its statement.
+   */
+  write<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /** Runs fn in one transaction; fn may await; a throw rolls everything back. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /**

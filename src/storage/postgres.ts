@@ -222,6 +222,8 @@ function pgDialect(parts: PgParts): Dialect {
     name: "postgres",
     schema: schema as unknown as Schema,
     run: (fn) => fn(parts.db),
+    // Each statement commits on whichever pooled connection runs it; batching would need one connection for all.
+    write: (fn) => fn(parts.db),
     // The Postgres transaction API is async and takes an async callback.
     transaction: parts.transaction,
     lock: async (tx, key) => {

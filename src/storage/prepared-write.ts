@@ -39,12 +39,13 @@ export function preparedWrite<R>(d: Dialect, build: (db: Db, v: Record<string, a
 
 /**
  * One write statement whose rows say whether it applied: inside a transaction
- * when other work must commit with it (`beforeCommit`, e.g. a blob the row
- * points at), otherwise on its own, which commits just as atomically and saves
- * BEGIN and COMMIT (two statements on SQLite, two round trips on PostgreSQL).
+ * of its own when other work must commit with it (`beforeCommit`, e.g. a blob
+ * the row points at), otherwise through `Dialect.write`, which commits it as
+ * atomically and saves a BEGIN and COMMIT per write (on SQLite it shares them
+ * with the writes queued meanwhile; on PostgreSQL it saves two round trips).
  */
 export async function writeOne(d: Dialect, write: (db: Db) => Promise<readonly unknown[]>, beforeCommit?: () => Promise<void>): Promise<boolean> {
-  if (!beforeCommit) return (await d.run(write)).length > 0;
+  if (!beforeCommit) return (await d.write(write)).length > 0;
   return d.transaction(async (tx) => {
     if ((await write(tx)).length === 0) return false;
     await beforeCommit();

@@ -104,10 +104,10 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     };
   };
 
-  // Every event reads its execution first.
-  const byKey = preparedQuery<Row[]>(d, "execution_by_key", (db) => db.select().from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1));
+  // Every event reads its execution first. No LIMIT: the key is unique (see preparedQuery).
+  const byKey = preparedQuery<Row[]>(d, "execution_by_key", (db) => db.select().from(t).where(keyOf(placeholders("project", "domain", "name"))));
   const clusterByKey = preparedQuery<{ cluster: string }[]>(d, "execution_cluster_by_key", (db) =>
-    db.select({ cluster: t.cluster }).from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1),
+    db.select({ cluster: t.cluster }).from(t).where(keyOf(placeholders("project", "domain", "name"))),
   );
 
   /** The row an execution is stored as. */

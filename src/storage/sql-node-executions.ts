@@ -59,24 +59,22 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
     });
   };
 
-  // Every node and task event reads its node execution.
+  // Every node and task event reads its node execution. The unique key reads one row at most: no LIMIT (see preparedQuery).
   const byKey = preparedQuery<Row[]>(d, "node_execution_by_key", (db) =>
     db
       .select()
       .from(t)
-      .where(and(keyOf(placeholders("project", "domain", "name", "nodeId")), executionPresent(d, placeholders("project", "domain", "name"))))
-      .limit(1),
+      .where(and(keyOf(placeholders("project", "domain", "name", "nodeId")), executionPresent(d, placeholders("project", "domain", "name")))),
   );
 
-  // Every node event reads its execution's cluster and its node execution at once.
+  // Every node event reads its execution's cluster and its node execution at once (one row at most: both by primary key).
   const forEvent = preparedQuery<{ cluster: string; ne: Row | null }[]>(d, "node_execution_for_event", (db) => {
     const v = placeholders("project", "domain", "name", "nodeId");
     return db
       .select({ cluster: e.cluster, ne: t })
       .from(e)
       .leftJoin(t, and(eq(t.project, e.project), eq(t.domain, e.domain), eq(t.name, e.name), eq(t.nodeId, v.nodeId)))
-      .where(and(eq(e.project, v.project), eq(e.domain, v.domain), eq(e.name, v.name)))
-      .limit(1);
+      .where(and(eq(e.project, v.project), eq(e.domain, v.domain), eq(e.name, v.name)));
   });
 
   // Every node event writes one of these (values left out keep the column as it is, or its default).

@@ -87,7 +87,8 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     return new Set(found.map((f) => f.parent ?? ""));
   };
 
-  // Every task event reads its attempt, and whether it is a parent, in one statement.
+  // Every task event reads its attempt, and whether it is a parent, in one statement; by primary key, so
+  // without a LIMIT (see preparedQuery).
   const byKey = preparedQuery<(Row & { isParent: unknown })[]>(d, "task_execution_by_key", (db) => {
     const key = keyOfValues(placeholders("project", "domain", "name", "nodeId", "retryAttempt", "taskProject", "taskDomain", "taskName", "taskVersion"));
     // The same test as parentsAmong: a node execution names this attempt as its parent.
@@ -95,11 +96,11 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
     return db
       .select({ ...getTableColumns(t), isParent })
       .from(t)
-      .where(and(keyOf(key), executionPresent(d, placeholders("project", "domain", "name"))))
-      .limit(1);
+      .where(and(keyOf(key), executionPresent(d, placeholders("project", "domain", "name"))));
   });
 
-  // Every task event reads its execution's cluster, whether its node execution exists, and the attempt at once.
+  // Every task event reads its execution's cluster, whether its node execution exists, and the attempt at once
+  // (each by primary key: one row at most).
   const forEvent = preparedQuery<{ cluster: string; nodeId: string | null; te: Row | null; isParent: unknown }[]>(d, "task_execution_for_event", (db) => {
     const e = d.schema.executions;
     const key = keyOfValues(placeholders("project", "domain", "name", "nodeId", "retryAttempt", "taskProject", "taskDomain", "taskName", "taskVersion"));
@@ -109,8 +110,7 @@ export function createSqlTaskExecutions(d: Dialect): TaskExecutionStore {
       .from(e)
       .leftJoin(n, and(eq(n.project, e.project), eq(n.domain, e.domain), eq(n.name, e.name), eq(n.nodeId, key.nodeId)))
       .leftJoin(t, keyOf(key))
-      .where(and(eq(e.project, key.project), eq(e.domain, key.domain), eq(e.name, key.name)))
-      .limit(1);
+      .where(and(eq(e.project, key.project), eq(e.domain, key.domain), eq(e.name, key.name)));
   });
 
   /** A key's values, as `keyOfValues` reads them. */

@@ -9,6 +9,7 @@ import { DatabaseOpenError, describeCause } from "./database-open-error.js";
 import { watchFileIdentity } from "./file-identity.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince, type WaitKind } from "./database-observer.js";
 import { type Dialect, driverErrorCode } from "./dialect.js";
+import { groupCommit } from "./group-commit.js";
 import { createMutex } from "./mutex.js";
 import { cacheStatements } from "./statement-cache.js";
 import * as schema from "./schema/sqlite.js";
@@ -89,6 +90,18 @@ function open(file: string, options: SqliteOptions): Dialect {
       return fn();
     });
   };
+  // Single-statement writes (engine events) share transactions: see group-commit.ts.
+  const batched = groupCommit({
+    lock: (fn) => lock("transaction", fn),
+    begin: () => {
+      identity?.refuseIfKnownGone();
+      begin.run();
+    },
+    beforeCommit: () => identity?.check(),
+    commit: () => commit.run(),
+    rollback: () => rollback.run(),
+    inTransaction: () => client.inTransaction,
+  });
   return {
     name: "sqlite",
     schema,
@@ -105,6 +118,7 @@ function open(file: string, options: SqliteOptions): Dialect {
         if (totalChanges.get() !== before) identity.check();
         return out;
       }),
+    write: (fn) => batched(() => fn(db)),
     transaction: (fn) =>
       lock("transaction", async () => {
         identity?.refuseIfKnownGone();
