@@ -11,6 +11,8 @@ import { type NodeExecution, NodeExecutionSchema } from "../../gen/flyteidl/admi
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { NodeExecution_Phase, TaskExecution_Phase, WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { SpanSchema } from "../../gen/flyteidl/core/metrics_pb.js";
+import { LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
+import { signalInput, signalLiteral } from "../../console/src/lib/signal-value.js";
 
 const exec = { project: "p", domain: "d", name: "e" };
 const ts = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
@@ -169,5 +171,23 @@ describe("polling", () => {
     expect(pollInterval({ terminal: false, hidden: false, unchanged: 1 })).toBe(1_500);
     const c = new ChangeCounter();
     expect([c.observe("a"), c.observe("a"), c.observe("a"), c.observe("b")]).toEqual([0, 1, 2, 0]);
+  });
+});
+
+describe("signal values", () => {
+  const simple = (value: SimpleType) => create(LiteralTypeSchema, { type: { case: "simple", value } });
+  it("parses what a user types for a gate's signal, and says why not", () => {
+    expect(signalInput(simple(SimpleType.BOOLEAN))).toBe("bool");
+    expect(signalInput(undefined)).toBe("unsupported");
+    const ok = signalLiteral("int", " 42 ");
+    expect(typeof ok !== "string" && ok.value.case === "scalar" && ok.value.value.value.case === "primitive" && ok.value.value.value.value.value).toEqual({ case: "integer", value: 42n });
+    expect(signalLiteral("int", "9223372036854775808")).toBe("the number does not fit in 64 bits");
+    expect(signalLiteral("int", "1.5")).toBe("enter a whole number");
+    expect(signalLiteral("bool", "yes")).toBe("choose true or false");
+    expect(signalLiteral("float", "")).toBe("enter a number");
+    expect(typeof signalLiteral("str", "")).not.toBe("string");
+    expect(typeof signalLiteral("datetime", "2026-01-31T12:00:00.250Z")).not.toBe("string");
+    expect(signalLiteral("duration", "abc")).toBe("enter seconds, e.g. 90 or 1.5");
+    expect(signalLiteral("unsupported", "x")).toMatch(/cannot be entered/);
   });
 });

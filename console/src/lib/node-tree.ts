@@ -9,6 +9,8 @@ export interface NodeTreeItem {
   specNodeId: string;
   name: string;
   kind: NodeKind;
+  /** The node's definition, when its workflow is known (not for a dynamic node's children). */
+  spec: NodeSpec | undefined;
   execution: NodeExecution;
   /** The server says it has children (ListNodeExecutions with unique_parent_id = id lists them). */
   isParent: boolean;
@@ -56,6 +58,7 @@ export function buildNodeTree(
         specNodeId,
         name: spec?.name || specNodeId,
         kind,
+        spec,
         execution: ne,
         isParent: ne.metadata?.isParentNode ?? false,
         children: kids ? build(kids, depth + 1, inner ?? NONE) : [],
