@@ -1,0 +1,23 @@
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { AdminService } from "../../../gen/flyteidl/service/admin_pb.js";
+import { DataProxyService } from "../../../gen/flyteidl/service/dataproxy_pb.js";
+import { IdentityService } from "../../../gen/flyteidl/service/identity_pb.js";
+import { SignalService } from "../../../gen/flyteidl/service/signal_pb.js";
+
+/**
+ * The console talks to the server that served it (same origin), over gRPC-Web in the binary format:
+ * the same service the CLIs use, so the console sees exactly what pyflyte and flytectl see.
+ */
+export const transport = createGrpcWebTransport({
+  baseUrl: globalThis.location?.origin ?? "http://localhost",
+  // A stuck request would freeze a page's spinner forever; every call gets a deadline.
+  defaultTimeoutMs: 30_000,
+});
+
+export const adminClient: Client<typeof AdminService> = createClient(AdminService, transport);
+export const signalClient: Client<typeof SignalService> = createClient(SignalService, transport);
+export const dataProxyClient: Client<typeof DataProxyService> = createClient(DataProxyService, transport);
+export const identityClient: Client<typeof IdentityService> = createClient(IdentityService, transport);
+
+export { AdminService, DataProxyService, IdentityService, SignalService };
