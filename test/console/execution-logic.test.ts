@@ -16,7 +16,7 @@ import { signalInput, signalLiteral } from "../../console/src/lib/signal-value.j
 
 const exec = { project: "p", domain: "d", name: "e" };
 const ts = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
-function ne(nodeId: string, start: number, meta: Partial<NodeExecution["metadata"] & object> = {}): NodeExecution {
+function ne(nodeId: string, start: number, meta: { isParentNode?: boolean; isDynamic?: boolean; isArray?: boolean } = {}): NodeExecution {
   return create(NodeExecutionSchema, {
     id: { nodeId, executionId: exec },
     closure: { phase: NodeExecution_Phase.SUCCEEDED, startedAt: ts(start), createdAt: ts(start) },
