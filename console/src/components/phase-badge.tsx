@@ -1,3 +1,4 @@
+import "./phase-badge.css";
 import type { PhaseInfo } from "../lib/phases.js";
 
 /** A phase as a coloured pill; the colour comes from the tone, the words carry the meaning. */

@@ -21,7 +21,8 @@ export function ExecutionActions({ execution }: { execution: Execution }) {
   const [confirming, setConfirming] = useState(false);
   const [cause, setCause] = useState("");
   const causeId = useId();
-  const refresh = () => queries.invalidateQueries();
+  // Answers already on their way are kept (not cut off), then everything on the page is read again.
+  const refresh = () => queries.invalidateQueries(undefined, { cancelRefetch: false });
 
   const relaunch = useMutation(AdminService.method.relaunchExecution, {
     onSuccess: (r) => r.id && navigate(paths.execution(r.id)),
@@ -47,7 +48,7 @@ export function ExecutionActions({ execution }: { execution: Execution }) {
           Relaunch
         </button>
         {phase.terminal && failed ? (
-          <button type="button" disabled={pending} onClick={() => recover.mutate({ id })}>
+          <button type="button" className="secondary" disabled={pending} onClick={() => recover.mutate({ id })}>
             Recover
           </button>
         ) : null}
@@ -59,6 +60,7 @@ export function ExecutionActions({ execution }: { execution: Execution }) {
         {phase.terminal ? (
           <button
             type="button"
+            className="secondary"
             disabled={pending}
             onClick={() => update.mutate({ id, state: archived ? ExecutionState.EXECUTION_ACTIVE : ExecutionState.EXECUTION_ARCHIVED })}
           >
@@ -79,7 +81,7 @@ export function ExecutionActions({ execution }: { execution: Execution }) {
           <button type="submit" className="danger" disabled={pending}>
             Terminate execution
           </button>
-          <button type="button" onClick={() => setConfirming(false)}>
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
             Cancel
           </button>
         </form>

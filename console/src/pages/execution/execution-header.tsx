@@ -35,7 +35,7 @@ export function ExecutionHeader({ execution, now }: { execution: Execution; now:
         <PhaseBadge phase={phase} />
         {c?.stateChangeDetails?.state === ExecutionState.EXECUTION_ARCHIVED ? <span className="phase phase-skipped">Archived</span> : null}
       </div>
-      <dl className="facts">
+      <dl className="exec-facts">
         <Fact label="Started">{formatDateTime(started)}</Fact>
         <Fact label="Duration">{started !== undefined || phase.terminal ? formatDurationMs(duration) : "—"}</Fact>
         <Fact label="Created">{formatDateTime(timestampMs(c?.createdAt))}</Fact>

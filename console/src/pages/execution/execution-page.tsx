@@ -1,5 +1,5 @@
 import { useQuery } from "@connectrpc/connect-query";
-import { lazy, Suspense, useEffect, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useParams, useSearchParams } from "react-router";
 import type { Execution } from "../../../../gen/flyteidl/admin/execution_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
@@ -63,18 +63,28 @@ export default function ExecutionPage() {
   const specs = useMemo(() => workflowSpecs(closure), [closure]);
 
   const data = useQuery(AdminService.method.getExecutionData, { id }, { enabled: exec !== undefined });
-  // Outputs appear when the execution ends: read the data again on each phase change.
+  // Outputs appear when the execution ends: read the data again when the phase changes
+  // (after the first answer; an answer still on its way is not cut off).
   const refetchData = data.refetch;
+  const seenPhase = useRef<number | undefined>(undefined);
+  const currentPhase = exec?.closure?.phase;
   useEffect(() => {
-    if (exec) void refetchData();
-  }, [exec?.closure?.phase, refetchData]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (currentPhase === undefined) return;
+    if (seenPhase.current !== undefined && seenPhase.current !== currentPhase) void refetchData({ cancelRefetch: false });
+    seenPhase.current = currentPhase;
+  }, [currentPhase, refetchData]);
 
   const parents = useMemo(() => [...expanded], [expanded]);
   const nodes = useNodeExecutions(id, terminal, parents);
   const refetchNodes = nodes.top.refetch;
+  const wasVisible = useRef(visible);
   useEffect(() => {
     // Back in view: ask at once rather than wait out the back-off.
-    if (visible && exec && !terminal) void execution.refetch().then(() => refetchNodes());
+    if (visible && !wasVisible.current && !terminal) {
+      void execution.refetch({ cancelRefetch: false });
+      void refetchNodes({ cancelRefetch: false });
+    }
+    wasVisible.current = visible;
   }, [visible]); // eslint-disable-line react-hooks/exhaustive-deps
   const tree = useMemo(() => buildNodeTree(nodes.top.data?.nodes ?? [], nodes.childMap, specs), [nodes.top.data, nodes.childMap, specs]);
   const rows = useMemo(() => visibleRows(tree, expanded), [tree, expanded]);

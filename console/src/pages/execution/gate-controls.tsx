@@ -16,7 +16,7 @@ import { typeName } from "../../lib/literal-view.js";
 export function GateControls({ executionId, spec }: { executionId: WorkflowExecutionIdentifier; spec: NodeSpec }) {
   const queries = useQueryClient();
   const signals = useQuery(SignalService.method.listSignals, { workflowExecutionId: executionId, limit: 100 });
-  const set = useMutation(SignalService.method.setSignal, { onSuccess: () => void queries.invalidateQueries() });
+  const set = useMutation(SignalService.method.setSignal, { onSuccess: () => void queries.invalidateQueries(undefined, { cancelRefetch: false }) });
   const [text, setText] = useState("");
   const [problem, setProblem] = useState("");
   const inputId = useId();

@@ -45,7 +45,7 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
         <h2 id="node-panel-title">
           <span className="mono">{node.specNodeId}</span> {node.name !== node.specNodeId ? <span className="muted">{node.name}</span> : null}
         </h2>
-        <button type="button" onClick={onClose} aria-label="Close node details">
+        <button type="button" className="secondary" onClick={onClose} aria-label="Close node details">
           ✕
         </button>
       </div>
@@ -53,7 +53,7 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
         <PhaseBadge phase={phase} /> <span className="muted">{node.kind}</span>
         {c?.targetMetadata.case === "taskNodeMetadata" && c.targetMetadata.value.cacheStatus ? <span className="muted"> · cache {cacheLabel(c.targetMetadata.value.cacheStatus)}</span> : null}
       </p>
-      <dl className="facts">
+      <dl className="exec-facts">
         <div>
           <dt>Node id</dt>
           <dd className="mono">{node.id}</dd>
@@ -139,7 +139,7 @@ function DeckLink({ nodeExecutionId }: { nodeExecutionId: NonNullable<NodeTreeIt
   };
   return (
     <p>
-      <button type="button" onClick={() => void open()}>
+      <button type="button" className="secondary" onClick={() => void open()}>
         Open deck
       </button>
       {error ? <ErrorNotice error={error} /> : null}

@@ -15,7 +15,7 @@ export function TaskTemplate({ id }: { id: Identifier }) {
       </summary>
       {task.error ? <ErrorNotice error={task.error} /> : null}
       {t ? (
-        <dl className="facts">
+        <dl className="exec-facts">
           <div>
             <dt>Type</dt>
             <dd>{t.type}</dd>
