@@ -108,6 +108,10 @@ export default function ExecutionPage() {
       return next;
     });
 
+  const outputData = exec?.closure?.outputResult.case === "outputData" ? exec.closure.outputResult.value : undefined;
+  const inputsView = useMemo(() => literalMapView(data.data?.fullInputs ?? exec?.spec?.inputs), [data.data, exec?.spec?.inputs]);
+  const outputsView = useMemo(() => literalMapView(data.data?.fullOutputs ?? outputData), [data.data, outputData]);
+
   if (execution.isPending) return <Loading what={`execution ${name}`} />;
   if (execution.error) return <ErrorNotice error={execution.error} />;
   const e = execution.data;
@@ -155,10 +159,10 @@ export default function ExecutionPage() {
             <>
               <h2>Inputs</h2>
               {data.error ? <ErrorNotice error={data.error} /> : null}
-              <LiteralList entries={literalMapView(data.data?.fullInputs ?? e.spec?.inputs)} empty="No inputs." />
+              <LiteralList entries={inputsView} empty="No inputs." />
               <DataBlobs blob={data.data?.fullInputs ? undefined : data.data?.inputs} />
               <h2>Outputs</h2>
-              <LiteralList entries={literalMapView(data.data?.fullOutputs ?? (result?.case === "outputData" ? result.value : undefined))} empty={terminal ? "No outputs." : "No outputs yet."} />
+              <LiteralList entries={outputsView} empty={terminal ? "No outputs." : "No outputs yet."} />
               <DataBlobs blob={data.data?.fullOutputs ? undefined : data.data?.outputs} />
             </>
           ) : null}
