@@ -1,6 +1,6 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { NodeExecution_Phase as NodePhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
@@ -19,7 +19,10 @@ import { type Browser, describeBrowser, launchBrowser, screenshot, type WatchedP
 const kit = findFlytekit();
 const VERSION = "v1";
 
-describeBrowser.skipIf(!kit)(`console: execution page (local engine) ${kit ? "" : SKIP_MESSAGE}`, () => {
+// Both a browser and flytekit are needed; either missing skips the suite, saying which.
+const describeEngine = kit ? describeBrowser : describe.skip;
+
+describeEngine(`console: execution page (local engine) ${kit ? "" : SKIP_MESSAGE}`, () => {
   let h: EngineServer;
   let browser: Browser;
   let consoleBuild: ConsoleBuild;
