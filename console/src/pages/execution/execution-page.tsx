@@ -1,4 +1,5 @@
 import { useQuery } from "@connectrpc/connect-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useParams, useSearchParams } from "react-router";
 import type { Execution } from "../../../../gen/flyteidl/admin/execution_pb.js";
@@ -17,7 +18,7 @@ import { ExecutionTimeline } from "./execution-timeline.js";
 import { NodeList } from "./node-list.js";
 import { NodePanel } from "./node-panel.js";
 import { useDocumentVisible, useLiveInterval } from "./use-live.js";
-import { MAX_NODES, useNodeExecutions } from "./use-node-executions.js";
+import { MAX_NODES, nodeListKey, useNodeExecutions } from "./use-node-executions.js";
 import "./execution.css";
 
 // React Flow and dagre are the page's heaviest parts: loaded when the graph tab opens.
@@ -63,19 +64,23 @@ export default function ExecutionPage() {
   const specs = useMemo(() => workflowSpecs(closure), [closure]);
 
   const data = useQuery(AdminService.method.getExecutionData, { id }, { enabled: exec !== undefined });
-  // Outputs appear when the execution ends: read the data again when the phase changes
-  // (after the first answer; an answer still on its way is not cut off).
+  const parents = useMemo(() => [...expanded], [expanded]);
+  const nodes = useNodeExecutions(id, terminal, parents);
+
+  // Outputs appear and nodes settle when the execution ends, and node lists stop polling then: read
+  // them again when the phase changes (after the first answer; answers on their way are not cut off).
+  const queries = useQueryClient();
   const refetchData = data.refetch;
   const seenPhase = useRef<number | undefined>(undefined);
   const currentPhase = exec?.closure?.phase;
   useEffect(() => {
     if (currentPhase === undefined) return;
-    if (seenPhase.current !== undefined && seenPhase.current !== currentPhase) void refetchData({ cancelRefetch: false });
+    if (seenPhase.current !== undefined && seenPhase.current !== currentPhase) {
+      void refetchData({ cancelRefetch: false });
+      void queries.refetchQueries({ queryKey: nodeListKey(id) }, { cancelRefetch: false });
+    }
     seenPhase.current = currentPhase;
-  }, [currentPhase, refetchData]);
-
-  const parents = useMemo(() => [...expanded], [expanded]);
-  const nodes = useNodeExecutions(id, terminal, parents);
+  }, [currentPhase, refetchData, queries, id]);
   const refetchNodes = nodes.top.refetch;
   const wasVisible = useRef(visible);
   useEffect(() => {

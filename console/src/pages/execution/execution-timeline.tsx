@@ -1,5 +1,5 @@
 import { useQuery } from "@connectrpc/connect-query";
-import { useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import type { Execution } from "../../../../gen/flyteidl/admin/execution_pb.js";
 import type { Span } from "../../../../gen/flyteidl/core/metrics_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
@@ -15,8 +15,15 @@ const DEPTH = 10;
 /** A Gantt chart of the execution from GetExecutionMetrics: one row per node, segments per operation. */
 export function ExecutionTimeline({ execution, now }: { execution: Execution; now: number }) {
   const terminal = executionPhase(execution.closure?.phase ?? 0).terminal;
-  const interval = useLiveInterval<{ span?: Span }>((d) => `${d.span?.spans.length}:${d.span?.endTime?.seconds}`, () => terminal);
+  const interval = useLiveInterval<{ span?: Span }>((d) => `${d.span?.spans.length}:${d.span?.endTime?.seconds}`, () => terminal, terminal);
   const metrics = useQuery(AdminService.method.getExecutionMetrics, { id: execution.id, depth: DEPTH }, { refetchInterval: interval });
+  // Polling stops when the execution ends: one more read then shows the final spans.
+  const refetch = metrics.refetch;
+  const wasTerminal = useRef(terminal);
+  useEffect(() => {
+    if (terminal && !wasTerminal.current) void refetch({ cancelRefetch: false });
+    wasTerminal.current = terminal;
+  }, [terminal, refetch]);
   const timeline = useMemo(() => buildTimeline(metrics.data?.span, now), [metrics.data, now]);
   if (metrics.isPending) return <Loading what="the timeline" />;
   if (metrics.error) return <ErrorNotice error={metrics.error} />;

@@ -19,8 +19,9 @@ interface QueryLike<T> {
  * A `refetchInterval` for a live query: back-off while answers repeat, none
  * once `isTerminal` says so or the tab is hidden. Each answer is counted once
  * (the function is also called on re-renders, which must not count).
+ * `terminalOutside` is for queries that end with another one (node lists end with their execution).
  */
-export function useLiveInterval<T>(fingerprint: (data: T) => string, isTerminal: (data: T | undefined) => boolean) {
+export function useLiveInterval<T>(fingerprint: (data: T) => string, isTerminal: (data: T | undefined) => boolean, terminalOutside = false) {
   const visible = useDocumentVisible();
   const counter = useRef(new ChangeCounter());
   const counted = useRef(-1);
@@ -35,6 +36,8 @@ export function useLiveInterval<T>(fingerprint: (data: T) => string, isTerminal:
       }
       return pollInterval({ terminal: latest.current.isTerminal(data), hidden: !visible, unchanged: counter.current.unchanged });
     },
-    [visible],
+    // A new function makes TanStack Query read the interval again: at once when the tab is hidden or
+    // shown, or when something outside the query (the execution) ends, not after one more poll.
+    [visible, terminalOutside],
   );
 }

@@ -24,6 +24,9 @@ type Id = Pick<WorkflowExecutionIdentifier, "project" | "domain" | "name">;
 const fingerprint = (list: NodeList) =>
   `${list.nodes.length}:${list.nodes.reduce((max, n) => Math.max(max, timestampMs(n.closure?.updatedAt) ?? 0), 0)}`;
 
+/** The query key prefix of every node list of an execution (top level and children). */
+export const nodeListKey = (id: Id) => ["node-executions", id.project, id.domain, id.name];
+
 /**
  * The execution's top-level node executions and the children of each parent
  * in `parents` (ListNodeExecutions with unique_parent_id), every page of each,
@@ -32,8 +35,8 @@ const fingerprint = (list: NodeList) =>
 export function useNodeExecutions(id: Id, executionTerminal: boolean, parents: readonly string[]) {
   const transport = useTransport();
   const client = useMemo(() => createClient(AdminService, transport), [transport]);
-  const interval = useLiveInterval<NodeList>(fingerprint, () => executionTerminal);
-  const childInterval = useLiveInterval<NodeList>(fingerprint, () => executionTerminal);
+  const interval = useLiveInterval<NodeList>(fingerprint, () => executionTerminal, executionTerminal);
+  const childInterval = useLiveInterval<NodeList>(fingerprint, () => executionTerminal, executionTerminal);
 
   const listAll = async (uniqueParentId: string, signal: AbortSignal): Promise<NodeList> => {
     const nodes: NodeExecution[] = [];
@@ -49,7 +52,7 @@ export function useNodeExecutions(id: Id, executionTerminal: boolean, parents: r
     return { nodes, cut: token !== "" };
   };
 
-  const key = ["node-executions", id.project, id.domain, id.name];
+  const key = nodeListKey(id);
   const top = useQuery({
     queryKey: [...key, ""],
     queryFn: ({ signal }) => listAll("", signal),
