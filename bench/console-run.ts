@@ -5,7 +5,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { chromium } from "playwright-core";
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
-import { buildConsole, routeConsole } from "../test/browser/console-build.js";
+import { ensureConsoleBuilt } from "../test/browser/console-build.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../test/browser/harness.js";
 import { registerFanout, runFanout } from "../test/fixtures/console-executions.js";
 import { DOMAIN, PROJECT } from "../test/fixtures/flyte-builders.js";
@@ -31,14 +31,14 @@ const NODES = 1_000;
 
 /**
  * `--only console`: the execution page in Chromium on a 1,000-node
- * execution (events reported as propeller would), served from a production
- * build; timings are taken inside the page (performance.now), so the
+ * execution (events reported as propeller would), the console served by the
+ * server from its production build (dist/console); timings are taken inside the page (performance.now), so the
  * browser's start-up is not counted.
  */
 export async function measureConsole(o: { start(args: string[]): Promise<ServerProcess>; runs: number; log(s: string): void }): Promise<ConsoleResults> {
   if (!CHROMIUM) throw new Error("no Chromium at /usr/bin/chromium (apt-get install chromium) or CHROMIUM_PATH");
-  o.log("building the console...");
-  const build = await buildConsole();
+  o.log("checking the console build...");
+  const consoleDir = await ensureConsoleBuilt();
   const server = await o.start(["--engine", "none", "--max-workflow-nodes", "2000"]);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
@@ -53,7 +53,6 @@ export async function measureConsole(o: { start(args: string[]): Promise<ServerP
     const frames: number[] = [];
     const open = async (name: string, nodes: number) => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      await routeConsole(page, server.url, build.dir);
       await page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/${name}`);
       // Polled every animation frame: the time is the first frame that shows the full table, and
       // the resource timings say when the node list's last answer arrived.
@@ -78,8 +77,8 @@ export async function measureConsole(o: { start(args: string[]): Promise<ServerP
       o.log(`run ${run + 1}: first render ${big.rendered} ms (${big.afterData} ms after the node list arrived); 10 nodes ${small.rendered} ms`);
       await big.page.close();
     }
-    const pageChunkKb = Math.round(gzipped(build.dir, "execution-page-") * 10) / 10;
-    const initialJsKb = Math.round(gzipped(build.dir, "index-") * 10) / 10;
+    const pageChunkKb = Math.round(gzipped(consoleDir, "execution-page-") * 10) / 10;
+    const initialJsKb = Math.round(gzipped(consoleDir, "index-") * 10) / 10;
     frames.sort((a, b) => a - b);
     const at = (q: number) => Math.round((frames[Math.min(frames.length - 1, Math.floor(q * frames.length))] ?? 0) * 10) / 10;
     return {
@@ -95,7 +94,6 @@ export async function measureConsole(o: { start(args: string[]): Promise<ServerP
   } finally {
     await browser.close();
     await server.stop();
-    build.remove();
   }
 }
 

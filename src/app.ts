@@ -1,10 +1,10 @@
 import { setMaxListeners } from "node:events";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRegistry } from "@bufbuild/protobuf";
 import { EventFailureReasonSchema } from "../gen/flyteidl/admin/event_pb.js";
 import { InactiveProjectSchema } from "../gen/flyteidl/admin/project_pb.js";
 import { CreateWorkflowFailureReasonSchema } from "../gen/flyteidl/admin/workflow_pb.js";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
 import { AdminService, file_flyteidl_service_admin } from "../gen/flyteidl/service/admin_pb.js";
 import { AuthMetadataService, file_flyteidl_service_auth } from "../gen/flyteidl/service/auth_pb.js";
@@ -33,6 +33,7 @@ import type { WorkflowExecutor } from "./engine/workflow-executor.js";
 import { createEngineRuntime, type EngineSummary } from "./engine-wiring.js";
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
+import { createConsoleStatic } from "./server/console-static.js";
 import { createCors } from "./server/cors.js";
 import { createRequestOrigin } from "./server/request-origin.js";
 import { createGateway } from "./server/gateway/gateway.js";
@@ -96,6 +97,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const files = fileModes(config);
   // Before anything is opened, so a bad value leaves nothing behind.
   checkPublicUrl(config.publicUrl);
+  const consoleServed = config.console ? consoleFolder(config.consoleDir) : undefined;
   checkDataDirMode(config.dataDir, logger);
   const requestOrigin = createTrustedOrigin(config.trustedProxies);
   const store =
@@ -223,6 +225,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     },
   });
   const cors = createCors(config.corsOrigins);
+  const consoleStatic = consoleServed ? createConsoleStatic({ ...consoleServed, logger }) : () => false;
   const metricsEndpoint = metrics
     ? createMetricsEndpoint(metrics.scrape, (e) => logger.error("collecting metrics failed", { error: String((e as Error)?.stack ?? e) }))
     : () => false;
@@ -236,6 +239,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       req.headers["x-forwarded-proto"] = origin.proto;
       if (cors(req, res)) return;
       if (metricsEndpoint(req, res)) return;
+      if (consoleStatic(req, res)) return;
       rpc(req, res);
     },
     routes,
@@ -273,6 +277,19 @@ function createTrustedOrigin(trustedProxies: readonly string[]) {
   } catch (e) {
     throw new ConfigError(`--trusted-proxies: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The folder served at /console: the built-in console (dist/console, built by `npm run
+ * build`) or a Flyte console build the user points at, which must hold an index.html.
+ */
+function consoleFolder(consoleDir: string): { root: string; flyteConsole: boolean } {
+  if (consoleDir === "") return { root: join(packageRoot(), "dist", "console"), flyteConsole: false };
+  const root = resolve(consoleDir);
+  if (!existsSync(join(root, "index.html"))) {
+    throw new ConfigError(`--console-dir ${consoleDir}: no index.html there; point it at a Flyte console build (see the README's Console section)`);
+  }
+  return { root, flyteConsole: true };
 }
 
 /** The configured public URL must be a bare http(s) origin: signed URLs are built on it. */

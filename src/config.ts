@@ -36,6 +36,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   reflection: boolean;
   metrics: boolean;
+  console: boolean;
+  consoleDir: string;
   workflowExecutionConfig: WorkflowExecutionConfig;
   taskResources: TaskResourceAttributes;
   clusterPools: Record<string, string>;
@@ -143,6 +145,8 @@ export const OPTIONS: readonly Option[] = [
   { key: "shutdownTimeoutMs", kind: "int", default: "5000", help: "on SIGINT/SIGTERM, in-flight calls get this long to finish before the process exits" },
   { key: "reflection", kind: "bool", default: "true", help: "serve grpc.reflection.v1 so tools like `buf curl` need no local protos" },
   { key: "metrics", kind: "bool", default: "true", help: "serve Prometheus metrics at GET /metrics on the same port" },
+  { key: "console", kind: "bool", default: "true", help: "serve the web console at /console on the same port" },
+  { key: "consoleDir", kind: "string", default: "", help: "serve this Flyte console (flyteconsole) build at /console instead of the built-in console, with the window.env its own server would set (empty: the built-in console, dist/console)" },
   {
     key: "workflowExecutionConfig",
     kind: "execution-config",

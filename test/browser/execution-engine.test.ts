@@ -8,7 +8,7 @@ import { type EngineServer, registerEngineWorkflows, startEngineServer } from ".
 import { launch, lit, nodesById, outputsOf, primitive, waitForTerminal, waitUntil } from "../fixtures/engine/executions.js";
 import { findFlytekit, SKIP_MESSAGE } from "../fixtures/engine/flytekit-kit.js";
 import { killLeftoverTasks } from "../fixtures/engine/invariants.js";
-import { type ConsoleBuild, buildConsole, routeConsole } from "./console-build.js";
+import { ensureConsoleBuilt } from "./console-build.js";
 import { type Browser, describeBrowser, launchBrowser, screenshot, type WatchedPage } from "./harness.js";
 
 /**
@@ -25,12 +25,11 @@ const describeEngine = kit ? describeBrowser : describe.skip;
 describeEngine(`console: execution page (local engine) ${kit ? "" : SKIP_MESSAGE}`, () => {
   let h: EngineServer;
   let browser: Browser;
-  let consoleBuild: ConsoleBuild;
   let signals: Client<typeof SignalService>;
   const ids: Record<string, WorkflowExecutionIdentifier> = {};
 
   beforeAll(async () => {
-    [h, consoleBuild] = await Promise.all([startEngineServer(kit!, { taskSlots: 2 }), buildConsole()]);
+    [h] = await Promise.all([startEngineServer(kit!, { taskSlots: 2 }), ensureConsoleBuilt()]);
     signals = createClient(SignalService, createGrpcTransport({ baseUrl: h.server.url }));
     await registerEngineWorkflows(kit!, h, VERSION, ["typed", "gates"]);
     ids.typed = await launch(h, "typed.typed_wf", { version: VERSION, inputs: { a: lit.int(3) } });
@@ -42,12 +41,10 @@ describeEngine(`console: execution page (local engine) ${kit ? "" : SKIP_MESSAGE
     await h?.close();
     if (h) killLeftoverTasks(h);
     h?.remove();
-    consoleBuild?.remove();
   });
 
   const open = async (id: WorkflowExecutionIdentifier, query = ""): Promise<WatchedPage> => {
     const watched = await browser.newPage();
-    await routeConsole(watched.page, h.server.url, consoleBuild.dir);
     await watched.page.goto(`${h.server.url}/console/projects/${id.project}/domains/${id.domain}/executions/${id.name}${query}`);
     return watched;
   };

@@ -7,7 +7,7 @@ import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import type { RunningServer } from "../../src/server.js";
 import { nodeEvent, registerFanout, runFanout, workflowEvent } from "../fixtures/console-executions.js";
 import { DOMAIN, PROJECT } from "../fixtures/flyte-builders.js";
-import { type ConsoleBuild, buildConsole, routeConsole } from "./console-build.js";
+import { ensureConsoleBuilt } from "./console-build.js";
 import { type Browser, browserServer, describeBrowser, launchBrowser, screenshot, type WatchedPage } from "./harness.js";
 
 /**
@@ -20,12 +20,11 @@ describeBrowser("console: execution page (reported events)", () => {
   let server: RunningServer;
   let browser: Browser;
   let admin: Client<typeof AdminService>;
-  let consoleBuild: ConsoleBuild;
   const WIDTH = 1000;
 
   beforeAll(async () => {
     // 1,000 nodes in one workflow: past the default registration limit of 100.
-    [server, consoleBuild] = await Promise.all([browserServer({ maxWorkflowNodes: "2000" }), buildConsole()]);
+    [server] = await Promise.all([browserServer({ maxWorkflowNodes: "2000" }), ensureConsoleBuilt()]);
     admin = createClient(AdminService, createGrpcTransport({ baseUrl: server.url }));
     await registerFanout(admin, WIDTH);
     // Reporting 3,000 events takes a while on a loaded machine: done before the tests' own clocks start.
@@ -35,7 +34,6 @@ describeBrowser("console: execution page (reported events)", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    consoleBuild?.remove();
   });
 
   const open = async (name: string, query = ""): Promise<WatchedPage> => {
@@ -46,7 +44,6 @@ describeBrowser("console: execution page (reported events)", () => {
       watched.page.on("requestfailed", (r) => console.log(Date.now() - t0, "failed", r.url(), r.failure()?.errorText));
       watched.page.on("requestfinished", (r) => console.log(Date.now() - t0, "done", r.url()));
     }
-    await routeConsole(watched.page, server.url, consoleBuild.dir);
     await watched.page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/${name}${query}`);
     return watched;
   };

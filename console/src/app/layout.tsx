@@ -1,8 +1,8 @@
 import { Suspense, useEffect } from "react";
-import { Link, NavLink, Outlet, useNavigate, useParams, useLocation } from "react-router";
+import { Link, Outlet, useLocation, useNavigate, useParams } from "react-router";
 import { Loading } from "../components/status.js";
 import { writeLastProject } from "./last-project.js";
-import { paths } from "./routes.js";
+import { entityKindOfPath, paths } from "./routes.js";
 import { useProjects } from "./use-projects.js";
 
 /** The page frame: a header with the project and domain switchers, the section links, and the page. */
@@ -62,9 +62,9 @@ function ProjectDomainSwitch({ project, domain }: { project: string; domain: str
       </label>
       <nav aria-label="Domains" className="domains">
         {(current?.domains ?? [{ id: domain, name: domain }]).map((d) => (
-          <NavLink key={d.id} to={`${paths.projectDomain(project, d.id)}/${section}`} aria-current={d.id === domain ? "page" : undefined} className={d.id === domain ? "active" : undefined}>
+          <Link key={d.id} to={`${paths.projectDomain(project, d.id)}/${section}`} aria-current={d.id === domain ? "page" : undefined} className={d.id === domain ? "active" : undefined}>
             {d.name || d.id}
-          </NavLink>
+          </Link>
         ))}
       </nav>
     </div>
@@ -72,18 +72,23 @@ function ProjectDomainSwitch({ project, domain }: { project: string; domain: str
 }
 
 function SectionNav({ project, domain }: { project: string; domain: string }) {
+  // Entity and version pages (`/workflow/<name>/version/<v>`) belong to their list's section too,
+  // which NavLink's prefix matching would not see.
+  const current = sectionOf(useLocation().pathname);
   const links: [string, string][] = [
-    [paths.executions(project, domain), "Executions"],
-    [paths.workflows(project, domain), "Workflows"],
-    [paths.tasks(project, domain), "Tasks"],
-    [paths.launchPlans(project, domain), "Launch plans"],
+    ["executions", "Executions"],
+    ["workflows", "Workflows"],
+    ["tasks", "Tasks"],
+    ["launchPlans", "Launch plans"],
   ];
   return (
     <nav className="sections" aria-label="Project sections">
       <ul>
-        {links.map(([to, label]) => (
-          <li key={to}>
-            <NavLink to={to}>{label}</NavLink>
+        {links.map(([section, label]) => (
+          <li key={section}>
+            <Link to={`${paths.projectDomain(project, domain)}/${section}`} className={section === current ? "active" : undefined} aria-current={section === current ? "page" : undefined}>
+              {label}
+            </Link>
           </li>
         ))}
       </ul>
@@ -93,9 +98,6 @@ function SectionNav({ project, domain }: { project: string; domain: string }) {
 
 /** The section of a project path; entity and execution pages map to their list's section. */
 function sectionOf(pathname: string): string {
-  const segment = pathname.split("/")[5] ?? "";
-  if (segment === "workflow" || segment === "workflows") return "workflows";
-  if (segment === "task" || segment === "tasks") return "tasks";
-  if (segment === "launch_plan" || segment === "launchPlans") return "launchPlans";
-  return "executions";
+  const kind = entityKindOfPath(pathname);
+  return kind ? paths.entityList(kind, "", "").split("/").pop()! : "executions";
 }

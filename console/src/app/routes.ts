@@ -134,3 +134,21 @@ export const paths = {
 export function absolute(path: string): string {
   return `${CONSOLE_BASE}${path === "/" ? "/" : path}`;
 }
+
+/**
+ * The kind of entity a project path is about, from its section segment (`workflows`, `workflow`,
+ * `tasks`, `task`, `launchPlans`, `launch_plan`); paths are relative to the basename.
+ */
+export function entityKindOfPath(pathname: string): EntityKind | undefined {
+  const segment = pathname.split("/")[5] ?? "";
+  for (const [kind, s] of Object.entries(SEGMENTS) as [EntityKind, { list: string; version: string }][]) {
+    if (segment === s.list || segment === s.version) return kind;
+  }
+  return undefined;
+}
+
+export const KIND_LABELS: Record<EntityKind, { one: string; many: string }> = {
+  workflow: { one: "Workflow", many: "Workflows" },
+  task: { one: "Task", many: "Tasks" },
+  launchPlan: { one: "Launch plan", many: "Launch plans" },
+};

@@ -1,7 +1,6 @@
-import "./phase-badge.css";
 import type { PhaseInfo } from "../lib/phases.js";
 
-/** A phase as a coloured pill; the colour comes from the tone, the words carry the meaning. */
+/** A phase as text and colour; the text alone carries the meaning (colour is never the only cue). */
 export function PhaseBadge({ phase }: { phase: PhaseInfo }) {
-  return <span className={`phase phase-${phase.tone}`}>{phase.label}</span>;
+  return <span className={`phase ${phase.tone}`}>{phase.label}</span>;
 }

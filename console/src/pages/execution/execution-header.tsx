@@ -33,7 +33,7 @@ export function ExecutionHeader({ execution, now }: { execution: Execution; now:
           Execution <span className="mono">{execution.id?.name}</span>
         </h1>
         <PhaseBadge phase={phase} />
-        {c?.stateChangeDetails?.state === ExecutionState.EXECUTION_ARCHIVED ? <span className="phase phase-skipped">Archived</span> : null}
+        {c?.stateChangeDetails?.state === ExecutionState.EXECUTION_ARCHIVED ? <span className="phase skipped">Archived</span> : null}
       </div>
       <dl className="exec-facts">
         <Fact label="Started">{formatDateTime(started)}</Fact>
