@@ -38,12 +38,6 @@ describeBrowser("console: execution page (reported events)", () => {
 
   const open = async (name: string, query = ""): Promise<WatchedPage> => {
     const watched = await browser.newPage();
-    const t0 = Date.now();
-    if (process.env.DEBUG_REQ) {
-      watched.page.on("request", (r) => console.log(Date.now() - t0, "req", r.url()));
-      watched.page.on("requestfailed", (r) => console.log(Date.now() - t0, "failed", r.url(), r.failure()?.errorText));
-      watched.page.on("requestfinished", (r) => console.log(Date.now() - t0, "done", r.url()));
-    }
     await watched.page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/${name}${query}`);
     return watched;
   };
