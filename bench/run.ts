@@ -22,6 +22,7 @@ import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
 import { eventRow, floorRows, listRows, render, table } from "./report.js";
 import { measureNames } from "./names-run.js";
+import { consoleRows, measureConsole } from "./console-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
@@ -79,6 +80,10 @@ async function main() {
     if (options.only === "engine") {
       const engine = await engineRowsOf();
       return alone("engine", "engine", engine, engineRows(engine));
+    }
+    if (options.only === "console") {
+      const results = await measureConsole({ start: (args) => start(args), runs: 5, log });
+      return alone("console", "console", results, consoleRows(results));
     }
     if (options.only === "names") {
       const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
