@@ -19,10 +19,7 @@ export function table(r: Results): string {
   const o = r.unary;
   if (r.floor) rows.push(...floorRows(o, r.floor));
   else rows.push(...unaryRows(o));
-  const w = r.writes;
-  rows.push(row("CreateTask", w.createTask, `${w.createTask.count} calls, ${w.concurrency} in flight${noops(w.createTask, w.noopCpuMs)}`));
-  rows.push(row("CreateWorkflow (10 nodes, compiled)", w.createWorkflow, `${w.createWorkflow.count} calls${noops(w.createWorkflow, w.noopCpuMs)}`));
-  rows.push(row("CreateExecution (inputs to blob storage)", w.createExecution, `${w.createExecution.count} calls${noops(w.createExecution, w.noopCpuMs)}`));
+  rows.push(...writeRows(r.writes));
   const ev = r.events;
   rows.push(
     row(
@@ -43,6 +40,15 @@ export function table(r: Results): string {
   if (r.engine) rows.push(...engineRows(r.engine));
   if (r.replicas) rows.push(...replicaRows(r.replicas));
   return render(rows);
+}
+
+/** The three registration and launch rows. */
+export function writeRows(w: Results["writes"]): string[][] {
+  return [
+    row("CreateTask", w.createTask, `${w.createTask.count} calls, ${w.concurrency} in flight${noops(w.createTask, w.noopCpuMs)}`),
+    row("CreateWorkflow (10 nodes, compiled)", w.createWorkflow, `${w.createWorkflow.count} calls${noops(w.createWorkflow, w.noopCpuMs)}`),
+    row("CreateExecution (inputs to blob storage)", w.createExecution, `${w.createExecution.count} calls${noops(w.createExecution, w.noopCpuMs)}`),
+  ];
 }
 
 function unaryRows(o: Results["unary"]): string[][] {
