@@ -109,6 +109,9 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
 
   // Every event reads its execution first.
   const byKey = preparedQuery<Row[]>(d, "execution_by_key", (db) => db.select().from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1));
+  const existsByKey = preparedQuery<{ name: string }[]>(d, "execution_exists_by_key", (db) =>
+    db.select({ name: t.name }).from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1),
+  );
   const clusterByKey = preparedQuery<{ cluster: string }[]>(d, "execution_cluster_by_key", (db) =>
     db.select({ cluster: t.cluster }).from(t).where(keyOf(placeholders("project", "domain", "name"))).limit(1),
   );
@@ -195,7 +198,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     },
 
     async exists(id) {
-      const rows = await d.run((db) => db.select({ name: t.name }).from(t).where(keyOf(id)).limit(1));
+      const rows = await existsByKey({ project: id.project, domain: id.domain, name: id.name });
       return rows.length > 0;
     },
 
