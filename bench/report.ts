@@ -19,10 +19,7 @@ export function table(r: Results): string {
   const o = r.unary;
   if (r.floor) rows.push(...floorRows(o, r.floor));
   else rows.push(...unaryRows(o));
-  const w = r.writes;
-  rows.push(row("CreateTask", w.createTask, `${w.createTask.count} calls, ${w.concurrency} in flight${noops(w.createTask, w.noopCpuMs)}`));
-  rows.push(row("CreateWorkflow (10 nodes, compiled)", w.createWorkflow, `${w.createWorkflow.count} calls${noops(w.createWorkflow, w.noopCpuMs)}`));
-  rows.push(row("CreateExecution (inputs to blob storage)", w.createExecution, `${w.createExecution.count} calls${noops(w.createExecution, w.noopCpuMs)}`));
+  rows.push(...writeRows(r.writes));
   rows.push(eventRow(r.events));
   const b = r.eventBaseline;
   rows.push(["same rows, raw better-sqlite3 in-process", rate(b.perSecond), "", "", `server/raw ratio ${round(r.events.perSecond / b.perSecond)}`]);
@@ -45,6 +42,15 @@ export function eventRow(ev: Results["events"]): string[] {
     ev,
     `${ev.count.toLocaleString("en-US")} events, ${ev.inFlight} executions in flight (target ≥ 5,000/s: ${mark(ev.perSecond >= 5000)})${noops(ev, ev.noopCpuMs)}`,
   );
+}
+
+/** The three registration and launch rows. */
+export function writeRows(w: Results["writes"]): string[][] {
+  return [
+    row("CreateTask", w.createTask, `${w.createTask.count} calls, ${w.concurrency} in flight${noops(w.createTask, w.noopCpuMs)}`),
+    row("CreateWorkflow (10 nodes, compiled)", w.createWorkflow, `${w.createWorkflow.count} calls${noops(w.createWorkflow, w.noopCpuMs)}`),
+    row("CreateExecution (inputs to blob storage)", w.createExecution, `${w.createExecution.count} calls${noops(w.createExecution, w.noopCpuMs)}`),
+  ];
 }
 
 function unaryRows(o: Results["unary"]): string[][] {

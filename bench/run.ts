@@ -20,7 +20,7 @@ import { noopBaseline } from "./noop-baseline.js";
 import type { EngineResults } from "./engine-report.js";
 import { engineRows } from "./engine-report.js";
 import { createBenchDatabase } from "./postgres-database.js";
-import { eventRow, floorRows, listRows, render, table } from "./report.js";
+import { eventRow, floorRows, listRows, render, table, writeRows } from "./report.js";
 import { measureNames } from "./names-run.js";
 import { consoleRows, measureConsole } from "./console-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
@@ -106,6 +106,12 @@ async function main() {
     const idleRssMb = first.rssMb();
     const admin = grpcClient(first.url);
     await registerChain(admin);
+    if (options.only === "writes") {
+      const noop = await noopBaseline(admin, first.cpuSeconds);
+      const writes = await noop.bracket(() => writePaths(admin, sizes, first.cpuSeconds));
+      admin.close();
+      return alone("write", "writes", writes, writeRows(writes));
+    }
     const sampler = rssSampler(first);
     log("unary: GetTask against Health/Check...");
     const unary = await unaryOverhead(admin, sizes.unarySeconds, first.cpuSeconds);

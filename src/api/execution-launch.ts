@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { clone, create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NamedEntityMetadataSchema, NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { WorkflowCreateRequestSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
@@ -124,10 +124,12 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
       cluster: "",
     },
     tags,
-    async () => {
-      await blobs.putMessage(inputsKey(id, "inputs"), LiteralMapSchema, inputs);
-      await blobs.putMessage(inputsKey(id, "user_inputs"), LiteralMapSchema, req.inputs ?? create(LiteralMapSchema));
-    },
+    // One write for both: in the local store their folder is checked and synced once.
+    () =>
+      blobs.putAll([
+        { key: inputsKey(id, "inputs"), bytes: toBinary(LiteralMapSchema, inputs) },
+        { key: inputsKey(id, "user_inputs"), bytes: toBinary(LiteralMapSchema, req.inputs ?? create(LiteralMapSchema)) },
+      ]),
   );
   if (!created) throw duplicate();
 

@@ -1,9 +1,9 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CreateWorkflowFailureReasonSchema, type WorkflowCreateRequest, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
-import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
-import { WorkflowTemplateSchema } from "../../gen/flyteidl/core/workflow_pb.js";
+import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { WorkflowTemplate } from "../../gen/flyteidl/core/workflow_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { compileWorkflow, formatCompileErrors, type LaunchPlanInterface, workflowRequirements } from "../core/compiler/index.js";
 import { structureDigest } from "../core/digest.js";
@@ -33,8 +33,8 @@ export async function createWorkflowVersion({ store, domains, limits }: ApiDeps,
   const id = validateIdentifier(req.id, ResourceType.WORKFLOW);
   await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
   if (!req.spec?.template) throw missingField("spec");
-  const template = clone(WorkflowTemplateSchema, req.spec.template);
-  template.id = clone(IdentifierSchema, id);
+  // The compiler works on a copy of its own: this one only carries the checked id.
+  const template: WorkflowTemplate = { ...req.spec.template, id };
   // Every failure while compiling, a missing dependency included, is INVALID_ARGUMENT.
   const compileFailure = (reason: string) => invalidArgument(`failed to compile workflow for [${identifierText(id)}] with err: ${reason}`);
   const requirements = workflowRequirements(template, req.spec.subWorkflows);

@@ -24,6 +24,13 @@ export interface PutOptions {
   contentMd5?: Uint8Array;
 }
 
+/** One blob of a `putMany`. */
+/** One blob of a batch written together. */
+export interface BlobWrite {
+  key: string;
+  bytes: Uint8Array;
+}
+
 export interface PutStreamOptions {
   /** Store only if no blob exists at the key (atomically); else reject with BlobExistsError. */
   createOnly?: boolean;
@@ -56,6 +63,12 @@ export interface RawBlobStore {
   localPath?(uri: string): string | undefined;
   /** Atomic: readers see the previous blob or the new one, never a mix. */
   put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void>;
+  /**
+   * Several blobs at once, each atomic as `put` is. The local store writes and flushes them all
+   * before it moves the first onto its key (a failure while writing changes no key), and syncs a
+   * folder they share once; a store without it gets concurrent puts (`putAll`).
+   */
+  putMany?(entries: readonly BlobWrite[]): Promise<void>;
   /** undefined when absent. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** Size and, where the store must work it out, the MD5 (the local store reads the whole blob): use `stat` for the size alone. */
@@ -86,6 +99,8 @@ export interface RawBlobStore {
 }
 
 export interface BlobStore extends RawBlobStore {
+  /** `putMany` where the backend has it, else every `put` at once; settles only once none is still running. */
+  putAll(entries: readonly BlobWrite[]): Promise<void>;
   putMessage<D extends DescMessage>(key: string, schema: D, message: MessageShape<D>, options?: PutOptions): Promise<void>;
   getMessage<D extends DescMessage>(key: string, schema: D): Promise<MessageShape<D> | undefined>;
 }
@@ -93,6 +108,11 @@ export interface BlobStore extends RawBlobStore {
 /** Adds the protobuf helpers on top of a backend, so each backend only deals in bytes. */
 export function withMessages(raw: RawBlobStore): BlobStore {
   return Object.assign(raw, {
+    async putAll(entries: readonly BlobWrite[]) {
+      if (raw.putMany) return raw.putMany(entries);
+      const settled = await Promise.allSettled(entries.map((e) => raw.put(e.key, e.bytes)));
+      for (const s of settled) if (s.status === "rejected") throw s.reason;
+    },
     putMessage<D extends DescMessage>(key: string, schema: D, message: MessageShape<D>, options?: PutOptions) {
       return raw.put(key, toBinary(schema, message), options);
     },

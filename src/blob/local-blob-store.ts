@@ -5,6 +5,7 @@ import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import {
   type BlobEntry,
+  type BlobWrite,
   type BlobInfo,
   BlobExistsError,
   type BlobStore,
@@ -48,6 +49,13 @@ export type LocalBlobStore = BlobStore & {
 const ABSENT = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 // O_NOFOLLOW makes opening a symlink fail (ELOOP); Windows has no such flag (nor such links by default).
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
+
+/** One blob of a write: its key, what writes its bytes into the temp file, and whether the key must be new. */
+interface PendingWrite {
+  key: string;
+  write: (fh: FileHandle) => Promise<void>;
+  createOnly?: boolean;
+}
 
 function isAbsent(err: unknown): boolean {
   return ABSENT.has((err as NodeJS.ErrnoException).code ?? "");
@@ -178,46 +186,60 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
   }
 
   /**
-   * Writes a temp file with `write`, then moves it onto the key's path: readers see old or
-   * new, never a mix. With `createOnly` the move is a hard link, which fails if the key exists.
+   * Writes each blob to a temp file with its `write`, then moves them onto their keys' paths:
+   * readers see old or new, never a mix. Every temp file is written and flushed before the
+   * first move, so a failure while writing changes no key. Blobs in one folder share its
+   * check and its sync. With `createOnly` the move is a hard link, which fails if the key exists.
    */
-  async function writeAtomically(key: string, write: (fh: FileHandle) => Promise<void>, createOnly = false): Promise<void> {
-    const segments = localKey(key).split("/");
-    const folderSegments = segments.slice(0, -1);
-    // Both folders are checked at once; the key's folder's fault is reported first, as when checked in turn.
-    const [folderCheck, tmpCheck] = await Promise.allSettled([verifiedFolder(key, folderSegments), verifiedFolder(key, [LOCAL_TMP_DIR])]);
-    if (folderCheck.status === "rejected") throw folderCheck.reason;
-    if (tmpCheck.status === "rejected") throw tmpCheck.reason;
-    let folder = folderCheck.value;
-    const name = segments[segments.length - 1]!;
-    const tmp = join(tmpDir, randomUUID());
-    let moved = false;
+  async function writeAtomically(writes: readonly PendingWrite[]): Promise<void> {
+    const planned = writes.map((w) => {
+      const segments = localKey(w.key).split("/");
+      return { ...w, name: segments[segments.length - 1]!, folderSegments: segments.slice(0, -1), folder: "", tmp: join(tmpDir, randomUUID()) };
+    });
+    const byFolder = new Map<string, (typeof planned)[number]>();
+    for (const p of planned) if (!byFolder.has(p.folderSegments.join("/"))) byFolder.set(p.folderSegments.join("/"), p);
+    const firsts = [...byFolder.values()];
+    // The folders are checked at once; a key's folder's fault is reported before the temp folder's, as when checked in turn.
+    const checks = await Promise.allSettled([...firsts.map((p) => verifiedFolder(p.key, p.folderSegments)), verifiedFolder(planned[0]!.key, [LOCAL_TMP_DIR])]);
+    for (const check of checks) if (check.status === "rejected") throw check.reason;
+    const folderOf = new Map(firsts.map((p, i) => [p.folderSegments.join("/"), (checks[i] as PromiseFulfilledResult<string>).value]));
+    for (const p of planned) p.folder = folderOf.get(p.folderSegments.join("/"))!;
+    const consumed = new Set<string>();
     try {
-      const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, fileMode);
-      try {
-        await write(fh);
-        // Flush data before the rename makes it visible, or a power loss could expose a
-        // renamed-but-empty file.
-        await fh.sync();
-      } finally {
-        await fh.close();
+      // Settled, not raced: no write may still be running once this has failed.
+      const written = await Promise.allSettled(planned.map((p) => writeTemp(p.tmp, p.write)));
+      for (const w of written) if (w.status === "rejected") throw w.reason;
+      for (const p of planned) {
+        const move = (into: string) => (p.createOnly ? linkNew(p.key, p.tmp, join(into, p.name)) : rename(p.tmp, join(into, p.name)));
+        try {
+          await move(p.folder);
+        } catch (err) {
+          // The folder went away (or became a file) since it was checked: check it the long way, then move once more.
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
+          p.folder = await writableFolder(p.key, p.folderSegments);
+          await move(p.folder);
+        }
+        // A rename consumed the temp file; a link left it behind.
+        if (!p.createOnly) consumed.add(p.tmp);
       }
-      const move = (into: string) => (createOnly ? linkNew(key, tmp, join(into, name)) : rename(tmp, join(into, name)));
-      try {
-        await move(folder);
-      } catch (err) {
-        // The folder went away (or became a file) since it was checked: check it the long way, then move once more.
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
-        folder = await writableFolder(key, folderSegments);
-        await move(folder);
-      }
-      // A rename consumed the temp file; a link left it behind.
-      moved = !createOnly;
     } finally {
-      if (!moved) await rm(tmp, { force: true });
+      await Promise.all(planned.filter((p) => !consumed.has(p.tmp)).map((p) => rm(p.tmp, { force: true })));
     }
-    await syncDir(folder);
+    await Promise.all([...new Set(planned.map((p) => p.folder))].map(syncDir));
+  }
+
+  /** A new temp file holding what `write` writes, flushed. */
+  async function writeTemp(tmp: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, fileMode);
+    try {
+      await write(fh);
+      // Flush data before the rename makes it visible, or a power loss could expose a
+      // renamed-but-empty file.
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   }
 
   async function linkNew(key: string, tmp: string, target: string): Promise<void> {
@@ -236,7 +258,13 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
   async function put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void> {
     pathOf(key);
     verifyMd5(key, bytes, options?.contentMd5);
-    await writeAtomically(key, (fh) => fh.writeFile(bytes));
+    await writeAtomically([{ key, write: (fh) => fh.writeFile(bytes) }]);
+  }
+
+  async function putMany(entries: readonly BlobWrite[]): Promise<void> {
+    if (entries.length === 0) return;
+    for (const e of entries) pathOf(e.key);
+    await writeAtomically(entries.map((e) => ({ key: e.key, write: (fh: FileHandle) => fh.writeFile(e.bytes) })));
   }
 
   async function putStream(
@@ -246,20 +274,22 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     streamOptions?: PutStreamOptions,
   ): Promise<void> {
     pathOf(key);
-    await writeAtomically(
-      key,
-      async (fh) => {
-        const hash = createHash("md5");
-        let size = 0;
-        for await (const chunk of source) {
-          hash.update(chunk);
-          size += chunk.length;
-          for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
-        }
-        accept({ size, contentMd5: new Uint8Array(hash.digest()) });
+    await writeAtomically([
+      {
+        key,
+        write: async (fh) => {
+          const hash = createHash("md5");
+          let size = 0;
+          for await (const chunk of source) {
+            hash.update(chunk);
+            size += chunk.length;
+            for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
+          }
+          accept({ size, contentMd5: new Uint8Array(hash.digest()) });
+        },
+        createOnly: streamOptions?.createOnly === true,
       },
-      streamOptions?.createOnly === true,
-    );
+    ]);
   }
 
   /** The key's regular file, opened without following a link; undefined when absent. */
@@ -447,6 +477,7 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
         return key === undefined ? undefined : `${base.slice("file://".length)}/${key}`;
       },
       put,
+      putMany,
       putStream,
       openRead,
       get,

@@ -9,21 +9,43 @@ import { invalidArgument } from "./errors.js";
  * This is the equality FlyteAdmin's digest (jsonpb + objecthash) expresses.
  */
 export function canonicalJson<D extends DescMessage>(schema: D, message: MessageShape<D>): unknown {
-  let json: unknown;
+  return sortKeys(protoJson(schema, message));
+}
+
+function protoJson<D extends DescMessage>(schema: D, message: MessageShape<D>): unknown {
   try {
-    json = toJson(schema, message);
+    return toJson(schema, message);
   } catch (e) {
     // Only a well-known value out of its range (a Timestamp past year 9999, a
     // Duration of more than 10,000 years) cannot be written as JSON; it is the
     // client's payload that is wrong.
     throw invalidArgument(`invalid ${schema.typeName}: ${(e as Error).message}`);
   }
-  return sortKeys(json);
 }
 
-/** SHA-256 of the canonical JSON: equal digests mean identical structure. */
+/**
+ * SHA-256 of the canonical JSON's text: equal digests mean identical structure.
+ * Stored digests were made this way, so the text must never change.
+ */
 export function structureDigest<D extends DescMessage>(schema: D, message: MessageShape<D>): Buffer {
-  return createHash("sha256").update(JSON.stringify(canonicalJson(schema, message))).digest();
+  return createHash("sha256").update(sortedText(protoJson(schema, message))).digest();
+}
+
+/**
+ * JSON.stringify(sortKeys(value)) in one pass, without building the sorted
+ * copy (every registration hashes its whole compiled structure). Protobuf
+ * JSON holds no undefined, functions or toJSON, so the texts are the same.
+ */
+function sortedText(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedText).join(",")}]`;
+  if (value && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${sortedText(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function sortKeys(value: unknown): unknown {

@@ -1,9 +1,11 @@
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { MatchableResource, MatchingAttributesSchema } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import { type AttributeKey, priorityOf, type ScopedAttributes } from "../core/matchable.js";
 import type { Dialect } from "./dialect.js";
 import type { AttributeStore } from "./store.js";
+import { preparedQuery } from "./prepared-query.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 // A merge that keeps losing to concurrent writers this often is a bug, not contention.
@@ -29,6 +31,27 @@ export function createSqlAttributes(d: Dialect): AttributeStore {
     launchPlan: row.launchPlan,
     attributes: fromBinary(MatchingAttributesSchema, row.attributes, BINARY_READ_OPTIONS),
   });
+
+  // Each part matches its own value or the "any" level (""); the highest priority wins. Built
+  // once: every launch resolves three of these. A part that is "" itself lists "" twice.
+  const anyOr = (column: SQLiteColumn, name: string) => inArray(column, [sql.placeholder("any"), sql.placeholder(name)]);
+  const resolveQuery = preparedQuery<Row[]>(d, "attributes_most_specific", (db) =>
+    db
+      .select()
+      .from(t)
+      .where(
+        and(
+          eq(t.resourceType, sql.placeholder("resourceType") as unknown as string),
+          anyOr(t.project, "project"),
+          anyOr(t.domain, "domain"),
+          anyOr(t.workflow, "workflow"),
+          anyOr(t.launchPlan, "launchPlan"),
+        ),
+      )
+      .orderBy(desc(t.priority), asc(t.id))
+      .limit(1),
+  );
+  const mostSpecific = (key: { resourceType: string; project: string; domain: string; workflow: string; launchPlan: string }) => resolveQuery({ ...key, any: "" });
 
   return {
     async put(key, attributes, merge) {
@@ -85,24 +108,13 @@ export function createSqlAttributes(d: Dialect): AttributeStore {
     },
 
     async resolve(key) {
-      // Each part matches its own value or the "any" level; the highest priority wins.
-      const either = (v: string) => [...new Set(["", v])];
-      const [row] = await d.run((db) =>
-        db
-          .select()
-          .from(t)
-          .where(
-            and(
-              eq(t.resourceType, typeName(key.resourceType)),
-              inArray(t.project, either(key.project)),
-              inArray(t.domain, either(key.domain)),
-              inArray(t.workflow, either(key.workflow)),
-              inArray(t.launchPlan, either(key.launchPlan)),
-            ),
-          )
-          .orderBy(desc(t.priority), asc(t.id))
-          .limit(1),
-      );
+      const [row] = await mostSpecific({
+        resourceType: typeName(key.resourceType),
+        project: key.project,
+        domain: key.domain,
+        workflow: key.workflow,
+        launchPlan: key.launchPlan,
+      });
       return row ? decode(row) : undefined;
     },
 

@@ -11,8 +11,9 @@ import {
   EXECUTION_TASK_COLUMNS,
   EXECUTION_WORKFLOW_COLUMNS,
 } from "../core/entity-columns.js";
-import type { Db, Dialect } from "./dialect.js";
+import type { Dialect } from "./dialect.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
+import { preparedWrite } from "./prepared-write.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
 import { executionOfListed, type ListedExecution } from "../core/listed-execution.js";
@@ -66,8 +67,6 @@ class NameBeingDeleted extends Error {}
 export function createSqlExecutions(d: Dialect): ExecutionStore {
   const t = d.schema.executions;
   const marks = d.schema.executionDeletions;
-  const isBeingDeleted = async (tx: Db, id: ExecutionKey) =>
-    (await tx.select({ name: marks.name }).from(marks).where(and(eq(marks.project, id.project), eq(marks.domain, id.domain), eq(marks.name, id.name))).limit(1)).length > 0;
   const tags = d.schema.executionTags;
   type Row = typeof t.$inferSelect;
   const own = executionColumns(t);
@@ -106,8 +105,23 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
 
   // Every event reads its execution first. No LIMIT: the key is unique (see preparedQuery).
   const byKey = preparedQuery<Row[]>(d, "execution_by_key", (db) => db.select().from(t).where(keyOf(placeholders("project", "domain", "name"))));
+  const existsByKey = preparedQuery<{ name: string }[]>(d, "execution_exists_by_key", (db) =>
+    db.select({ name: t.name }).from(t).where(keyOf(placeholders("project", "domain", "name"))),
+  );
   const clusterByKey = preparedQuery<{ cluster: string }[]>(d, "execution_cluster_by_key", (db) =>
     db.select({ cluster: t.cluster }).from(t).where(keyOf(placeholders("project", "domain", "name"))),
+  );
+
+  // Every CreateExecution writes one of these; the columns left out of a row (null) take their default, null.
+  const insertRow = preparedWrite<{ name: string }[]>(d, (db, v) =>
+    db
+      .insert(t)
+      .values(v as typeof t.$inferInsert)
+      .onConflictDoNothing()
+      .returning({ name: t.name }),
+  );
+  const deletionMark = preparedWrite<{ name: string }[]>(d, (db, v) =>
+    db.select({ name: marks.name }).from(marks).where(and(eq(marks.project, v.project), eq(marks.domain, v.domain), eq(marks.name, v.name))),
   );
 
   /** The row an execution is stored as. */
@@ -155,15 +169,11 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     async create(stored, tagPairs, beforeCommit) {
       const id = stored.execution.id!;
       return d.transaction(async (tx): Promise<boolean> => {
-        const inserted = await tx
-          .insert(t)
-          .values(rowOf(stored))
-          .onConflictDoNothing()
-          .returning({ name: t.name });
+        const inserted = await insertRow(tx, rowOf(stored));
         if (inserted.length === 0) return false;
         // A name whose earlier execution is still being deleted is taken until that ends (checked after
         // the insert: on PostgreSQL it waited for a concurrent deletion's commit, so it sees its mark).
-        if (await isBeingDeleted(tx, id)) throw new NameBeingDeleted();
+        if ((await deletionMark(tx, { project: id.project, domain: id.domain, name: id.name })).length > 0) throw new NameBeingDeleted();
         if (tagPairs.length > 0) {
           const unique = [...new Map(tagPairs.map(([k, v]) => [`${k}\u0000${v}`, [k, v] as const])).values()];
           await tx.insert(tags).values(unique.map(([key, value]) => ({ project: id.project, domain: id.domain, name: id.name, key, value })));
@@ -192,7 +202,7 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
     },
 
     async exists(id) {
-      const rows = await d.run((db) => db.select({ name: t.name }).from(t).where(keyOf(id)).limit(1));
+      const rows = await existsByKey({ project: id.project, domain: id.domain, name: id.name });
       return rows.length > 0;
     },
 

@@ -13,6 +13,7 @@ import { LAUNCH_PLAN_COLUMNS, WORKFLOW_COLUMNS } from "../core/entity-columns.js
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import type { LaunchPlanStore, NameScope } from "./store.js";
 import type { ListQuery } from "../core/list-query.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
@@ -75,6 +76,9 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
     return rows.map((r) => toLaunchPlan(r.lp));
   };
 
+  // Every launch reads its launch plan.
+  const byKey = preparedQuery<Row[]>(d, "launch_plan_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+
   return {
     create(launchPlan, digest, scheduleType) {
       const spec = launchPlan.spec!;
@@ -99,7 +103,7 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
     },
 
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(versionKey(t, id)).limit(1));
+      const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name, version: id.version });
       return row ? toLaunchPlan(row) : undefined;
     },
 

@@ -7,6 +7,7 @@ import { alreadyExists } from "../core/errors.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ProjectStore } from "./store.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
 const ARCHIVED = 1;
@@ -32,6 +33,9 @@ export function createSqlProjects(d: Dialect): ProjectStore {
       state: row.state,
       ...(row.labels ? { labels: fromBinary(LabelsSchema, row.labels, BINARY_READ_OPTIONS) } : {}),
     });
+
+  // Every registration and launch checks its project first.
+  const byId = preparedQuery<Row[]>(d, "project_by_id", (db) => db.select().from(t).where(eq(t.identifier, placeholders("identifier").identifier)).limit(1));
 
   return {
     async create(project) {
@@ -59,7 +63,7 @@ export function createSqlProjects(d: Dialect): ProjectStore {
     },
 
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(eq(t.identifier, id)).limit(1));
+      const [row] = await byId({ identifier: id });
       return row ? toProject(row) : undefined;
     },
 

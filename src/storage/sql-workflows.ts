@@ -8,6 +8,7 @@ import { WORKFLOW_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 import type { WorkflowStore } from "./store.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
@@ -44,6 +45,9 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
       shortDescription: row.shortDescription,
     });
 
+  // Every launch reads its workflow.
+  const byKey = preparedQuery<Row[]>(d, "workflow_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+
   return {
     create(workflow, typedInterface, digest, description) {
       const closure = create(WorkflowClosureSchema, { compiledWorkflow: workflow.closure?.compiledWorkflow });
@@ -57,7 +61,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
     },
 
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(versionKey(t, id)).limit(1));
+      const [row] = await byKey({ project: id.project, domain: id.domain, name: id.name, version: id.version });
       return row ? toWorkflow(row) : undefined;
     },
 

@@ -86,6 +86,18 @@ describe.each([local, s3])("BlobStore contract: $name", (backend) => {
     expect(await store.get("empty")).toEqual(new Uint8Array());
   });
 
+  it("writes several blobs at once, in one folder or several", async () => {
+    await store.putAll([
+      { key: "metadata/p/d/n/inputs", bytes: bytes("in") },
+      { key: "metadata/p/d/n/user_inputs", bytes: bytes("user") },
+      { key: "elsewhere/x", bytes: new Uint8Array() },
+    ]);
+    expect(await store.get("metadata/p/d/n/inputs")).toEqual(bytes("in"));
+    expect(await store.get("metadata/p/d/n/user_inputs")).toEqual(bytes("user"));
+    expect(await store.get("elsewhere/x")).toEqual(new Uint8Array());
+    await store.putAll([]);
+  });
+
   it("round-trips a protobuf message", async () => {
     const inputs = create(LiteralMapSchema, {
       literals: {

@@ -42,6 +42,22 @@ describe("local blob store specifics", () => {
     expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
   });
 
+  it("writes a batch only once every blob of it is written: a failure changes no key and leaves no temp file", async () => {
+    const store = createLocalBlobStore(dir);
+    await store.put("metadata/p/d/n/inputs", bytes("old"));
+    await expect(store.putMany!([{ key: "metadata/p/d/n/inputs", bytes: bytes("new") }, { key: "../out", bytes: bytes("x") }])).rejects.toThrow(/".." segments/);
+    // The second blob's bytes cannot be written (not bytes at all): the first is not moved either.
+    const unwritable = undefined as unknown as Uint8Array;
+    await expect(store.putMany!([{ key: "metadata/p/d/n/inputs", bytes: bytes("new") }, { key: "metadata/p/d/n/user_inputs", bytes: unwritable }])).rejects.toThrow();
+    expect(await readFile(join(dir, "metadata/p/d/n/inputs"), "utf8")).toBe("old");
+    expect(await readdir(join(dir, "metadata/p/d/n"))).toEqual(["inputs"]);
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+    await store.putMany!([{ key: "metadata/p/d/n/inputs", bytes: bytes("new") }, { key: "metadata/p/d/n/user_inputs", bytes: bytes("user") }]);
+    expect(await readFile(join(dir, "metadata/p/d/n/inputs"), "utf8")).toBe("new");
+    expect(await readFile(join(dir, "metadata/p/d/n/user_inputs"), "utf8")).toBe("user");
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+  });
+
   it("computes the md5 on head even when none was given", async () => {
     const store = createLocalBlobStore(dir);
     await store.put("k", bytes("abc"));

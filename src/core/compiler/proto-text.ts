@@ -18,7 +18,24 @@ export function protoText<Desc extends DescMessage>(schema: Desc, message: Messa
   return messageBody(reflect(schema, message as never));
 }
 
-export const identifierText = (id: Identifier | undefined): string => protoText(IdentifierSchema, id);
+const RESOURCE_TYPES = IdentifierSchema.field.resourceType!.enum!.values;
+
+/**
+ * protoText of an Identifier, written out: the compiler keys every task, launch
+ * plan and sub-workflow lookup by it, and the reflective walk was a tenth of a
+ * workflow's compile. Same fields, order and escaping (all implicit presence).
+ */
+export function identifierText(id: Identifier | undefined): string {
+  if (id === undefined) return "<nil>";
+  const parts: string[] = [];
+  if (id.resourceType !== 0) parts.push(`resource_type:${enumText(RESOURCE_TYPES, id.resourceType)}`);
+  if (id.project !== "") parts.push(`project:${quoteGo(id.project)}`);
+  if (id.domain !== "") parts.push(`domain:${quoteGo(id.domain)}`);
+  if (id.name !== "") parts.push(`name:${quoteGo(id.name)}`);
+  if (id.version !== "") parts.push(`version:${quoteGo(id.version)}`);
+  if (id.org !== "") parts.push(`org:${quoteGo(id.org)}`);
+  return parts.join(" ");
+}
 
 export const literalTypeText = (t: LiteralType | undefined): string => protoText(LiteralTypeSchema, t);
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import { IdentifierSchema, ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
-import { goFloat, identifierText, literalTypeText, literalTypeToStr } from "../../../src/core/compiler/proto-text.js";
+import { goFloat, identifierText, literalTypeText, literalTypeToStr, protoText } from "../../../src/core/compiler/proto-text.js";
 import { T } from "../../fixtures/flyte-builders.js";
 
 describe("proto text", () => {
@@ -12,6 +12,16 @@ describe("proto text", () => {
     expect(identifierText(id)).toBe('resource_type:TASK project:"p" domain:"d" name:"t" version:"v1" org:"o"');
     expect(identifierText(create(IdentifierSchema, { name: "x" }))).toBe('name:"x"');
     expect(identifierText(undefined)).toBe("<nil>");
+  });
+
+  it("writes identifiers exactly as the reflective walk does", () => {
+    const texts = ["", "p", 'a"b\\c\nd\u0001', "é\u0085\u007f\t", "x y"];
+    for (const resourceType of [0, 1, 2, 3, 4, 99]) {
+      for (const text of texts) {
+        const id = create(IdentifierSchema, { resourceType, project: text, domain: text.slice(1), name: `n${text}`, version: text, org: text.slice(0, 1) });
+        expect(identifierText(id)).toBe(protoText(IdentifierSchema, id));
+      }
+    }
   });
 
   it("escapes strings like Go", () => {
