@@ -103,19 +103,20 @@ describe.each(backends)("A deleted execution on $name", ({ open }) => {
     await mark();
     const nodeId = { executionId: exec, nodeId: "n0" };
     const taskId = { taskId: task, nodeExecutionId: nodeId, retryAttempt: 0 };
+    // Each call starts when its turn comes: a rejection is never left without a handler.
     for (const call of [
-      admin.getExecution({ id: exec }),
-      admin.getExecutionData({ id: exec }),
-      admin.getExecutionMetrics({ id: exec, depth: 2 }),
-      admin.getNodeExecution({ id: nodeId }),
-      admin.getNodeExecutionData({ id: nodeId }),
-      admin.getDynamicNodeWorkflow({ id: nodeId }),
-      admin.listNodeExecutions({ workflowExecutionId: exec, limit: 10, uniqueParentId: "n0" }),
-      admin.getTaskExecution({ id: taskId }),
-      admin.getTaskExecutionData({ id: taskId }),
-      admin.listNodeExecutionsForTask({ taskExecutionId: taskId, limit: 10 }),
+      () => admin.getExecution({ id: exec }),
+      () => admin.getExecutionData({ id: exec }),
+      () => admin.getExecutionMetrics({ id: exec, depth: 2 }),
+      () => admin.getNodeExecution({ id: nodeId }),
+      () => admin.getNodeExecutionData({ id: nodeId }),
+      () => admin.getDynamicNodeWorkflow({ id: nodeId }),
+      () => admin.listNodeExecutions({ workflowExecutionId: exec, limit: 10, uniqueParentId: "n0" }),
+      () => admin.getTaskExecution({ id: taskId }),
+      () => admin.getTaskExecutionData({ id: taskId }),
+      () => admin.listNodeExecutionsForTask({ taskExecutionId: taskId, limit: 10 }),
     ]) {
-      expect((await failure(call)).code).toBe("NotFound");
+      expect((await failure(call())).code).toBe("NotFound");
     }
     expect((await admin.listExecutions({ id: { project: P, domain: D }, limit: 10 })).executions).toEqual([]);
     expect((await admin.listExecutions({ id: { project: P, domain: D }, limit: 10, filters: "eq(phase,RUNNING)" })).executions).toEqual([]);
