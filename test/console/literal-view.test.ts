@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { literalMapView, literalView, typeName } from "../../console/src/lib/literal-view.js";
+import { literalMapView, literalView } from "../../console/src/lib/literal-view.js";
 import { type Literal, LiteralMapSchema, LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { BlobType_BlobDimensionality, LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
 import { encodeMsgpack } from "../../src/engine/local/msgpack-value.js";
@@ -95,9 +95,4 @@ describe("literal view", () => {
     expect(entries.at(-1)!.value).toEqual({ kind: "cut", reason: "too many values to show" });
   });
 
-  it("names types the way flytekit does", () => {
-    expect(typeName(create(LiteralTypeSchema, { type: { case: "collectionType", value: { type: { case: "simple", value: SimpleType.STRING } } } }))).toBe("list[str]");
-    expect(typeName(create(LiteralTypeSchema, { type: { case: "simple", value: SimpleType.FLOAT } }))).toBe("float");
-    expect(typeName(undefined)).toBe("");
-  });
 });

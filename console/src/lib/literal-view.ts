@@ -1,8 +1,9 @@
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { Binary, Literal, LiteralMap, Primitive, Scalar } from "../../../gen/flyteidl/core/literals_pb.js";
-import { BlobType_BlobDimensionality, type LiteralType } from "../../../gen/flyteidl/core/types_pb.js";
+import { BlobType_BlobDimensionality } from "../../../gen/flyteidl/core/types_pb.js";
 // The engine's bounded MessagePack reader: pure code with no Node dependency, shared rather than written twice.
 import { decodeMsgpack, type MsgpackNode } from "../../../src/engine/local/msgpack-value.js";
+import { formatLiteralType } from "./literal-type.js";
 import { formatDuration, formatTimestamp } from "./time-format.js";
 
 /** What the page draws for a literal: a small tree of display-ready pieces, never a raw message. */
@@ -79,7 +80,7 @@ function view(literal: Literal, depth: number, budget: Budget): LiteralView {
         kind: "link",
         type: "offloaded literal",
         uri: v.value.uri,
-        detail: [formatBytes(Number(v.value.sizeBytes)), typeName(v.value.inferredType)].filter(Boolean).join(", "),
+        detail: [formatBytes(Number(v.value.sizeBytes)), v.value.inferredType ? formatLiteralType(v.value.inferredType) : ""].filter(Boolean).join(", "),
       };
     default:
       return { kind: "value", type: "empty", text: "(no value)" };
@@ -109,7 +110,7 @@ function scalarView(scalar: Scalar, depth: number, budget: Budget): LiteralView 
       const inner = s.value.value;
       return {
         kind: "union",
-        variant: typeName(s.value.type) || "variant",
+        variant: s.value.type ? formatLiteralType(s.value.type) : "variant",
         value: inner ? view(inner, depth + 1, budget) : { kind: "value", type: "none", text: "None" },
       };
     }
@@ -216,32 +217,6 @@ function columnsDetail(names: string[]): string {
   if (names.length === 0) return "";
   const shown = names.slice(0, 8).join(", ");
   return names.length > 8 ? `columns: ${shown}, … (${names.length} in all)` : `columns: ${shown}`;
-}
-
-/** The name flytekit gives a type: its structure tag ("int", "MyDataclass"), else the proto's shape. */
-export function typeName(t: LiteralType | undefined): string {
-  if (!t) return "";
-  if (t.structure?.tag) return t.structure.tag;
-  switch (t.type.case) {
-    case "simple":
-      return ["none", "int", "float", "str", "bool", "datetime", "duration", "binary", "error", "struct"][t.type.value] ?? "simple";
-    case "blob":
-      return t.type.value.dimensionality === BlobType_BlobDimensionality.MULTIPART ? "directory" : "file";
-    case "collectionType":
-      return `list[${typeName(t.type.value) || "?"}]`;
-    case "mapValueType":
-      return `dict[str, ${typeName(t.type.value) || "?"}]`;
-    case "structuredDatasetType":
-      return "structured dataset";
-    case "schema":
-      return "schema";
-    case "enumType":
-      return "enum";
-    case "unionType":
-      return t.type.value.variants.map((v) => typeName(v) || "?").join(" | ");
-    default:
-      return "";
-  }
 }
 
 export function formatBytes(n: number): string {

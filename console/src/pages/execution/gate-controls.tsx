@@ -6,7 +6,7 @@ import { SignalService } from "../../../../gen/flyteidl/service/signal_pb.js";
 import { ErrorNotice } from "../../components/status.js";
 import type { NodeSpec } from "../../lib/node-specs.js";
 import { signalInput, signalLiteral } from "../../lib/signal-value.js";
-import { typeName } from "../../lib/literal-view.js";
+import { formatLiteralType } from "../../lib/literal-type.js";
 
 /**
  * For a gate node that waits: approve or reject (an approve gate's boolean
@@ -51,7 +51,7 @@ export function GateControls({ executionId, spec }: { executionId: WorkflowExecu
           }}
         >
           <label htmlFor={inputId}>
-            Value ({typeName(signal.type) || "unknown type"})
+            Value ({formatLiteralType(signal.type)})
           </label>
           {kind === "bool" ? (
             <select id={inputId} value={text} onChange={(e) => setText(e.target.value)}>

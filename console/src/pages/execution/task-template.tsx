@@ -2,7 +2,7 @@ import { useQuery } from "@connectrpc/connect-query";
 import type { Identifier } from "../../../../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { ErrorNotice } from "../../components/status.js";
-import { typeName } from "../../lib/literal-view.js";
+import { formatLiteralType } from "../../lib/literal-type.js";
 
 /** The task a node ran: type, interface, container; read once (a task version never changes). */
 export function TaskTemplate({ id }: { id: Identifier }) {
@@ -46,7 +46,7 @@ export function TaskTemplate({ id }: { id: Identifier }) {
   );
 }
 
-function varList(vars: Record<string, { type?: Parameters<typeof typeName>[0] }> | undefined): string {
+function varList(vars: Record<string, { type?: Parameters<typeof formatLiteralType>[0] }> | undefined): string {
   const entries = Object.entries(vars ?? {});
-  return entries.length === 0 ? "—" : entries.map(([k, v]) => `${k}: ${typeName(v.type) || "?"}`).join(", ");
+  return entries.length === 0 ? "—" : entries.map(([k, v]) => `${k}: ${formatLiteralType(v.type)}`).join(", ");
 }
