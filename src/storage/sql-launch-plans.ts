@@ -14,6 +14,7 @@ import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
+import { activateSchedule, deactivateSchedule } from "./sql-schedules.js";
 import type { LaunchPlanStore, NameScope } from "./store.js";
 import type { ListQuery } from "../core/list-query.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
@@ -21,6 +22,7 @@ import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
   const t = d.schema.launchPlans;
   const w = d.schema.workflows;
+  const s = d.schema.schedulableEntities;
   type Row = typeof t.$inferSelect;
   const own = {
     project: t.project,
@@ -114,12 +116,13 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
       return row ? toLaunchPlan(row) : undefined;
     },
 
-    async activate(id) {
+    async activate(id, options = {}) {
+      const now = options.now ?? new Date();
       return d.transaction(async (tx) => {
         // Activations of one name take turns, so each sees the version the
         // previous one left active (READ COMMITTED re-reads per statement).
         await d.lock(tx, `launch-plan-activation/${id.project}/${id.domain}/${id.name}`);
-        const [target] = await tx.select({ state: t.state }).from(t).where(versionKey(t, id)).limit(1);
+        const [target] = await tx.select().from(t).where(versionKey(t, id)).limit(1);
         if (!target) return "missing" as const;
         const previous = await tx
           .update(t)
@@ -127,15 +130,22 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
           .where(and(nameScope(t, id), eq(t.state, LaunchPlanState.ACTIVE), ne(t.version, id.version)))
           .returning();
         await tx.update(t).set({ state: LaunchPlanState.ACTIVE }).where(versionKey(t, id));
+        // The schedules follow in the same transaction: the replaced version stops firing
+        // exactly when the new one starts, and a failure changes neither.
+        for (const row of previous) await deactivateSchedule(tx, s, row, now);
+        const plan = options.schedule?.(toLaunchPlan(target));
+        if (plan) await activateSchedule(tx, s, id, plan, now);
         return { previous: previous[0] ? toLaunchPlan(previous[0]) : undefined };
       });
     },
 
-    async deactivate(id) {
-      const rows = await d.run((db) =>
-        db.update(t).set({ state: LaunchPlanState.INACTIVE, updatedAt: new Date() }).where(versionKey(t, id)).returning({ name: t.name }),
-      );
-      return rows.length > 0;
+    async deactivate(id, now = new Date()) {
+      return d.transaction(async (tx) => {
+        const rows = await tx.update(t).set({ state: LaunchPlanState.INACTIVE, updatedAt: now }).where(versionKey(t, id)).returning({ name: t.name });
+        if (rows.length === 0) return false;
+        await deactivateSchedule(tx, s, id, now);
+        return true;
+      });
     },
 
     list: (scope, query) => listWhere(scope, query),
