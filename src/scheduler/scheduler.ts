@@ -58,7 +58,9 @@ export interface PassReport {
   due: number;
   /** Ticks handled. */
   handled: number;
-  /** When the next pass should run, at the latest. */
+  /** The earliest known tick or retry still to come (undefined when none), as the pass ended. */
+  nextTick: Date | undefined;
+  /** When the next pass should run: then, at most maxSleepMs later, or now when work was left over. */
   wakeAt: Date;
 }
 
@@ -126,11 +128,11 @@ export function createScheduler(o: SchedulerOptions) {
 
   async function pass(now: Date): Promise<PassReport> {
     const idle = new Date(now.getTime() + maxSleepMs);
-    if (!(await holdLease(now.getTime()))) return { leader: false, due: 0, handled: 0, wakeAt: idle };
+    if (!(await holdLease(now.getTime()))) return { leader: false, due: 0, handled: 0, nextTick: undefined, wakeAt: idle };
     const due = await o.schedules.due(now, s.batchSize);
     let handled = 0;
     let more = due.length === s.batchSize;
-    let wakeAt = idle;
+    let retryAt: Date | undefined;
     // A few schedules side by side; the ticks of each stay in order inside fireSchedule. What
     // escapes it is the database failing (one schedule's own trouble never does): the pass ends
     // there, once the other workers finished the schedule they hold, and the next one tries again.
@@ -142,7 +144,7 @@ export function createScheduler(o: SchedulerOptions) {
           const outcome = await fireSchedule(ctx, due[next++]!, now);
           handled += outcome.handled;
           more ||= outcome.more;
-          if (outcome.retryAt && outcome.retryAt < wakeAt) wakeAt = outcome.retryAt;
+          if (outcome.retryAt && (!retryAt || outcome.retryAt < retryAt)) retryAt = outcome.retryAt;
         } catch (e) {
           failed = true;
           throw e;
@@ -151,11 +153,11 @@ export function createScheduler(o: SchedulerOptions) {
     };
     const workers = await Promise.allSettled(Array.from({ length: Math.min(o.concurrency ?? 4, due.length) }, worker));
     for (const w of workers) if (w.status === "rejected") throw w.reason;
-    // Left-over work goes on at once, but only after progress, so a stuck batch cannot spin.
-    if (more && handled > 0) return { leader: true, due: due.length, handled, wakeAt: now };
     const tick = await o.schedules.nextTickAfter(now);
-    if (tick && tick < wakeAt) wakeAt = tick;
-    return { leader: true, due: due.length, handled, wakeAt };
+    const nextTick = tick && retryAt ? (tick < retryAt ? tick : retryAt) : (tick ?? retryAt);
+    // Left-over work goes on at once, but only after progress, so a stuck batch cannot spin.
+    const wakeAt = more && handled > 0 ? now : nextTick && nextTick < idle ? nextTick : idle;
+    return { leader: true, due: due.length, handled, nextTick, wakeAt };
   }
 
   /** One pass at `now` (tests drive the clock); passes never overlap. */

@@ -11,7 +11,7 @@ import { createSqlStore } from "../../src/storage/sql-store.js";
 import { openSqlite } from "../../src/storage/sqlite.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
-import { createScheduledLaunchPlan, cron, D, deprecatedCron, P, rate, registerWorkflow } from "./scheduled-launch-plan.js";
+import { createScheduledLaunchPlan, cron, deprecatedCron, P, rate, registerWorkflow } from "./scheduled-launch-plan.js";
 
 type Admin = Awaited<ReturnType<typeof inMemoryAdmin>>["admin"];
 
