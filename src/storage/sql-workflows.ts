@@ -46,7 +46,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
     });
 
   // Every launch reads its workflow.
-  const byKey = preparedQuery<Row[]>(d, "workflow_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+  const byKey = preparedQuery<Row[]>(d, "workflow_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))));
 
   return {
     create(workflow, typedInterface, digest, description) {
@@ -66,7 +66,7 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
     },
 
     async getInterface(id) {
-      const [row] = await d.run((db) => db.select({ typedInterface: t.typedInterface }).from(t).where(versionKey(t, id)).limit(1));
+      const [row] = await d.run((db) => db.select({ typedInterface: t.typedInterface }).from(t).where(versionKey(t, id)));
       if (!row) return undefined;
       return { typedInterface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface, BINARY_READ_OPTIONS) : undefined };
     },
