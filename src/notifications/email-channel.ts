@@ -43,9 +43,17 @@ export function parseSmtpUrl(smtpUrl: string): { host: string; port: number; sec
     port,
     // Port 465 is implicit TLS whatever the scheme says (a STARTTLS greeting never comes there).
     secure: url.protocol === "smtps:" || port === 465,
-    ...(url.username !== "" ? { user: decodeURIComponent(url.username) } : {}),
-    ...(url.password !== "" ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.username !== "" ? { user: decodeUserInfo(url.username) } : {}),
+    ...(url.password !== "" ? { password: decodeUserInfo(url.password) } : {}),
   };
+}
+
+function decodeUserInfo(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new Error("smtpUrl: bad %-escape in the user or password");
+  }
 }
 
 /**

@@ -180,6 +180,7 @@ describe("SMTP settings and failure classes", () => {
     expect(() => parseSmtpUrl("http://mail.example.com")).toThrow(/scheme must be smtp or smtps, not http/);
     expect(() => parseSmtpUrl("smtp://mail.example.com/x?y=1")).toThrow(/no path, query or fragment/);
     expect(() => parseSmtpUrl("not a url")).toThrow(/not a URL/);
+    expect(() => parseSmtpUrl("smtp://%zz@mail.example.com")).toThrow(/bad %-escape/);
   });
 
   it("classifies SMTP failures as §3.5.4 says", () => {
