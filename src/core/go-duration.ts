@@ -1,4 +1,5 @@
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import { goTimeQuote } from "./go-quote.js";
 
 const MAX_SECONDS = 315_576_000_000n;
 
@@ -51,28 +52,39 @@ const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "
 /**
  * Go's `time.ParseDuration` (`1h30m`, `1.5s`, `-300ms`, `0`), in nanoseconds;
  * undefined where Go returns an error (no unit, unknown unit, outside the
- * int64 nanosecond range). Fractions are scaled with float64 arithmetic and
- * truncated, as Go does, so `1.1h` gives Go's exact nanoseconds.
+ * int64 nanosecond range).
  */
 export function parseGoDurationNanos(text: string): bigint | undefined {
+  const parsed = goParseDuration(text);
+  return "nanos" in parsed ? parsed.nanos : undefined;
+}
+
+/**
+ * Go's `time.ParseDuration`, with the error text Go gives (`time: invalid duration "x"`,
+ * `time: missing unit in duration "5"`, `time: unknown unit "d" in duration "1d"`), which
+ * FlyteAdmin passes on to clients. Fractions are scaled with float64 arithmetic and
+ * truncated, as Go does, so `1.1h` gives Go's exact nanoseconds.
+ */
+export function goParseDuration(text: string): { nanos: bigint } | { error: string } {
+  const invalid = () => ({ error: `time: invalid duration ${goTimeQuote(text)}` });
   let s = text;
   let negative = false;
   if (s[0] === "-" || s[0] === "+") {
     negative = s[0] === "-";
     s = s.slice(1);
   }
-  if (s === "0") return 0n;
-  if (s === "") return undefined;
+  if (s === "0") return { nanos: 0n };
+  if (s === "") return invalid();
   let total = 0n;
   let i = 0;
   while (i < s.length) {
-    if (!(s[i] === "." || isDigit(s[i]))) return undefined;
+    if (!(s[i] === "." || isDigit(s[i]))) return invalid();
     const intStart = i;
     let whole = 0n;
     for (; isDigit(s[i]); i++) {
-      if (whole > TWO_63 / 10n) return undefined;
+      if (whole > TWO_63 / 10n) return invalid();
       whole = whole * 10n + BigInt(s.charCodeAt(i) - 48);
-      if (whole > TWO_63) return undefined;
+      if (whole > TWO_63) return invalid();
     }
     const hasWhole = i > intStart;
     let frac = 0n;
@@ -94,20 +106,22 @@ export function parseGoDurationNanos(text: string): bigint | undefined {
         scale *= 10;
       }
     }
-    if (!hasWhole && !hasFrac) return undefined;
+    if (!hasWhole && !hasFrac) return invalid();
     const unitStart = i;
     while (i < s.length && s[i] !== "." && !isDigit(s[i])) i++;
-    const unit = UNIT_NANOS.get(s.slice(unitStart, i));
-    if (unit === undefined) return undefined;
-    if (whole > TWO_63 / unit) return undefined;
+    const unitText = s.slice(unitStart, i);
+    if (unitText === "") return { error: `time: missing unit in duration ${goTimeQuote(text)}` };
+    const unit = UNIT_NANOS.get(unitText);
+    if (unit === undefined) return { error: `time: unknown unit ${goTimeQuote(unitText)} in duration ${goTimeQuote(text)}` };
+    if (whole > TWO_63 / unit) return invalid();
     let v = whole * unit;
     if (frac > 0n) {
       v += BigInt(Math.trunc(Number(frac) * (Number(unit) / scale)));
-      if (v > TWO_63) return undefined;
+      if (v > TWO_63) return invalid();
     }
     total += v;
-    if (total > TWO_63) return undefined;
+    if (total > TWO_63) return invalid();
   }
-  if (negative) return -total;
-  return total > TWO_63 - 1n ? undefined : total;
+  if (negative) return { nanos: -total };
+  return total > TWO_63 - 1n ? invalid() : { nanos: total };
 }

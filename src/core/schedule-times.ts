@@ -1,106 +1,134 @@
-// TEMPORARY stand-in for the pure tick math landing on main; replaced at merge.
 import { Cron } from "croner";
 import type { Schedule } from "../../gen/flyteidl/admin/schedule_pb.js";
+import { type CronField, loadLocation, parseCron } from "./cron.js";
+import { AdminError } from "./errors.js";
 
-export class ScheduleError extends Error {
-  override name = "ScheduleError";
-}
+export { type CatchUpPolicy, type DueTicks, dueTicks } from "./due-ticks.js";
 
-export type ScheduleSpec = { kind: "cron"; expression: string } | { kind: "rate"; value: number; unit: number };
+/**
+ * When a launch plan's schedule fires. Tick times are a pure function of the schedule, its
+ * activation time and the configured zone, so every replica and every restart computes the
+ * same ticks (and therefore the same execution names):
+ * - cron: the expression's times in its `CRON_TZ=` zone or the scheduler's zone, computed by
+ *   croner from the set of values robfig's parser reads (src/core/cron.ts), so croner never
+ *   sees syntax robfig would read differently;
+ * - fixed rate and `@every`: activatedAt (truncated to the second) + k·interval, k ≥ 1. FlyteAdmin
+ *   restarts the phase from "now" on every restart (flyte#2885); ours never moves.
+ * `cron_schedule.offset` is ignored, as FlyteAdmin's native scheduler ignores it.
+ */
 
+export type ScheduleSpec =
+  /** cron_schedule.schedule, or the deprecated cron_expression, which FlyteAdmin validates the same way. */
+  | { kind: "cron"; expression: string }
+  /** FixedRateUnit: MINUTE=0, HOUR=1, DAY=2. */
+  | { kind: "rate"; value: number; unit: number };
+
+/** A launch plan's schedule, or undefined for none: FlyteAdmin's "empty" is empty cron text or a rate of 0. */
 export function scheduleSpecOf(schedule: Schedule | undefined): ScheduleSpec | undefined {
   const e = schedule?.ScheduleExpression;
-  if (e?.case === "cronSchedule" && e.value.schedule !== "") return { kind: "cron", expression: e.value.schedule };
-  if (e?.case === "cronExpression" && e.value !== "") return { kind: "cron", expression: e.value };
-  if (e?.case === "rate" && e.value.value !== 0) return { kind: "rate", value: e.value.value, unit: e.value.unit };
+  switch (e?.case) {
+    case "cronExpression":
+      return e.value === "" ? undefined : { kind: "cron", expression: e.value };
+    case "cronSchedule":
+      return e.value.schedule === "" ? undefined : { kind: "cron", expression: e.value.schedule };
+    case "rate":
+      return e.value.value === 0 ? undefined : { kind: "rate", value: e.value.value, unit: e.value.unit };
+    default:
+      return undefined;
+  }
+}
+
+/** The same from schedulable_entities' columns: cron text wins, as in FlyteAdmin's scheduler. */
+export function scheduleSpecOfColumns(row: { cronExpression: string | null; fixedRateValue: number | null; unit: number | null }): ScheduleSpec | undefined {
+  if (row.cronExpression) return { kind: "cron", expression: row.cronExpression };
+  if (row.fixedRateValue) return { kind: "rate", value: row.fixedRateValue, unit: row.unit ?? 0 };
   return undefined;
 }
 
 export interface TickOptions {
+  /** The zone of cron expressions without a CRON_TZ= prefix: an IANA name such as "UTC", or "Local" for the process's zone. */
   timezone: string;
+  /** Fixed intervals (`@every`, rates) shorter than this run at this interval instead. */
   minIntervalMs: number;
 }
+
 export interface ScheduleClock {
+  /** The first tick strictly after `activatedAt`. null = never fires (an impossible date). */
   first(activatedAt: Date): Date | null;
+  /** The first tick strictly after `tick` (which need not be a tick). null = none. */
   next(tick: Date): Date | null;
+  /** Set when a fixed interval was raised to minIntervalMs: the interval asked for, for a warning. */
+  readonly clampedFromMs?: number;
 }
 
-const DESCRIPTORS: Record<string, string> = {
-  "@yearly": "0 0 1 1 *",
-  "@annually": "0 0 1 1 *",
-  "@monthly": "0 0 1 * *",
-  "@weekly": "0 0 * * 0",
-  "@daily": "0 0 * * *",
-  "@midnight": "0 0 * * *",
-  "@hourly": "0 * * * *",
-};
-
-function interval(anchor: Date, ms: number): ScheduleClock {
-  const a = Math.floor(anchor.getTime() / 1000) * 1000;
-  const after = (t: Date) => new Date(a + (Math.floor((t.getTime() - a) / ms) + 1) * ms);
-  return { first: after, next: after };
+/** A schedule that cannot run: FlyteAdmin's scheduler error text, or robfig's parser error. */
+export class ScheduleError extends AdminError {
+  constructor(message: string) {
+    super("InvalidArgument", message);
+    this.name = "ScheduleError";
+  }
 }
 
+const UNIT_SECONDS: readonly number[] = [60, 3600, 86400];
+// The last instant a Date can hold; a tick beyond it is "never".
+const MAX_DATE_MS = 8.64e15;
+
+/** Throws ScheduleError for text robfig does not parse, an unsupported rate unit, or an unknown zone. */
 export function scheduleClock(spec: ScheduleSpec, activatedAt: Date, options: TickOptions): ScheduleClock {
   if (spec.kind === "rate") {
-    const unit = [60_000, 3_600_000, 86_400_000][spec.unit];
-    if (unit === undefined) throw new ScheduleError("unsupported unit");
-    return interval(activatedAt, Math.max(spec.value * unit, options.minIntervalMs));
+    const unitSeconds = UNIT_SECONDS[spec.unit];
+    if (unitSeconds === undefined) throw new ScheduleError(`unsupported unit ${spec.unit} for fixed rate scheduling`);
+    if (!Number.isSafeInteger(spec.value) || spec.value <= 0) throw new ScheduleError(`fixed rate value ${spec.value} is not a positive whole number`);
+    return intervalClock(spec.value * unitSeconds * 1000, activatedAt, options);
   }
-  let text = spec.expression.trim();
-  let timezone = options.timezone;
-  const tz = /^(?:CRON_)?TZ=(\S+)\s+(.*)$/.exec(text);
-  if (tz) {
-    timezone = tz[1]!;
-    text = tz[2]!;
-  }
-  const every = /^@every\s+(\d+)([smh])$/.exec(text);
-  if (every) {
-    const ms = Number(every[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[every[2] as "s"];
-    return interval(activatedAt, Math.max(ms, options.minIntervalMs));
-  }
-  text = DESCRIPTORS[text] ?? text;
-  let cron: Cron;
-  try {
-    cron = new Cron(text, { mode: "5-part", sloppyRanges: true, domAndDow: false, timezone, paused: true });
-  } catch (e) {
-    throw new ScheduleError((e as Error).message);
-  }
-  const next = (t: Date) => cron.nextRun(t) ?? null;
+  const parsed = parseCron(spec.expression);
+  if ("error" in parsed) throw new ScheduleError(parsed.error);
+  if (parsed.kind === "every") return intervalClock(parsed.seconds * 1000, activatedAt, options);
+  const location = parsed.zone !== undefined ? { zone: parsed.zone } : loadLocation(options.timezone);
+  if ("error" in location) throw new ScheduleError(`provided bad location ${options.timezone}: ${location.error}`);
+  // A field of only commas has no value: robfig accepts it, and it never matches.
+  if (parsed.fields.some((f) => f.values.length === 0)) return { first: () => null, next: () => null };
+  return cronClock(parsed.fields, location.zone);
+}
+
+function intervalClock(requestedMs: number, activatedAt: Date, options: TickOptions): ScheduleClock {
+  const intervalMs = Math.max(requestedMs, options.minIntervalMs);
+  const anchor = Math.floor(activatedAt.getTime() / 1000) * 1000;
+  const next = (after: Date): Date | null => {
+    const k = Math.max(1, Math.floor((after.getTime() - anchor) / intervalMs) + 1);
+    const t = anchor + k * intervalMs;
+    return t > MAX_DATE_MS ? null : new Date(t);
+  };
+  return { first: next, next, ...(intervalMs > requestedMs ? { clampedFromMs: requestedMs } : {}) };
+}
+
+function cronClock(fields: readonly CronField[], zone: string): ScheduleClock {
+  const cron = new Cron(fields.map(cronerField).join(" "), {
+    mode: "5-part",
+    domAndDow: false,
+    paused: true,
+    // UTC takes croner's fixed-offset path: the same times without a zone conversion on each step
+    // (about 20 times faster). "Local" is the process's zone, FlyteAdmin's own default.
+    ...(zone === "UTC" ? { utcOffset: 0 } : zone === "Local" ? {} : { timezone: zone }),
+  });
+  const next = (after: Date): Date | null => cron.nextRun(after);
   return { first: next, next };
 }
 
-export type CatchUpPolicy = { mode: "all" | "latest" | "none"; graceMs: number; maxCatchUp: number };
-
-export function dueTicks(
-  clock: ScheduleClock,
-  cursor: Date,
-  now: Date,
-  policy: CatchUpPolicy,
-  maxTicks: number,
-): { fire: Date[]; skipped: number; nextCursor: Date | null } {
-  const due: Date[] = [];
-  let t: Date | null = cursor;
-  const limit = policy.mode === "all" && policy.maxCatchUp === 0 ? maxTicks : 100_000;
-  while (t && t.getTime() <= now.getTime() && due.length < limit) {
-    due.push(t);
-    t = clock.next(t);
+/**
+ * A field as croner reads it the way robfig means it: `*` where robfig's star bit is set (croner
+ * ANDs the day fields only when one of them is `*`, as robfig does with its star bit), else the
+ * explicit values, runs of consecutive values written as ranges.
+ */
+function cronerField(field: CronField): string {
+  if (field.star) return "*";
+  const parts: string[] = [];
+  const v = field.values;
+  for (let i = 0; i < v.length; ) {
+    let j = i;
+    while (j + 1 < v.length && v[j + 1] === v[j]! + 1) j++;
+    parts.push(j > i ? `${v[i]}-${v[j]}` : `${v[i]}`);
+    i = j + 1;
   }
-  if (due.length === 0) return { fire: [], skipped: 0, nextCursor: cursor };
-  const latest = policy.mode === "latest" || (policy.mode === "all" && policy.maxCatchUp > 0 && due.length > policy.maxCatchUp);
-  if (latest) {
-    // Only the newest due tick.
-    while (t && t.getTime() <= now.getTime()) {
-      due.push(t);
-      t = clock.next(t);
-    }
-    return { fire: [due[due.length - 1]!], skipped: due.length - 1, nextCursor: t };
-  }
-  if (policy.mode === "none") {
-    const fresh = due.filter((d) => now.getTime() - d.getTime() <= policy.graceMs);
-    const fire = fresh.slice(0, maxTicks);
-    const last = fire.length > 0 ? fire[fire.length - 1]! : due[due.length - 1]!;
-    return { fire, skipped: due.length - fresh.length, nextCursor: fire.length < fresh.length ? fresh[fire.length]! : clock.next(last) };
-  }
-  return { fire: due, skipped: 0, nextCursor: t };
+  return parts.join(",");
 }
