@@ -8,6 +8,7 @@ import {
   type WorkflowExecutionConfig,
   WorkflowExecutionConfigSchema,
 } from "../gen/flyteidl/admin/matchable_resource_pb.js";
+import { loadLocation } from "./core/cron.js";
 import { parseRetentionPolicy, RetentionError, type RetentionPolicy } from "./core/retention.js";
 import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
 
@@ -206,7 +207,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "retentionIntervalMs", kind: "int", min: 1000, max: 24 * 3600 * 1000, default: "3600000", help: "with --retention: time between two retention passes, in milliseconds" },
   { key: "retentionBatch", kind: "int", min: 1, default: "1000", help: "with --retention: most executions one pass deletes" },
   { key: "scheduler", kind: "bool", default: "true", help: "fire the cron and fixed-rate schedules of active launch plans; with several replicas on one database one fires at a time (false: this replica never fires)" },
-  { key: "schedulerTimezone", kind: "string", default: "UTC", help: "time zone (IANA name) of cron schedules that name none with CRON_TZ=" },
+  { key: "schedulerTimezone", kind: "string", default: "UTC", help: "time zone (IANA name, or Local for this host's) of cron schedules that name none with CRON_TZ=" },
   { key: "schedulerCatchUp", kind: "choice", choices: ["all", "latest", "none"], default: "all", help: "ticks missed while no replica ran (downtime): all fires every one, oldest first; latest fires only the newest; none fires none older than --scheduler-catch-up-grace-ms" },
   { key: "schedulerCatchUpGraceMs", kind: "int", max: 24 * 3600 * 1000, default: "60000", help: "with --scheduler-catch-up none: a tick this late, in milliseconds, still fires" },
   { key: "schedulerMaxCatchUp", kind: "int", default: "0", help: "with --scheduler-catch-up all: a schedule with more missed ticks than this fires only the newest (0: no limit)" },
@@ -270,22 +271,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.engine === "local" && !given.has("taskResources")) config.taskResources = hostTaskResources(sources.host ?? thisHost());
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError("--tls-cert and --tls-key go together");
   if (config.domains.length === 0) throw new ConfigError("at least one domain is required");
-  if (!isTimeZone(config.schedulerTimezone)) {
-    throw new ConfigError(`--scheduler-timezone: expected an IANA time zone such as UTC or Europe/Berlin, got ${JSON.stringify(config.schedulerTimezone)}`);
+  if ("error" in loadLocation(config.schedulerTimezone)) {
+    throw new ConfigError(`--scheduler-timezone: expected an IANA time zone such as UTC or Europe/Berlin (or Local), got ${JSON.stringify(config.schedulerTimezone)}`);
   }
   for (const key of ["fileMode", "dirMode"] as const) {
     if (!/^0?[0-7]{3}$/.test(config[key])) throw new ConfigError(`--${flagName(key)}: expected octal permissions such as 0600, got ${JSON.stringify(config[key])}`);
   }
   return config;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone !== "";
-  } catch {
-    return false;
-  }
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

@@ -1,9 +1,9 @@
 import type { ExecutionCreateRequest } from "../../gen/flyteidl/admin/execution_pb.js";
-import { type CatchUpPolicy, dueTicks, type ScheduleClock, scheduleClock, type TickOptions } from "../core/schedule-times.js";
+import { type CatchUpPolicy, dueTicks, type ScheduleClock, scheduleClock, scheduleSpecOfColumns, type TickOptions } from "../core/schedule-times.js";
 import type { Logger } from "../logger.js";
 import type { ScheduleRow, ScheduleStore } from "../storage/schedule-store.js";
 import type { RateLimiter } from "./rate-limiter.js";
-import { NO_FUTURE_RUN, specOfColumns } from "./schedule-plan.js";
+import { NO_FUTURE_RUN } from "./schedule-plan.js";
 import { backoffMs, classifyFailure, type FireResult, scheduledExecutionRequest } from "./schedule-request.js";
 
 /** What the scheduler reports to /metrics. */
@@ -64,7 +64,9 @@ export async function fireSchedule(ctx: FiringContext, row: ScheduleRow, now: Da
   let cursor = row.nextFireAt!;
   let clock: ScheduleClock;
   try {
-    clock = scheduleClock(specOfColumns(row), row.activatedAt ?? cursor, ctx.settings.tickOptions);
+    const spec = scheduleSpecOfColumns(row);
+    if (!spec) throw new Error("the row holds no schedule");
+    clock = scheduleClock(spec, row.activatedAt ?? cursor, ctx.settings.tickOptions);
   } catch (e) {
     // Its ticks cannot be computed (a time zone gone from this host, an unsupported unit): idle, said once.
     const error = e instanceof Error ? e.message : String(e);
@@ -72,8 +74,8 @@ export async function fireSchedule(ctx: FiringContext, row: ScheduleRow, now: Da
     await ctx.schedules.advance(key, cursor, { next: null, error }, ctx.clock());
     return { handled: 0, more: false };
   }
-  const { fire, skipped, nextCursor } = dueTicks(clock, cursor, now, ctx.settings.catchUp, ctx.settings.maxTicksPerPass);
-  if (skipped > 0) ctx.logger.info("schedule skipped missed ticks (catch-up policy)", { ...fields, skipped, policy: ctx.settings.catchUp.mode });
+  const { fire, skipped, skippedCapped, nextCursor } = dueTicks(clock, cursor, now, ctx.settings.catchUp, ctx.settings.maxTicksPerPass);
+  if (skipped > 0) ctx.logger.info("schedule skipped missed ticks (catch-up policy)", { ...fields, skipped: skippedCapped ? `${skipped}+` : skipped, policy: ctx.settings.catchUp.mode });
   const noFuture = (next: Date | null) => {
     if (next) return null;
     ctx.logger.warn("schedule has no future run; it stays idle", fields);

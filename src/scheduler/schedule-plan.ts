@@ -6,11 +6,6 @@ import type { ScheduleColumns, SchedulePlan } from "../storage/schedule-store.js
 /** last_error of a schedule whose expression has no time left to fire at (`0 0 31 2 *`). */
 export const NO_FUTURE_RUN = "schedule has no future run";
 
-/** A schedule row's columns as the tick math takes them: a cron text (descriptors and `@every` included), or a fixed rate. */
-export function specOfColumns(c: ScheduleColumns): ScheduleSpec {
-  return c.cronExpression !== null ? { kind: "cron", expression: c.cronExpression } : { kind: "rate", value: c.fixedRateValue ?? 0, unit: c.unit ?? 0 };
-}
-
 function columnsOf(spec: ScheduleSpec, kickoffTimeInputArg: string): ScheduleColumns {
   return spec.kind === "cron"
     ? { cronExpression: spec.expression, fixedRateValue: null, unit: null, kickoffTimeInputArg }
@@ -36,16 +31,21 @@ export function createSchedulePlanner(options: TickOptions & { logger: Logger })
       firstTick(activatedAt) {
         let at: Date | null;
         let error: string;
+        const id = launchPlan.id!;
+        const fields = { project: id.project, domain: id.domain, name: id.name, version: id.version };
         try {
-          at = scheduleClock(spec, activatedAt, tickOptions).first(activatedAt);
+          const clock = scheduleClock(spec, activatedAt, tickOptions);
+          if (clock.clampedFromMs !== undefined) {
+            options.logger.warn("schedule interval raised to the configured minimum", { ...fields, intervalMs: clock.clampedFromMs, minIntervalMs: tickOptions.minIntervalMs });
+          }
+          at = clock.first(activatedAt);
           if (at) return { at, error: null };
           error = NO_FUTURE_RUN;
         } catch (e) {
           at = null;
           error = e instanceof Error ? e.message : String(e);
         }
-        const id = launchPlan.id!;
-        options.logger.warn("schedule activated but it never fires", { project: id.project, domain: id.domain, name: id.name, version: id.version, error });
+        options.logger.warn("schedule activated but it never fires", { ...fields, error });
         return { at, error };
       },
     };
