@@ -51,6 +51,7 @@ export function schedulerSettings(config: Config): SchedulerSettings {
 export function createSchedules(o: SchedulesWiringOptions) {
   const clock = o.clock ?? (() => new Date());
   const settings = schedulerSettings(o.config);
+  const plan = createSchedulePlanner({ timezone: settings.timezone, minIntervalMs: settings.minIntervalMs, logger: o.logger });
   const scheduler = createScheduler({
     schedules: o.store.schedules,
     leases: o.store.leases,
@@ -60,9 +61,10 @@ export function createSchedules(o: SchedulesWiringOptions) {
     metrics: o.metrics,
     clock,
     ...(o.sleep ? { sleep: o.sleep } : {}),
+    adopt: (now) => o.store.launchPlans.adoptSchedules({ now, schedule: plan, limit: 1000 }),
   });
   const hooks: ScheduleHooks = {
-    plan: createSchedulePlanner({ timezone: settings.timezone, minIntervalMs: settings.minIntervalMs, logger: o.logger }),
+    plan,
     changed: () => scheduler.poke(),
     now: clock,
   };

@@ -49,6 +49,11 @@ export interface SchedulerOptions {
   maxSleepMs?: number;
   /** Schedules fired side by side in one pass (ticks of one schedule always in order; default 4). */
   concurrency?: number;
+  /**
+   * Run by the first pass that holds the lease: writes the schedules of launch plans activated
+   * before schedules were kept, a batch per call (see LaunchPlanStore.adoptSchedules).
+   */
+  adopt?: (now: Date) => Promise<{ adopted: number; more: boolean }>;
 }
 
 /** What one pass did. */
@@ -87,6 +92,7 @@ export function createScheduler(o: SchedulerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let started = false;
   let poked = false;
+  let adopted = false;
   let running: Promise<PassReport> | undefined;
 
   /** Holds the lease at `now`: renewed when due; after a failed renewal kept only while well inside its TTL. */
@@ -129,6 +135,15 @@ export function createScheduler(o: SchedulerOptions) {
   async function pass(now: Date): Promise<PassReport> {
     const idle = new Date(now.getTime() + maxSleepMs);
     if (!(await holdLease(now.getTime()))) return { leader: false, due: 0, handled: 0, nextTick: undefined, wakeAt: idle };
+    if (!adopted && o.adopt) {
+      let total = 0;
+      for (let r = await o.adopt(now); ; r = await o.adopt(now)) {
+        total += r.adopted;
+        if (!r.more || r.adopted === 0) break;
+      }
+      if (total > 0) o.logger.info("schedules of launch plans activated before this version now fire", { schedules: total });
+    }
+    adopted = true;
     const due = await o.schedules.due(now, s.batchSize);
     let handled = 0;
     let more = due.length === s.batchSize;

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import {
   type LaunchPlan,
   LaunchPlanClosureSchema,
@@ -146,6 +146,34 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
         await deactivateSchedule(tx, s, id, now);
         return true;
       });
+    },
+
+    async adoptSchedules({ now, schedule, limit }) {
+      // Active versions whose schedule has no row: activated before schedules were kept.
+      const found = await d.run((db) =>
+        db
+          .select({ lp: t })
+          .from(t)
+          .leftJoin(s, and(eq(s.project, t.project), eq(s.domain, t.domain), eq(s.name, t.name), eq(s.version, t.version)))
+          .where(and(eq(t.state, LaunchPlanState.ACTIVE), ne(t.scheduleType, "NONE"), isNull(s.id)))
+          .limit(limit),
+      );
+      let adopted = 0;
+      for (const { lp: row } of found) {
+        const plan = schedule(toLaunchPlan(row));
+        if (!plan) continue;
+        await d.transaction(async (tx) => {
+          // Under the activation lock, so a concurrent UpdateLaunchPlan either came first (and wrote the row) or waits.
+          await d.lock(tx, `launch-plan-activation/${row.project}/${row.domain}/${row.name}`);
+          const [current] = await tx.select({ state: t.state }).from(t).where(versionKey(t, row)).limit(1);
+          if (current?.state !== LaunchPlanState.ACTIVE) return;
+          const [existing] = await tx.select({ id: s.id }).from(s).where(versionKey(s, row)).limit(1);
+          if (existing) return;
+          await activateSchedule(tx, s, row, plan, now);
+          adopted++;
+        });
+      }
+      return { adopted, more: found.length === limit };
     },
 
     list: (scope, query) => listWhere(scope, query),

@@ -166,6 +166,16 @@ export interface LaunchPlanStore {
   ): Promise<{ previous: LaunchPlan | undefined } | "missing">;
   /** Marks the version INACTIVE, and its schedule with it; false when it does not exist. */
   deactivate(id: Identifier, now?: Date): Promise<boolean>;
+  /**
+   * Writes the schedule of active versions that have one but no schedule row
+   * (activated before schedules were kept), as activating them now would; at
+   * most `limit` of them per call (`more`: call again).
+   */
+  adoptSchedules(options: {
+    now: Date;
+    schedule: (launchPlan: LaunchPlan) => SchedulePlan | undefined;
+    limit: number;
+  }): Promise<{ adopted: number; more: boolean }>;
   /** Versions, filterable by launch plan and workflow fields (`eq(workflow.name,x)`). */
   list(scope: NameScope, query: ListQuery): Promise<LaunchPlan[]>;
   listActive(scope: NameScope, query: ListQuery): Promise<LaunchPlan[]>;

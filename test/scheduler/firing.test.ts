@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExecutionMetadata_ExecutionMode as Mode } from "../../gen/flyteidl/admin/execution_pb.js";
 import { LaunchPlanState } from "../../gen/flyteidl/admin/launch_plan_pb.js";
@@ -232,6 +233,25 @@ describe("activation changes", () => {
     await passAt({ app, clock }, at("10:05:00"));
     expect((await executions(admin)).map((e) => e.launchPlan)).toEqual(["v1"]);
     expect(await app.store.schedules.get(never)).toMatchObject({ active: true, nextFireAt: null, lastError: "schedule has no future run" });
+  });
+});
+
+describe("launch plans activated before schedules were kept", () => {
+  it("are adopted by the first pass: they fire from the next tick on", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "flyteadmin-adopt-")), "admin.db");
+    const { admin, app, clock } = await registered({}, createSqlStore(openSqlite(file)));
+    const active = await createScheduledLaunchPlan(admin, "old", "v1", cron("*/5 * * * *"));
+    const inactive = await createScheduledLaunchPlan(admin, "idle", "v1", cron("*/5 * * * *"));
+    await activate(admin, active);
+    // As an earlier version left them: active launch plans, no schedule rows.
+    const raw = new Database(file);
+    raw.exec("DELETE FROM schedulable_entities");
+    raw.close();
+    expect(await passAt({ app, clock }, at("10:07:30"))).toMatchObject({ handled: 0, nextTick: at("10:10:00") });
+    expect(await app.store.schedules.get(active)).toMatchObject({ active: true, activatedAt: at("10:07:30"), nextFireAt: at("10:10:00") });
+    expect(await app.store.schedules.get(inactive)).toBeUndefined();
+    await passAt({ app, clock }, at("10:10:00"));
+    expect(await scheduledTimes(admin)).toEqual([at("10:10:00").toISOString()]);
   });
 });
 
