@@ -3,6 +3,7 @@ import type { CommandIo } from "./cache-command.js";
 import { commandConfig } from "./command-config.js";
 import { databaseSettings, flagName, OPTIONS } from "./config.js";
 import { createLogger } from "./logger.js";
+import { scheduleText } from "./scheduler/schedule-plan.js";
 import type { ScheduleRow } from "./storage/schedule-store.js";
 import { openStore } from "./storage/open-store.js";
 
@@ -19,7 +20,6 @@ so it reads the server's database.
 `;
 
 const DEFAULT_LIMIT = 1000;
-const UNITS = ["MINUTE", "HOUR", "DAY"];
 // A reason can be long (a whole CreateExecution refusal); the table shows its start.
 const MAX_ERROR_CHARS = 160;
 
@@ -74,7 +74,7 @@ export function scheduleTable(rows: readonly ScheduleRow[]): string {
     ["LAUNCH PLAN", "SCHEDULE", "ACTIVE", "NEXT TICK", "LAST FIRED", "ATTEMPTS", "LAST ERROR"],
     ...rows.map((r) => [
       `${r.project}/${r.domain}/${r.name}@${r.version}`,
-      r.cronExpression ?? `every ${r.fixedRateValue} ${UNITS[r.unit ?? 0] ?? `unit ${r.unit}`}`,
+      scheduleText(r),
       r.active ? "yes" : "no",
       r.retryAt && r.nextFireAt ? `${time(r.nextFireAt)} (retry ${time(r.retryAt)})` : time(r.nextFireAt),
       time(r.lastFiredAt),

@@ -3,7 +3,7 @@ import { type CatchUpPolicy, dueTicks, type ScheduleClock, scheduleClock, schedu
 import type { Logger } from "../logger.js";
 import type { ScheduleRow, ScheduleStore } from "../storage/schedule-store.js";
 import type { RateLimiter } from "./rate-limiter.js";
-import { NO_FUTURE_RUN } from "./schedule-plan.js";
+import { NO_FUTURE_RUN, scheduleText } from "./schedule-plan.js";
 import { backoffMs, classifyFailure, type FireResult, scheduledExecutionRequest } from "./schedule-request.js";
 
 /** What the scheduler reports to /metrics. */
@@ -60,7 +60,7 @@ export interface FiringOutcome {
  */
 export async function fireSchedule(ctx: FiringContext, row: ScheduleRow, now: Date): Promise<FiringOutcome> {
   const key = { project: row.project, domain: row.domain, name: row.name, version: row.version };
-  const fields = { ...key, schedule: row.cronExpression ?? `${row.fixedRateValue} ${["MINUTE", "HOUR", "DAY"][row.unit ?? 0] ?? row.unit}` };
+  const fields = { ...key, schedule: scheduleText(row) };
   let cursor = row.nextFireAt!;
   let clock: ScheduleClock;
   try {

@@ -6,6 +6,13 @@ import type { ScheduleColumns, SchedulePlan } from "../storage/schedule-store.js
 /** last_error of a schedule whose expression has no time left to fire at (`0 0 31 2 *`). */
 export const NO_FUTURE_RUN = "schedule has no future run";
 
+const UNITS = ["MINUTE", "HOUR", "DAY"];
+
+/** A schedule as people read it, for logs and `schedules list`: the cron text, or `every 10 MINUTE`. */
+export function scheduleText(c: ScheduleColumns): string {
+  return c.cronExpression ?? `every ${c.fixedRateValue} ${UNITS[c.unit ?? 0] ?? `unit ${c.unit}`}`;
+}
+
 function columnsOf(spec: ScheduleSpec, kickoffTimeInputArg: string): ScheduleColumns {
   return spec.kind === "cron"
     ? { cronExpression: spec.expression, fixedRateValue: null, unit: null, kickoffTimeInputArg }

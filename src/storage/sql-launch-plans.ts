@@ -19,6 +19,9 @@ import type { LaunchPlanStore, NameScope } from "./store.js";
 import type { ListQuery } from "../core/list-query.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
+/** The lock activations of one launch plan name take turns under. */
+const activationLock = (k: { project: string; domain: string; name: string }) => `launch-plan-activation/${k.project}/${k.domain}/${k.name}`;
+
 export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
   const t = d.schema.launchPlans;
   const w = d.schema.workflows;
@@ -121,7 +124,7 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
       return d.transaction(async (tx) => {
         // Activations of one name take turns, so each sees the version the
         // previous one left active (READ COMMITTED re-reads per statement).
-        await d.lock(tx, `launch-plan-activation/${id.project}/${id.domain}/${id.name}`);
+        await d.lock(tx, activationLock(id));
         const [target] = await tx.select().from(t).where(versionKey(t, id)).limit(1);
         if (!target) return "missing" as const;
         const previous = await tx
@@ -164,7 +167,7 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
         if (!plan) continue;
         await d.transaction(async (tx) => {
           // Under the activation lock, so a concurrent UpdateLaunchPlan either came first (and wrote the row) or waits.
-          await d.lock(tx, `launch-plan-activation/${row.project}/${row.domain}/${row.name}`);
+          await d.lock(tx, activationLock(row));
           const [current] = await tx.select({ state: t.state }).from(t).where(versionKey(t, row)).limit(1);
           if (current?.state !== LaunchPlanState.ACTIVE) return;
           const [existing] = await tx.select({ id: s.id }).from(s).where(versionKey(s, row)).limit(1);
