@@ -107,10 +107,14 @@ describe("activating a scheduled launch plan (scenario 1)", () => {
   });
 
   it("treats the deprecated cron_expression like cron_schedule (D9, scenario 14)", async () => {
-    const { admin, app } = await setUp();
+    const { admin, app, clock } = await setUp();
     const id = await createScheduledLaunchPlan(admin, "old", "v1", deprecatedCron("0 * * * *"));
     await activate(admin, id);
     expect(await rowOf(app, id)).toMatchObject({ active: true, cronExpression: "0 * * * *", nextFireAt: new Date("2024-05-06T11:00:00.000Z") });
+    clock.now = new Date("2024-05-06T11:00:00.000Z");
+    expect(await app.scheduler.runOnce()).toMatchObject({ handled: 1 });
+    const listed = await admin.listExecutions({ id: { project: P, domain: "development" }, limit: 10 });
+    expect(listed.executions.map((e) => e.spec?.metadata?.scheduledAt?.seconds)).toEqual([BigInt(clock.now.getTime() / 1000)]);
   });
 
   it("activates an impossible date idle, with the reason, without failing the call (D13)", async () => {
