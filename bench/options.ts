@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import type { ListScale } from "./seed.js";
 
 /** The row groups `--only` can run alone. */
-export const ONLY_ROWS = ["engine", "api", "events", "writes", "replicas", "floor", "names", "console"] as const;
+export const ONLY_ROWS = ["engine", "api", "events", "writes", "replicas", "floor", "names", "console", "scheduler"] as const;
 export type OnlyRows = (typeof ONLY_ROWS)[number];
 
 export interface BenchOptions {
@@ -15,7 +15,7 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's; `api`: all but the engine's; `events`: CreateNodeEvent + CreateTaskEvent; `writes`: CreateTask, CreateWorkflow and CreateExecution; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js; `names`: ListNamedEntities'; `console`: the execution page in Chromium), on a fresh database. */
+  /** Run only these rows (`engine`: the local engine's; `api`: all but the engine's; `events`: CreateNodeEvent + CreateTaskEvent; `writes`: CreateTask, CreateWorkflow and CreateExecution; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js; `names`: ListNamedEntities'; `console`: the execution page in Chromium; `scheduler`: the in-process scheduler over many active schedules), on a fresh database. */
   only?: OnlyRows;
 }
 
@@ -45,6 +45,9 @@ export interface Sizes {
   realTaskRuns: number;
   /** Executions of the 10-node fan-out whose events each replica row plays (PostgreSQL only). */
   replicaExecutions: number;
+  /** Active schedules the scheduler rows hold, and how many of them fall due in the same minute. */
+  schedules: number;
+  firingSchedules: number;
 }
 
 export const SIZES: Record<BenchOptions["scale"], Sizes> = {
@@ -63,6 +66,8 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     engineCachedNodes: 20,
     realTaskRuns: 1,
     replicaExecutions: 48,
+    schedules: 1_000,
+    firingSchedules: 100,
   },
   full: {
     unarySeconds: 6,
@@ -79,6 +84,8 @@ export const SIZES: Record<BenchOptions["scale"], Sizes> = {
     engineCachedNodes: 20,
     realTaskRuns: 3,
     replicaExecutions: 300,
+    schedules: 10_000,
+    firingSchedules: 1_000,
   },
 };
 

@@ -26,6 +26,7 @@ import { consoleRows, measureConsole } from "./console-run.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
+import { measureScheduler, schedulerRows } from "./scheduler-run.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -88,6 +89,10 @@ async function main() {
     if (options.only === "names") {
       const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
       return alone(`named-entity (seeding ${Math.round(names.seedSeconds)} s)`, "names", names, listRows(names.calls));
+    }
+    if (options.only === "scheduler") {
+      const scheduler = await measureScheduler({ database, dataDir: dir, schedules: sizes.schedules, firing: sizes.firingSchedules, log });
+      return alone("scheduler", "scheduler", scheduler, schedulerRows(scheduler));
     }
     if (options.only === "events") {
       const one = await start();

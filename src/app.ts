@@ -53,6 +53,10 @@ import { createCleanup } from "./cleanup/cleanup-wiring.js";
 import type { ExecutionCleaner } from "./cleanup/execution-cleaner.js";
 import type { RetentionTimer } from "./cleanup/retention-timer.js";
 import type { Store } from "./storage/store.js";
+import { createExecution } from "./api/execution-create.js";
+import type { Sleep } from "./scheduler/rate-limiter.js";
+import type { Scheduler } from "./scheduler/scheduler.js";
+import { createSchedules } from "./scheduler/scheduler-wiring.js";
 
 export interface App {
   /** The HTTP handler for every protocol and route; hand it to a listener. */
@@ -68,6 +72,8 @@ export interface App {
   childExecutions: ChildExecutions;
   /** Retention: the cleaner (what `executions delete` and `cleanup` use) and the timer applying the configured policy. */
   cleanup: { cleaner: ExecutionCleaner; timer: RetentionTimer };
+  /** Fires launch-plan schedules; started with the app unless `--scheduler false`. */
+  scheduler: Scheduler;
   /**
    * Starts the background work (the local engine resumes and advances executions).
    * `listeningUrl` is where the server listens, for the links it hands out (task
@@ -86,8 +92,10 @@ export interface BuildOptions {
   blobs?: BlobStore;
   /** The engine executions are handed to, instead of the configured one. */
   executor?: WorkflowExecutor;
-  /** The clock retention measures ages by (default: the system's). */
+  /** The clock retention measures ages by and schedules fire by (default: the system's). */
   clock?: () => Date;
+  /** How the scheduler's rate limit waits (default: real time); tests pass one that moves their clock. */
+  sleep?: Sleep;
 }
 
 /** Wires store, services and transport for a configuration. Does not listen. */
@@ -125,6 +133,16 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   });
   // The engine reports through the same event handlers the RPCs use (store, blobs, limits, counts).
   const engine = createEngineRuntime({ config, deps: { store, blobs, limits, ...events }, logger, executor: options.executor, children: childExecutions });
+  // The scheduler fires through CreateExecution's domain function, whose deps include its hooks.
+  const schedules = createSchedules({
+    config,
+    store,
+    create: (request) => createExecution(deps, request),
+    logger,
+    metrics: metrics?.scheduler,
+    clock: options.clock,
+    sleep: options.sleep,
+  });
   const deps: ApiDeps = {
     store,
     blobs,
@@ -134,6 +152,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     attributeDefaults,
     limits,
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
+    schedules: schedules.hooks,
     ...events,
   };
   apiDeps = deps;
@@ -249,13 +268,17 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     engine: engine.summary,
     childExecutions,
     cleanup,
+    scheduler: schedules.scheduler,
     async start(listeningUrl) {
       await engine.start(listeningUrl);
       cleanup.timer.start();
+      if (config.scheduler) schedules.scheduler.start();
     },
     async close() {
       storeHealth.stop();
       health.shutdown();
+      // First: no execution is created once the rest starts shutting down.
+      await schedules.scheduler.stop();
       await cleanup.timer.stop();
       // Before the store closes: rounds in flight finish their writes. Task processes keep running.
       try {

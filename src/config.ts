@@ -8,6 +8,7 @@ import {
   type WorkflowExecutionConfig,
   WorkflowExecutionConfigSchema,
 } from "../gen/flyteidl/admin/matchable_resource_pb.js";
+import { loadLocation } from "./core/cron.js";
 import { parseRetentionPolicy, RetentionError, type RetentionPolicy } from "./core/retention.js";
 import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
 
@@ -77,6 +78,18 @@ export interface Config {
   retention: RetentionPolicy;
   retentionIntervalMs: number;
   retentionBatch: number;
+  scheduler: boolean;
+  schedulerTimezone: string;
+  schedulerCatchUp: "all" | "latest" | "none";
+  schedulerCatchUpGraceMs: number;
+  schedulerMaxCatchUp: number;
+  schedulerMaxTicksPerPass: number;
+  schedulerBatchSize: number;
+  schedulerMaxCreatesPerSecond: number;
+  schedulerBurst: number;
+  schedulerMaxRetryWindowMs: number;
+  schedulerKickoffArgForFixedRate: boolean;
+  schedulerMinIntervalMs: number;
 }
 
 /** Which engine runs executions: the embedded one, or none (an outside engine such as flytepropeller reports events). */
@@ -193,6 +206,18 @@ export const OPTIONS: readonly Option[] = [
   },
   { key: "retentionIntervalMs", kind: "int", min: 1000, max: 24 * 3600 * 1000, default: "3600000", help: "with --retention: time between two retention passes, in milliseconds" },
   { key: "retentionBatch", kind: "int", min: 1, default: "1000", help: "with --retention: most executions one pass deletes" },
+  { key: "scheduler", kind: "bool", default: "true", help: "fire the cron and fixed-rate schedules of active launch plans; with several replicas on one database one fires at a time (false: this replica never fires)" },
+  { key: "schedulerTimezone", kind: "string", default: "UTC", help: "time zone (IANA name, or Local for this host's) of cron schedules that name none with CRON_TZ=" },
+  { key: "schedulerCatchUp", kind: "choice", choices: ["all", "latest", "none"], default: "all", help: "ticks missed while no replica ran (downtime): all fires every one, oldest first; latest fires only the newest; none fires none older than --scheduler-catch-up-grace-ms" },
+  { key: "schedulerCatchUpGraceMs", kind: "int", max: 24 * 3600 * 1000, default: "60000", help: "with --scheduler-catch-up none: a tick this late, in milliseconds, still fires" },
+  { key: "schedulerMaxCatchUp", kind: "int", default: "0", help: "with --scheduler-catch-up all: a schedule with more missed ticks than this fires only the newest (0: no limit)" },
+  { key: "schedulerMaxTicksPerPass", kind: "int", min: 1, max: 100_000, default: "100", help: "most ticks of one schedule fired in one pass (the rest follow in the next)" },
+  { key: "schedulerBatchSize", kind: "int", min: 1, max: 10_000, default: "100", help: "most due schedules one pass reads" },
+  { key: "schedulerMaxCreatesPerSecond", kind: "int", default: "100", help: "executions the scheduler creates per second at most, as FlyteAdmin's scheduler (0: no limit)" },
+  { key: "schedulerBurst", kind: "int", min: 1, default: "10", help: "executions the scheduler may create at once before --scheduler-max-creates-per-second applies" },
+  { key: "schedulerMaxRetryWindowMs", kind: "int", max: 7 * 24 * 3600 * 1000, default: "1800000", help: "a tick whose execution cannot be created for a passing reason (database unavailable) is tried again, with backoff from 1 s to 5 min, for about this long in milliseconds, then given up and recorded" },
+  { key: "schedulerKickoffArgForFixedRate", kind: "bool", default: "true", help: "pass the kickoff time argument to fixed-rate schedules too (FlyteAdmin passes it to cron schedules only)" },
+  { key: "schedulerMinIntervalMs", kind: "int", min: 1000, max: 24 * 3600 * 1000, default: "60000", help: "shortest interval between ticks of a fixed rate or @every schedule, in milliseconds; shorter ones are stretched to it" },
 ];
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -246,6 +271,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (config.engine === "local" && !given.has("taskResources")) config.taskResources = hostTaskResources(sources.host ?? thisHost());
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) throw new ConfigError("--tls-cert and --tls-key go together");
   if (config.domains.length === 0) throw new ConfigError("at least one domain is required");
+  if ("error" in loadLocation(config.schedulerTimezone)) {
+    throw new ConfigError(`--scheduler-timezone: expected an IANA time zone such as UTC or Europe/Berlin (or Local), got ${JSON.stringify(config.schedulerTimezone)}`);
+  }
   for (const key of ["fileMode", "dirMode"] as const) {
     if (!/^0?[0-7]{3}$/.test(config[key])) throw new ConfigError(`--${flagName(key)}: expected octal permissions such as 0600, got ${JSON.stringify(config[key])}`);
   }

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { cacheCommand } from "./cache-command.js";
 import { cleanupCommand } from "./cleanup-command.js";
+import { schedulesCommand } from "./schedules-command.js";
 import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
@@ -18,6 +19,8 @@ Usage:
                                     delete old terminal executions with their data (see cleanup --help)
   flyteadmin-ts executions delete P/D/NAME [--dry-run]
                                     delete one terminal execution with its data
+  flyteadmin-ts schedules list [--all]
+                                    launch-plan schedules with their next tick and last error (see schedules --help)
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -33,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === "cleanup" || argv[0] === "executions") {
     return cleanupCommand(argv[0], argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "schedules") {
+    return schedulesCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
   }
   const flagSpecs = Object.fromEntries(OPTIONS.map((o) => [flagName(o.key), { type: "string" as const }]));
   const { values, positionals } = parseArgs({

@@ -48,6 +48,10 @@ describe("configuration", () => {
     expect(() => loadConfig({ file: file("bogus: 1\n") })).toThrow(/unknown option bogus/);
     expect(() => loadConfig({ flags: { tlsCert: "a.pem" } })).toThrow(/--tls-cert and --tls-key go together/);
     expect(() => loadConfig({ flags: { domains: "" } })).toThrow(/at least one domain/);
+    expect(() => loadConfig({ flags: { schedulerTimezone: "Mars/Olympus" } })).toThrow(/--scheduler-timezone: expected an IANA time zone/);
+    expect(() => loadConfig({ flags: { schedulerCatchUp: "some" } })).toThrow(/--scheduler-catch-up: expected one of all, latest, none/);
+    expect(() => loadConfig({ flags: { schedulerMinIntervalMs: "10" } })).toThrow(/--scheduler-min-interval-ms: expected an integer of at least 1000/);
+    expect(loadConfig({ flags: { scheduler: "false", schedulerTimezone: "Europe/Berlin" } })).toMatchObject({ scheduler: false, schedulerTimezone: "Europe/Berlin" });
   });
 
   it("parses listen addresses", () => {

@@ -36,6 +36,7 @@ const TABLES = [
   "task_executions",
   "execution_events",
   "signals",
+  "schedulable_entities",
 ];
 const P = "flytesnacks";
 const D = "development";
@@ -203,6 +204,15 @@ describe("list queries use indexes", () => {
       const plan = await planOf(read);
       expect(plan.length).toBeGreaterThan(0);
       expect(plan.filter((line) => /^SCAN /.test(line))).toEqual([]);
+    }
+  });
+
+  it("reads due schedules and the next tick from the (active, next_fire_at) index, in its order", async () => {
+    for (const read of [() => store.schedules.due(new Date(), 100), () => store.schedules.nextTickAfter(new Date())]) {
+      const plan = await planOf(read);
+      if (process.env.SHOW_PLANS) console.log(plan);
+      expect(plan.some((line) => /schedulable_entities_due_idx/.test(line))).toBe(true);
+      expect(plan.filter((line) => /TEMP B-TREE/.test(line))).toEqual([]);
     }
   });
 

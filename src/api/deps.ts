@@ -3,6 +3,7 @@ import type { AttributeResolver, ServerAttributeDefaults } from "../core/attribu
 import type { BlobStore } from "../blob/blob-store.js";
 import type { WorkflowExecutor } from "../engine/workflow-executor.js";
 import type { EventMetrics } from "./event-counts.js";
+import type { ScheduleHooks } from "../scheduler/scheduler-wiring.js";
 import type { Store } from "../storage/store.js";
 
 /** What the RPC handlers are given; app.ts builds it once per server. */
@@ -20,6 +21,8 @@ export interface ApiDeps {
   limits: { maxWorkflowNodes: number; maxPageSize: number };
   /** Most-specific-wins lookups over stored attributes, for executions. */
   attributes: AttributeResolver;
+  /** Launch-plan schedules: what activation writes, and the scheduler to wake after. */
+  schedules: ScheduleHooks;
   /** Counts accepted and refused engine events (nothing is counted when absent). */
   events?: EventMetrics;
 }

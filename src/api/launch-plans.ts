@@ -67,7 +67,7 @@ export async function createLaunchPlanVersion({ store, domains }: ApiDeps, req: 
 
 /** Launch plans (FlyteAdmin's LaunchPlanManager): validated against their workflow, created inactive, activated explicitly. */
 export function launchPlanHandlers(deps: ApiDeps): Impl {
-  const { store } = deps;
+  const { store, schedules } = deps;
   const requireName = (id: { project: string; domain: string; name: string } | undefined) => {
     if (!id || id.project === "") throw missingField("project");
     if (id.domain === "") throw missingField("domain");
@@ -93,10 +93,13 @@ export function launchPlanHandlers(deps: ApiDeps): Impl {
       const id = validateIdentifier(withDefaultType(req.id, ResourceType.LAUNCH_PLAN), ResourceType.LAUNCH_PLAN);
       switch (req.state) {
         case LaunchPlanState.INACTIVE:
-          if (!(await store.launchPlans.deactivate(id))) throw notFound(missingEntityMessage(id));
+          if (!(await store.launchPlans.deactivate(id, schedules.now()))) throw notFound(missingEntityMessage(id));
+          schedules.changed();
           return {};
         case LaunchPlanState.ACTIVE:
-          if ((await store.launchPlans.activate(id)) === "missing") throw notFound(missingEntityMessage(id));
+          if ((await store.launchPlans.activate(id, { now: schedules.now(), schedule: schedules.plan })) === "missing") throw notFound(missingEntityMessage(id));
+          // Committed: the scheduler follows now, not at its next wake-up.
+          schedules.changed();
           return {};
         default:
           throw invalidArgument(`Unrecognized launch plan state ${req.state} for update for launch plan [${identifierText(id)}]`);

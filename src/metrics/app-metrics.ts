@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventKind, EventMetrics, RefusalReason } from "../api/event-counts.js";
 import type { CleanupMetrics } from "../cleanup/execution-cleaner.js";
+import type { SchedulerMetrics } from "../scheduler/schedule-firing.js";
+import type { FireResult } from "../scheduler/schedule-request.js";
 import type { RpcObserver } from "../server/interceptors.js";
 import type { DatabaseObserver, PoolStats, WaitKind } from "../storage/database-observer.js";
 import { processMetrics } from "./process-metrics.js";
@@ -11,6 +13,7 @@ export interface AppMetrics {
   database: DatabaseObserver;
   events: EventMetrics;
   cleanup: CleanupMetrics;
+  scheduler: SchedulerMetrics;
   /** The Prometheus text exposition of every metric, with its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -20,6 +23,9 @@ const RPC_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 // Waiting for the database is usually nothing, so the low end is finer.
 const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const EVENT_KINDS: readonly EventKind[] = ["workflow", "node", "task"];
+const FIRE_RESULTS: readonly FireResult[] = ["created", "exists", "skipped_inactive_project", "permanent_error", "transient_error"];
+// From a tick fired on time to one caught up a day late.
+const LAG_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 86400];
 
 export function createAppMetrics(): AppMetrics {
   const registry = new Registry();
@@ -65,6 +71,21 @@ export function createAppMetrics(): AppMetrics {
     registers,
   });
   for (const kind of ["executions", "rows", "files", "bytes", "orphan_files", "orphan_bytes"]) deleted.inc({ kind }, 0);
+  const fires = new Counter({
+    name: "flyteadmin_scheduler_fires_total",
+    help: "Schedule ticks handled, by result: created, exists (created before, by this or another replica), skipped_inactive_project, permanent_error (the tick is skipped), transient_error (tried again later).",
+    labelNames: ["result"] as const,
+    registers,
+  });
+  for (const result of FIRE_RESULTS) fires.inc({ result }, 0);
+  const lag = new Histogram({
+    name: "flyteadmin_scheduler_lag_seconds",
+    help: "Time from a schedule tick to its execution being created (catch-up after downtime shows here).",
+    buckets: LAG_BUCKETS,
+    registers,
+  });
+  const leader = new Gauge({ name: "flyteadmin_scheduler_is_leader", help: "1 while this replica holds the scheduler lease and fires schedules, else 0.", registers });
+  leader.set(0);
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -91,6 +112,11 @@ export function createAppMetrics(): AppMetrics {
         deleted.inc({ kind: "orphan_files" }, t.files);
         deleted.inc({ kind: "orphan_bytes" }, t.bytes);
       },
+    },
+    scheduler: {
+      fired: (result) => fires.inc({ result }),
+      lag: (seconds) => lag.observe(seconds),
+      leader: (isLeader) => leader.set(isLeader ? 1 : 0),
     },
     async scrape() {
       // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import {
   type LaunchPlan,
   LaunchPlanClosureSchema,
@@ -14,13 +14,18 @@ import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.js";
 import { placeholders, preparedQuery } from "./prepared-query.js";
+import { activateSchedule, deactivateSchedule } from "./sql-schedules.js";
 import type { LaunchPlanStore, NameScope } from "./store.js";
 import type { ListQuery } from "../core/list-query.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 
+/** The lock activations of one launch plan name take turns under. */
+const activationLock = (k: { project: string; domain: string; name: string }) => `launch-plan-activation/${k.project}/${k.domain}/${k.name}`;
+
 export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
   const t = d.schema.launchPlans;
   const w = d.schema.workflows;
+  const s = d.schema.schedulableEntities;
   type Row = typeof t.$inferSelect;
   const own = {
     project: t.project,
@@ -114,12 +119,13 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
       return row ? toLaunchPlan(row) : undefined;
     },
 
-    async activate(id) {
+    async activate(id, options = {}) {
+      const now = options.now ?? new Date();
       return d.transaction(async (tx) => {
         // Activations of one name take turns, so each sees the version the
         // previous one left active (READ COMMITTED re-reads per statement).
-        await d.lock(tx, `launch-plan-activation/${id.project}/${id.domain}/${id.name}`);
-        const [target] = await tx.select({ state: t.state }).from(t).where(versionKey(t, id)).limit(1);
+        await d.lock(tx, activationLock(id));
+        const [target] = await tx.select().from(t).where(versionKey(t, id)).limit(1);
         if (!target) return "missing" as const;
         const previous = await tx
           .update(t)
@@ -127,15 +133,50 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
           .where(and(nameScope(t, id), eq(t.state, LaunchPlanState.ACTIVE), ne(t.version, id.version)))
           .returning();
         await tx.update(t).set({ state: LaunchPlanState.ACTIVE }).where(versionKey(t, id));
+        // The schedules follow in the same transaction: the replaced version stops firing
+        // exactly when the new one starts, and a failure changes neither.
+        for (const row of previous) await deactivateSchedule(tx, s, row, now);
+        const plan = options.schedule?.(toLaunchPlan(target));
+        if (plan) await activateSchedule(tx, s, id, plan, now);
         return { previous: previous[0] ? toLaunchPlan(previous[0]) : undefined };
       });
     },
 
-    async deactivate(id) {
-      const rows = await d.run((db) =>
-        db.update(t).set({ state: LaunchPlanState.INACTIVE, updatedAt: new Date() }).where(versionKey(t, id)).returning({ name: t.name }),
+    async deactivate(id, now = new Date()) {
+      return d.transaction(async (tx) => {
+        const rows = await tx.update(t).set({ state: LaunchPlanState.INACTIVE, updatedAt: now }).where(versionKey(t, id)).returning({ name: t.name });
+        if (rows.length === 0) return false;
+        await deactivateSchedule(tx, s, id, now);
+        return true;
+      });
+    },
+
+    async adoptSchedules({ now, schedule, limit }) {
+      // Active versions whose schedule has no row: activated before schedules were kept.
+      const found = await d.run((db) =>
+        db
+          .select({ lp: t })
+          .from(t)
+          .leftJoin(s, and(eq(s.project, t.project), eq(s.domain, t.domain), eq(s.name, t.name), eq(s.version, t.version)))
+          .where(and(eq(t.state, LaunchPlanState.ACTIVE), ne(t.scheduleType, "NONE"), isNull(s.id)))
+          .limit(limit),
       );
-      return rows.length > 0;
+      let adopted = 0;
+      for (const { lp: row } of found) {
+        const plan = schedule(toLaunchPlan(row));
+        if (!plan) continue;
+        await d.transaction(async (tx) => {
+          // Under the activation lock, so a concurrent UpdateLaunchPlan either came first (and wrote the row) or waits.
+          await d.lock(tx, activationLock(row));
+          const [current] = await tx.select({ state: t.state }).from(t).where(versionKey(t, row)).limit(1);
+          if (current?.state !== LaunchPlanState.ACTIVE) return;
+          const [existing] = await tx.select({ id: s.id }).from(s).where(versionKey(s, row)).limit(1);
+          if (existing) return;
+          await activateSchedule(tx, s, row, plan, now);
+          adopted++;
+        });
+      }
+      return { adopted, more: found.length === limit };
     },
 
     list: (scope, query) => listWhere(scope, query),

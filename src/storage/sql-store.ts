@@ -8,6 +8,7 @@ import { createSqlEngineStore } from "./sql-engine.js";
 import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlLeases } from "./sql-leases.js";
+import { createSqlSchedules } from "./sql-schedules.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
 import { createSqlSignals } from "./sql-signals.js";
@@ -34,6 +35,7 @@ export function createSqlStore(d: Dialect): Store {
     catalog: createSqlCatalogStore(d),
     deletions: createSqlDeletions(d),
     leases: createSqlLeases(d),
+    schedules: createSqlSchedules(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

@@ -15,6 +15,7 @@ import type { ListQuery } from "../core/list-query.js";
 import type { CatalogStore } from "./catalog-store.js";
 import type { DeletionStore, LeaseStore } from "./deletion-store.js";
 import type { EngineStore } from "./engine-store.js";
+import type { SchedulePlan, ScheduleStore } from "./schedule-store.js";
 import type { SignalStore } from "./signal-store.js";
 import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
 
@@ -44,6 +45,8 @@ export interface Store {
   readonly deletions: DeletionStore;
   /** Work one replica does at a time (leases). */
   readonly leases: LeaseStore;
+  /** Launch-plan schedules and their cursors (schedulable_entities). */
+  readonly schedules: ScheduleStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */
@@ -154,10 +157,25 @@ export interface LaunchPlanStore {
   /**
    * Makes this version the only ACTIVE one of its name, in one transaction;
    * returns the version it replaced (if another was active), or "missing".
+   * The same transaction deactivates the replaced version's schedule and,
+   * when `schedule` gives a plan for the version, activates its schedule.
    */
-  activate(id: Identifier): Promise<{ previous: LaunchPlan | undefined } | "missing">;
-  /** Marks the version INACTIVE; false when it does not exist. */
-  deactivate(id: Identifier): Promise<boolean>;
+  activate(
+    id: Identifier,
+    options?: { now?: Date; schedule?: (launchPlan: LaunchPlan) => SchedulePlan | undefined },
+  ): Promise<{ previous: LaunchPlan | undefined } | "missing">;
+  /** Marks the version INACTIVE, and its schedule with it; false when it does not exist. */
+  deactivate(id: Identifier, now?: Date): Promise<boolean>;
+  /**
+   * Writes the schedule of active versions that have one but no schedule row
+   * (activated before schedules were kept), as activating them now would; at
+   * most `limit` of them per call (`more`: call again).
+   */
+  adoptSchedules(options: {
+    now: Date;
+    schedule: (launchPlan: LaunchPlan) => SchedulePlan | undefined;
+    limit: number;
+  }): Promise<{ adopted: number; more: boolean }>;
   /** Versions, filterable by launch plan and workflow fields (`eq(workflow.name,x)`). */
   list(scope: NameScope, query: ListQuery): Promise<LaunchPlan[]>;
   listActive(scope: NameScope, query: ListQuery): Promise<LaunchPlan[]>;

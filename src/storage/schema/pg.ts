@@ -387,3 +387,32 @@ export const leases = pgTable("leases", {
   owner: text().notNull(),
   expiresAt: timestamp(),
 });
+
+export const schedulableEntities = pgTable(
+  "schedulable_entities",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    cronExpression: text(),
+    fixedRateValue: bigint({ mode: "number" }),
+    unit: integer(),
+    kickoffTimeInputArg: text().notNull().default(""),
+    active: boolean().notNull(),
+    activatedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    nextFireAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    retryAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    attempts: integer().notNull().default(0),
+    lastFiredAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    lastError: text(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    deletedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex("schedulable_entities_key_idx").on(t.project, t.domain, t.name, t.version),
+    index("schedulable_entities_due_idx").on(t.active, t.nextFireAt),
+  ],
+);

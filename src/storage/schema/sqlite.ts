@@ -430,3 +430,45 @@ export const leases = sqliteTable("leases", {
   owner: text().notNull(),
   expiresAt: timestamp(),
 });
+
+/**
+ * Launch-plan schedules (FlyteAdmin's table and columns, plus the scheduler's
+ * cursor): one row per launch plan version that was ever activated with a
+ * schedule. `next_fire_at` is the earliest tick not yet handled (null: the
+ * schedule is inactive or has no future run); activation writes it in the
+ * UpdateLaunchPlan transaction, and the scheduler advances it with a
+ * compare-and-set on the value it read. Rows are never deleted.
+ */
+export const schedulableEntities = sqliteTable(
+  "schedulable_entities",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    project: text().notNull(),
+    domain: text().notNull(),
+    name: text().notNull(),
+    version: text().notNull(),
+    /** cron_schedule.schedule or the deprecated cron_expression; null for a fixed rate. */
+    cronExpression: text(),
+    fixedRateValue: integer(),
+    unit: integer(),
+    kickoffTimeInputArg: text().notNull().default(""),
+    active: integer({ mode: "boolean" }).notNull(),
+    /** The anchor of fixed-rate ticks: the last inactive→active transition, to the second. */
+    activatedAt: integer({ mode: "timestamp_ms" }),
+    nextFireAt: integer({ mode: "timestamp_ms" }),
+    /** After a transient failure, the tick at next_fire_at is not tried again before this. */
+    retryAt: integer({ mode: "timestamp_ms" }),
+    /** Consecutive failures of the tick at next_fire_at. */
+    attempts: integer().notNull().default(0),
+    lastFiredAt: integer({ mode: "timestamp_ms" }),
+    lastError: text(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    /** Kept from FlyteAdmin's table; never set. */
+    deletedAt: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("schedulable_entities_key_idx").on(t.project, t.domain, t.name, t.version),
+    index("schedulable_entities_due_idx").on(t.active, t.nextFireAt),
+  ],
+);
