@@ -9,6 +9,7 @@ import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlLeases } from "./sql-leases.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
+import { createSqlNotifications } from "./sql-notifications.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
 import { createSqlSignals } from "./sql-signals.js";
 import { createSqlTaskExecutions } from "./sql-task-executions.js";
@@ -34,6 +35,7 @@ export function createSqlStore(d: Dialect): Store {
     catalog: createSqlCatalogStore(d),
     deletions: createSqlDeletions(d),
     leases: createSqlLeases(d),
+    notifications: createSqlNotifications(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),
