@@ -52,6 +52,7 @@ import { openStore } from "./storage/open-store.js";
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
 import type { ExecutionCleaner } from "./cleanup/execution-cleaner.js";
 import type { RetentionTimer } from "./cleanup/retention-timer.js";
+import { createNotifications, type DeliveryChannels, type Notifications } from "./notifications/notification-wiring.js";
 import type { Store } from "./storage/store.js";
 
 export interface App {
@@ -68,6 +69,8 @@ export interface App {
   childExecutions: ChildExecutions;
   /** Retention: the cleaner (what `executions delete` and `cleanup` use) and the timer applying the configured policy. */
   cleanup: { cleaner: ExecutionCleaner; timer: RetentionTimer };
+  /** The notification outbox's enqueue side and this replica's delivery workers (both undefined when off). */
+  notifications: Notifications;
   /**
    * Starts the background work (the local engine resumes and advances executions).
    * `listeningUrl` is where the server listens, for the links it hands out (task
@@ -86,8 +89,10 @@ export interface BuildOptions {
   blobs?: BlobStore;
   /** The engine executions are handed to, instead of the configured one. */
   executor?: WorkflowExecutor;
-  /** The clock retention measures ages by (default: the system's). */
+  /** The clock retention and notification delivery measure time by (default: the system's). */
   clock?: () => Date;
+  /** Notification channels instead of the configured SMTP server and webhooks, and the backoff jitter (tests). */
+  notifications?: { channels?: DeliveryChannels; jitter?: () => number };
 }
 
 /** Wires store, services and transport for a configuration. Does not listen. */
@@ -116,6 +121,16 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     });
   const limits = { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize };
   const events = metrics ? { events: metrics.events } : {};
+  // Before the engine: its terminal events enqueue notifications like the RPC's do.
+  const notifications = createNotifications({
+    config,
+    store,
+    logger,
+    metrics: metrics?.notifications,
+    clock: options.clock,
+    channels: options.notifications?.channels,
+    jitter: options.notifications?.jitter,
+  });
   // Launch-plan nodes launch their children through the API's own functions, whose deps include
   // the engine's executor: they are bound once both exist.
   let apiDeps: ApiDeps | undefined;
@@ -124,7 +139,13 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     return apiDeps;
   });
   // The engine reports through the same event handlers the RPCs use (store, blobs, limits, counts).
-  const engine = createEngineRuntime({ config, deps: { store, blobs, limits, ...events }, logger, executor: options.executor, children: childExecutions });
+  const engine = createEngineRuntime({
+    config,
+    deps: { store, blobs, limits, ...events, notifications: notifications.outbox },
+    logger,
+    executor: options.executor,
+    children: childExecutions,
+  });
   const deps: ApiDeps = {
     store,
     blobs,
@@ -135,6 +156,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     limits,
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
     ...events,
+    notifications: notifications.outbox,
   };
   apiDeps = deps;
   const cleanup = createCleanup({ config, store, blobs, logger, metrics: metrics?.cleanup, ...(options.clock ? { clock: options.clock } : {}) });
@@ -249,9 +271,11 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     engine: engine.summary,
     childExecutions,
     cleanup,
+    notifications,
     async start(listeningUrl) {
       await engine.start(listeningUrl);
       cleanup.timer.start();
+      notifications.start(listeningUrl);
     },
     async close() {
       storeHealth.stop();
@@ -263,6 +287,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       } catch (e) {
         logger.error("stopping the engine failed", { error: String((e as Error)?.stack ?? e) });
       }
+      // After the engine (its last events may enqueue), before the store: sends in flight record their outcome.
+      await notifications.stop();
       shutdown.abort();
       deps.blobs.close();
       await store.close();

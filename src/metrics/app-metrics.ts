@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventKind, EventMetrics, RefusalReason } from "../api/event-counts.js";
 import type { CleanupMetrics } from "../cleanup/execution-cleaner.js";
+import { DELIVERY_CHANNELS, type NotificationMetrics } from "../notifications/notification-metrics.js";
 import type { RpcObserver } from "../server/interceptors.js";
 import type { DatabaseObserver, PoolStats, WaitKind } from "../storage/database-observer.js";
 import { processMetrics } from "./process-metrics.js";
@@ -11,6 +12,7 @@ export interface AppMetrics {
   database: DatabaseObserver;
   events: EventMetrics;
   cleanup: CleanupMetrics;
+  notifications: NotificationMetrics;
   /** The Prometheus text exposition of every metric, with its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -20,6 +22,8 @@ const RPC_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 // Waiting for the database is usually nothing, so the low end is finer.
 const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const EVENT_KINDS: readonly EventKind[] = ["workflow", "node", "task"];
+// From an immediate send to a delivery retried for its whole maximum age (a day by default).
+const DELIVERY_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86_400];
 
 export function createAppMetrics(): AppMetrics {
   const registry = new Registry();
@@ -65,6 +69,38 @@ export function createAppMetrics(): AppMetrics {
     registers,
   });
   for (const kind of ["executions", "rows", "files", "bytes", "orphan_files", "orphan_bytes"]) deleted.inc({ kind }, 0);
+  const enqueued = new Counter({
+    name: "flyteadmin_notifications_enqueued_total",
+    help: "Notification deliveries written to the outbox on terminal phases (one per email message or webhook call), by channel.",
+    labelNames: ["channel"] as const,
+    registers,
+  });
+  const sent = new Counter({
+    name: "flyteadmin_notifications_sent_total",
+    help: "Notification deliveries accepted by their receiver (SMTP server or webhook), by channel.",
+    labelNames: ["channel"] as const,
+    registers,
+  });
+  const retried = new Counter({
+    name: "flyteadmin_notifications_retry_total",
+    help: "Failed notification delivery attempts that will be tried again, by channel and reason (retry_after: the receiver said when; error: backoff).",
+    labelNames: ["channel", "reason"] as const,
+    registers,
+  });
+  const dead = new Counter({
+    name: "flyteadmin_notifications_dead_total",
+    help: "Notification deliveries given up (refused for good, out of attempts, too old, or a target refused at enqueue), by channel; `notifications list --status dead` shows them.",
+    labelNames: ["channel"] as const,
+    registers,
+  });
+  const deliveryLatency = new Histogram({
+    name: "flyteadmin_notification_delivery_seconds",
+    help: "Time from enqueueing a notification delivery (the terminal phase's commit) to its receiver accepting it, by channel.",
+    labelNames: ["channel"] as const,
+    buckets: DELIVERY_BUCKETS,
+    registers,
+  });
+  for (const channel of DELIVERY_CHANNELS) for (const c of [enqueued, sent, dead]) c.inc({ channel }, 0);
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -91,6 +127,15 @@ export function createAppMetrics(): AppMetrics {
         deleted.inc({ kind: "orphan_files" }, t.files);
         deleted.inc({ kind: "orphan_bytes" }, t.bytes);
       },
+    },
+    notifications: {
+      enqueued: (channel) => enqueued.inc({ channel }),
+      sent(channel, seconds) {
+        sent.inc({ channel });
+        deliveryLatency.observe({ channel }, seconds);
+      },
+      retried: (channel, reason) => retried.inc({ channel, reason }),
+      dead: (channel) => dead.inc({ channel }),
     },
     async scrape() {
       // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;
