@@ -51,9 +51,9 @@ export type RequeueResult = "requeued" | "missing" | "sending" | "sent";
 export interface NotificationStore {
   /**
    * Takes up to `limit` rows that are due (pending, next attempt reached) or
-   * abandoned (sending, lease expired), oldest due first, in one statement:
-   * they become `sending`, owned by `owner` until now + leaseMs, with one
-   * more attempt. Concurrent claimers never get the same row.
+   * abandoned (sending, lease expired), oldest due first: they become
+   * `sending`, owned by `owner` until now + leaseMs, with one more attempt.
+   * Concurrent claimers never get the same row.
    */
   claim(owner: string, now: Date, leaseMs: number, limit: number): Promise<Delivery[]>;
   /** Marks a claimed row sent; false when the claim was lost. */

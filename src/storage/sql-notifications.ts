@@ -51,7 +51,9 @@ export async function insertDeliveries(
  * The outbox over either dialect. A claim is one UPDATE of the rows a
  * sub-select picks: SQLite runs writers one at a time, and on PostgreSQL the
  * sub-select locks what it picks and skips what a concurrent claim has
- * locked, so two claimers never get the same row and neither waits.
+ * locked, so two claimers never get the same row and neither waits. A
+ * worker's late outcome after its row was released or taken over matches no
+ * row (the fence), so of two sends of one row only one is recorded.
  */
 export function createSqlNotifications(d: Dialect): NotificationStore {
   const t = d.schema.notificationDeliveries;
@@ -99,13 +101,20 @@ export function createSqlNotifications(d: Dialect): NotificationStore {
     async claim(owner, now, leaseMs, limit) {
       if (limit <= 0) return [];
       const until = new Date(now.getTime() + leaseMs);
+      // Rows whose worker stopped mid-send are pending again once their lease ends (a held row's
+      // next_attempt_at is its lease end). Kept apart from the claim, the claim reads pending rows
+      // in the index's own order, however long the backlog, without sorting it.
+      await d.write((db) =>
+        db
+          .update(t)
+          .set({ status: "pending", leaseOwner: null, leaseUntil: null })
+          .where(and(eq(t.status, "sending"), lte(t.nextAttemptAt, now))),
+      );
       const rows = await d.run((db) => {
-        // A held row is due again when its lease ends (next_attempt_at = lease_until), so due and
-        // abandoned rows are one range of the (status, next_attempt_at) index per status.
         const pick = db
           .select({ id: t.id })
           .from(t)
-          .where(and(inArray(t.status, ["pending", "sending"]), lte(t.nextAttemptAt, now)))
+          .where(and(eq(t.status, "pending"), lte(t.nextAttemptAt, now)))
           .orderBy(asc(t.nextAttemptAt), asc(t.id))
           .limit(limit);
         const picked = d.name === "postgres" ? ((pick as unknown as Lockable).for("update", { skipLocked: true }) as typeof pick) : pick;

@@ -437,8 +437,9 @@ export const leases = sqliteTable("leases", {
  * and sent afterwards by the delivery workers. `payload` is the rendered
  * message as JSON, frozen at enqueue so every retry sends the same bytes;
  * `dedupe_key` keeps a replayed event from enqueueing twice. While a worker
- * holds a row (`sending`), `next_attempt_at` equals `lease_until`, so one
- * range of the (status, next_attempt_at) index finds both due and abandoned rows.
+ * holds a row (`sending`), `next_attempt_at` equals `lease_until`, and once
+ * sent it is the send time: one index, (status, next_attempt_at), finds due
+ * rows, abandoned ones and old sent ones.
  */
 export const notificationDeliveries = sqliteTable(
   "notification_deliveries",
