@@ -1,4 +1,4 @@
-import { clone, create, toBinary } from "@bufbuild/protobuf";
+import { clone, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NamedEntityMetadataSchema, NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { WorkflowCreateRequestSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
@@ -15,12 +15,14 @@ import {
 import { ConcurrencyLimitBehavior, type LaunchPlan, LaunchPlanCreateRequestSchema, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { ExecutionError_ErrorKind as ErrorKind, ExecutionErrorSchema, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type SecurityContext, SecurityContextSchema } from "../../gen/flyteidl/core/security_pb.js";
-import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
+import { type CompiledWorkflowClosure, CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
+import { type Identifier, IdentifierSchema, ResourceType, type WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../gen/flyteidl/core/literals_pb.js";
 import { executionInputsKey } from "../core/blob-keys.js";
 import { AdminError, alreadyExists, invalidArgument, notFound } from "../core/errors.js";
 import { mergeExecutionInputs } from "../core/execution-inputs.js";
 import { missingEntityMessage } from "../core/identifier.js";
+import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
 import { singleTaskLaunchPlanId, singleTaskWorkflow, singleTaskWorkflowId } from "../core/single-task-workflow.js";
 import type { ApiDeps } from "./deps.js";
 import { createLaunchPlanVersion } from "./launch-plans.js";
@@ -65,10 +67,13 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   const lpSpec = launchPlan.spec!;
   const inputs = mergeExecutionInputs(req.inputs, launchPlan.closure?.expectedInputs, lpSpec.fixedInputs);
   const workflowId = lpSpec.workflowId!;
-  const workflow = await store.workflows.get(isTask ? singleTaskWorkflowId(ref) : workflowId);
-  if (!workflow) throw notFound(missingEntityMessage(workflowId, ResourceType.WORKFLOW));
+  const wanted = isTask ? singleTaskWorkflowId(ref) : workflowId;
+  // The compiled closure stays in binary: only an engine that runs it decodes it.
+  const compiled = await store.workflows.getCompiled(wanted);
+  if (!compiled) throw notFound(missingEntityMessage(workflowId, ResourceType.WORKFLOW));
+  const workflow = create(IdentifierSchema, { resourceType: ResourceType.WORKFLOW, project: wanted.project, domain: wanted.domain, name: wanted.name, version: wanted.version });
   // A task launch has no workflow of its own to look attributes up for (FlyteAdmin passes none).
-  const scope = { project: id.project, domain: id.domain, workflow: isTask ? "" : workflow.id!.name, launchPlan: launchPlan.id!.name };
+  const scope = { project: id.project, domain: id.domain, workflow: isTask ? "" : workflow.name, launchPlan: launchPlan.id!.name };
   const config = await attributes.workflowExecutionConfig(scope, isTask ? [req.spec] : [req.spec, lpSpec], {
     securityContext: legacySecurityContext(req.spec, isTask ? undefined : lpSpec),
   });
@@ -99,7 +104,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
     phase: Phase.UNDEFINED,
     createdAt: timestampFromDate(createdAt),
     updatedAt: timestampFromDate(createdAt),
-    workflowId: workflow.id,
+    workflowId: workflow,
     notifications:
       spec.notificationOverrides.case === "disableAll" && spec.notificationOverrides.value
         ? []
@@ -115,7 +120,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
     {
       execution: create(ExecutionSchema, { id, spec, closure }),
       launchPlan: isTask ? undefined : launchPlan.id,
-      workflow: workflow.id!,
+      workflow,
       task: isTask ? ref : undefined,
       launchEntity: isTask ? "task" : "launch_plan",
       inputsUri,
@@ -135,13 +140,17 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
 
   const key = { project: id.project, domain: id.domain, name: id.name };
   let cluster: string;
+  let decoded: CompiledWorkflowClosure | undefined;
   try {
     ({ cluster } = await executor.execute({
       id,
       namespace,
-      workflow: workflow.id!,
+      workflow,
       launchPlan: launchPlan.id!,
-      closure: workflow.closure!.compiledWorkflow!,
+      closureBytes: compiled,
+      get closure() {
+        return (decoded ??= fromBinary(CompiledWorkflowClosureSchema, compiled, BINARY_READ_OPTIONS));
+      },
       inputs,
       inputsUri,
       acceptedAt: req.requestedAt,

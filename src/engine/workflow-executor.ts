@@ -12,6 +12,8 @@ export interface ExecutionLaunch {
   workflow: Identifier;
   launchPlan: Identifier;
   closure: CompiledWorkflowClosure;
+  /** `closure` in binary, when the caller has it: an engine that stores the closure keeps these bytes instead of encoding it again. */
+  closureBytes?: Uint8Array;
   inputs: LiteralMap;
   /** Where the merged inputs are stored. */
   inputsUri: string;

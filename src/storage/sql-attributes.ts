@@ -48,8 +48,8 @@ export function createSqlAttributes(d: Dialect): AttributeStore {
           anyOr(t.launchPlan, "launchPlan"),
         ),
       )
-      .orderBy(desc(t.priority), asc(t.id))
-      .limit(1),
+      // No LIMIT: at most sixteen rows match, and a bound LIMIT makes SQLite compile the statement again at every run.
+      .orderBy(desc(t.priority), asc(t.id)),
   );
   const mostSpecific = (key: { resourceType: string; project: string; domain: string; workflow: string; launchPlan: string }) => resolveQuery({ ...key, any: "" });
 

@@ -56,7 +56,7 @@ export function createSqlCatalogStore(d: Dialect): CatalogStore {
   // Only the key's own fields: callers may pass a whole entry as its key.
   const keyColumns = (k: CatalogKey): CatalogKey => ({ project: k.project, domain: k.domain, datasetName: k.datasetName, datasetVersion: k.datasetVersion, tag: k.tag });
   const getEntry = async (k: CatalogKey) => {
-    const [row] = await d.run((db) => db.select().from(e).where(entryKey(k)).limit(1));
+    const [row] = await d.run((db) => db.select().from(e).where(entryKey(k)));
     return row;
   };
 
@@ -139,7 +139,7 @@ export function createSqlCatalogStore(d: Dialect): CatalogStore {
             .returning(),
         );
         if (mine) return toReservation(mine);
-        const [held] = await d.run((db) => db.select().from(r).where(reservationKey(key)).limit(1));
+        const [held] = await d.run((db) => db.select().from(r).where(reservationKey(key)));
         // Released between the two statements: try to take it again.
         if (held) return toReservation(held);
       }

@@ -81,8 +81,7 @@ export function createSqlDeletions(d: Dialect): DeletionStore {
           .select({ phase: e.phase, spec: e.spec, active: w.active })
           .from(e)
           .leftJoin(w, and(eq(w.project, e.project), eq(w.domain, e.domain), eq(w.name, e.name)))
-          .where(keyOf(key))
-          .limit(1),
+          .where(keyOf(key)),
       );
       if (!row) return undefined;
       const parent = fromBinary(ExecutionSpecSchema, row.spec, BINARY_READ_OPTIONS).metadata?.parentNodeExecution?.executionId;
@@ -131,7 +130,7 @@ export function createSqlDeletions(d: Dialect): DeletionStore {
         return await d.transaction(async (tx) => {
           for (const k of keys) {
             const w = s.engineWorkflows;
-            const [engine] = await tx.select({ active: w.active }).from(w).where(triple(w.project, w.domain, w.name, k)).limit(1);
+            const [engine] = await tx.select({ active: w.active }).from(w).where(triple(w.project, w.domain, w.name, k));
             if (engine?.active) throw new NotDeletable();
             const gone = await tx
               .delete(e)
@@ -156,7 +155,7 @@ export function createSqlDeletions(d: Dialect): DeletionStore {
     },
 
     async isMarked(key) {
-      const rows = await d.run((db) => db.select({ name: marks.name }).from(marks).where(markOf(key)).limit(1));
+      const rows = await d.run((db) => db.select({ name: marks.name }).from(marks).where(markOf(key)));
       return rows.length > 0;
     },
 

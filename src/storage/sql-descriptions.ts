@@ -57,7 +57,7 @@ export function createSqlDescriptions(d: Dialect): DescriptionStore {
 
   return {
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(and(nameOf(id), eq(t.version, id.version))).limit(1));
+      const [row] = await d.run((db) => db.select().from(t).where(and(nameOf(id), eq(t.version, id.version))));
       return row ? toEntity(row) : undefined;
     },
     async list(id, query) {

@@ -59,7 +59,7 @@ export function createSqlEngineStore(d: Dialect): EngineStore {
     },
 
     async get(key) {
-      const [row] = await d.run((db) => db.select().from(t).where(keyOf(key)).limit(1));
+      const [row] = await d.run((db) => db.select().from(t).where(keyOf(key)));
       return row ? toRow(row) : undefined;
     },
 
@@ -80,8 +80,7 @@ export function createSqlEngineStore(d: Dialect): EngineStore {
             updatedAt: t.updatedAt,
           })
           .from(t)
-          .where(keyOf(key))
-          .limit(1),
+          .where(keyOf(key)),
       );
       return row ? { ...row, abortCause: row.abortCause ?? undefined, nextWakeAt: row.nextWakeAt ?? undefined } : undefined;
     },

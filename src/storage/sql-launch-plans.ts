@@ -77,7 +77,7 @@ export function createSqlLaunchPlans(d: Dialect): LaunchPlanStore {
   };
 
   // Every launch reads its launch plan.
-  const byKey = preparedQuery<Row[]>(d, "launch_plan_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+  const byKey = preparedQuery<Row[]>(d, "launch_plan_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))));
 
   return {
     create(launchPlan, digest, scheduleType) {

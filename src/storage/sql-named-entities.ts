@@ -27,7 +27,7 @@ export function createSqlNamedEntities(d: Dialect): NamedEntityStore {
 
   return {
     async get(type, id) {
-      const rows = await d.run((db) => db.select(columnsOf).from(m).where(keyOf(type, id)).limit(1));
+      const rows = await d.run((db) => db.select(columnsOf).from(m).where(keyOf(type, id)));
       return rows[0] ? toEntity(type, id, rows[0]) : undefined;
     },
 

@@ -181,7 +181,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
     },
 
     async dynamicWorkflowUri(id) {
-      const [row] = await d.run((db) => db.select({ uri: t.dynamicWorkflowUri }).from(t).where(and(keyOf(id), executionPresent(d, id))).limit(1));
+      const [row] = await d.run((db) => db.select({ uri: t.dynamicWorkflowUri }).from(t).where(and(keyOf(id), executionPresent(d, id))));
       return row?.uri ?? "";
     },
 

@@ -35,7 +35,7 @@ export function createSqlProjects(d: Dialect): ProjectStore {
     });
 
   // Every registration and launch checks its project first.
-  const byId = preparedQuery<Row[]>(d, "project_by_id", (db) => db.select().from(t).where(eq(t.identifier, placeholders("identifier").identifier)).limit(1));
+  const byId = preparedQuery<Row[]>(d, "project_by_id", (db) => db.select().from(t).where(eq(t.identifier, placeholders("identifier").identifier)));
 
   return {
     async create(project) {

@@ -42,7 +42,7 @@ export function createSqlSignals(d: Dialect): SignalStore {
     sql`not exists (select 1 from ${marks} where ${and(eq(marks.project, k.project), eq(marks.domain, k.domain), eq(marks.name, k.name))})`;
   const keyOf = (k: SignalKey) => and(eq(t.project, k.project), eq(t.domain, k.domain), eq(t.name, k.name), eq(t.signalId, k.signalId), notBeingDeleted(k));
   const find = async (k: SignalKey): Promise<Row | undefined> => {
-    const [row] = await d.run((db) => db.select().from(t).where(keyOf(k)).limit(1));
+    const [row] = await d.run((db) => db.select().from(t).where(keyOf(k)));
     return row;
   };
   // FromSignalModel: the id is rebuilt from the key columns (so a request's

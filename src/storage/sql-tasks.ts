@@ -38,7 +38,7 @@ export function createSqlTasks(d: Dialect): TaskStore {
     });
   };
 
-  const byKey = preparedQuery<Row[]>(d, "task_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+  const byKey = preparedQuery<Row[]>(d, "task_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))));
 
   return {
     create(task, digest, type, description) {

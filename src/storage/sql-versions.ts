@@ -44,7 +44,7 @@ export async function insertVersion<T extends SQLiteTable & VersionedColumns>(
 ): Promise<T["$inferSelect"] | undefined> {
   const inserted = await tx.insert(table).values(values).onConflictDoNothing().returning({ name: table.name });
   if (inserted.length > 0) return undefined;
-  const [row] = await tx.select().from(table as SQLiteTable).where(versionKey(table, key)).limit(1);
+  const [row] = await tx.select().from(table as SQLiteTable).where(versionKey(table, key));
   if (!row) throw new Error(`insert of ${key.name}@${key.version} conflicted but no row is there`);
   return row as T["$inferSelect"];
 }

@@ -4,6 +4,7 @@ import { and, desc } from "drizzle-orm";
 import { type Workflow, WorkflowClosureSchema, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { TypedInterfaceSchema } from "../../gen/flyteidl/core/interface_pb.js";
+import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { WORKFLOW_COLUMNS } from "../core/entity-columns.js";
 import type { Dialect } from "./dialect.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
@@ -11,6 +12,10 @@ import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import type { WorkflowStore } from "./store.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
+import { messageFieldBytes } from "../core/proto-fields.js";
+
+// admin.WorkflowClosure { compiled_workflow = 1; created_at = 2 }.
+const WORKFLOW_CLOSURE_COMPILED = 1;
 
 export function createSqlWorkflows(d: Dialect): WorkflowStore {
   const t = d.schema.workflows;
@@ -45,8 +50,11 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
       shortDescription: row.shortDescription,
     });
 
-  // Every launch reads its workflow.
-  const byKey = preparedQuery<Row[]>(d, "workflow_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))).limit(1));
+  const byKey = preparedQuery<Row[]>(d, "workflow_by_key", (db) => db.select().from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))));
+  // Every launch reads its workflow's compiled closure.
+  const compiledByKey = preparedQuery<{ closure: Buffer }[]>(d, "workflow_compiled_by_key", (db) =>
+    db.select({ closure: t.closure }).from(t).where(versionKey(t, placeholders("project", "domain", "name", "version"))),
+  );
 
   return {
     create(workflow, typedInterface, digest, description) {
@@ -65,8 +73,18 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
       return row ? toWorkflow(row) : undefined;
     },
 
+    async getCompiled(id) {
+      const [row] = await compiledByKey({ project: id.project, domain: id.domain, name: id.name, version: id.version });
+      if (!row) return undefined;
+      // The stored closure holds the compiled workflow alone; any other form is decoded and encoded again.
+      const compiled = messageFieldBytes(row.closure, WORKFLOW_CLOSURE_COMPILED);
+      if (compiled) return compiled;
+      const closure = fromBinary(WorkflowClosureSchema, row.closure, BINARY_READ_OPTIONS);
+      return toBinary(CompiledWorkflowClosureSchema, closure.compiledWorkflow ?? create(CompiledWorkflowClosureSchema));
+    },
+
     async getInterface(id) {
-      const [row] = await d.run((db) => db.select({ typedInterface: t.typedInterface }).from(t).where(versionKey(t, id)).limit(1));
+      const [row] = await d.run((db) => db.select({ typedInterface: t.typedInterface }).from(t).where(versionKey(t, id)));
       if (!row) return undefined;
       return { typedInterface: row.typedInterface ? fromBinary(TypedInterfaceSchema, row.typedInterface, BINARY_READ_OPTIONS) : undefined };
     },

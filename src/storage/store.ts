@@ -139,6 +139,8 @@ export interface WorkflowStore {
   ): Promise<Versioned<Workflow> | undefined>;
   /** The full workflow (compiled closure with created_at from the row). */
   get(id: Identifier): Promise<Workflow | undefined>;
+  /** What a launch needs: the compiled closure (`core.CompiledWorkflowClosure`) in binary, not decoded. */
+  getCompiled(id: Identifier): Promise<Uint8Array | undefined>;
   /** The interface a workflow version was registered with (what launch plans are checked against). */
   getInterface(id: Identifier): Promise<{ typedInterface: TypedInterface | undefined } | undefined>;
   /** Versions with a minimal closure: only the primary template's interface and created_at. */

@@ -61,7 +61,7 @@ export function definitionOf(launch: ExecutionLaunch): DefinitionJson {
     namespace: launch.namespace,
     workflow: idJson(launch.workflow),
     launchPlan: idJson(launch.launchPlan),
-    closure: Buffer.from(toBinary(CompiledWorkflowClosureSchema, launch.closure)).toString("base64"),
+    closure: Buffer.from(launch.closureBytes ?? toBinary(CompiledWorkflowClosureSchema, launch.closure)).toString("base64"),
     inputsUri: launch.inputsUri,
     acceptedAt: launch.acceptedAt.toISOString(),
     config: {
