@@ -1,5 +1,6 @@
 import type { NotificationSettings, WebhookAlias } from "./core/notification-plan.js";
 import { parseAge, RetentionError } from "./core/retention.js";
+import { parseSmtpUrl } from "./notifications/email-channel.js";
 
 /**
  * The `notifications` option: off by default; a config file gives a mapping
@@ -122,14 +123,10 @@ export function parseNotifications(raw: unknown, previous: NotificationsConfig =
 export function checkNotifications(n: NotificationsConfig): void {
   if (!n.enabled) return;
   if (n.email.smtpUrl === "") throw fail("email.smtpUrl (--smtp-url) is required when notifications are enabled, e.g. smtp://user@smtp.example.com:587");
-  let smtp: URL;
   try {
-    smtp = new URL(n.email.smtpUrl);
-  } catch {
-    throw fail(`email.smtpUrl: expected smtp://[user@]host[:port] or smtps://..., got ${JSON.stringify(n.email.smtpUrl)}`);
-  }
-  if ((smtp.protocol !== "smtp:" && smtp.protocol !== "smtps:") || smtp.hostname === "") {
-    throw fail(`email.smtpUrl: expected smtp://[user@]host[:port] or smtps://..., got ${JSON.stringify(n.email.smtpUrl)}`);
+    parseSmtpUrl(n.email.smtpUrl);
+  } catch (e) {
+    throw fail(`email.${(e as Error).message}`);
   }
   if (n.email.from === "") throw fail("email.from (--email-from) is required when notifications are enabled, e.g. flyte@example.com");
   if (n.webhooks.allowRawUrls && n.webhooks.allowedUrlPrefixes.length === 0) {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, ConfigError } from "../config.js";
 import type { NotificationSettings } from "../core/notification-plan.js";
+import { isAllowedUrl } from "../core/webhook-url.js";
 import type { Logger } from "../logger.js";
 import { notificationSettings } from "../notification-config.js";
 import { packageRoot } from "../paths.js";
@@ -79,14 +80,14 @@ function configuredChannels(config: Config): DeliveryChannels {
   const n = config.notifications;
   const password = config.smtpPassword || (n.email.passwordFile ? readSecretFile(n.email.passwordFile, "notifications.email.passwordFile") : undefined);
   const { version } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
-  const prefixes = n.webhooks.allowedUrlPrefixes;
   return {
-    email: createEmailChannel({ smtpUrl: n.email.smtpUrl, ...(password ? { password } : {}) }),
+    // As many SMTP connections as sends in flight.
+    email: createEmailChannel({ smtpUrl: n.email.smtpUrl, ...(password ? { password } : {}), maxConnections: n.delivery.concurrency }),
     webhook: createWebhookChannel({
       aliases: n.webhooks.aliases,
       userAgent: `flyteadmin-ts/${version}`,
       // Checked again at send time: a row enqueued under a laxer configuration is not sent to a URL now refused.
-      isAllowedUrl: (url) => n.webhooks.allowRawUrls && prefixes.some((p) => url.startsWith(p)),
+      isAllowedUrl: (url) => isAllowedUrl(url, n.webhooks),
     }),
   };
 }
