@@ -12,7 +12,6 @@ import { openBlobStore } from "../../src/blob/open-blob-store.js";
 import { loadFlytekitPackage } from "../fixtures/flytekit.js";
 import { failure } from "../helpers/rpc-failure.js";
 import {
-  type Admin,
   D,
   emailOn,
   fakeClock,

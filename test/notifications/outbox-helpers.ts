@@ -1,10 +1,10 @@
 // An app with notifications on, channels the test scripts (or real ones), a
 // clock the test moves, and a launch plan that notifies.
-import { clone, create } from "@bufbuild/protobuf";
+import { clone, create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient, createRouterTransport } from "@connectrpc/connect";
 import { type Notification, NotificationSchema } from "../../gen/flyteidl/admin/common_pb.js";
-import type { ExecutionSpec } from "../../gen/flyteidl/admin/execution_pb.js";
+import type { ExecutionSpecSchema } from "../../gen/flyteidl/admin/execution_pb.js";
 import { LaunchPlanMetadataSchema, LaunchPlanSpecSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -74,7 +74,7 @@ export async function registerNotifyingLaunchPlan(admin: Admin, name: string, no
 }
 
 /** Starts execution `name` of the launch plan; `spec` adds overrides (notifications, disable_all). */
-export async function launch(admin: Admin, lp: Identifier, name: string, spec: Partial<ExecutionSpec> = {}) {
+export async function launch(admin: Admin, lp: Identifier, name: string, spec: Omit<MessageInitShape<typeof ExecutionSpecSchema>, "$typeName"> = {}) {
   await admin.createExecution({ project: P, domain: D, name, spec: { launchPlan: lp, ...spec }, inputs: {} });
   return { project: P, domain: D, name };
 }
