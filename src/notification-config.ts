@@ -170,7 +170,8 @@ function httpUrl(v: unknown, where: string): string {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw fail(`${where}: expected an http:// or https:// URL, got ${JSON.stringify(s)}`);
+  // The value is not repeated: a webhook URL is a secret.
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw fail(`${where}: expected an http:// or https:// URL`);
   return s;
 }
 

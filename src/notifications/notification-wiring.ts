@@ -80,12 +80,21 @@ function configuredChannels(config: Config): DeliveryChannels {
   const n = config.notifications;
   const password = config.smtpPassword || (n.email.passwordFile ? readSecretFile(n.email.passwordFile, "notifications.email.passwordFile") : undefined);
   const { version } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
+  // A send gives up well within its lease, so no other worker takes the delivery over while it may still go out.
+  const sendLimitMs = Math.floor(n.delivery.leaseTimeoutMs / 2);
   return {
     // As many SMTP connections as sends in flight.
-    email: createEmailChannel({ smtpUrl: n.email.smtpUrl, ...(password ? { password } : {}), maxConnections: n.delivery.concurrency }),
+    email: createEmailChannel({
+      smtpUrl: n.email.smtpUrl,
+      ...(password ? { password } : {}),
+      maxConnections: n.delivery.concurrency,
+      sendTimeoutMs: Math.min(120_000, sendLimitMs),
+      timeoutMs: Math.min(30_000, sendLimitMs),
+    }),
     webhook: createWebhookChannel({
       aliases: n.webhooks.aliases,
       userAgent: `flyteadmin-ts/${version}`,
+      timeoutMs: Math.min(10_000, sendLimitMs),
       // Checked again at send time: a row enqueued under a laxer configuration is not sent to a URL now refused.
       isAllowedUrl: (url) => isAllowedUrl(url, n.webhooks),
     }),
