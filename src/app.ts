@@ -52,7 +52,7 @@ import { openStore } from "./storage/open-store.js";
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
 import type { ExecutionCleaner } from "./cleanup/execution-cleaner.js";
 import type { RetentionTimer } from "./cleanup/retention-timer.js";
-import { createNotifications, type DeliveryChannels, type Notifications } from "./notifications/notification-wiring.js";
+import { createNotifications, type DeliveryChannels, type Notifications, smtpPassword } from "./notifications/notification-wiring.js";
 import type { Store } from "./storage/store.js";
 
 export interface App {
@@ -102,6 +102,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const files = fileModes(config);
   // Before anything is opened, so a bad value leaves nothing behind.
   checkPublicUrl(config.publicUrl);
+  const mailPassword = options.notifications?.channels ? undefined : smtpPassword(config);
   const consoleServed = config.console ? consoleFolder(config.consoleDir) : undefined;
   checkDataDirMode(config.dataDir, logger);
   const requestOrigin = createTrustedOrigin(config.trustedProxies);
@@ -130,6 +131,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     clock: options.clock,
     channels: options.notifications?.channels,
     jitter: options.notifications?.jitter,
+    smtpPassword: mailPassword,
   });
   // Launch-plan nodes launch their children through the API's own functions, whose deps include
   // the engine's executor: they are bound once both exist.

@@ -26,6 +26,8 @@ export interface NotificationWiringOptions {
   channels?: DeliveryChannels | undefined;
   /** Backoff jitter factor (tests turn it off with () => 1). */
   jitter?: (() => number) | undefined;
+  /** The SMTP password, read by smtpPassword() before anything was opened. */
+  smtpPassword?: string | undefined;
 }
 
 export interface Notifications {
@@ -40,15 +42,21 @@ export interface Notifications {
 }
 
 /**
- * The outbox and its workers for the configuration (nothing when
- * notifications are off). Secrets named by the configuration are read here,
- * so a missing password file stops the server at start-up, not at the first
- * send.
+ * The SMTP password of the configuration (undefined when none is set or
+ * notifications are off). Read at start-up, before anything is opened, so an
+ * unreadable file stops the server with nothing left behind, not at the first send.
  */
+export function smtpPassword(config: Config): string | undefined {
+  const n = config.notifications;
+  if (!n.enabled) return undefined;
+  return config.smtpPassword || (n.email.passwordFile ? readSecretFile(n.email.passwordFile, "notifications.email.passwordFile") : undefined);
+}
+
+/** The outbox and its workers for the configuration (nothing when notifications are off). */
 export function createNotifications(o: NotificationWiringOptions): Notifications {
   const n = o.config.notifications;
   if (!n.enabled) return { outbox: undefined, worker: undefined, start() {}, stop: async () => undefined };
-  const channels = o.channels ?? configuredChannels(o.config);
+  const channels = o.channels ?? configuredChannels(o.config, o.smtpPassword);
   const worker = createDeliveryWorker({
     store: o.store.notifications,
     channels,
@@ -76,9 +84,8 @@ export function createNotifications(o: NotificationWiringOptions): Notifications
 }
 
 /** The SMTP and webhook channels of the configuration. */
-function configuredChannels(config: Config): DeliveryChannels {
+function configuredChannels(config: Config, password: string | undefined): DeliveryChannels {
   const n = config.notifications;
-  const password = config.smtpPassword || (n.email.passwordFile ? readSecretFile(n.email.passwordFile, "notifications.email.passwordFile") : undefined);
   const { version } = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
   // A send gives up well within its lease, so no other worker takes the delivery over while it may still go out.
   const sendLimitMs = Math.floor(n.delivery.leaseTimeoutMs / 2);
