@@ -52,6 +52,7 @@ import { openStore } from "./storage/open-store.js";
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
 import type { ExecutionCleaner } from "./cleanup/execution-cleaner.js";
 import type { RetentionTimer } from "./cleanup/retention-timer.js";
+import { createNotifications, type DeliveryChannels, type Notifications, smtpPassword } from "./notifications/notification-wiring.js";
 import type { Store } from "./storage/store.js";
 import { createExecution } from "./api/execution-create.js";
 import type { Sleep } from "./scheduler/rate-limiter.js";
@@ -74,6 +75,8 @@ export interface App {
   cleanup: { cleaner: ExecutionCleaner; timer: RetentionTimer };
   /** Fires launch-plan schedules; started with the app unless `--scheduler false`. */
   scheduler: Scheduler;
+  /** The notification outbox's enqueue side and this replica's delivery workers (both undefined when off). */
+  notifications: Notifications;
   /**
    * Starts the background work (the local engine resumes and advances executions).
    * `listeningUrl` is where the server listens, for the links it hands out (task
@@ -92,10 +95,12 @@ export interface BuildOptions {
   blobs?: BlobStore;
   /** The engine executions are handed to, instead of the configured one. */
   executor?: WorkflowExecutor;
-  /** The clock retention measures ages by and schedules fire by (default: the system's). */
+  /** The clock retention measures ages by, schedules fire by and notification delivery measures time by (default: the system's). */
   clock?: () => Date;
   /** How the scheduler's rate limit waits (default: real time); tests pass one that moves their clock. */
   sleep?: Sleep;
+  /** Notification channels instead of the configured SMTP server and webhooks, and the backoff jitter (tests). */
+  notifications?: { channels?: DeliveryChannels; jitter?: () => number };
 }
 
 /** Wires store, services and transport for a configuration. Does not listen. */
@@ -105,6 +110,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const files = fileModes(config);
   // Before anything is opened, so a bad value leaves nothing behind.
   checkPublicUrl(config.publicUrl);
+  const mailPassword = options.notifications?.channels ? undefined : smtpPassword(config);
   const consoleServed = config.console ? consoleFolder(config.consoleDir) : undefined;
   checkDataDirMode(config.dataDir, logger);
   const requestOrigin = createTrustedOrigin(config.trustedProxies);
@@ -124,6 +130,17 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     });
   const limits = { maxWorkflowNodes: config.maxWorkflowNodes, maxPageSize: config.maxPageSize };
   const events = metrics ? { events: metrics.events } : {};
+  // Before the engine: its terminal events enqueue notifications like the RPC's do.
+  const notifications = createNotifications({
+    config,
+    store,
+    logger,
+    metrics: metrics?.notifications,
+    clock: options.clock,
+    channels: options.notifications?.channels,
+    jitter: options.notifications?.jitter,
+    smtpPassword: mailPassword,
+  });
   // Launch-plan nodes launch their children through the API's own functions, whose deps include
   // the engine's executor: they are bound once both exist.
   let apiDeps: ApiDeps | undefined;
@@ -132,7 +149,13 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     return apiDeps;
   });
   // The engine reports through the same event handlers the RPCs use (store, blobs, limits, counts).
-  const engine = createEngineRuntime({ config, deps: { store, blobs, limits, ...events }, logger, executor: options.executor, children: childExecutions });
+  const engine = createEngineRuntime({
+    config,
+    deps: { store, blobs, limits, ...events, notifications: notifications.outbox },
+    logger,
+    executor: options.executor,
+    children: childExecutions,
+  });
   // The scheduler fires through CreateExecution's domain function, whose deps include its hooks.
   const schedules = createSchedules({
     config,
@@ -154,6 +177,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
     schedules: schedules.hooks,
     ...events,
+    notifications: notifications.outbox,
   };
   apiDeps = deps;
   const cleanup = createCleanup({ config, store, blobs, logger, metrics: metrics?.cleanup, ...(options.clock ? { clock: options.clock } : {}) });
@@ -269,10 +293,12 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     childExecutions,
     cleanup,
     scheduler: schedules.scheduler,
+    notifications,
     async start(listeningUrl) {
       await engine.start(listeningUrl);
       cleanup.timer.start();
       if (config.scheduler) schedules.scheduler.start();
+      notifications.start(listeningUrl);
     },
     async close() {
       storeHealth.stop();
@@ -286,6 +312,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       } catch (e) {
         logger.error("stopping the engine failed", { error: String((e as Error)?.stack ?? e) });
       }
+      // After the engine (its last events may enqueue), before the store: sends in flight record their outcome.
+      await notifications.stop();
       shutdown.abort();
       deps.blobs.close();
       await store.close();

@@ -11,6 +11,7 @@ import {
 import { loadLocation } from "./core/cron.js";
 import { parseRetentionPolicy, RetentionError, type RetentionPolicy } from "./core/retention.js";
 import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
+import { checkNotifications, defaultNotifications, NotificationConfigError, type NotificationsConfig, parseNotifications } from "./notification-config.js";
 
 export { engineTaskSlots, type HostResources, hostTaskResources } from "./engine-config.js";
 
@@ -90,6 +91,11 @@ export interface Config {
   schedulerMaxRetryWindowMs: number;
   schedulerKickoffArgForFixedRate: boolean;
   schedulerMinIntervalMs: number;
+  notifications: NotificationsConfig;
+  smtpUrl: string;
+  smtpPassword: string;
+  smtpPasswordFile: string;
+  emailFrom: string;
 }
 
 /** Which engine runs executions: the embedded one, or none (an outside engine such as flytepropeller reports events). */
@@ -110,7 +116,8 @@ type Kind =
   | "string-map"
   | "env-map"
   | "choice"
-  | "retention";
+  | "retention"
+  | "notifications";
 
 interface Option {
   key: keyof Config;
@@ -218,6 +225,16 @@ export const OPTIONS: readonly Option[] = [
   { key: "schedulerMaxRetryWindowMs", kind: "int", max: 7 * 24 * 3600 * 1000, default: "1800000", help: "a tick whose execution cannot be created for a passing reason (database unavailable) is tried again, with backoff from 1 s to 5 min, for about this long in milliseconds, then given up and recorded" },
   { key: "schedulerKickoffArgForFixedRate", kind: "bool", default: "true", help: "pass the kickoff time argument to fixed-rate schedules too (FlyteAdmin passes it to cron schedules only)" },
   { key: "schedulerMinIntervalMs", kind: "int", min: 1000, max: 24 * 3600 * 1000, default: "60000", help: "shortest interval between ticks of a fixed rate or @every schedule, in milliseconds; shorter ones are stretched to it" },
+  {
+    key: "notifications",
+    kind: "notifications",
+    default: "",
+    help: "email and webhook notifications on terminal phases, sent from an outbox with retries: true or false (keeps the file's settings), or a mapping (config file) or JSON of enabled, consoleBaseUrl, email {smtpUrl, passwordFile, from, subject, body, bcc}, webhooks {aliases, allowRawUrls, allowedUrlPrefixes, text}, delivery {maxAttempts, initialBackoff, maxBackoff, maxAge, concurrency, leaseTimeout, keepSentFor}; see the README's Notifications section (default: off)",
+  },
+  { key: "smtpUrl", kind: "string", default: "", help: "with --notifications: the SMTP server, smtp://[user@]host[:port] (STARTTLS when offered) or smtps://... (TLS); overrides notifications.email.smtpUrl" },
+  { key: "smtpPassword", kind: "string", default: "", help: "with --notifications: the SMTP password (prefer the environment or --smtp-password-file over flags)" },
+  { key: "smtpPasswordFile", kind: "string", default: "", help: "with --notifications: a file holding the SMTP password; overrides notifications.email.passwordFile" },
+  { key: "emailFrom", kind: "string", default: "", help: "with --notifications: the From address of notification emails; overrides notifications.email.from" },
 ];
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -246,17 +263,17 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const opt of OPTIONS) {
     let value: unknown = coerce(opt, opt.default, "default");
     if (fileValues[opt.key] !== undefined) {
-      value = coerce(opt, fileValues[opt.key], `${sources.file}: ${opt.key}`);
+      value = coerce(opt, fileValues[opt.key], `${sources.file}: ${opt.key}`, value);
       given.add(opt.key);
     }
     const env = sources.env?.[envName(opt.key)];
     if (env !== undefined && env !== "") {
-      value = coerce(opt, env, envName(opt.key));
+      value = coerce(opt, env, envName(opt.key), value);
       given.add(opt.key);
     }
     const flag = sources.flags?.[opt.key];
     if (flag !== undefined) {
-      value = coerce(opt, flag, `--${flagName(opt.key)}`);
+      value = coerce(opt, flag, `--${flagName(opt.key)}`, value);
       given.add(opt.key);
     }
     out[opt.key] = value;
@@ -277,7 +294,27 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const key of ["fileMode", "dirMode"] as const) {
     if (!/^0?[0-7]{3}$/.test(config[key])) throw new ConfigError(`--${flagName(key)}: expected octal permissions such as 0600, got ${JSON.stringify(config[key])}`);
   }
+  config.notifications = withFlatNotificationOptions(config);
   return config;
+}
+
+/** The notification setting with the flat options (--smtp-url, --email-from, ...) applied over it, checked whole. */
+function withFlatNotificationOptions(config: Config): NotificationsConfig {
+  const n = config.notifications;
+  const email = {
+    ...n.email,
+    ...(config.smtpUrl ? { smtpUrl: config.smtpUrl } : {}),
+    ...(config.smtpPasswordFile ? { passwordFile: config.smtpPasswordFile } : {}),
+    ...(config.emailFrom ? { from: config.emailFrom } : {}),
+  };
+  const merged = { ...n, email };
+  try {
+    checkNotifications(merged);
+  } catch (e) {
+    if (!(e instanceof NotificationConfigError)) throw e;
+    throw new ConfigError(`notifications: ${e.message}`);
+  }
+  return merged;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -296,7 +333,8 @@ function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function coerce(opt: Option, raw: unknown, where: string): unknown {
+/** `previous` is the value of the sources below this one (a layered option builds on it). */
+function coerce(opt: Option, raw: unknown, where: string, previous?: unknown): unknown {
   const fail = (what: string) => new ConfigError(`${where}: ${what}, got ${JSON.stringify(raw)}`);
   const list = (v: unknown): string[] => {
     if (Array.isArray(v)) return v.map(String);
@@ -355,6 +393,13 @@ function coerce(opt: Option, raw: unknown, where: string): unknown {
         return parseRetentionPolicy(raw);
       } catch (e) {
         if (!(e instanceof RetentionError)) throw e;
+        throw new ConfigError(`${where}: ${e.message}`);
+      }
+    case "notifications":
+      try {
+        return parseNotifications(raw, (previous as NotificationsConfig | undefined) ?? defaultNotifications());
+      } catch (e) {
+        if (!(e instanceof NotificationConfigError)) throw e;
         throw new ConfigError(`${where}: ${e.message}`);
       }
     case "domains": {

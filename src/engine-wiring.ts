@@ -46,7 +46,7 @@ export interface EngineRuntime {
 
 export interface EngineRuntimeOptions {
   config: Config;
-  deps: Pick<ApiDeps, "store" | "blobs" | "limits" | "events">;
+  deps: Pick<ApiDeps, "store" | "blobs" | "limits" | "events" | "notifications">;
   logger: Logger;
   /** An executor chosen by the caller (tests): it replaces whatever the configuration says. */
   executor?: WorkflowExecutor | undefined;

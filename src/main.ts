@@ -4,6 +4,7 @@ import { cleanupCommand } from "./cleanup-command.js";
 import { schedulesCommand } from "./schedules-command.js";
 import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
+import { notificationsCommand } from "./notifications-command.js";
 import { startServer } from "./server.js";
 import { DatabaseOpenError } from "./storage/database-open-error.js";
 import { openStore } from "./storage/open-store.js";
@@ -21,6 +22,9 @@ Usage:
                                     delete one terminal execution with its data
   flyteadmin-ts schedules list [--all]
                                     launch-plan schedules with their next tick and last error (see schedules --help)
+  flyteadmin-ts notifications list [--status dead|pending|sending|sent] [--limit N]
+  flyteadmin-ts notifications retry ID
+                                    list notification deliveries, send a dead one again (see notifications --help)
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -33,6 +37,9 @@ async function main(argv: string[]): Promise<number> {
   // Its own flags (--project, --task, ...) are not the server's.
   if (argv[0] === "cache") {
     return cacheCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "notifications") {
+    return notificationsCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
   }
   if (argv[0] === "cleanup" || argv[0] === "executions") {
     return cleanupCommand(argv[0], argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });

@@ -4,6 +4,7 @@ import type { BlobStore } from "../blob/blob-store.js";
 import type { WorkflowExecutor } from "../engine/workflow-executor.js";
 import type { EventMetrics } from "./event-counts.js";
 import type { ScheduleHooks } from "../scheduler/scheduler-wiring.js";
+import type { NotificationOutbox } from "../notifications/outbox.js";
 import type { Store } from "../storage/store.js";
 
 /** What the RPC handlers are given; app.ts builds it once per server. */
@@ -25,4 +26,6 @@ export interface ApiDeps {
   schedules: ScheduleHooks;
   /** Counts accepted and refused engine events (nothing is counted when absent). */
   events?: EventMetrics;
+  /** Notifications on terminal phases (none are sent when absent: notifications are off). */
+  notifications?: NotificationOutbox | undefined;
 }

@@ -10,6 +10,7 @@ import { AdminError, invalidArgument, notFound } from "../core/errors.js";
 import { checkWorkflowEventText } from "../core/event-validation.js";
 import { checkWorkflowTransition, TERMINAL_WORKFLOW_PHASES } from "../core/workflow-event-rules.js";
 import { durationUntil } from "../core/event-duration.js";
+import { terminalExecution } from "../notifications/outbox.js";
 import type { ApiDeps } from "./deps.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "createWorkflowEvent">;
@@ -32,7 +33,7 @@ export function checkOutputSize(outputs: LiteralMap | undefined): void {
  * two engines racing on one execution are applied one after the other, each
  * checked against the phase the other left.
  */
-export function eventHandlers({ store, blobs }: ApiDeps): Impl {
+export function eventHandlers({ store, blobs, notifications }: ApiDeps): Impl {
   return {
     async createWorkflowEvent(req) {
       const event = req.event;
@@ -62,7 +63,8 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
           closure.startedAt = event.occurredAt;
           startedAt = occurredAt;
         }
-        const ran = TERMINAL_WORKFLOW_PHASES.has(event.phase) ? durationUntil(closure.startedAt, occurredAt) : undefined;
+        const terminal = TERMINAL_WORKFLOW_PHASES.has(event.phase);
+        const ran = terminal ? durationUntil(closure.startedAt, occurredAt) : undefined;
         if (ran) {
           closure.duration = ran.duration;
           durationNs = ran.ns;
@@ -82,6 +84,12 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
         }
         const spec = assignCluster !== undefined ? clone(ExecutionSpecSchema, stored.execution.spec!) : undefined;
         if (spec?.metadata?.systemMetadata && assignCluster !== undefined) spec.metadata.systemMetadata.executionCluster = assignCluster;
+        // A terminal phase's notifications go to the outbox in the phase's own transaction (§3.5.1):
+        // they exist exactly when the phase does, and a repeated terminal event is refused above.
+        const deliveries =
+          terminal && notifications && closure.notifications.length > 0
+            ? notifications.plan(terminalExecution(key, stored.execution.spec, closure, event, occurredAt))
+            : [];
         const applied = await store.executions.updateClosure(key, fromPhase, closure, {
           ...(startedAt ? { startedAt } : {}),
           ...(durationNs !== undefined ? { durationNs } : {}),
@@ -89,8 +97,12 @@ export function eventHandlers({ store, blobs }: ApiDeps): Impl {
           event: { phase: Phase[event.phase] ?? String(event.phase), producerId: event.producerId, occurredAt },
           expectedClosure: stored.closureBytes,
           ...(offload ? { beforeCommit: offload } : {}),
+          ...(deliveries.length > 0 ? { deliveries: { items: deliveries, enqueuedAt: notifications!.now() } } : {}),
         });
-        if (applied) return {};
+        if (applied) {
+          if (deliveries.length > 0) notifications!.enqueued(deliveries);
+          return {};
+        }
         // Another event moved the execution meanwhile: check this one against where it is now.
       }
     },

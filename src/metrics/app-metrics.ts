@@ -3,6 +3,7 @@ import type { EventKind, EventMetrics, RefusalReason } from "../api/event-counts
 import type { CleanupMetrics } from "../cleanup/execution-cleaner.js";
 import type { SchedulerMetrics } from "../scheduler/schedule-firing.js";
 import type { FireResult } from "../scheduler/schedule-request.js";
+import { DELIVERY_CHANNELS, type NotificationMetrics } from "../notifications/notification-metrics.js";
 import type { RpcObserver } from "../server/interceptors.js";
 import type { DatabaseObserver, PoolStats, WaitKind } from "../storage/database-observer.js";
 import { processMetrics } from "./process-metrics.js";
@@ -14,6 +15,7 @@ export interface AppMetrics {
   events: EventMetrics;
   cleanup: CleanupMetrics;
   scheduler: SchedulerMetrics;
+  notifications: NotificationMetrics;
   /** The Prometheus text exposition of every metric, with its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -26,6 +28,8 @@ const EVENT_KINDS: readonly EventKind[] = ["workflow", "node", "task"];
 const FIRE_RESULTS: readonly FireResult[] = ["created", "exists", "skipped_inactive_project", "permanent_error", "transient_error"];
 // From a tick fired on time to one caught up a day late.
 const LAG_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 86400];
+// From an immediate send to a delivery retried for its whole maximum age (a day by default).
+const DELIVERY_BUCKETS = [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86_400];
 
 export function createAppMetrics(): AppMetrics {
   const registry = new Registry();
@@ -86,6 +90,38 @@ export function createAppMetrics(): AppMetrics {
   });
   const leader = new Gauge({ name: "flyteadmin_scheduler_is_leader", help: "1 while this replica holds the scheduler lease and fires schedules, else 0.", registers });
   leader.set(0);
+  const enqueued = new Counter({
+    name: "flyteadmin_notifications_enqueued_total",
+    help: "Notification deliveries written to the outbox on terminal phases (one per email message or webhook call), by channel.",
+    labelNames: ["channel"] as const,
+    registers,
+  });
+  const sent = new Counter({
+    name: "flyteadmin_notifications_sent_total",
+    help: "Notification deliveries accepted by their receiver (SMTP server or webhook), by channel.",
+    labelNames: ["channel"] as const,
+    registers,
+  });
+  const retried = new Counter({
+    name: "flyteadmin_notifications_retry_total",
+    help: "Failed notification delivery attempts that will be tried again, by channel and reason (retry_after: the receiver said when; error: backoff).",
+    labelNames: ["channel", "reason"] as const,
+    registers,
+  });
+  const dead = new Counter({
+    name: "flyteadmin_notifications_dead_total",
+    help: "Notification deliveries given up (refused for good, out of attempts, too old, or a target refused at enqueue), by channel; `notifications list --status dead` shows them.",
+    labelNames: ["channel"] as const,
+    registers,
+  });
+  const deliveryLatency = new Histogram({
+    name: "flyteadmin_notification_delivery_seconds",
+    help: "Time from enqueueing a notification delivery (the terminal phase's commit) to its receiver accepting it, by channel.",
+    labelNames: ["channel"] as const,
+    buckets: DELIVERY_BUCKETS,
+    registers,
+  });
+  for (const channel of DELIVERY_CHANNELS) for (const c of [enqueued, sent, dead]) c.inc({ channel }, 0);
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -117,6 +153,15 @@ export function createAppMetrics(): AppMetrics {
       fired: (result) => fires.inc({ result }),
       lag: (seconds) => lag.observe(seconds),
       leader: (isLeader) => leader.set(isLeader ? 1 : 0),
+    },
+    notifications: {
+      enqueued: (channel) => enqueued.inc({ channel }),
+      sent(channel, seconds) {
+        sent.inc({ channel });
+        deliveryLatency.observe({ channel }, seconds);
+      },
+      retried: (channel, reason) => retried.inc({ channel, reason }),
+      dead: (channel) => dead.inc({ channel }),
     },
     async scrape() {
       // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;

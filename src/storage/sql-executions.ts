@@ -16,6 +16,7 @@ import { placeholders, preparedQuery } from "./prepared-query.js";
 import { preparedWrite } from "./prepared-write.js";
 import { type ColumnMap, orderOf, pageOf, whereOf } from "./sql-list.js";
 import type { ExecutionKey, ExecutionStore, StoredExecution } from "./store.js";
+import { insertDeliveries } from "./sql-notifications.js";
 import { executionOfListed, type ListedExecution } from "../core/listed-execution.js";
 
 const ref = (resourceType: ResourceType, project: string, domain: string, name: string, version: string): Identifier | undefined =>
@@ -251,6 +252,10 @@ export function createSqlExecutions(d: Dialect): ExecutionStore {
             .insert(events)
             .values({ ...id, phase: extra.event.phase, producerId: extra.event.producerId, occurredAt: extra.event.occurredAt, createdAt: new Date() })
             .onConflictDoNothing();
+        }
+        if (extra.deliveries) {
+          const { items, enqueuedAt } = extra.deliveries;
+          await insertDeliveries(d, tx, id, Phase[closure.phase] ?? String(closure.phase), items, enqueuedAt);
         }
         if (extra.beforeCommit) await extra.beforeCommit();
         return true;

@@ -10,6 +10,7 @@ import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlLeases } from "./sql-leases.js";
 import { createSqlSchedules } from "./sql-schedules.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
+import { createSqlNotifications } from "./sql-notifications.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
 import { createSqlSignals } from "./sql-signals.js";
 import { createSqlTaskExecutions } from "./sql-task-executions.js";
@@ -36,6 +37,7 @@ export function createSqlStore(d: Dialect): Store {
     deletions: createSqlDeletions(d),
     leases: createSqlLeases(d),
     schedules: createSqlSchedules(d),
+    notifications: createSqlNotifications(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

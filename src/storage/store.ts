@@ -16,7 +16,9 @@ import type { CatalogStore } from "./catalog-store.js";
 import type { DeletionStore, LeaseStore } from "./deletion-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { SchedulePlan, ScheduleStore } from "./schedule-store.js";
+import type { NotificationStore } from "./notification-store.js";
 import type { SignalStore } from "./signal-store.js";
+import type { PlannedDelivery } from "../core/notification-plan.js";
 import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
 
 /**
@@ -47,6 +49,8 @@ export interface Store {
   readonly leases: LeaseStore;
   /** Launch-plan schedules and their cursors (schedulable_entities). */
   readonly schedules: ScheduleStore;
+  /** The notification outbox (notification_deliveries). */
+  readonly notifications: NotificationStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */
@@ -266,6 +270,11 @@ export interface ExecutionStore {
       expectedClosure?: Uint8Array;
       /** Runs inside the transaction after the update applied; its failure undoes it (a lost race never calls it). */
       beforeCommit?: () => Promise<void>;
+      /**
+       * Notification deliveries of the new (terminal) phase, written to the outbox in the same
+       * transaction: they exist exactly when the phase does. A dedupe key already stored is skipped.
+       */
+      deliveries?: { items: readonly PlannedDelivery[]; enqueuedAt: Date };
     },
   ): Promise<boolean>;
   /** How many executions of a launch plan name (any version) are in one of the given phases. */

@@ -21,8 +21,8 @@ import { type EventErrorCode, type EventSink, EventSinkError } from "./event-sin
  * same request messages, so validation, phase rules, closures and counts are
  * identical for the embedded engine and an outside flytepropeller.
  */
-export function createAdminEventSink(deps: Pick<ApiDeps, "store" | "blobs" | "limits" | "events">): EventSink {
-  // The event handlers read only the store, blobs and limits of their deps.
+export function createAdminEventSink(deps: Pick<ApiDeps, "store" | "blobs" | "limits" | "events" | "notifications">): EventSink {
+  // The event handlers read only the store, blobs, limits and notifications of their deps.
   const full = deps as ApiDeps;
   const handlers = withEventCounts(
     { ...eventHandlers(full), ...nodeExecutionHandlers(full), ...taskExecutionHandlers(full) },

@@ -416,3 +416,32 @@ export const schedulableEntities = pgTable(
     index("schedulable_entities_due_idx").on(t.active, t.nextFireAt),
   ],
 );
+
+export const notificationDeliveries = pgTable(
+  "notification_deliveries",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    dedupeKey: text().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    executionName: text().notNull(),
+    phase: text().notNull(),
+    channel: text().notNull(),
+    target: text().notNull(),
+    payload: text().notNull(),
+    status: text().notNull(),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: timestamp(),
+    leaseOwner: text(),
+    leaseUntil: pgTimestamp({ withTimezone: true, precision: 3 }),
+    lastError: text(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    sentAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex("notification_deliveries_dedupe_key_idx").on(t.dedupeKey),
+    index("notification_deliveries_status_next_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_status_id_idx").on(t.status, t.id),
+  ],
+);

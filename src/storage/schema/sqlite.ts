@@ -472,3 +472,42 @@ export const schedulableEntities = sqliteTable(
     index("schedulable_entities_due_idx").on(t.active, t.nextFireAt),
   ],
 );
+
+/**
+ * The notification outbox: one row per delivery (an email message or a
+ * webhook call), written in the transaction that records the terminal phase
+ * and sent afterwards by the delivery workers. `payload` is the rendered
+ * message as JSON, frozen at enqueue so every retry sends the same bytes;
+ * `dedupe_key` keeps a replayed event from enqueueing twice. While a worker
+ * holds a row (`sending`), `next_attempt_at` equals `lease_until`, and once
+ * sent it is the send time: one index, (status, next_attempt_at), finds due
+ * rows, abandoned ones and old sent ones.
+ */
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    dedupeKey: text().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    executionName: text().notNull(),
+    phase: text().notNull(),
+    channel: text().notNull(),
+    target: text().notNull(),
+    payload: text().notNull(),
+    status: text().notNull(),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: timestamp(),
+    leaseOwner: text(),
+    leaseUntil: integer({ mode: "timestamp_ms" }),
+    lastError: text(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    sentAt: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    uniqueIndex("notification_deliveries_dedupe_key_idx").on(t.dedupeKey),
+    index("notification_deliveries_status_next_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_status_id_idx").on(t.status, t.id),
+  ],
+);
