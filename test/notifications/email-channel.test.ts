@@ -158,7 +158,7 @@ describe("email channel", () => {
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     });
     const mute = track(createEmailChannel({ smtpUrl: `smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`, timeoutMs: 200 }));
-    expect(await mute.send({ dedupeKey: "k", payload: payload() })).toMatchObject({ ok: false, retryable: true, error: "CONN: Greeting never received [ETIMEDOUT]" });
+    expect(await mute.send({ dedupeKey: "k", payload: payload() })).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/ETIMEDOUT/) });
   });
 
   it("refuses a webhook payload and sends nothing after close", async () => {
