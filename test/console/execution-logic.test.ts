@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { layoutWorkflow } from "../../console/src/lib/graph-layout.js";
+import { executionsByDrawnId, graphParents } from "../../console/src/lib/graph-executions.js";
+import { drawWorkflow } from "../../console/src/lib/workflow-graph.js";
 import { workflowSpecs } from "../../console/src/lib/node-specs.js";
 import { buildNodeTree, findNode, parentsToLoad, visibleRows } from "../../console/src/lib/node-tree.js";
 import { executionPhase, nodePhase, taskPhase } from "../../console/src/lib/phases.js";
@@ -108,13 +109,69 @@ describe("graph layout", () => {
         connections: { upstream: { a: { ids: ["start-node"] }, b: { ids: ["a", "ghost"] }, "end-node": { ids: ["b"] } } },
       },
     });
-    const g = layoutWorkflow(closure.primary);
+    const g = drawWorkflow(closure);
     expect(g.nodes.map((n) => n.id)).toEqual(["start-node", "a", "b", "end-node"]);
     expect(g.edges.map((e) => e.id)).toEqual(["start-node->a", "a->b", "b->end-node"]);
     const x = Object.fromEntries(g.nodes.map((n) => [n.id, n.x]));
     expect(x["start-node"]!).toBeLessThan(x.a!);
     expect(x.a!).toBeLessThan(x.b!);
-    expect(layoutWorkflow(undefined).nodes).toEqual([]);
+  });
+});
+
+describe("node executions on the graph", () => {
+  // n1 runs a sub-workflow (s0, s1; s1 a branch with cases s1-a and s1-b); n2 a dynamic task;
+  // n1 was retried, so its children come twice.
+  const specs = {
+    primary: new Map([
+      ["n0", { id: "n0", kind: "task" as const, name: "t0" }],
+      ["n1", { id: "n1", kind: "subworkflow" as const, name: "sub", ref: { name: "sub" } as never }],
+      ["n2", { id: "n2", kind: "task" as const, name: "dyn" }],
+    ]),
+    subworkflows: new Map([
+      [
+        "sub",
+        new Map([
+          ["s0", { id: "s0", kind: "task" as const, name: "t1" }],
+          ["s1", { id: "s1", kind: "branch" as const, name: "s1" }],
+          ["s1-a", { id: "s1-a", kind: "task" as const, name: "ta" }],
+        ]),
+      ],
+    ]),
+  };
+  /** A child execution: its id is the engine's, its spec node id the node's id in its own workflow. */
+  const child = (id: string, specNodeId: string, start: number, meta: { isParentNode?: boolean } = {}) => {
+    const n = ne(id, start, meta);
+    n.metadata!.specNodeId = specNodeId;
+    return n;
+  };
+  const top = [ne("n0", 1), ne("n1", 2, { isParentNode: true }), ne("n2", 3, { isDynamic: true, isParentNode: true })];
+  const children = new Map([
+    ["n1", [child("n1-0-s0", "s0", 4), child("n1-1-s0", "s0", 6), child("n1-1-s1", "s1", 7, { isParentNode: true })]],
+    ["n1-1-s1", [child("n1-1-s1-0-s1-a", "s1-a", 8)]],
+    ["n2", [child("n2-0-d0", "d0", 9)]],
+  ]);
+
+  it("places each node execution at its drawn path, the latest attempt's children winning", () => {
+    const tree = buildNodeTree(top, children, specs);
+    const placed = executionsByDrawnId(tree);
+    expect(Object.fromEntries([...placed].map(([path, item]) => [path, item.id]))).toEqual({
+      n0: "n0",
+      n1: "n1",
+      "n1/s0": "n1-1-s0",
+      "n1/s1": "n1-1-s1",
+      "n1/s1/s1-a": "n1-1-s1-0-s1-a",
+      // A dynamic node's generated workflow is not drawn: its children are not placed.
+      n2: "n2",
+    });
+  });
+
+  it("asks for the children of sub-workflow and branch parents, level by level, within a bound", () => {
+    const firstAnswer = buildNodeTree(top, new Map(), specs);
+    expect(graphParents(firstAnswer)).toEqual(["n1"]);
+    expect(graphParents(buildNodeTree(top, children, specs))).toEqual(["n1", "n1-1-s1"]);
+    const many = Array.from({ length: 10 }, (_, i) => ne(`w${i}`, i, { isParentNode: true }));
+    const wide = buildNodeTree(many, new Map(), { primary: new Map(many.map((n) => [n.id!.nodeId, { id: n.id!.nodeId, kind: "subworkflow" as const, name: "x" }])), subworkflows: new Map() });
+    expect(graphParents(wide, 4)).toHaveLength(4);
   });
 });
 
