@@ -1,6 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { executionsByDrawnId, graphParents } from "../../console/src/lib/graph-executions.js";
+import { cacheLabel, itemPhaseCounts, itemsInPhase, mapItems } from "../../console/src/lib/map-items.js";
+import { ExternalResourceInfoSchema } from "../../gen/flyteidl/event/event_pb.js";
 import { drawWorkflow } from "../../console/src/lib/workflow-graph.js";
 import { workflowSpecs } from "../../console/src/lib/node-specs.js";
 import { buildNodeTree, findNode, parentsToLoad, visibleRows } from "../../console/src/lib/node-tree.js";
@@ -172,6 +174,48 @@ describe("node executions on the graph", () => {
     const many = Array.from({ length: 10 }, (_, i) => ne(`w${i}`, i, { isParentNode: true }));
     const wide = buildNodeTree(many, new Map(), { primary: new Map(many.map((n) => [n.id!.nodeId, { id: n.id!.nodeId, kind: "subworkflow" as const, name: "x" }])), subworkflows: new Map() });
     expect(graphParents(wide, 4)).toHaveLength(4);
+  });
+});
+
+describe("map items", () => {
+  const r = (index: number, retryAttempt: number, phase: TaskExecution_Phase, log = "") =>
+    create(ExternalResourceInfoSchema, { index, retryAttempt, phase, externalId: `x-${index}-${retryAttempt}`, logs: log ? [{ name: log, uri: `http://logs/${log}` }] : [] });
+  const resources = [
+    r(2, 0, TaskExecution_Phase.RUNNING),
+    r(0, 0, TaskExecution_Phase.SUCCEEDED, "log-0"),
+    r(1, 1, TaskExecution_Phase.FAILED, "log-1b"),
+    r(1, 0, TaskExecution_Phase.RETRYABLE_FAILED, "log-1a"),
+    r(3, 0, TaskExecution_Phase.SUCCEEDED),
+  ];
+
+  it("gives one row per item in index order, its latest attempt first and the earlier ones kept", () => {
+    const items = mapItems(resources);
+    expect(items.map((i) => [i.index, i.latest.retryAttempt, i.latest.phase])).toEqual([
+      [0, 0, TaskExecution_Phase.SUCCEEDED],
+      [1, 1, TaskExecution_Phase.FAILED],
+      [2, 0, TaskExecution_Phase.RUNNING],
+      [3, 0, TaskExecution_Phase.SUCCEEDED],
+    ]);
+    expect(items[1]!.externalId).toBe("x-1-1");
+    expect(items[1]!.latest.logs.map((l) => l.name)).toEqual(["log-1b"]);
+    expect(items[1]!.earlier.map((a) => [a.retryAttempt, a.logs[0]?.name])).toEqual([[0, "log-1a"]]);
+    expect(mapItems([])).toEqual([]);
+  });
+
+  it("counts and filters items by their latest phase", () => {
+    const items = mapItems(resources);
+    expect(itemPhaseCounts(items).map((c) => [c.label, c.count])).toEqual([["Succeeded", 2], ["Failed", 1], ["Running", 1]]);
+    expect(itemsInPhase(items, "Succeeded").map((i) => i.index)).toEqual([0, 3]);
+    expect(itemsInPhase(items, "")).toHaveLength(4);
+    expect(cacheLabel(2)).toBe("hit");
+    expect(cacheLabel(42)).toBe("42");
+  });
+
+  it("groups 10,000 items", () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => r(9_999 - i, 0, TaskExecution_Phase.SUCCEEDED));
+    const items = mapItems(many);
+    expect(items).toHaveLength(10_000);
+    expect(items[0]!.index).toBe(0);
   });
 });
 

@@ -13,10 +13,12 @@ import { ErrorNotice, Loading } from "../../components/status.js";
 import { literalMapView } from "../../lib/literal-view.js";
 import type { NodeSpec } from "../../lib/node-specs.js";
 import type { NodeTreeItem } from "../../lib/node-tree.js";
+import { cacheLabel } from "../../lib/map-items.js";
 import { nodePhase, taskPhase } from "../../lib/phases.js";
 import { durationMs, formatDateTime, formatDurationMs, timestampMs } from "../../lib/time-format.js";
 import { ErrorBlock } from "./error-block.js";
 import { GateControls } from "./gate-controls.js";
+import { MapItems } from "./map-items.js";
 import { TaskLogs } from "./task-logs.js";
 import { TaskTemplate } from "./task-template.js";
 import { DataBlobs } from "./data-blobs.js";
@@ -91,7 +93,9 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
               </p>
               {t.closure?.reason ? <p className="muted">{t.closure.reason}</p> : null}
               {t.closure?.outputResult.case === "error" ? <ErrorBlock error={t.closure.outputResult.value} /> : null}
-              <TaskLogs logs={t.closure?.logs ?? []} live={live && !tp.terminal} />
+              {/* A map task's logs are its items'; the attempt itself usually has none. */}
+              {t.closure?.logs.length || !t.closure?.metadata?.externalResources.length ? <TaskLogs logs={t.closure?.logs ?? []} live={live && !tp.terminal} /> : null}
+              {t.closure?.metadata?.externalResources.length ? <MapItems resources={t.closure.metadata.externalResources} live={live && !tp.terminal} /> : null}
             </li>
           );
         })}
@@ -112,10 +116,6 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
       {taskId ? <TaskTemplate id={taskId} /> : null}
     </aside>
   );
-}
-
-function cacheLabel(status: number): string {
-  return ["disabled", "miss", "hit", "populated", "lookup failure", "put failure", "skipped", "evicted"][status] ?? String(status);
 }
 
 /** Decks are HTML the task wrote; the server signs a link to it (DataProxy CreateDownloadLink). */

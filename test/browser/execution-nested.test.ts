@@ -4,24 +4,25 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ParameterMapSchema } from "../../gen/flyteidl/core/interface_pb.js";
-import { NodeExecution_Phase as NodePhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
+import { NodeExecution_Phase as NodePhase, TaskExecution_Phase as TaskPhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import type { RunningServer } from "../../src/server.js";
-import { DOMAIN, intValue, launchPlanId, PROJECT, T } from "../fixtures/flyte-builders.js";
+import { arrayNode, DOMAIN, intValue, launchPlanId, promise, PROJECT, pythonTask, T, taskNode, workflow } from "../fixtures/flyte-builders.js";
 import { ensureConsoleBuilt } from "./console-build.js";
 import { registerControlFlow } from "./console-seed.js";
 import { browserServer, describeBrowser, launchBrowser, screenshot, type Browser } from "./harness.js";
 
 /**
- * The execution page's graph for a workflow with a branch and a sub-workflow, its nodes moved by
- * the events flytepropeller reports (children named `<parent>-<attempt>-<node>`): boxes drawn
- * as on the workflow page, each node coloured by its own execution's phase.
+ * The execution page for nested and mapped nodes, moved by the events flytepropeller reports
+ * (children named `<parent>-<attempt>-<node>`): the graph draws a branch and a sub-workflow as
+ * boxes, each node coloured by its own execution's phase; a map task's panel lists its items.
  */
-describeBrowser("console: execution graph with sub-workflows and branches", { timeout: 120_000 }, () => {
+describeBrowser("console: execution page for sub-workflows, branches and map tasks", { timeout: 120_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
   let admin: Client<typeof AdminService>;
   const exec = { project: PROJECT, domain: DOMAIN, name: "nested-1" };
+  const mapped = { project: PROJECT, domain: DOMAIN, name: "mapped-1" };
 
   beforeAll(async () => {
     [server] = await Promise.all([browserServer(), ensureConsoleBuilt()]);
@@ -64,8 +65,59 @@ describeBrowser("console: execution graph with sub-workflows and branches", { ti
     await node("n2", "n2", [NodePhase.QUEUED, NodePhase.RUNNING], { isParent: true });
     await node("n2-0-s0", "s0", done, { parent: "n2" });
     await node("n2-0-s1", "s1", [NodePhase.QUEUED, NodePhase.RUNNING], { parent: "n2" });
+    await runMapTask();
     browser = await launchBrowser();
   }, 240_000);
+
+  /** A map over `square` with four items: two succeeded, one failed after a retry, one running. */
+  async function runMapTask(): Promise<void> {
+    const square = pythonTask("map.tasks.square", { x: T.list(T.int()) }, { o0: T.list(T.int()) });
+    await admin.createTask({ id: square.id, spec: { template: square } });
+    const wf = workflow("map.flow.squares", {
+      inputs: { xs: T.list(T.int()) },
+      outputs: {},
+      nodes: [arrayNode("m0", taskNode("m0", square, { inputs: { x: promise("", "xs") } }), { inputs: { x: promise("", "xs") } })],
+    });
+    await admin.createWorkflow({ id: wf.id, spec: { template: wf } });
+    const lp = { ...launchPlanId("map.flow.squares"), version: wf.id!.version };
+    await admin.createLaunchPlan({ id: lp, spec: { workflowId: wf.id } });
+    await admin.createExecution({ ...mapped, spec: { launchPlan: lp }, inputs: { literals: { xs: { value: { case: "collection", value: { literals: [] } } } } } });
+    const at = timestampFromDate(new Date(Date.now() - 10_000));
+    await admin.createWorkflowEvent({ event: { executionId: mapped, phase: Phase.RUNNING, occurredAt: at, producerId: "propeller" } });
+    for (const phase of [NodePhase.QUEUED, NodePhase.RUNNING]) {
+      await admin.createNodeEvent({ event: { id: { nodeId: "m0", executionId: mapped }, phase, occurredAt: at, producerId: "propeller", specNodeId: "m0", isArray: true, eventVersion: 2 } });
+    }
+    const item = (index: number, retryAttempt: number, phase: TaskPhase, logs: string[] = []) => ({
+      index,
+      retryAttempt,
+      phase,
+      externalId: `mapped-1-m0-${index}-${retryAttempt}`,
+      logs: logs.map((name) => ({ name, uri: `https://logs.example/${index}/${retryAttempt}/${encodeURIComponent(name)}` })),
+    });
+    await admin.createTaskEvent({
+      event: {
+        taskId: square.id,
+        parentNodeExecutionId: { executionId: mapped, nodeId: "m0" },
+        retryAttempt: 0,
+        phase: TaskPhase.RUNNING,
+        producerId: "propeller",
+        occurredAt: at,
+        reportedAt: at,
+        taskType: "container_array",
+        eventVersion: 1,
+        metadata: {
+          pluginIdentifier: "k8s-array",
+          externalResources: [
+            item(0, 0, TaskPhase.SUCCEEDED, ["Item 0 log"]),
+            item(1, 0, TaskPhase.RETRYABLE_FAILED, ["Item 1 first log"]),
+            item(1, 1, TaskPhase.FAILED, ["Item 1 retry log"]),
+            item(2, 0, TaskPhase.SUCCEEDED),
+            item(3, 0, TaskPhase.RUNNING, ["Item 3 log"]),
+          ],
+        },
+      },
+    });
+  }
   afterAll(async () => {
     await browser?.close();
     await server?.close();
@@ -92,6 +144,28 @@ describeBrowser("console: execution graph with sub-workflows and branches", { ti
     await expect.poll(() => page.locator(".node-panel").innerText()).toContain("n2-0-s0");
     expect(new URL(page.url()).searchParams.get("node")).toBe("n2-0-s0");
     await screenshot(page, "execution graph nested");
+    expect(problems).toEqual({ failedRequests: [], consoleErrors: [] });
+    await page.close();
+  });
+
+  it("lists a map task's items with phase, attempt and logs, filtered by phase", async () => {
+    const { page, problems } = await browser.newPage();
+    await page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/${mapped.name}?node=m0`);
+    const items = page.getByRole("region", { name: "Map items" });
+    const rows = items.locator("tbody tr");
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(4);
+    expect(await items.innerText()).toContain("2 succeeded, 1 failed, 1 running");
+    const row = (i: number) => items.locator(`tbody tr[data-index="${i}"]`);
+    expect(await row(1).innerText()).toMatch(/1\s+Failed\s+2\s+Item 1 retry log/);
+    expect(await row(1).getByRole("link", { name: "Item 1 retry log" }).getAttribute("href")).toBe("https://logs.example/1/1/Item%201%20retry%20log");
+    // The first attempt's log is kept, folded under the item.
+    await row(1).getByText("Earlier attempts (1)").click();
+    await expect(row(1).getByRole("link", { name: "Item 1 first log" }).isVisible()).resolves.toBe(true);
+    expect(await row(2).innerText()).toMatch(/2\s+Succeeded\s+1\s+none/);
+
+    await items.getByLabel("Show items in phase").selectOption("Succeeded");
+    await expect.poll(() => items.locator("tbody tr td:first-child").allInnerTexts()).toEqual(["0", "2"]);
+    await screenshot(page, "execution map items");
     expect(problems).toEqual({ failedRequests: [], consoleErrors: [] });
     await page.close();
   });
