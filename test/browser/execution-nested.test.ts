@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -6,8 +6,11 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { ParameterMapSchema } from "../../gen/flyteidl/core/interface_pb.js";
 import { NodeExecution_Phase as NodePhase, TaskExecution_Phase as TaskPhase, WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
+import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
+import { LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
+import { LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
 import type { RunningServer } from "../../src/server.js";
-import { arrayNode, DOMAIN, intValue, launchPlanId, promise, PROJECT, pythonTask, T, taskNode, workflow } from "../fixtures/flyte-builders.js";
+import { arrayNode, DOMAIN, intValue, launchPlanId, promise, PROJECT, pythonTask, signalNode, T, taskNode, workflow } from "../fixtures/flyte-builders.js";
 import { ensureConsoleBuilt } from "./console-build.js";
 import { registerControlFlow } from "./console-seed.js";
 import { browserServer, describeBrowser, launchBrowser, screenshot, type Browser } from "./harness.js";
@@ -15,18 +18,28 @@ import { browserServer, describeBrowser, launchBrowser, screenshot, type Browser
 /**
  * The execution page for nested and mapped nodes, moved by the events flytepropeller reports
  * (children named `<parent>-<attempt>-<node>`): the graph draws a branch and a sub-workflow as
- * boxes, each node coloured by its own execution's phase; a map task's panel lists its items.
+ * boxes, each node coloured by its own execution's phase; a map task's panel lists its items; a
+ * gate waiting for a dataclass takes its value field by field.
  */
 describeBrowser("console: execution page for sub-workflows, branches and map tasks", { timeout: 120_000 }, () => {
   let server: RunningServer;
   let browser: Browser;
   let admin: Client<typeof AdminService>;
+  let signals: Client<typeof SignalService>;
   const exec = { project: PROJECT, domain: DOMAIN, name: "nested-1" };
   const mapped = { project: PROJECT, domain: DOMAIN, name: "mapped-1" };
+  const gated = { project: PROJECT, domain: DOMAIN, name: "gated-1" };
+  /** The dataclass a gate waits for, as flytekit 1.16 declares one: JSON schema and field types. */
+  const settings = create(LiteralTypeSchema, {
+    type: { case: "simple", value: SimpleType.STRUCT },
+    metadata: { title: "Settings", type: "object", properties: { count: { type: "integer" }, label: { type: "string" }, tags: { type: "array", items: { type: "string" } } }, required: ["count"] },
+    structure: { dataclassType: { count: T.int(), label: T.str(), tags: T.list(T.str()) } },
+  });
 
   beforeAll(async () => {
     [server] = await Promise.all([browserServer(), ensureConsoleBuilt()]);
     admin = createClient(AdminService, createGrpcTransport({ baseUrl: server.url }));
+    signals = createClient(SignalService, createGrpcTransport({ baseUrl: server.url }));
     await admin.registerProject({ project: { id: PROJECT, name: PROJECT } });
     const wf = await registerControlFlow(admin);
     const lp = { ...launchPlanId(wf.name), version: wf.version };
@@ -66,8 +79,24 @@ describeBrowser("console: execution page for sub-workflows, branches and map tas
     await node("n2-0-s0", "s0", done, { parent: "n2" });
     await node("n2-0-s1", "s1", [NodePhase.QUEUED, NodePhase.RUNNING], { parent: "n2" });
     await runMapTask();
+    await waitAtGate();
     browser = await launchBrowser();
   }, 240_000);
+
+  /** A workflow stopped at a gate that waits for a `Settings` signal, as propeller leaves it. */
+  async function waitAtGate(): Promise<void> {
+    const wf = workflow("gate.flow.configure", { outputs: { o0: settings }, nodes: [signalNode("g0", "settings", "o0", settings)], outputBindings: { o0: promise("g0", "o0") } });
+    await admin.createWorkflow({ id: wf.id, spec: { template: wf } });
+    const lp = { ...launchPlanId("gate.flow.configure"), version: wf.id!.version };
+    await admin.createLaunchPlan({ id: lp, spec: { workflowId: wf.id } });
+    await admin.createExecution({ ...gated, spec: { launchPlan: lp }, inputs: {} });
+    const at = timestampFromDate(new Date(Date.now() - 5_000));
+    await admin.createWorkflowEvent({ event: { executionId: gated, phase: Phase.RUNNING, occurredAt: at, producerId: "propeller" } });
+    for (const phase of [NodePhase.QUEUED, NodePhase.RUNNING]) {
+      await admin.createNodeEvent({ event: { id: { nodeId: "g0", executionId: gated }, phase, occurredAt: at, producerId: "propeller", specNodeId: "g0", eventVersion: 2 } });
+    }
+    await signals.getOrCreateSignal({ id: { executionId: gated, signalId: "settings" }, type: settings });
+  }
 
   /** A map over `square` with four items: two succeeded, one failed after a retry, one running. */
   async function runMapTask(): Promise<void> {
@@ -128,15 +157,20 @@ describeBrowser("console: execution page for sub-workflows, branches and map tas
     await page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/${exec.name}?tab=graph`);
     const drawn = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
     const phaseOf = async (id: string) => /wf-phase-(\w+)/.exec((await drawn(id).getAttribute("class")) ?? "")?.[1] ?? "none";
-    // The children of n1 and n2 are asked for by the graph itself (the node list has none open).
-    await expect.poll(() => phaseOf("n2/s1"), { timeout: 15_000 }).toBe("running");
-    expect(await phaseOf("n0")).toBe("succeeded");
-    expect(await phaseOf("n1")).toBe("succeeded");
-    expect(await phaseOf("n1/n1-n1-then")).toBe("succeeded");
-    // The case not taken never ran.
-    expect(await phaseOf("n1/n1-n1-else")).toBe("none");
-    expect(await phaseOf("n2")).toBe("running");
-    expect(await phaseOf("n2/s0")).toBe("succeeded");
+    // The children of n1 and n2 are asked for by the graph itself (the node list has none open),
+    // each list on its own: the colours fill in as the answers arrive.
+    const ids = ["n0", "n1", "n1/n1-n1-then", "n1/n1-n1-else", "n2", "n2/s0", "n2/s1"];
+    const phases = async () => Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await phaseOf(id)] as const)));
+    await expect.poll(phases, { timeout: 15_000 }).toEqual({
+      n0: "succeeded",
+      n1: "succeeded",
+      "n1/n1-n1-then": "succeeded",
+      // The case not taken never ran.
+      "n1/n1-n1-else": "none",
+      n2: "running",
+      "n2/s0": "succeeded",
+      "n2/s1": "running",
+    });
     expect(await drawn("n2/s0").innerText()).toContain("Succeeded");
 
     // A nested node opens its own execution's details.
@@ -166,6 +200,31 @@ describeBrowser("console: execution page for sub-workflows, branches and map tas
     await items.getByLabel("Show items in phase").selectOption("Succeeded");
     await expect.poll(() => items.locator("tbody tr td:first-child").allInnerTexts()).toEqual(["0", "2"]);
     await screenshot(page, "execution map items");
+    expect(problems).toEqual({ failedRequests: [], consoleErrors: [] });
+    await page.close();
+  });
+
+  it("gives a gate's dataclass signal field by field, and the server stores it", async () => {
+    const { page, problems } = await browser.newPage();
+    await page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/${gated.name}?node=g0`);
+    const gate = page.getByRole("region", { name: "Gate" });
+    const sub = (name: string) => gate.locator(".sub-field", { has: page.locator(".field-name", { hasText: new RegExp(`^${name}$`) }) }).locator("input, textarea").first();
+    await sub("count").waitFor({ timeout: 15_000 });
+    // A required field left empty is named, and nothing is sent.
+    await gate.getByRole("button", { name: "Send" }).click();
+    await expect.poll(() => gate.locator(".field-error").innerText()).toBe("count: A value is required");
+    await sub("count").fill("3");
+    await sub("label").fill("go");
+    await sub("tags").fill('["a", "b"]');
+    await screenshot(page, "gate dataclass signal");
+    await gate.getByRole("button", { name: "Send" }).click();
+    const given = async () => {
+      const list = await signals.listSignals({ workflowExecutionId: gated, limit: 10 });
+      const value = list.signals[0]?.value;
+      return value ? toJson(LiteralSchema, value) : undefined;
+    };
+    await expect.poll(given, { timeout: 15_000 }).toEqual({ scalar: { generic: { count: 3, label: "go", tags: ["a", "b"] } } });
+    await expect.poll(() => page.locator(".node-panel").innerText()).toContain("has been given");
     expect(problems).toEqual({ failedRequests: [], consoleErrors: [] });
     await page.close();
   });

@@ -21,6 +21,10 @@ const field = (page: Page, name: string) => page.locator(".form-field", { has: p
 /** Its control. */
 const control = (page: Page, name: string) => field(page, name).locator("input:not([type=file]), textarea, select").first();
 
+/** A control inside a dataclass input's sub-form, found by the field's name. */
+const subControl = (page: Page, name: string, sub: string) =>
+  field(page, name).locator(".sub-field", { has: page.locator(".field-name", { hasText: new RegExp(`^${sub}$`) }) }).locator("input, textarea, select").first();
+
 const NO_PROBLEMS = { failedRequests: [], consoleErrors: [] };
 const SLOW = 120_000;
 /** How long a page may take to show what a test waits for, on a loaded machine. */
@@ -77,8 +81,11 @@ describeBrowser("console launch, launch plans and settings", () => {
     await control(page, "nested").fill('[{"k": 9}]');
     await control(page, "maybe").selectOption({ label: "int" });
     await field(page, "maybe").locator("input").fill("3");
+    // The dataclass's msgpack default is kept until replaced; then each of its fields has a control.
     await field(page, "point").getByRole("button", { name: "Replace the value" }).click();
-    await control(page, "point").fill('{"x": 5, "y": 0.5, "tags": ["t"]}');
+    await subControl(page, "point", "x").fill("5");
+    await subControl(page, "point", "y").fill("0.5");
+    await subControl(page, "point", "tags").fill('["t"]');
     await dialog.getByText("Advanced options").click();
     await dialog.getByLabel("Labels").fill("team=ml");
     await dialog.getByLabel("Max parallelism").fill("7");

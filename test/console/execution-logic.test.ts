@@ -1,4 +1,4 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { executionsByDrawnId, graphParents } from "../../console/src/lib/graph-executions.js";
 import { cacheLabel, itemPhaseCounts, itemsInPhase, mapItems } from "../../console/src/lib/map-items.js";
@@ -15,7 +15,8 @@ import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_
 import { NodeExecution_Phase, TaskExecution_Phase, WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { SpanSchema } from "../../gen/flyteidl/core/metrics_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
-import { signalInput, signalLiteral } from "../../console/src/lib/signal-value.js";
+import { approval, signalField, signalLiteral } from "../../console/src/lib/signal-value.js";
+import { LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 
 const exec = { project: "p", domain: "d", name: "e" };
 const ts = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
@@ -277,18 +278,45 @@ describe("polling", () => {
 
 describe("signal values", () => {
   const simple = (value: SimpleType) => create(LiteralTypeSchema, { type: { case: "simple", value } });
-  it("parses what a user types for a gate's signal, and says why not", () => {
-    expect(signalInput(simple(SimpleType.BOOLEAN))).toBe("bool");
-    expect(signalInput(undefined)).toBe("unsupported");
-    const ok = signalLiteral("int", " 42 ");
-    expect(typeof ok !== "string" && ok.value.case === "scalar" && ok.value.value.value.case === "primitive" && ok.value.value.value.value.value).toEqual({ case: "integer", value: 42n });
-    expect(signalLiteral("int", "9223372036854775808")).toBe("the number does not fit in 64 bits");
-    expect(signalLiteral("int", "1.5")).toBe("enter a whole number");
-    expect(signalLiteral("bool", "yes")).toBe("choose true or false");
-    expect(signalLiteral("float", "")).toBe("enter a number");
-    expect(typeof signalLiteral("str", "")).not.toBe("string");
-    expect(typeof signalLiteral("datetime", "2026-01-31T12:00:00.250Z")).not.toBe("string");
-    expect(signalLiteral("duration", "abc")).toBe("enter seconds, e.g. 90 or 1.5");
-    expect(signalLiteral("unsupported", "x")).toMatch(/cannot be entered/);
+  const json = (l: ReturnType<typeof signalLiteral>) => (typeof l === "string" ? l : toJson(LiteralSchema, l));
+
+  it("types a signal's value with the launch form's control for its type", () => {
+    const int = signalField("n", simple(SimpleType.INTEGER));
+    expect(int).toMatchObject({ name: "n", kind: "integer", required: true, initial: "" });
+    expect(json(signalLiteral(int, " 42 "))).toEqual({ scalar: { primitive: { integer: "42" } } });
+    expect(signalLiteral(int, "1.5")).toBe("Enter a whole number");
+    expect(signalLiteral(int, "")).toBe("A value is required");
+
+    const list = signalField("xs", create(LiteralTypeSchema, { type: { case: "collectionType", value: simple(SimpleType.INTEGER) } }));
+    expect(list.kind).toBe("collection");
+    expect(json(signalLiteral(list, "[1, 2]"))).toEqual({ collection: { literals: [{ scalar: { primitive: { integer: "1" } } }, { scalar: { primitive: { integer: "2" } } }] } });
+    expect(signalLiteral(list, '["a"]')).toMatch(/^\[0\]: /);
+
+    const optional = signalField("maybe", create(LiteralTypeSchema, { type: { case: "unionType", value: { variants: [simple(SimpleType.FLOAT), simple(SimpleType.NONE)] } } }));
+    expect(optional.kind).toBe("union");
+    expect(json(signalLiteral(optional, { variant: 0, value: "2.5" }))).toMatchObject({ scalar: { union: { value: { scalar: { primitive: { floatValue: 2.5 } } } } } });
+
+    const color = signalField("color", create(LiteralTypeSchema, { type: { case: "enumType", value: { values: ["red", "green"] } } }));
+    expect(signalLiteral(color, "blue")).toBe("Choose one of red, green");
+
+    const unsupported = signalField("blob", simple(SimpleType.BINARY));
+    expect(signalLiteral(unsupported, "x")).toMatch(/cannot be entered/);
+    expect(json(approval(true))).toEqual({ scalar: { primitive: { boolean: true } } });
+  });
+
+  it("edits a dataclass signal field by field", () => {
+    const point = signalField(
+      "p",
+      create(LiteralTypeSchema, {
+        type: { case: "simple", value: SimpleType.STRUCT },
+        metadata: { title: "Point", type: "object", properties: { x: { type: "integer" }, label: { type: "string" } }, required: ["x"] },
+        structure: { dataclassType: { x: simple(SimpleType.INTEGER), label: simple(SimpleType.STRING) } },
+      }),
+    );
+    expect(point.fields?.map((f) => [f.name, f.shape.kind, f.required])).toEqual([["label", "string", false], ["x", "integer", true]]);
+    expect(point.initial).toEqual({ fields: { label: "", x: "" } });
+    expect(signalLiteral(point, point.initial)).toBe("x: A value is required");
+    expect(signalLiteral(point, { fields: { label: "", x: "x" } })).toBe("x: Enter a whole number");
+    expect(json(signalLiteral(point, { fields: { label: "here", x: "3" } }))).toEqual({ scalar: { generic: { label: "here", x: 3 } } });
   });
 });
