@@ -1,7 +1,7 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { createClient } from "@connectrpc/connect";
 import { useTransport } from "@connectrpc/connect-query";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { paths } from "../../app/routes.js";
 import type { WorkflowExecutionIdentifier } from "../../../../gen/flyteidl/core/identifier_pb.js";
@@ -23,6 +23,9 @@ import { TaskLogs } from "./task-logs.js";
 import { TaskTemplate } from "./task-template.js";
 import { DataBlobs } from "./data-blobs.js";
 
+/** The width below which the panel is drawn under the list rather than beside it (execution.css). */
+const NARROW = "(max-width: 900px)";
+
 interface NodePanelProps {
   executionId: WorkflowExecutionIdentifier;
   node: NodeTreeItem;
@@ -41,8 +44,13 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
   const attempts = useQuery(AdminService.method.listTaskExecutions, { nodeExecutionId: ne.id, limit: 100 }, { refetchInterval: interval });
   const data = useQuery(AdminService.method.getNodeExecutionData, { id: ne.id }, { refetchInterval: interval });
   const taskId = attempts.data?.taskExecutions[0]?.id?.taskId;
+  const aside = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // Where the panel sits below the list (narrow windows, see execution.css), bring it into view when it opens.
+    if (window.matchMedia(NARROW).matches) aside.current?.scrollIntoView({ block: "start" });
+  }, []);
   return (
-    <aside className="node-panel" aria-labelledby="node-panel-title">
+    <aside className="node-panel" aria-labelledby="node-panel-title" ref={aside}>
       <div className="panel-head">
         <h2 id="node-panel-title">
           <span className="mono">{node.specNodeId}</span> {node.name !== node.specNodeId ? <span className="muted">{node.name}</span> : null}
