@@ -104,7 +104,7 @@ function Control({ id, shape, value, onChange, described, invalid, upload }: Con
   if (isRecordValue(value) && shape.fields) {
     // A dataclass with known fields: a control per field, each as the form would draw that type.
     return (
-      <fieldset id={id} className="sub-form" aria-describedby={described} aria-invalid={invalid || undefined}>
+      <fieldset id={id} className="sub-form" tabIndex={-1} aria-describedby={described} aria-invalid={invalid || undefined}>
         <legend className="visually-hidden">Fields of {shape.label}</legend>
         {shape.fields.map((f) => (
           <div key={f.name} className="sub-field">
