@@ -83,7 +83,7 @@ export async function seedConsole(admin: Client<typeof AdminService>): Promise<C
 }
 
 /** `double(x)`, then `if x == 1: add_one else: double`, then a sub-workflow of two steps. */
-async function registerControlFlow(admin: Client<typeof AdminService>): Promise<Identifier> {
+export async function registerControlFlow(admin: Client<typeof AdminService>): Promise<Identifier> {
   const double = pythonTask("ctl.tasks.double", { x: T.int() }, { o0: T.int() });
   const addOne = pythonTask("ctl.tasks.add_one", { x: T.int() }, { o0: T.int() });
   for (const t of [double, addOne]) await admin.createTask({ id: t.id, spec: { template: t } });

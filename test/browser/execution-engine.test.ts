@@ -67,7 +67,7 @@ describeEngine(`console: execution page (local engine) ${kit ? "" : SKIP_MESSAGE
 
     await page.getByRole("tab", { name: "Graph" }).click();
     await expect.poll(() => page.locator(".react-flow__node").count(), { timeout: 15_000 }).toBe(6);
-    expect(await page.locator(".react-flow__node.graph-succeeded").count()).toBe(4);
+    expect(await page.locator(".react-flow__node.wf-phase-succeeded").count()).toBe(4);
     await screenshot(page, "execution engine graph");
 
     await page.getByRole("tab", { name: "Timeline" }).click();

@@ -104,7 +104,7 @@ describeBrowser("console: execution page (reported events)", () => {
     await page.getByRole("button", { name: "Unarchive" }).click();
     await expect.poll(async () => (await execution("acts")).closure?.stateChangeDetails?.state).toBe(ExecutionState.EXECUTION_ACTIVE);
 
-    await page.getByRole("button", { name: "Relaunch" }).click();
+    await page.getByRole("button", { name: "Relaunch", exact: true }).click();
     await page.waitForURL((url) => /\/executions\/[^/]+$/.test(url.pathname) && !url.pathname.endsWith("/acts"));
     const relaunched = decodeURIComponent(new URL(page.url()).pathname.split("/").at(-1)!);
     const created = await execution(relaunched);

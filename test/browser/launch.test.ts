@@ -21,6 +21,10 @@ const field = (page: Page, name: string) => page.locator(".form-field", { has: p
 /** Its control. */
 const control = (page: Page, name: string) => field(page, name).locator("input:not([type=file]), textarea, select").first();
 
+/** A control inside a dataclass input's sub-form, found by the field's name. */
+const subControl = (page: Page, name: string, sub: string) =>
+  field(page, name).locator(".sub-field", { has: page.locator(".field-name", { hasText: new RegExp(`^${sub}$`) }) }).locator("input, textarea, select").first();
+
 const NO_PROBLEMS = { failedRequests: [], consoleErrors: [] };
 const SLOW = 120_000;
 /** How long a page may take to show what a test waits for, on a loaded machine. */
@@ -77,8 +81,11 @@ describeBrowser("console launch, launch plans and settings", () => {
     await control(page, "nested").fill('[{"k": 9}]');
     await control(page, "maybe").selectOption({ label: "int" });
     await field(page, "maybe").locator("input").fill("3");
+    // The dataclass's msgpack default is kept until replaced; then each of its fields has a control.
     await field(page, "point").getByRole("button", { name: "Replace the value" }).click();
-    await control(page, "point").fill('{"x": 5, "y": 0.5, "tags": ["t"]}');
+    await subControl(page, "point", "x").fill("5");
+    await subControl(page, "point", "y").fill("0.5");
+    await subControl(page, "point", "tags").fill('["t"]');
     await dialog.getByText("Advanced options").click();
     await dialog.getByLabel("Labels").fill("team=ml");
     await dialog.getByLabel("Max parallelism").fill("7");
@@ -125,6 +132,56 @@ describeBrowser("console launch, launch plans and settings", () => {
     expect(execution.spec?.launchPlan).toMatchObject({ resourceType: ResourceType.TASK, name: "cfx.hello.wf.say_hello", version: "v1" });
     const data = await admin.getExecutionData({ id: { project: PROJECT, domain: DOMAIN, name } });
     expect(toJson(LiteralMapSchema, data.fullInputs!)).toEqual({ literals: { name: { scalar: { primitive: { stringValue: "grace" } } } } });
+    expect(problems).toEqual(NO_PROBLEMS);
+    await page.close();
+  }, SLOW);
+
+  it("relaunches a launch plan's execution with changed inputs and options", async () => {
+    const lp = { resourceType: ResourceType.LAUNCH_PLAN, project: PROJECT, domain: DOMAIN, name: "cfx.hello.wf.hello_wf", version: "v1" };
+    const stringInput = (value: string) => ({ literals: { name: { value: { case: "scalar" as const, value: { value: { case: "primitive" as const, value: { value: { case: "stringValue" as const, value } } } } } } } });
+    const first = await admin.createExecution({ project: PROJECT, domain: DOMAIN, name: "relaunch-lp", spec: { launchPlan: lp, labels: { values: { team: "ml" } } }, inputs: stringInput("ada") });
+    const { page, problems } = await browser.newPage();
+    await page.goto(url(`${pd}/executions/${first.id!.name}`));
+    await page.getByRole("button", { name: "Relaunch with changes…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Relaunch with changes" });
+    // Prefilled with what the execution ran with.
+    await expect.poll(() => control(page, "name").inputValue(), WAIT).toBe("ada");
+    await dialog.getByText("Advanced options").click();
+    await expect(dialog.getByLabel("Labels").inputValue()).resolves.toBe("team=ml");
+    await control(page, "name").fill("lin");
+    await dialog.getByLabel("Labels").fill("team=ml\nrun=2");
+    await screenshot(page, "relaunch with changes");
+    await dialog.getByRole("button", { name: "Launch" }).click();
+
+    await page.waitForURL((u) => /\/executions\/[a-z0-9]+$/.test(u.pathname) && !u.pathname.endsWith("/relaunch-lp"));
+    const name = page.url().split("/").pop()!;
+    const execution = await admin.getExecution({ id: { project: PROJECT, domain: DOMAIN, name } });
+    expect(execution.spec?.launchPlan).toMatchObject(lp);
+    expect(execution.spec?.labels?.values).toEqual({ team: "ml", run: "2" });
+    expect(execution.spec?.metadata?.referenceExecution).toMatchObject({ project: PROJECT, domain: DOMAIN, name: "relaunch-lp" });
+    const data = await admin.getExecutionData({ id: { project: PROJECT, domain: DOMAIN, name } });
+    expect(toJson(LiteralMapSchema, data.fullInputs!)).toEqual({ literals: { name: { scalar: { primitive: { stringValue: "lin" } } } } });
+    expect(problems).toEqual(NO_PROBLEMS);
+    await page.close();
+  }, SLOW);
+
+  it("relaunches a single-task execution with a changed input", async () => {
+    const task = { resourceType: ResourceType.TASK, project: PROJECT, domain: DOMAIN, name: "cfx.hello.wf.say_hello", version: "v1" };
+    const inputs = { literals: { name: { value: { case: "scalar" as const, value: { value: { case: "primitive" as const, value: { value: { case: "stringValue" as const, value: "grace" } } } } } } } };
+    await admin.createExecution({ project: PROJECT, domain: DOMAIN, name: "relaunch-task", spec: { launchPlan: task }, inputs });
+    const { page, problems } = await browser.newPage();
+    await page.goto(url(`${pd}/executions/relaunch-task`));
+    await page.getByRole("button", { name: "Relaunch with changes…" }).click();
+    await expect.poll(() => control(page, "name").inputValue(), WAIT).toBe("grace");
+    await control(page, "name").fill("hopper");
+    await page.getByRole("dialog").getByRole("button", { name: "Launch" }).click();
+    await page.waitForURL((u) => /\/executions\/[a-z0-9]+$/.test(u.pathname) && !u.pathname.endsWith("/relaunch-task"));
+    const name = page.url().split("/").pop()!;
+    const execution = await admin.getExecution({ id: { project: PROJECT, domain: DOMAIN, name } });
+    expect(execution.spec?.launchPlan).toMatchObject(task);
+    expect(execution.spec?.metadata?.referenceExecution?.name).toBe("relaunch-task");
+    const data = await admin.getExecutionData({ id: { project: PROJECT, domain: DOMAIN, name } });
+    expect(toJson(LiteralMapSchema, data.fullInputs!)).toEqual({ literals: { name: { scalar: { primitive: { stringValue: "hopper" } } } } });
     expect(problems).toEqual(NO_PROBLEMS);
     await page.close();
   }, SLOW);

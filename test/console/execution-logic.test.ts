@@ -1,6 +1,9 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { layoutWorkflow } from "../../console/src/lib/graph-layout.js";
+import { executionsByDrawnId, graphParents } from "../../console/src/lib/graph-executions.js";
+import { cacheLabel, itemPhaseCounts, itemsInPhase, mapItems } from "../../console/src/lib/map-items.js";
+import { ExternalResourceInfoSchema } from "../../gen/flyteidl/event/event_pb.js";
+import { drawWorkflow } from "../../console/src/lib/workflow-graph.js";
 import { workflowSpecs } from "../../console/src/lib/node-specs.js";
 import { buildNodeTree, findNode, parentsToLoad, visibleRows } from "../../console/src/lib/node-tree.js";
 import { executionPhase, nodePhase, taskPhase } from "../../console/src/lib/phases.js";
@@ -12,7 +15,8 @@ import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_
 import { NodeExecution_Phase, TaskExecution_Phase, WorkflowExecution_Phase } from "../../gen/flyteidl/core/execution_pb.js";
 import { SpanSchema } from "../../gen/flyteidl/core/metrics_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../gen/flyteidl/core/types_pb.js";
-import { signalInput, signalLiteral } from "../../console/src/lib/signal-value.js";
+import { approval, signalField, signalLiteral } from "../../console/src/lib/signal-value.js";
+import { LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
 
 const exec = { project: "p", domain: "d", name: "e" };
 const ts = (s: number) => ({ seconds: BigInt(s), nanos: 0 });
@@ -108,13 +112,111 @@ describe("graph layout", () => {
         connections: { upstream: { a: { ids: ["start-node"] }, b: { ids: ["a", "ghost"] }, "end-node": { ids: ["b"] } } },
       },
     });
-    const g = layoutWorkflow(closure.primary);
+    const g = drawWorkflow(closure);
     expect(g.nodes.map((n) => n.id)).toEqual(["start-node", "a", "b", "end-node"]);
     expect(g.edges.map((e) => e.id)).toEqual(["start-node->a", "a->b", "b->end-node"]);
     const x = Object.fromEntries(g.nodes.map((n) => [n.id, n.x]));
     expect(x["start-node"]!).toBeLessThan(x.a!);
     expect(x.a!).toBeLessThan(x.b!);
-    expect(layoutWorkflow(undefined).nodes).toEqual([]);
+  });
+});
+
+describe("node executions on the graph", () => {
+  // n1 runs a sub-workflow (s0, s1; s1 a branch with cases s1-a and s1-b); n2 a dynamic task;
+  // n1 was retried, so its children come twice.
+  const specs = {
+    primary: new Map([
+      ["n0", { id: "n0", kind: "task" as const, name: "t0" }],
+      ["n1", { id: "n1", kind: "subworkflow" as const, name: "sub", ref: { name: "sub" } as never }],
+      ["n2", { id: "n2", kind: "task" as const, name: "dyn" }],
+    ]),
+    subworkflows: new Map([
+      [
+        "sub",
+        new Map([
+          ["s0", { id: "s0", kind: "task" as const, name: "t1" }],
+          ["s1", { id: "s1", kind: "branch" as const, name: "s1" }],
+          ["s1-a", { id: "s1-a", kind: "task" as const, name: "ta" }],
+        ]),
+      ],
+    ]),
+  };
+  /** A child execution: its id is the engine's, its spec node id the node's id in its own workflow. */
+  const child = (id: string, specNodeId: string, start: number, meta: { isParentNode?: boolean } = {}) => {
+    const n = ne(id, start, meta);
+    n.metadata!.specNodeId = specNodeId;
+    return n;
+  };
+  const top = [ne("n0", 1), ne("n1", 2, { isParentNode: true }), ne("n2", 3, { isDynamic: true, isParentNode: true })];
+  const children = new Map([
+    ["n1", [child("n1-0-s0", "s0", 4), child("n1-1-s0", "s0", 6), child("n1-1-s1", "s1", 7, { isParentNode: true })]],
+    ["n1-1-s1", [child("n1-1-s1-0-s1-a", "s1-a", 8)]],
+    ["n2", [child("n2-0-d0", "d0", 9)]],
+  ]);
+
+  it("places each node execution at its drawn path, the latest attempt's children winning", () => {
+    const tree = buildNodeTree(top, children, specs);
+    const placed = executionsByDrawnId(tree);
+    expect(Object.fromEntries([...placed].map(([path, item]) => [path, item.id]))).toEqual({
+      n0: "n0",
+      n1: "n1",
+      "n1/s0": "n1-1-s0",
+      "n1/s1": "n1-1-s1",
+      "n1/s1/s1-a": "n1-1-s1-0-s1-a",
+      // A dynamic node's generated workflow is not drawn: its children are not placed.
+      n2: "n2",
+    });
+  });
+
+  it("asks for the children of sub-workflow and branch parents, level by level, within a bound", () => {
+    const firstAnswer = buildNodeTree(top, new Map(), specs);
+    expect(graphParents(firstAnswer)).toEqual(["n1"]);
+    expect(graphParents(buildNodeTree(top, children, specs))).toEqual(["n1", "n1-1-s1"]);
+    const many = Array.from({ length: 10 }, (_, i) => ne(`w${i}`, i, { isParentNode: true }));
+    const wide = buildNodeTree(many, new Map(), { primary: new Map(many.map((n) => [n.id!.nodeId, { id: n.id!.nodeId, kind: "subworkflow" as const, name: "x" }])), subworkflows: new Map() });
+    expect(graphParents(wide, 4)).toHaveLength(4);
+  });
+});
+
+describe("map items", () => {
+  const r = (index: number, retryAttempt: number, phase: TaskExecution_Phase, log = "") =>
+    create(ExternalResourceInfoSchema, { index, retryAttempt, phase, externalId: `x-${index}-${retryAttempt}`, logs: log ? [{ name: log, uri: `http://logs/${log}` }] : [] });
+  const resources = [
+    r(2, 0, TaskExecution_Phase.RUNNING),
+    r(0, 0, TaskExecution_Phase.SUCCEEDED, "log-0"),
+    r(1, 1, TaskExecution_Phase.FAILED, "log-1b"),
+    r(1, 0, TaskExecution_Phase.RETRYABLE_FAILED, "log-1a"),
+    r(3, 0, TaskExecution_Phase.SUCCEEDED),
+  ];
+
+  it("gives one row per item in index order, its latest attempt first and the earlier ones kept", () => {
+    const items = mapItems(resources);
+    expect(items.map((i) => [i.index, i.latest.retryAttempt, i.latest.phase])).toEqual([
+      [0, 0, TaskExecution_Phase.SUCCEEDED],
+      [1, 1, TaskExecution_Phase.FAILED],
+      [2, 0, TaskExecution_Phase.RUNNING],
+      [3, 0, TaskExecution_Phase.SUCCEEDED],
+    ]);
+    expect(items[1]!.externalId).toBe("x-1-1");
+    expect(items[1]!.latest.logs.map((l) => l.name)).toEqual(["log-1b"]);
+    expect(items[1]!.earlier.map((a) => [a.retryAttempt, a.logs[0]?.name])).toEqual([[0, "log-1a"]]);
+    expect(mapItems([])).toEqual([]);
+  });
+
+  it("counts and filters items by their latest phase", () => {
+    const items = mapItems(resources);
+    expect(itemPhaseCounts(items).map((c) => [c.label, c.count])).toEqual([["Succeeded", 2], ["Failed", 1], ["Running", 1]]);
+    expect(itemsInPhase(items, "Succeeded").map((i) => i.index)).toEqual([0, 3]);
+    expect(itemsInPhase(items, "")).toHaveLength(4);
+    expect(cacheLabel(2)).toBe("hit");
+    expect(cacheLabel(42)).toBe("42");
+  });
+
+  it("groups 10,000 items", () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => r(9_999 - i, 0, TaskExecution_Phase.SUCCEEDED));
+    const items = mapItems(many);
+    expect(items).toHaveLength(10_000);
+    expect(items[0]!.index).toBe(0);
   });
 });
 
@@ -176,18 +278,45 @@ describe("polling", () => {
 
 describe("signal values", () => {
   const simple = (value: SimpleType) => create(LiteralTypeSchema, { type: { case: "simple", value } });
-  it("parses what a user types for a gate's signal, and says why not", () => {
-    expect(signalInput(simple(SimpleType.BOOLEAN))).toBe("bool");
-    expect(signalInput(undefined)).toBe("unsupported");
-    const ok = signalLiteral("int", " 42 ");
-    expect(typeof ok !== "string" && ok.value.case === "scalar" && ok.value.value.value.case === "primitive" && ok.value.value.value.value.value).toEqual({ case: "integer", value: 42n });
-    expect(signalLiteral("int", "9223372036854775808")).toBe("the number does not fit in 64 bits");
-    expect(signalLiteral("int", "1.5")).toBe("enter a whole number");
-    expect(signalLiteral("bool", "yes")).toBe("choose true or false");
-    expect(signalLiteral("float", "")).toBe("enter a number");
-    expect(typeof signalLiteral("str", "")).not.toBe("string");
-    expect(typeof signalLiteral("datetime", "2026-01-31T12:00:00.250Z")).not.toBe("string");
-    expect(signalLiteral("duration", "abc")).toBe("enter seconds, e.g. 90 or 1.5");
-    expect(signalLiteral("unsupported", "x")).toMatch(/cannot be entered/);
+  const json = (l: ReturnType<typeof signalLiteral>) => (typeof l === "string" ? l : toJson(LiteralSchema, l));
+
+  it("types a signal's value with the launch form's control for its type", () => {
+    const int = signalField("n", simple(SimpleType.INTEGER));
+    expect(int).toMatchObject({ name: "n", kind: "integer", required: true, initial: "" });
+    expect(json(signalLiteral(int, " 42 "))).toEqual({ scalar: { primitive: { integer: "42" } } });
+    expect(signalLiteral(int, "1.5")).toBe("Enter a whole number");
+    expect(signalLiteral(int, "")).toBe("A value is required");
+
+    const list = signalField("xs", create(LiteralTypeSchema, { type: { case: "collectionType", value: simple(SimpleType.INTEGER) } }));
+    expect(list.kind).toBe("collection");
+    expect(json(signalLiteral(list, "[1, 2]"))).toEqual({ collection: { literals: [{ scalar: { primitive: { integer: "1" } } }, { scalar: { primitive: { integer: "2" } } }] } });
+    expect(signalLiteral(list, '["a"]')).toMatch(/^\[0\]: /);
+
+    const optional = signalField("maybe", create(LiteralTypeSchema, { type: { case: "unionType", value: { variants: [simple(SimpleType.FLOAT), simple(SimpleType.NONE)] } } }));
+    expect(optional.kind).toBe("union");
+    expect(json(signalLiteral(optional, { variant: 0, value: "2.5" }))).toMatchObject({ scalar: { union: { value: { scalar: { primitive: { floatValue: 2.5 } } } } } });
+
+    const color = signalField("color", create(LiteralTypeSchema, { type: { case: "enumType", value: { values: ["red", "green"] } } }));
+    expect(signalLiteral(color, "blue")).toBe("Choose one of red, green");
+
+    const unsupported = signalField("blob", simple(SimpleType.BINARY));
+    expect(signalLiteral(unsupported, "x")).toMatch(/cannot be entered/);
+    expect(json(approval(true))).toEqual({ scalar: { primitive: { boolean: true } } });
+  });
+
+  it("edits a dataclass signal field by field", () => {
+    const point = signalField(
+      "p",
+      create(LiteralTypeSchema, {
+        type: { case: "simple", value: SimpleType.STRUCT },
+        metadata: { title: "Point", type: "object", properties: { x: { type: "integer" }, label: { type: "string" } }, required: ["x"] },
+        structure: { dataclassType: { x: simple(SimpleType.INTEGER), label: simple(SimpleType.STRING) } },
+      }),
+    );
+    expect(point.fields?.map((f) => [f.name, f.shape.kind, f.required])).toEqual([["label", "string", false], ["x", "integer", true]]);
+    expect(point.initial).toEqual({ fields: { label: "", x: "" } });
+    expect(signalLiteral(point, point.initial)).toBe("x: A value is required");
+    expect(signalLiteral(point, { fields: { label: "", x: "x" } })).toBe("x: Enter a whole number");
+    expect(json(signalLiteral(point, { fields: { label: "here", x: "3" } }))).toEqual({ scalar: { generic: { label: "here", x: 3 } } });
   });
 });

@@ -1,9 +1,11 @@
-import { create, equals, toJson } from "@bufbuild/protobuf";
+import { create, equals, type JsonObject, type MessageInitShape, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { type Literal, LiteralMapSchema, LiteralSchema } from "../../gen/flyteidl/core/literals_pb.js";
-import { LiteralTypeSchema } from "../../gen/flyteidl/core/types_pb.js";
-import { shapeOf } from "../../console/src/lib/form-shape.js";
+import { LiteralTypeSchema, SimpleType, TypeStructureSchema } from "../../gen/flyteidl/core/types_pb.js";
+import { type FieldShape, shapeOf } from "../../console/src/lib/form-shape.js";
+import { MAX_STRUCT_DEPTH } from "../../console/src/lib/struct-fields.js";
 import {
+  emptyValue,
   type FieldValue,
   fieldToLiteral,
   formLiterals,
@@ -221,5 +223,94 @@ describe("tasks and relaunch", () => {
     const value = valueFromLiteral(field("point"), binary);
     expect(isKeptValue(value) && value.note).toMatch(/msgpack-encoded value \(2 bytes\)/);
     expect(fieldToLiteral(field("point"), value)).toBe(binary);
+  });
+});
+
+describe("dataclass sub-forms", () => {
+  const simple = (value: SimpleType) => create(LiteralTypeSchema, { type: { case: "simple", value } });
+  const struct = (init: { metadata?: JsonObject; structure?: MessageInitShape<typeof TypeStructureSchema> }) =>
+    create(LiteralTypeSchema, { type: { case: "simple", value: SimpleType.STRUCT }, ...init });
+  const sent = (shape: FieldShape, value: FieldValue) => toJson(LiteralSchema, fieldToLiteral(shape, value)!);
+
+  it("edits flytekit's dataclass field by field, from its declared structure", () => {
+    const point = field("point");
+    expect(point.fields?.map((f) => [f.name, f.shape.kind, f.required])).toEqual([
+      ["tags", "collection", false],
+      ["x", "integer", false],
+      ["y", "float", false],
+    ]);
+    // Its launch plan default is msgpack (kept); replacing it gives a field per field.
+    expect(emptyValue(point)).toEqual({ fields: { tags: "", x: "", y: "" } });
+    expect(sent(point, { fields: { tags: '["t"]', x: "5", y: "0.5" } })).toEqual({ scalar: { generic: { tags: ["t"], x: 5, y: 0.5 } } });
+    // Empty fields are left to the dataclass's defaults; a wrong one names its field.
+    expect(sent(point, { fields: { tags: "", x: "5", y: "" } })).toEqual({ scalar: { generic: { x: 5 } } });
+    expect(() => fieldToLiteral(point, { fields: { tags: '[1]', x: "5", y: "" } })).toThrow("tags[0]: Expected a string, got number");
+    // An earlier execution's value comes back into the fields, and out again unchanged.
+    const generic = fieldToLiteral(point, { fields: { tags: '["p"]', x: "1", y: "2.5" } })!;
+    const back = valueFromLiteral(point, generic);
+    expect(back).toEqual({ fields: { tags: '[\n  "p"\n]', x: "1", y: "2.5" } });
+    expect(sent(point, back)).toEqual(toJson(LiteralSchema, generic));
+  });
+
+  it("shows JSON text where a value does not fit the fields", () => {
+    const point = field("point");
+    const extra = create(LiteralSchema, { value: { case: "scalar", value: { value: { case: "generic", value: { x: 1, z: 2 } } } } });
+    expect(valueFromLiteral(point, extra)).toBe('{\n  "x": 1,\n  "z": 2\n}');
+    const wrong = create(LiteralSchema, { value: { case: "scalar", value: { value: { case: "generic", value: { x: "one" } } } } });
+    expect(typeof valueFromLiteral(point, wrong)).toBe("string");
+  });
+
+  it("reads the fields from a JSON schema when the structure is not sent, `$ref`s and nesting included", () => {
+    const schema = {
+      $ref: "#/definitions/OuterSchema",
+      definitions: {
+        OuterSchema: {
+          type: "object",
+          required: ["inner", "when"],
+          properties: {
+            inner: { $ref: "#/definitions/InnerSchema" },
+            when: { type: "string", format: "date-time" },
+            mode: { type: "string", enum: ["a", "b"] },
+            maybe: { anyOf: [{ type: "integer" }, { type: "null" }] },
+            counts: { type: "object", additionalProperties: { type: "integer" } },
+          },
+        },
+        InnerSchema: { type: "object", properties: { flag: { type: "boolean" } } },
+      },
+    };
+    const outer = shapeOf(struct({ metadata: schema }));
+    expect(outer.fields?.map((f) => [f.name, f.shape.kind, f.required])).toEqual([
+      ["counts", "map", false],
+      ["inner", "struct", true],
+      ["maybe", "union", false],
+      ["mode", "enum", false],
+      ["when", "datetime", true],
+    ]);
+    const inner = outer.fields!.find((f) => f.name === "inner")!.shape;
+    expect(inner.fields?.map((f) => [f.name, f.shape.kind])).toEqual([["flag", "boolean"]]);
+    const value = emptyValue(outer);
+    expect(value).toMatchObject({ fields: { inner: { fields: { flag: false } }, maybe: { variant: 1, value: null } } });
+    const filled = { fields: { ...(value as { fields: Record<string, FieldValue> }).fields, when: "2024-01-02T03:04:05Z", mode: "b", counts: '{"k": 2}' } };
+    expect(sent(outer, filled)).toEqual({ scalar: { generic: { counts: { k: 2 }, inner: { flag: false }, mode: "b", when: "2024-01-02T03:04:05Z", maybe: null } } });
+  });
+
+  it("writes a timedelta field as seconds, as flytekit's dataclass JSON has it", () => {
+    const job = shapeOf(struct({ structure: { dataclassType: { wait: simple(SimpleType.DURATION) } } }));
+    expect(sent(job, { fields: { wait: "1m30s" } })).toEqual({ scalar: { generic: { wait: 90 } } });
+    const back = valueFromLiteral(job, fieldToLiteral(job, { fields: { wait: "1.5s" } })!);
+    expect(back).toEqual({ fields: { wait: "1.5s" } });
+  });
+
+  it("uses JSON text for fields a sub-form cannot edit, unknown schemas and self-referencing ones", () => {
+    const withFile = shapeOf(struct({ structure: { dataclassType: { f: create(LiteralTypeSchema, { type: { case: "blob", value: {} } }) } } }));
+    expect(withFile.fields).toBeUndefined();
+    expect(emptyValue(withFile)).toBe("");
+    expect(shapeOf(struct({ metadata: { type: "object" } })).fields).toBeUndefined();
+    const loop = { $ref: "#/definitions/Node", definitions: { Node: { type: "object", properties: { next: { $ref: "#/definitions/Node" } } } } };
+    const shape = shapeOf(struct({ metadata: loop }));
+    // Nested to the depth bound, then JSON.
+    let depth = 0;
+    for (let s: FieldShape | undefined = shape; s?.fields; s = s.fields[0]!.shape) depth++;
+    expect(depth).toBeLessThanOrEqual(MAX_STRUCT_DEPTH);
   });
 });

@@ -4,6 +4,10 @@ import { AdminService } from "../../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../../gen/flyteidl/service/dataproxy_pb.js";
 import { IdentityService } from "../../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../../gen/flyteidl/service/signal_pb.js";
+import { createPageLimit, pageSizeInterceptor } from "../lib/paging.js";
+
+/** The server's page-size cap, learned from its first refusal (lib/paging). */
+const pageLimit = createPageLimit();
 
 /**
  * The console talks to the server that served it (same origin), over gRPC-Web in the binary format:
@@ -13,6 +17,7 @@ export const transport = createGrpcWebTransport({
   baseUrl: globalThis.location?.origin ?? "http://localhost",
   // A stuck request would freeze a page's spinner forever; every call gets a deadline.
   defaultTimeoutMs: 30_000,
+  interceptors: [pageSizeInterceptor(pageLimit)],
 });
 
 export const adminClient: Client<typeof AdminService> = createClient(AdminService, transport);

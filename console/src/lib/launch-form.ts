@@ -1,8 +1,8 @@
-import { create, equals } from "@bufbuild/protobuf";
+import { create, equals, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import type { Parameter, Variable } from "../../../gen/flyteidl/core/interface_pb.js";
 import type { Literal } from "../../../gen/flyteidl/core/literals_pb.js";
 import { LiteralTypeSchema } from "../../../gen/flyteidl/core/types_pb.js";
-import { type FieldShape, noneVariant, shapeOf } from "./form-shape.js";
+import { type FieldShape, noneVariant, shapeOf, type SubField } from "./form-shape.js";
 import {
   blobLiteral,
   datasetLiteral,
@@ -23,10 +23,16 @@ import { formatDatetime, formatDuration, parseDatetimeText, parseDurationText, p
  *
  * A control's value is text for most kinds (what the user typed, parsed on
  * submit), a boolean for checkboxes, `null` for None, a variant choice for
- * unions, or a literal kept as it is where the form cannot show it (a
- * msgpack-encoded dataclass default, say).
+ * unions, a value per field for a dataclass edited as a sub-form, or a
+ * literal kept as it is where the form cannot show it (a msgpack-encoded
+ * dataclass default, say).
  */
-export type FieldValue = string | boolean | null | UnionValue | KeptValue;
+export type FieldValue = string | boolean | null | UnionValue | KeptValue | RecordValue;
+
+/** A dataclass's sub-form: each field's control value, by field name. */
+export interface RecordValue {
+  fields: Record<string, FieldValue>;
+}
 
 export interface UnionValue {
   variant: number;
@@ -53,6 +59,7 @@ export interface FormField extends FieldShape {
 
 export const isUnionValue = (v: FieldValue): v is UnionValue => typeof v === "object" && v !== null && "variant" in v;
 export const isKeptValue = (v: FieldValue): v is KeptValue => typeof v === "object" && v !== null && "kept" in v;
+export const isRecordValue = (v: FieldValue): v is RecordValue => typeof v === "object" && v !== null && "fields" in v;
 
 const byName = (a: FormField, b: FormField) => a.name.localeCompare(b.name);
 
@@ -95,6 +102,8 @@ export function emptyValue(shape: FieldShape): FieldValue {
       return false;
     case "none":
       return null;
+    case "struct":
+      return shape.fields ? { fields: Object.fromEntries(shape.fields.map((f) => [f.name, emptyValue(f.shape)])) } : "";
     case "union": {
       // Optional values start at None: an optional input is usually left out.
       const none = noneVariant(shape);
@@ -137,8 +146,13 @@ export function valueFromLiteral(shape: FieldShape, literal: Literal): FieldValu
     case "collection":
     case "map":
     case "struct": {
-      if (scalar?.case === "binary") return kept(literal, `A ${scalar.value.tag || "binary"}-encoded value (${scalar.value.value.length} bytes), sent as it is unless you replace it with JSON.`);
+      if (scalar?.case === "binary") {
+        const instead = shape.fields ? "fill in its fields" : "replace it with JSON";
+        return kept(literal, `A ${scalar.value.tag || "binary"}-encoded value (${scalar.value.value.length} bytes), sent as it is unless you ${instead}.`);
+      }
       const json = literalToJson(literal);
+      const record = shape.fields && isJsonObject(json) ? recordFromJson(shape.fields, json) : undefined;
+      if (record) return record;
       if (json !== undefined) return JSON.stringify(json, null, 2);
       break;
     }
@@ -151,6 +165,35 @@ export function valueFromLiteral(shape: FieldShape, literal: Literal): FieldValu
       return unionValueFromLiteral(shape, literal);
   }
   return kept(literal);
+}
+
+const isJsonObject = (v: JsonValue | undefined): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A dataclass's sub-form from its JSON, each field shown as its control shows it (absent fields
+ * empty); undefined when a field's value is not of its declared type, and the JSON text is shown.
+ */
+function recordFromJson(fields: SubField[], json: JsonObject): RecordValue | undefined {
+  const out: Record<string, FieldValue> = {};
+  for (const f of fields) {
+    const v = json[f.name];
+    if (v === undefined) {
+      out[f.name] = emptyValue(f.shape);
+      continue;
+    }
+    try {
+      // A timedelta comes as seconds (see subFieldJson).
+      const given = f.shape.kind === "duration" && typeof v === "number" ? `${v}s` : v;
+      const value = valueFromLiteral(f.shape, jsonToLiteral(f.shape.type, given));
+      if (isKeptValue(value)) return undefined;
+      out[f.name] = value;
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      return undefined;
+    }
+  }
+  // Fields the type does not declare would be lost in the sub-form.
+  return Object.keys(json).every((k) => fields.some((f) => f.name === k)) ? { fields: out } : undefined;
 }
 
 function unionValueFromLiteral(shape: FieldShape, literal: Literal): FieldValue {
@@ -173,6 +216,10 @@ function unionValueFromLiteral(shape: FieldShape, literal: Literal): FieldValue 
  */
 export function fieldToLiteral(shape: FieldShape, value: FieldValue, required = false): Literal | undefined {
   if (isKeptValue(value)) return value.kept;
+  if (isRecordValue(value)) {
+    if (!shape.fields) throw new ValueError("", "Unexpected value");
+    return jsonToLiteral(shape.type, recordJson(shape.fields, value));
+  }
   if (isUnionValue(value)) {
     const variant = shape.variants?.[value.variant];
     if (!variant) throw new ValueError("", "Choose a type");
@@ -224,6 +271,38 @@ export function fieldToLiteral(shape: FieldShape, value: FieldValue, required = 
     default:
       throw new ValueError("", `Values of type ${shape.label} cannot be entered here`);
   }
+}
+
+/** The JSON object a dataclass sub-form makes; empty optional fields are left to the dataclass's defaults. */
+function recordJson(fields: SubField[], value: RecordValue): JsonObject {
+  const json: JsonObject = {};
+  for (const f of fields) {
+    let literal: Literal | undefined;
+    try {
+      literal = fieldToLiteral(f.shape, value.fields[f.name] ?? emptyValue(f.shape), f.required);
+    } catch (e) {
+      if (!(e instanceof ValueError)) throw e;
+      throw new ValueError(e.path === "" ? f.name : e.path.startsWith("[") ? `${f.name}${e.path}` : `${f.name}.${e.path}`, e.reason);
+    }
+    if (!literal) {
+      if (f.required) throw new ValueError(f.name, "A value is required");
+      continue;
+    }
+    const j = subFieldJson(literal);
+    if (j === undefined) throw new ValueError(f.name, "This value cannot be written into a dataclass");
+    json[f.name] = j;
+  }
+  return json;
+}
+
+/** A field's JSON as flytekit reads a dataclass: a timedelta is a number of seconds, the rest as `literalToJson` writes it. */
+function subFieldJson(literal: Literal): JsonValue | undefined {
+  const scalar = literal.value.case === "scalar" ? literal.value.value.value : undefined;
+  const inner = scalar?.case === "union" ? scalar.value.value : undefined;
+  if (inner) return subFieldJson(inner);
+  const p = scalar?.case === "primitive" ? scalar.value.value : undefined;
+  if (p?.case === "duration") return Number(p.value.seconds) + p.value.nanos / 1e9;
+  return literalToJson(literal);
 }
 
 export interface FormResult {

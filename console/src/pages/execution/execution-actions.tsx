@@ -7,10 +7,12 @@ import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { ErrorNotice } from "../../components/status.js";
 import { executionPhase } from "../../lib/phases.js";
 import { paths } from "../../app/routes.js";
+import { RelaunchWithChanges } from "./relaunch-with-changes.js";
 
 /**
- * Relaunch, recover, terminate (with a cause) and archive: each a call the
- * CLIs make too, after which the page reads the execution again.
+ * Relaunch (as it was, or with changes through the launch form), recover,
+ * terminate (with a cause) and archive: each a call the CLIs make too, after
+ * which the page reads the execution again.
  */
 export function ExecutionActions({ execution }: { execution: Execution }) {
   const id = execution.id!;
@@ -47,6 +49,7 @@ export function ExecutionActions({ execution }: { execution: Execution }) {
         <button type="button" disabled={pending} onClick={() => relaunch.mutate({ id })}>
           Relaunch
         </button>
+        <RelaunchWithChanges execution={execution} disabled={pending} />
         {phase.terminal && failed ? (
           <button type="button" className="secondary" disabled={pending} onClick={() => recover.mutate({ id })}>
             Recover

@@ -6,6 +6,7 @@ import type { Execution } from "../../../../gen/flyteidl/admin/execution_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { LiteralList } from "../../components/literal-list.js";
 import { ErrorNotice, Loading } from "../../components/status.js";
+import { graphParents } from "../../lib/graph-executions.js";
 import { literalMapView } from "../../lib/literal-view.js";
 import { workflowSpecs } from "../../lib/node-specs.js";
 import { buildNodeTree, findNode, visibleRows } from "../../lib/node-tree.js";
@@ -21,7 +22,7 @@ import { useDocumentVisible, useLiveInterval } from "./use-live.js";
 import { MAX_NODES, nodeListKey, useNodeExecutions } from "./use-node-executions.js";
 import "./execution.css";
 
-// React Flow and dagre are the page's heaviest parts: loaded when the graph tab opens.
+// React Flow and dagre are the page's heaviest parts: loaded (and the layout computed) when the graph tab opens.
 const ExecutionGraph = lazy(() => import("./execution-graph.js"));
 
 const TABS = ["nodes", "graph", "timeline", "data"] as const;
@@ -64,7 +65,10 @@ export default function ExecutionPage() {
   const specs = useMemo(() => workflowSpecs(closure), [closure]);
 
   const data = useQuery(AdminService.method.getExecutionData, { id }, { enabled: exec !== undefined });
-  const parents = useMemo(() => [...expanded], [expanded]);
+  // The graph colours nested boxes, so it needs the children of every sub-workflow and branch;
+  // the list only those of the rows the user opened.
+  const [graphParentIds, setGraphParentIds] = useState<readonly string[]>([]);
+  const parents = useMemo(() => [...new Set([...expanded, ...(tab === "graph" ? graphParentIds : [])])], [expanded, tab, graphParentIds]);
   const nodes = useNodeExecutions(id, terminal, parents);
 
   // Outputs appear and nodes settle when the execution ends, and node lists stop polling then: read
@@ -93,6 +97,12 @@ export default function ExecutionPage() {
   }, [visible]); // eslint-disable-line react-hooks/exhaustive-deps
   const tree = useMemo(() => buildNodeTree(nodes.top.data?.nodes ?? [], nodes.childMap, specs), [nodes.top.data, nodes.childMap, specs]);
   const rows = useMemo(() => visibleRows(tree, expanded), [tree, expanded]);
+  useEffect(() => {
+    if (tab !== "graph") return;
+    // Each answer may show deeper parents; asked for on the next render, level by level.
+    const next = graphParents(tree);
+    setGraphParentIds((prev) => (prev.length === next.length && prev.every((p, i) => p === next[i]) ? prev : next));
+  }, [tab, tree]);
   const selected = selectedId ? findNode(tree, selectedId) : undefined;
 
   const setParam = (key: string, value: string | undefined) =>
@@ -156,7 +166,7 @@ export default function ExecutionPage() {
           {tab === "graph" ? (
             <Suspense fallback={<Loading what="the graph" />}>
               {workflow.error ? <ErrorNotice error={workflow.error} /> : null}
-              {closure ? <ExecutionGraph workflow={closure.primary} nodes={tree} onSelect={(n) => setParam("node", n)} /> : <Loading what="the workflow" />}
+              {closure ? <ExecutionGraph closure={closure} nodes={tree} onSelect={(n) => setParam("node", n)} /> : <Loading what="the workflow" />}
             </Suspense>
           ) : null}
           {tab === "timeline" ? <ExecutionTimeline execution={e} now={now} /> : null}

@@ -32,7 +32,8 @@ export function NodeList({ rows, selected, now, onSelect, onToggle }: NodeListPr
         <span role="columnheader">Started</span>
         <span role="columnheader">Duration</span>
       </div>
-      <div className="node-scroll" ref={scroller} tabIndex={0} aria-label="Node rows, scrollable">
+      {/* As tall as its rows, up to most of the window: a short list leaves no empty box (on a phone the panel is below it). */}
+      <div className="node-scroll" ref={scroller} tabIndex={0} aria-label="Node rows, scrollable" style={{ height: `min(70vh, 40rem, ${rows.length * ROW_HEIGHT + 2}px)` }}>
         <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
           {virtualizer.getVirtualItems().map((v) => {
             const row = rows[v.index]!;

@@ -1,7 +1,7 @@
 import { useQuery } from "@connectrpc/connect-query";
 import { createClient } from "@connectrpc/connect";
 import { useTransport } from "@connectrpc/connect-query";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { Link } from "react-router";
 import { paths } from "../../app/routes.js";
 import type { WorkflowExecutionIdentifier } from "../../../../gen/flyteidl/core/identifier_pb.js";
@@ -13,13 +13,18 @@ import { ErrorNotice, Loading } from "../../components/status.js";
 import { literalMapView } from "../../lib/literal-view.js";
 import type { NodeSpec } from "../../lib/node-specs.js";
 import type { NodeTreeItem } from "../../lib/node-tree.js";
+import { cacheLabel } from "../../lib/map-items.js";
 import { nodePhase, taskPhase } from "../../lib/phases.js";
 import { durationMs, formatDateTime, formatDurationMs, timestampMs } from "../../lib/time-format.js";
 import { ErrorBlock } from "./error-block.js";
 import { GateControls } from "./gate-controls.js";
+import { MapItems } from "./map-items.js";
 import { TaskLogs } from "./task-logs.js";
 import { TaskTemplate } from "./task-template.js";
 import { DataBlobs } from "./data-blobs.js";
+
+/** The width below which the panel is drawn under the list rather than beside it (execution.css). */
+const NARROW = "(max-width: 900px)";
 
 interface NodePanelProps {
   executionId: WorkflowExecutionIdentifier;
@@ -39,8 +44,13 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
   const attempts = useQuery(AdminService.method.listTaskExecutions, { nodeExecutionId: ne.id, limit: 100 }, { refetchInterval: interval });
   const data = useQuery(AdminService.method.getNodeExecutionData, { id: ne.id }, { refetchInterval: interval });
   const taskId = attempts.data?.taskExecutions[0]?.id?.taskId;
+  const aside = useRef<HTMLElement>(null);
+  useEffect(() => {
+    // Where the panel sits below the list (narrow windows, see execution.css), bring it into view when it opens.
+    if (window.matchMedia(NARROW).matches) aside.current?.scrollIntoView({ block: "start" });
+  }, []);
   return (
-    <aside className="node-panel" aria-labelledby="node-panel-title">
+    <aside className="node-panel" aria-labelledby="node-panel-title" ref={aside}>
       <div className="panel-head">
         <h2 id="node-panel-title">
           <span className="mono">{node.specNodeId}</span> {node.name !== node.specNodeId ? <span className="muted">{node.name}</span> : null}
@@ -91,7 +101,9 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
               </p>
               {t.closure?.reason ? <p className="muted">{t.closure.reason}</p> : null}
               {t.closure?.outputResult.case === "error" ? <ErrorBlock error={t.closure.outputResult.value} /> : null}
-              <TaskLogs logs={t.closure?.logs ?? []} live={live && !tp.terminal} />
+              {/* A map task's logs are its items'; the attempt itself usually has none. */}
+              {t.closure?.logs.length || !t.closure?.metadata?.externalResources.length ? <TaskLogs logs={t.closure?.logs ?? []} live={live && !tp.terminal} /> : null}
+              {t.closure?.metadata?.externalResources.length ? <MapItems resources={t.closure.metadata.externalResources} live={live && !tp.terminal} /> : null}
             </li>
           );
         })}
@@ -112,10 +124,6 @@ export function NodePanel({ executionId, node, spec, executionLive, onClose }: N
       {taskId ? <TaskTemplate id={taskId} /> : null}
     </aside>
   );
-}
-
-function cacheLabel(status: number): string {
-  return ["disabled", "miss", "hit", "populated", "lookup failure", "put failure", "skipped", "evicted"][status] ?? String(status);
 }
 
 /** Decks are HTML the task wrote; the server signs a link to it (DataProxy CreateDownloadLink). */

@@ -5,11 +5,10 @@ import { useMemo } from "react";
 import type { NodeExecution } from "../../../../gen/flyteidl/admin/node_execution_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../../../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
+import { listAllPages } from "../../lib/paging.js";
 import { timestampMs } from "../../lib/time-format.js";
 import { useLiveInterval } from "./use-live.js";
 
-/** One page of a node list: large enough that 1,000 nodes take two calls. */
-const PAGE = 500;
 /** The most node executions one list shows; past it the page says the list is cut. */
 export const MAX_NODES = 10_000;
 
@@ -39,17 +38,15 @@ export function useNodeExecutions(id: Id, executionTerminal: boolean, parents: r
   const childInterval = useLiveInterval<NodeList>(fingerprint, () => executionTerminal, executionTerminal);
 
   const listAll = async (uniqueParentId: string, signal: AbortSignal): Promise<NodeList> => {
-    const nodes: NodeExecution[] = [];
-    let token = "";
-    do {
-      const page = await client.listNodeExecutions(
-        { workflowExecutionId: { project: id.project, domain: id.domain, name: id.name }, uniqueParentId, limit: PAGE, token },
-        { signal },
-      );
-      nodes.push(...page.nodeExecutions);
-      token = page.token;
-    } while (token !== "" && nodes.length < MAX_NODES);
-    return { nodes, cut: token !== "" };
+    const workflowExecutionId = { project: id.project, domain: id.domain, name: id.name };
+    const all = await listAllPages(
+      async (limit, token) => {
+        const page = await client.listNodeExecutions({ workflowExecutionId, uniqueParentId, limit, token }, { signal });
+        return { items: page.nodeExecutions, token: page.token };
+      },
+      { maxItems: MAX_NODES },
+    );
+    return { nodes: all.items, cut: all.cut };
   };
 
   const key = nodeListKey(id);

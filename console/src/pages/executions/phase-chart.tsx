@@ -1,14 +1,17 @@
-import { useQuery } from "@connectrpc/connect-query";
+import { createClient } from "@connectrpc/connect";
+import { useTransport } from "@connectrpc/connect-query";
+import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 import { Sort_Direction } from "../../../../gen/flyteidl/admin/common_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { ErrorNotice, Loading } from "../../components/status.js";
 import { filterString } from "../../lib/filters.js";
+import { listAllPages } from "../../lib/paging.js";
 import { bucketByPhase, type DashboardRange, RANGES, rangeStart } from "../../lib/phase-buckets.js";
 import { executionPhase, PHASE_COLORS, type PhaseTone } from "../../lib/phases.js";
 import { timestampMs } from "../../lib/time-format.js";
 
-/** The chart reads at most this many executions of the range; past it, it says so. */
+/** The chart reads at most this many executions of the range, page by page; past it, it says so. */
 const CHART_LIMIT = 2_000;
 const TONES: PhaseTone[] = ["succeeded", "failed", "aborted", "running", "queued", "waiting", "skipped", "recovered", "undefined"];
 
@@ -20,14 +23,30 @@ export function PhaseChart({ project, domain }: { project: string; domain: strin
   const [range, setRange] = useState<DashboardRange>("7d");
   // The range start is fixed per range choice so the query key (and cache) is stable between renders.
   const since = useMemo(() => new Date(rangeStart(range, Date.now())).toISOString(), [range]);
-  const list = useQuery(AdminService.method.listExecutions, {
-    id: { project, domain, name: "" },
-    limit: CHART_LIMIT,
-    filters: filterString([{ op: "gte", key: "created_at", value: since }]),
-    sortBy: { key: "created_at", direction: Sort_Direction.DESCENDING },
+  const transport = useTransport();
+  const client = useMemo(() => createClient(AdminService, transport), [transport]);
+  const list = useQuery({
+    queryKey: ["executions-by-phase", project, domain, since],
+    queryFn: ({ signal }) =>
+      listAllPages(
+        async (limit, token) => {
+          const page = await client.listExecutions(
+            {
+              id: { project, domain, name: "" },
+              limit,
+              token,
+              filters: filterString([{ op: "gte", key: "created_at", value: since }]),
+              sortBy: { key: "created_at", direction: Sort_Direction.DESCENDING },
+            },
+            { signal },
+          );
+          return { items: page.executions, token: page.token };
+        },
+        { maxItems: CHART_LIMIT },
+      ),
   });
   const buckets = useMemo(() => {
-    const runs = (list.data?.executions ?? []).map((e) => ({ createdMs: timestampMs(e.closure?.createdAt) ?? 0, tone: executionPhase(e.closure?.phase ?? 0).tone }));
+    const runs = (list.data?.items ?? []).map((e) => ({ createdMs: timestampMs(e.closure?.createdAt) ?? 0, tone: executionPhase(e.closure?.phase ?? 0).tone }));
     return bucketByPhase(runs, range, list.dataUpdatedAt || Date.now());
   }, [list.data, list.dataUpdatedAt, range]);
   const max = Math.max(1, ...buckets.map((b) => b.total));
@@ -89,7 +108,7 @@ export function PhaseChart({ project, domain }: { project: string; domain: strin
               ))}
               {byTone.length === 0 ? <li>No executions in this range.</li> : null}
             </ul>
-            {list.data.token ? <p className="status">Only the newest {CHART_LIMIT} executions of the range are counted.</p> : null}
+            {list.data.cut ? <p className="status">Only the newest {CHART_LIMIT} executions of the range are counted.</p> : null}
           </figcaption>
         </figure>
       )}

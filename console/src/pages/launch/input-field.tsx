@@ -1,7 +1,7 @@
 import { useId } from "react";
 import { BlobType_BlobDimensionality } from "../../../../gen/flyteidl/core/types_pb.js";
 import type { FieldShape } from "../../lib/form-shape.js";
-import { emptyValue, type FieldValue, type FormField, isKeptValue, isUnionValue } from "../../lib/launch-form.js";
+import { emptyValue, type FieldValue, type FormField, isKeptValue, isRecordValue, isUnionValue } from "../../lib/launch-form.js";
 import { literalToJson } from "../../lib/literal-json.js";
 import { FileUpload } from "./file-upload.js";
 
@@ -99,6 +99,32 @@ function Control({ id, shape, value, onChange, described, invalid, upload }: Con
           <Control id={`${id}-value`} shape={variant} value={value.value} onChange={(v) => onChange({ variant: value.variant, value: v })} described={described} invalid={invalid} upload={upload} />
         ) : null}
       </div>
+    );
+  }
+  if (isRecordValue(value) && shape.fields) {
+    // A dataclass with known fields: a control per field, each as the form would draw that type.
+    return (
+      <fieldset id={id} className="sub-form" tabIndex={-1} aria-describedby={described} aria-invalid={invalid || undefined}>
+        <legend className="visually-hidden">Fields of {shape.label}</legend>
+        {shape.fields.map((f) => (
+          <div key={f.name} className="sub-field">
+            <label htmlFor={`${id}-${f.name}`}>
+              <span className="field-name mono">{f.name}</span>
+              <span className="field-type">{f.shape.label}</span>
+              {f.required ? <span className="field-required">required</span> : null}
+            </label>
+            <Control
+              id={`${id}-${f.name}`}
+              shape={f.shape}
+              value={value.fields[f.name] ?? emptyValue(f.shape)}
+              onChange={(v) => onChange({ fields: { ...value.fields, [f.name]: v } })}
+              described={undefined}
+              invalid={false}
+              upload={upload}
+            />
+          </div>
+        ))}
+      </fieldset>
     );
   }
   if (shape.kind === "none") return <output id={id}>None</output>;

@@ -11,7 +11,7 @@ import {
 import { Sort_Direction } from "../../../../gen/flyteidl/admin/common_pb.js";
 import type { LaunchPlan } from "../../../../gen/flyteidl/admin/launch_plan_pb.js";
 import type { Task } from "../../../../gen/flyteidl/admin/task_pb.js";
-import { type Identifier, ResourceType } from "../../../../gen/flyteidl/core/identifier_pb.js";
+import { type Identifier, ResourceType, type WorkflowExecutionIdentifier } from "../../../../gen/flyteidl/core/identifier_pb.js";
 import { type LiteralMap, LiteralMapSchema } from "../../../../gen/flyteidl/core/literals_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
 import { adminClient } from "../../app/transport.js";
@@ -31,8 +31,8 @@ export interface LaunchTarget {
 export interface LaunchDialogProps {
   target: LaunchTarget;
   onClose: () => void;
-  /** Relaunch: the earlier execution's inputs and spec prefill the form. */
-  relaunch?: { inputs?: LiteralMap | undefined; spec?: ExecutionSpec | undefined };
+  /** Relaunch with changes: the earlier execution's inputs and spec prefill the form, and the new one names it. */
+  relaunch?: { from: WorkflowExecutionIdentifier; inputs?: LiteralMap | undefined; spec?: ExecutionSpec | undefined };
 }
 
 const NEWEST = { key: "created_at", direction: Sort_Direction.DESCENDING };
@@ -54,7 +54,7 @@ export default function LaunchDialog({ target, onClose, relaunch }: LaunchDialog
   const { project, domain } = target.id;
   return (
     <dialog ref={dialog} className="launch-dialog" aria-labelledby={titleId} onCancel={(e) => (e.preventDefault(), onClose())}>
-      <h2 id={titleId}>Launch {target.kind === "task" ? "task" : "workflow"}</h2>
+      <h2 id={titleId}>{relaunch ? "Relaunch with changes" : `Launch ${target.kind === "task" ? "task" : "workflow"}`}</h2>
       <p className="mono launch-subject">{target.id.name}</p>
       {target.kind === "task" ? (
         <TaskLaunch target={target} onClose={onClose} relaunch={relaunch} />
@@ -179,7 +179,11 @@ function LaunchForm({ fields, launchId, onClose, relaunch }: { fields: FormField
       const spec = create(ExecutionSpecSchema, opts.spec);
       spec.launchPlan = launchId;
       spec.inputs = inputs;
-      spec.metadata = create(ExecutionMetadataSchema, { mode: ExecutionMetadata_ExecutionMode.MANUAL });
+      // A relaunch says so and names the execution it came from, as RelaunchExecution records it.
+      spec.metadata = create(
+        ExecutionMetadataSchema,
+        relaunch ? { mode: ExecutionMetadata_ExecutionMode.RELAUNCH, referenceExecution: relaunch.from } : { mode: ExecutionMetadata_ExecutionMode.MANUAL },
+      );
       const res = await adminClient.createExecution({ project, domain, spec, inputs });
       onClose();
       navigate(paths.execution(res.id!));
