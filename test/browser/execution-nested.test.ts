@@ -174,8 +174,17 @@ describeBrowser("console: execution page for sub-workflows, branches and map tas
     expect(await drawn("n2/s0").innerText()).toContain("Succeeded");
 
     // A nested node opens its own execution's details.
-    await drawn("n2/s0").click();
-    await expect.poll(() => page.locator(".node-panel").innerText()).toContain("n2-0-s0");
+    // The running execution is polled and the graph redrawn meanwhile: a click that lands during a
+    // redraw is lost, so it is given again until the panel shows (as a user would click again).
+    await expect
+      .poll(
+        async () => {
+          if ((await page.locator(".node-panel").count()) === 0) await drawn("n2/s0").click({ timeout: 2_000 }).catch(() => undefined);
+          return page.locator(".node-panel").innerText({ timeout: 2_000 }).catch(() => "");
+        },
+        { timeout: 30_000 },
+      )
+      .toContain("n2-0-s0");
     expect(new URL(page.url()).searchParams.get("node")).toBe("n2-0-s0");
     await screenshot(page, "execution graph nested");
     expect(problems).toEqual({ failedRequests: [], consoleErrors: [] });
