@@ -1,6 +1,6 @@
 import type { Dialect } from "./dialect.js";
 import { createSqlAttributes } from "./sql-attributes.js";
-import { createSqlCatalogStore } from "./sql-catalog.js";
+import { createSqlDataCatalog } from "./sql-datacatalog.js";
 import { createSqlDeletions } from "./sql-deletions.js";
 import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
@@ -33,7 +33,7 @@ export function createSqlStore(d: Dialect): Store {
     taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
     engine: createSqlEngineStore(d),
-    catalog: createSqlCatalogStore(d),
+    dataCatalog: createSqlDataCatalog(d),
     deletions: createSqlDeletions(d),
     leases: createSqlLeases(d),
     schedules: createSqlSchedules(d),

@@ -12,7 +12,7 @@ import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifie
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
-import type { CatalogStore } from "./catalog-store.js";
+import type { DataCatalogStore } from "./datacatalog-store.js";
 import type { DeletionStore, LeaseStore } from "./deletion-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { SchedulePlan, ScheduleStore } from "./schedule-store.js";
@@ -41,8 +41,8 @@ export interface Store {
   readonly descriptions: DescriptionStore;
   /** The local engine's durable state (engine_workflows). */
   readonly engine: EngineStore;
-  /** The local engine's task cache and its reservations (catalog_entries, catalog_reservations). */
-  readonly catalog: CatalogStore;
+  /** DataCatalog datasets, artifacts, tags and reservations: the DataCatalog service's, and the local engine's task cache. */
+  readonly dataCatalog: DataCatalogStore;
   /** Retention and deletion of executions with their rows (execution_deletions). */
   readonly deletions: DeletionStore;
   /** Work one replica does at a time (leases). */
