@@ -5,7 +5,9 @@ import { type Literal, LiteralSchema } from "../../gen/flyteidl/core/literals_pb
 import {
   DataCatalog,
   type DatasetIDSchema,
+  type PaginationOptions_SortKey,
   PaginationOptions_SortOrder,
+  type SinglePropertyFilter_ComparisonOperator,
 } from "../../gen/flyteidl/datacatalog/datacatalog_pb.js";
 import { dataCatalogService } from "../../src/api/datacatalog-service.js";
 import { MAX_ARTIFACT_DATA_BYTES, MAX_DC_KEY_BYTES, MAX_METADATA_ENTRIES } from "../../src/core/datacatalog/dc-limits.js";
@@ -105,10 +107,10 @@ describe("DataCatalog datasets", () => {
     expect((await refused({ case: undefined }))[0]).toBe("InvalidArgument");
     expect(await failure(dc.listDatasets({ pagination: { token: "abc" } }))).toEqual(["InvalidArgument", "Invalid token value: abc"]);
     expect(await failure(dc.listDatasets({ pagination: { token: "-1" } }))).toEqual(["InvalidArgument", "Invalid token value: -1"]);
-    expect(await failure(dc.listDatasets({ pagination: { sortOrder: 7 } }))).toEqual(["InvalidArgument", "Invalid sort order 7"]);
-    expect(await failure(dc.listDatasets({ pagination: { sortKey: 3 } }))).toEqual(["InvalidArgument", "Invalid sort key 3"]);
+    expect(await failure(dc.listDatasets({ pagination: { sortOrder: 7 as PaginationOptions_SortOrder } }))).toEqual(["InvalidArgument", "Invalid sort order 7"]);
+    expect(await failure(dc.listDatasets({ pagination: { sortKey: 3 as PaginationOptions_SortKey } }))).toEqual(["InvalidArgument", "Invalid sort key 3"]);
     expect((await failure(dc.listDatasets({ pagination: { limit: 101 } })))[0]).toBe("InvalidArgument");
-    expect(await failure(dc.listDatasets({ filter: { filters: [{ operator: 4, propertyFilter: { case: "datasetFilter", value: { property: { case: "name", value: "b" } } } }] } }))).toEqual([
+    expect(await failure(dc.listDatasets({ filter: { filters: [{ operator: 4 as SinglePropertyFilter_ComparisonOperator, propertyFilter: { case: "datasetFilter", value: { property: { case: "name", value: "b" } } } }] } }))).toEqual([
       "InvalidArgument",
       "unsupported filter expression operator index: 4",
     ]);
