@@ -25,7 +25,8 @@ export interface LoadShedder {
   queued(): number;
 }
 
-// Services whose reads can scan many rows or read blobs; health, reflection and auth metadata never wait.
+// Services whose reads can scan many rows or read blobs (the DataCatalog's lists carry artifacts' data);
+// health, reflection and auth metadata never wait.
 const GATED_SERVICES = new Set(["flyteidl.service.AdminService", "flyteidl.service.SignalService", "flyteidl.service.DataProxyService", "datacatalog.DataCatalog"]);
 
 /**
