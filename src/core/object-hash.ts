@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /** A JSON value as JSON.parse returns it (and as `toJson` of a protobuf message builds it). */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -14,31 +14,44 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * hashed from its binary expansion.
  */
 export function objectHash(value: JsonValue): Uint8Array {
-  return hashOf(value, 0);
+  // Member names repeat in every message of a type (and short values often do): each is hashed once per call.
+  return hashOf(value, 0, new Map());
 }
+
+/** Distinct strings remembered per call; beyond this they are hashed each time. */
+const MAX_REMEMBERED = 10_000;
 
 // JSON from protobuf messages nests about twice as deep as the messages; the
 // proto reader stops messages far sooner.
 const MAX_DEPTH = 10_000;
 
-function hashOf(value: JsonValue, depth: number): Buffer {
+function hashOf(value: JsonValue, depth: number, strings: Map<string, Buffer>): Buffer {
   if (depth > MAX_DEPTH) throw new Error("value nests too deeply to hash");
   if (value === null) return tagged("n", "");
   switch (typeof value) {
     case "string":
-      return tagged("u", Buffer.from(value, "utf8"));
+      return stringHash(value, strings);
     case "boolean":
       return tagged("b", value ? "1" : "0");
     case "number":
       return tagged("f", normalizedFloat(value));
   }
-  if (Array.isArray(value)) return tagged("l", Buffer.concat(value.map((v) => hashOf(v, depth + 1))));
-  const pairs = Object.entries(value).map(([k, v]) => ({ key: tagged("u", Buffer.from(k, "utf8")), value: hashOf(v, depth + 1) }));
+  if (Array.isArray(value)) return tagged("l", Buffer.concat(value.map((v) => hashOf(v, depth + 1, strings))));
+  const pairs = Object.entries(value).map(([k, v]) => ({ key: stringHash(k, strings), value: hashOf(v, depth + 1, strings) }));
   pairs.sort((a, b) => Buffer.compare(a.key, b.key));
   return tagged("d", Buffer.concat(pairs.flatMap((p) => [p.key, p.value])));
 }
 
-const tagged = (tag: string, body: string | Buffer) => createHash("sha256").update(tag).update(body).digest();
+function stringHash(s: string, strings: Map<string, Buffer>): Buffer {
+  let h = strings.get(s);
+  if (!h) {
+    h = tagged("u", s);
+    if (strings.size < MAX_REMEMBERED) strings.set(s, h);
+  }
+  return h;
+}
+
+const tagged = (tag: string, body: string | Buffer) => hash("sha256", typeof body === "string" ? tag + body : Buffer.concat([Buffer.from(tag), body]), "buffer");
 
 /**
  * objecthash's float form: sign, binary exponent, then the mantissa's bits,
