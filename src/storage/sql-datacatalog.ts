@@ -33,13 +33,21 @@ export function createSqlDataCatalog(d: Dialect): DataCatalogStore {
   async function withChildren(db: Db, dataset: StoredDataset, rows: readonly ArtifactRow[]): Promise<StoredArtifact[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.artifactId);
-    const of = <T extends { datasetUuid: unknown; artifactId: unknown }>(t: T) =>
-      and(eq(t.datasetUuid as never, dataset.uuid), inArray(t.artifactId as never, ids));
-    const [data, parts, tags] = [
-      await db.select().from(ad).where(of(ad)).orderBy(asc(ad.artifactId), asc(ad.position)),
-      await db.select().from(p).where(of(p)).orderBy(asc(p.artifactId), asc(p.position)),
-      await db.select().from(tg).where(of(tg)).orderBy(asc(tg.artifactId), asc(tg.createdAt), asc(tg.tagName)),
-    ];
+    const data = await db
+      .select()
+      .from(ad)
+      .where(and(eq(ad.datasetUuid, dataset.uuid), inArray(ad.artifactId, ids)))
+      .orderBy(asc(ad.artifactId), asc(ad.position));
+    const parts = await db
+      .select()
+      .from(p)
+      .where(and(eq(p.datasetUuid, dataset.uuid), inArray(p.artifactId, ids)))
+      .orderBy(asc(p.artifactId), asc(p.position));
+    const tags = await db
+      .select()
+      .from(tg)
+      .where(and(eq(tg.datasetUuid, dataset.uuid), inArray(tg.artifactId, ids)))
+      .orderBy(asc(tg.artifactId), asc(tg.createdAt), asc(tg.tagName));
     const group = <R extends { artifactId: string }>(list: R[]) => {
       const by = new Map<string, R[]>();
       for (const r of list) {
