@@ -12,6 +12,7 @@ import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifie
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
+import type { ApiKeyStore, RoleBindingStore } from "./access-store.js";
 import type { CatalogStore } from "./catalog-store.js";
 import type { DeletionStore, LeaseStore } from "./deletion-store.js";
 import type { EngineStore } from "./engine-store.js";
@@ -51,6 +52,10 @@ export interface Store {
   readonly schedules: ScheduleStore;
   /** The notification outbox (notification_deliveries). */
   readonly notifications: NotificationStore;
+  /** API keys (api_keys): looked up by id on every call that carries one. */
+  readonly apiKeys: ApiKeyStore;
+  /** Who holds which role where (role_bindings), read by authorization. */
+  readonly roleBindings: RoleBindingStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */
