@@ -11,7 +11,8 @@ import type { GlobalAction, ProjectAction, Target } from "./rbac.js";
 /**
  * What one RPC needs:
  * - `public`: nothing (what a client asks before it has a token);
- * - `authenticated`: any authenticated principal (answers that depend on no project);
+ * - `authenticated`: any authenticated principal (answers that depend on no project;
+ *   `filtersProjects`: the answer lists only the projects the principal may view);
  * - `global`: a platform-wide action (rbac.ts allowsGlobal);
  * - `project`: an action on the project and domain `target` reads from the request.
  *   An empty project is left to the handler, whose validation refuses it with
@@ -19,7 +20,7 @@ import type { GlobalAction, ProjectAction, Target } from "./rbac.js";
  */
 export type Rule<M> =
   | { readonly kind: "public" }
-  | { readonly kind: "authenticated" }
+  | { readonly kind: "authenticated"; readonly filtersProjects?: true }
   | { readonly kind: "global"; readonly action: GlobalAction }
   | { readonly kind: "project"; readonly action: ProjectAction; readonly target: (req: M) => Target };
 
@@ -90,7 +91,7 @@ const ADMIN: RulesOf<typeof AdminService> = {
   registerProject: { kind: "global", action: "create_projects" },
   updateProject: project("administer_project", (r) => wholeProject(r.id)),
   getProject: project("view_inventory", (r) => wholeProject(r.id)),
-  listProjects: AUTHENTICATED, // filtered to the projects the principal may view
+  listProjects: { kind: "authenticated", filtersProjects: true },
   getDomains: AUTHENTICATED,
   getVersion: AUTHENTICATED,
   updateProjectAttributes: project("administer_project", (r) => wholeProject(r.attributes?.project)),

@@ -77,7 +77,8 @@ export interface ProjectStore {
   get(id: string): Promise<Project | undefined>;
   /** Applies the patch; false when no project has this id. */
   update(id: string, patch: ProjectPatch): Promise<boolean>;
-  list(query: ListQuery): Promise<Project[]>;
+  /** Projects matching the query; only those in `only` when given (roles: what the caller may view). */
+  list(query: ListQuery, only?: ReadonlySet<string>): Promise<Project[]>;
 }
 
 /** Matchable attributes, one row per (project, domain, workflow, launch plan, resource type). */
