@@ -38,6 +38,8 @@ const TABLES = [
   "signals",
   "schedulable_entities",
   "notification_deliveries",
+  "api_keys",
+  "role_bindings",
 ];
 const P = "flytesnacks";
 const D = "development";
@@ -148,6 +150,14 @@ const lists: [string, () => Promise<unknown>][] = [
   ["An execution's facts for deletion", () => store.deletions.facts({ project: P, domain: D, name: "e1" })],
   ["An execution's child executions", () => store.deletions.children({ project: P, domain: D, name: "e1" }, 100)],
   ["An execution's rows, counted", () => store.deletions.countRows({ project: P, domain: D, name: "e1" })],
+  ["An API key by id (every call that carries one)", () => store.apiKeys.get("aaaaaaaaaaaa")],
+  ["One owner's API keys, newest first", () => store.apiKeys.list({ owner: "alice", includeRevoked: true, limit: 100 })],
+  [
+    "A caller's role bindings (subject, email, groups)",
+    () => store.roleBindings.forPrincipals([{ kind: "user", subject: "alice" }, { kind: "user", subject: "alice@example.com" }, { kind: "group", subject: "ml" }, { kind: "group", subject: "ops" }]),
+  ],
+  ["Role bindings of one subject, any kind", () => store.roleBindings.list({ subject: "alice", limit: 100 })],
+  ["Role bindings on one project", () => store.roleBindings.list({ project: P, limit: 100 })],
 ];
 
 describe("list queries use indexes", () => {
