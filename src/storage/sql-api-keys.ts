@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, lte, or } from "drizzle-orm";
 import type { ApiKeyRow, ApiKeyStore } from "./access-store.js";
 import type { Dialect } from "./dialect.js";
+import { placeholders, preparedQuery } from "./prepared-query.js";
 
 /** API keys over either dialect; every write is one statement. */
 export function createSqlApiKeys(d: Dialect): ApiKeyStore {
@@ -17,6 +18,9 @@ export function createSqlApiKeys(d: Dialect): ApiKeyStore {
     lastUsedAt: r.lastUsedAt ?? undefined,
     revokedAt: r.revokedAt ?? undefined,
   });
+
+  // Every call that carries a key reads it: built once (see prepared-query.ts).
+  const byId = preparedQuery<Row[]>(d, "api_key_by_id", (db) => db.select().from(t).where(eq(t.id, placeholders("id").id)));
 
   return {
     async create(key) {
@@ -39,7 +43,7 @@ export function createSqlApiKeys(d: Dialect): ApiKeyStore {
     },
 
     async get(id) {
-      const [row] = await d.run((db) => db.select().from(t).where(eq(t.id, id)).limit(1));
+      const [row] = await byId({ id });
       return row ? toKey(row) : undefined;
     },
 
