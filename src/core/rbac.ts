@@ -19,7 +19,7 @@ export type GlobalAction = "create_projects" | "administer_platform";
 /** What `auth.rbac.defaultRole` may give every authenticated principal without bindings. */
 export type DefaultRole = "none" | "viewer" | "contributor";
 
-/** Any binding ("*": all) */
+/** A binding's project or domain that stands for all of them. */
 export const ALL = "*";
 
 const VIEW: readonly ProjectAction[] = ["view_inventory", "view_executions"];
@@ -84,7 +84,12 @@ export function allows(grants: Grants, action: ProjectAction, target: Target): b
   });
 }
 
-/** Platform-wide actions (creating projects, reading every project's attributes): a super-admin, or admin or system on "*"/"*". */
+/**
+ * Platform-wide actions (creating projects, reading every project's
+ * attributes): a super-admin, or admin or system on "*"/"*". Every global
+ * action needs the same today; the action is named for the denial and for
+ * finer rules later.
+ */
 export function allowsGlobal(grants: Grants, _action: GlobalAction): boolean {
   if (grants.superAdmin) return true;
   return grants.roles.some((b) => b.project === ALL && b.domain === ALL && (b.role === "admin" || b.role === "system"));
