@@ -1,10 +1,12 @@
 import { parseArgs } from "node:util";
+import { apikeyCommand } from "./apikey-command.js";
 import { cacheCommand } from "./cache-command.js";
 import { cleanupCommand } from "./cleanup-command.js";
 import { schedulesCommand } from "./schedules-command.js";
 import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { notificationsCommand } from "./notifications-command.js";
+import { rbacCommand } from "./rbac-command.js";
 import { startServer } from "./server.js";
 import { DatabaseOpenError } from "./storage/database-open-error.js";
 import { openStore } from "./storage/open-store.js";
@@ -25,6 +27,10 @@ Usage:
   flyteadmin-ts notifications list [--status dead|pending|sending|sent] [--limit N]
   flyteadmin-ts notifications retry ID
                                     list notification deliveries, send a dead one again (see notifications --help)
+  flyteadmin-ts apikey create --owner SUBJECT [--expires-in 90d] [--description TEXT] | list | revoke ID
+                                    API keys for scripts and CI, shown once (see apikey --help)
+  flyteadmin-ts rbac grant SUBJECT ROLE [--project P] [--domain D] [--kind user|app|group] | revoke ... | list
+                                    per-project roles (see rbac --help)
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -43,6 +49,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === "cleanup" || argv[0] === "executions") {
     return cleanupCommand(argv[0], argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "apikey") {
+    return apikeyCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "rbac") {
+    return rbacCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
   }
   if (argv[0] === "schedules") {
     return schedulesCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });

@@ -45,6 +45,8 @@ const TABLES = [
   "tags",
   "partitions",
   "reservations",
+  "api_keys",
+  "role_bindings",
 ];
 const P = "flytesnacks";
 const D = "development";
@@ -173,6 +175,14 @@ const lists: [string, () => Promise<unknown>][] = [
   ["DataCatalog GetArtifact by tag (a cache look-up)", () => dc.getArtifact({ dataset: DS, queryHandle: { case: "tagName", value: "flyte_cached-x" } })],
   ["DataCatalog GetArtifact by id alone", () => dc.getArtifact({ queryHandle: { case: "artifactId", value: "a1" } })],
   ["Cache eviction of a task's cache version", () => store.dataCatalog.evictArtifacts({ project: P, domain: D, datasetName: "flyte_task-none", cacheVersion: "1.0" }, 100)],
+  ["An API key by id (every call that carries one)", () => store.apiKeys.get("aaaaaaaaaaaa")],
+  ["One owner's API keys, newest first", () => store.apiKeys.list({ owner: "alice", includeRevoked: true, limit: 100 })],
+  [
+    "A caller's role bindings (subject, email, groups)",
+    () => store.roleBindings.forPrincipals([{ kind: "user", subject: "alice" }, { kind: "user", subject: "alice@example.com" }, { kind: "group", subject: "ml" }, { kind: "group", subject: "ops" }]),
+  ],
+  ["Role bindings of one subject, any kind", () => store.roleBindings.list({ subject: "alice", limit: 100 })],
+  ["Role bindings on one project", () => store.roleBindings.list({ project: P, limit: 100 })],
 ];
 
 describe("list queries use indexes", () => {

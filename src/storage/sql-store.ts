@@ -1,4 +1,6 @@
 import type { Dialect } from "./dialect.js";
+import { createSqlApiKeys } from "./sql-api-keys.js";
+import { createSqlRoleBindings } from "./sql-role-bindings.js";
 import { createSqlAttributes } from "./sql-attributes.js";
 import { createSqlDataCatalog } from "./sql-datacatalog.js";
 import { createSqlDeletions } from "./sql-deletions.js";
@@ -38,6 +40,8 @@ export function createSqlStore(d: Dialect): Store {
     leases: createSqlLeases(d),
     schedules: createSqlSchedules(d),
     notifications: createSqlNotifications(d),
+    apiKeys: createSqlApiKeys(d),
+    roleBindings: createSqlRoleBindings(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

@@ -493,3 +493,37 @@ export const notificationDeliveries = pgTable(
     index("notification_deliveries_status_id_idx").on(t.status, t.id),
   ],
 );
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text().primaryKey(),
+    secretSha256: text().notNull(),
+    ownerSubject: text().notNull(),
+    serviceAccount: text(),
+    description: text().notNull().default(""),
+    createdAt: timestamp(),
+    expiresAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    lastUsedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    revokedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [index("api_keys_owner_idx").on(t.ownerSubject, t.createdAt), index("api_keys_created_at_idx").on(t.createdAt)],
+);
+
+export const roleBindings = pgTable(
+  "role_bindings",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    subjectKind: text().notNull(),
+    subject: text().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    role: text().notNull(),
+    createdAt: timestamp(),
+    createdBy: text().notNull().default(""),
+  },
+  (t) => [
+    uniqueIndex("role_bindings_key_idx").on(t.subjectKind, t.subject, t.project, t.domain, t.role),
+    index("role_bindings_project_idx").on(t.project, t.domain),
+  ],
+);

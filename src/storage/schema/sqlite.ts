@@ -572,3 +572,51 @@ export const notificationDeliveries = sqliteTable(
     index("notification_deliveries_status_id_idx").on(t.status, t.id),
   ],
 );
+
+/**
+ * API keys for scripts and CI (`fak_<id>_<secret>`): only the SHA-256 of the
+ * secret is kept, so a leaked database holds nothing a client could send.
+ * A key acts for `owner_subject`, or for `service_account` when one is named.
+ * Rows are never deleted: a revoked or expired key stays listed.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text().primaryKey(),
+    secretSha256: text().notNull(),
+    ownerSubject: text().notNull(),
+    serviceAccount: text(),
+    description: text().notNull().default(""),
+    createdAt: timestamp(),
+    /** Null: the key never expires. */
+    expiresAt: integer({ mode: "timestamp_ms" }),
+    /** Written at most once a minute per key, so a busy script does not turn every call into a write. */
+    lastUsedAt: integer({ mode: "timestamp_ms" }),
+    revokedAt: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [index("api_keys_owner_idx").on(t.ownerSubject, t.createdAt), index("api_keys_created_at_idx").on(t.createdAt)],
+);
+
+/**
+ * Roles granted to principals: a user (token subject or email), an app
+ * (OAuth2 client or service account) or a group (from the groups claim), on
+ * a project and domain where "*" stands for all of them. A principal may hold
+ * several roles on one scope; its permissions are the union.
+ */
+export const roleBindings = sqliteTable(
+  "role_bindings",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    subjectKind: text().notNull(),
+    subject: text().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    role: text().notNull(),
+    createdAt: timestamp(),
+    createdBy: text().notNull().default(""),
+  },
+  (t) => [
+    uniqueIndex("role_bindings_key_idx").on(t.subjectKind, t.subject, t.project, t.domain, t.role),
+    index("role_bindings_project_idx").on(t.project, t.domain),
+  ],
+);
