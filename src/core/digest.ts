@@ -40,13 +40,27 @@ function sortedText(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(sortedText).join(",")}]`;
   if (value && typeof value === "object") {
     const o = value as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
+    return `{${keysAsSorted(Object.keys(o))
       .map((k) => `${JSON.stringify(k)}:${sortedText(o[k])}`)
       .join(",")}}`;
   }
   return JSON.stringify(value);
 }
+
+/**
+ * Keys in the order the object sortKeys makes lists them: sorted, except that
+ * an object lists array-index keys ("0", "17") first, in numeric order,
+ * whatever order they were added in. Map keys (labels, literal maps, task
+ * config) can be such keys; the object itself orders them, as it did for the
+ * digests already stored.
+ */
+function keysAsSorted(keys: string[]): string[] {
+  keys.sort();
+  if (!keys.some(startsWithDigit)) return keys;
+  return Object.keys(Object.fromEntries(keys.map((k) => [k, true])));
+}
+
+const startsWithDigit = (k: string) => k.charCodeAt(0) >= 48 && k.charCodeAt(0) <= 57;
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
