@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { LaunchPlanSchema, LaunchPlanState } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import { TaskSchema } from "../gen/flyteidl/admin/task_pb.js";
-import { WorkflowSchema } from "../gen/flyteidl/admin/workflow_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import { NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS, LAUNCH_PLAN_COLUMNS, TASK_COLUMNS, WORKFLOW_COLUMNS } from "../src/core/entity-columns.js";
 import { parseListRequest } from "../src/core/list-query.js";
@@ -23,7 +22,7 @@ async function seed(store: Store) {
     expect(await store.tasks.create(create(TaskSchema, { id: id(ResourceType.TASK, name, version) }), digest(name + version), "python-task")).toBeUndefined();
   }
   for (const version of ["v1", "v2"]) {
-    await store.workflows.create(create(WorkflowSchema, { id: id(ResourceType.WORKFLOW, "wf", version) }), undefined, digest(version));
+    await store.workflows.create({ id: id(ResourceType.WORKFLOW, "wf", version), shortDescription: "" }, undefined, digest(version));
   }
   for (const [name, wf] of [["lp", "v1"], ["lp2", "v2"]] as const) {
     for (const version of ["v1", "v2", "v3"]) {
