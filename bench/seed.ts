@@ -1,12 +1,11 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NamedEntityState } from "../gen/flyteidl/admin/common_pb.js";
 import { ExecutionClosureSchema, ExecutionSchema, ExecutionSpecSchema } from "../gen/flyteidl/admin/execution_pb.js";
 import { NodeExecutionSchema } from "../gen/flyteidl/admin/node_execution_pb.js";
-import { WorkflowSchema } from "../gen/flyteidl/admin/workflow_pb.js";
 import { NodeExecution_Phase as NodePhase, WorkflowExecution_Phase as Phase } from "../gen/flyteidl/core/execution_pb.js";
 import { IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
-import type { CompiledWorkflowClosure } from "../gen/flyteidl/core/compiler_pb.js";
+import { type CompiledWorkflowClosure, CompiledWorkflowClosureSchema } from "../gen/flyteidl/core/compiler_pb.js";
 import type { Store, StoredExecution } from "../src/storage/store.js";
 import { DOMAIN, PROJECT } from "./payloads.js";
 
@@ -44,11 +43,11 @@ export async function seedNames(store: Store, scale: ListScale, compiled: Compil
   let t = performance.now();
   const versions = Math.ceil(scale.workflows / scale.namedEntities);
   const digest = new Uint8Array(32);
+  const bytes = toBinary(CompiledWorkflowClosureSchema, compiled);
   await parallel(scale.workflows, 8, async (i) => {
     const name = seededName(i % scale.namedEntities);
     const version = `v${Math.floor(i / scale.namedEntities)}`;
-    const wf = create(WorkflowSchema, { id: ref(ResourceType.WORKFLOW, name, version), closure: { compiledWorkflow: compiled } });
-    await store.workflows.create(wf, compiled.primary?.template?.interface, digest);
+    await store.workflows.create({ id: ref(ResourceType.WORKFLOW, name, version), compiled: bytes, shortDescription: "" }, compiled.primary?.template?.interface, digest);
   });
   // Some names are archived, so the console's eq(state,0) filter has something to drop.
   for (let i = 1; i < scale.namedEntities; i += 100) {
@@ -62,8 +61,7 @@ export async function seedNames(store: Store, scale: ListScale, compiled: Compil
 
   t = performance.now();
   await parallel(scale.pagedNames, 8, async (i) => {
-    const wf = create(WorkflowSchema, { id: ref(ResourceType.WORKFLOW, pagedName(i), "v1", NAMES_DOMAIN), closure: { compiledWorkflow: compiled } });
-    await store.workflows.create(wf, compiled.primary?.template?.interface, digest);
+    await store.workflows.create({ id: ref(ResourceType.WORKFLOW, pagedName(i), "v1", NAMES_DOMAIN), compiled: bytes, shortDescription: "" }, compiled.primary?.template?.interface, digest);
   });
   log(`  ${scale.pagedNames} more workflow names in ${NAMES_DOMAIN} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 }

@@ -21,6 +21,7 @@ import { dataCatalogService } from "./api/datacatalog-service.js";
 import { unknownService } from "./api/auth-services.js";
 import { signalService } from "./api/signals.js";
 import type { ApiDeps } from "./api/deps.js";
+import { createTaskTemplates } from "./api/task-templates.js";
 import { type Config, ConfigError, databaseSettings, fileModes } from "./config.js";
 import { checkDataDirMode } from "./data-dir.js";
 import { type BlobStore } from "./blob/blob-store.js";
@@ -175,6 +176,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     domains: config.domains,
     version: versionInfo(engine.executor.kind),
     attributeDefaults,
+    taskTemplates: createTaskTemplates(store.tasks),
     limits,
     attributes: createAttributeResolver(store.attributes, attributeDefaults),
     schedules: schedules.hooks,

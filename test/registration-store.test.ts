@@ -1,8 +1,8 @@
-import { create } from "@bufbuild/protobuf";
+import { create, equals, toBinary } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { LaunchPlanSchema, LaunchPlanState } from "../gen/flyteidl/admin/launch_plan_pb.js";
 import { TaskSchema } from "../gen/flyteidl/admin/task_pb.js";
-import { WorkflowSchema } from "../gen/flyteidl/admin/workflow_pb.js";
+import { CompiledWorkflowClosureSchema } from "../gen/flyteidl/core/compiler_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
 import { NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS, LAUNCH_PLAN_COLUMNS, TASK_COLUMNS, WORKFLOW_COLUMNS } from "../src/core/entity-columns.js";
 import { parseListRequest } from "../src/core/list-query.js";
@@ -23,7 +23,7 @@ async function seed(store: Store) {
     expect(await store.tasks.create(create(TaskSchema, { id: id(ResourceType.TASK, name, version) }), digest(name + version), "python-task")).toBeUndefined();
   }
   for (const version of ["v1", "v2"]) {
-    await store.workflows.create(create(WorkflowSchema, { id: id(ResourceType.WORKFLOW, "wf", version) }), undefined, digest(version));
+    await store.workflows.create({ id: id(ResourceType.WORKFLOW, "wf", version), shortDescription: "" }, undefined, digest(version));
   }
   for (const [name, wf] of [["lp", "v1"], ["lp2", "v2"]] as const) {
     for (const version of ["v1", "v2", "v3"]) {
@@ -43,6 +43,22 @@ describe.each(backends)("Registration store on $name", ({ open }) => {
     const again = await store.tasks.create(create(TaskSchema, { id: id(ResourceType.TASK, "t1", "v1"), shortDescription: "other" }), digest("x"), "python-task");
     expect(again && Buffer.from(again.digest).toString()).toBe("t1v1");
     expect((await store.tasks.get(id(ResourceType.TASK, "t1", "v1")))?.shortDescription).toBe("");
+  });
+
+  it("keeps a workflow's compiled closure as given in binary, and reads it back whole or decoded", async () => {
+    store = createSqlStore(await open());
+    const closure = create(CompiledWorkflowClosureSchema, {
+      primary: { template: { id: id(ResourceType.WORKFLOW, "wf", "c1"), nodes: [{ id: "n0" }] } },
+      tasks: [{ template: { id: id(ResourceType.TASK, "t", "v1"), type: "python-task" } }],
+    });
+    const compiled = toBinary(CompiledWorkflowClosureSchema, closure);
+    expect(await store.workflows.create({ id: id(ResourceType.WORKFLOW, "wf", "c1"), compiled, shortDescription: "s" }, undefined, digest("c1"))).toBeUndefined();
+    expect(await store.workflows.create({ id: id(ResourceType.WORKFLOW, "wf", "c0"), shortDescription: "" }, undefined, digest("c0"))).toBeUndefined();
+    expect(Buffer.from((await store.workflows.getCompiled(id(ResourceType.WORKFLOW, "wf", "c1")))!).equals(Buffer.from(compiled))).toBe(true);
+    const got = await store.workflows.get(id(ResourceType.WORKFLOW, "wf", "c1"));
+    expect(equals(CompiledWorkflowClosureSchema, got!.closure!.compiledWorkflow!, closure)).toBe(true);
+    expect(got!.shortDescription).toBe("s");
+    expect((await store.workflows.get(id(ResourceType.WORKFLOW, "wf", "c0")))!.closure!.compiledWorkflow).toBeUndefined();
   });
 
   it("lists versions and distinct names", async () => {

@@ -1,13 +1,9 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { answersInBinary, encodedAnswer } from "../server/encoded-answer.js";
+import { type BoundedCache, type CacheLimits, createBoundedCache } from "./bounded-cache.js";
 
-/** What an answer cache may hold. */
-export interface AnswerCacheLimits {
-  /** Most answers kept. */
-  readonly maxEntries: number;
-  /** Most bytes kept: encoded answers and their keys. */
-  readonly maxBytes: number;
-}
+/** What an answer cache may hold: bytes are the encoded answers and their keys. */
+export type AnswerCacheLimits = CacheLimits;
 
 /**
  * A registered task's answer is under a kilobyte, a workflow's a few to a
@@ -19,49 +15,11 @@ export const ANSWER_CACHE_LIMITS: AnswerCacheLimits = { maxEntries: 10_000, maxB
 /** Bookkeeping per entry beyond its bytes (the map entry, the key's string header). */
 const ENTRY_OVERHEAD = 96;
 
-export interface AnswerCache {
-  /** The kept answer for this key (now the most recently used), or undefined. */
-  get(key: string): Uint8Array | undefined;
-  /** Keeps the answer unless it alone exceeds the byte bound; older ones go to make room. */
-  set(key: string, bytes: Uint8Array): void;
-  readonly size: number;
-  readonly bytes: number;
-}
+export type AnswerCache = BoundedCache<Uint8Array>;
 
 /** Least-recently-used, bounded by entries and by bytes. */
 export function createAnswerCache(limits: AnswerCacheLimits = ANSWER_CACHE_LIMITS): AnswerCache {
-  const entries = new Map<string, Uint8Array>();
-  let bytes = 0;
-  const cost = (key: string, value: Uint8Array) => value.length + 2 * key.length + ENTRY_OVERHEAD;
-  const remove = (key: string) => {
-    const value = entries.get(key);
-    if (value === undefined) return;
-    bytes -= cost(key, value);
-    entries.delete(key);
-  };
-  return {
-    get(key) {
-      const value = entries.get(key);
-      if (value === undefined) return undefined;
-      entries.delete(key);
-      entries.set(key, value);
-      return value;
-    },
-    set(key, value) {
-      remove(key);
-      const c = cost(key, value);
-      if (c > limits.maxBytes || limits.maxEntries < 1) return;
-      entries.set(key, value);
-      bytes += c;
-      while (entries.size > limits.maxEntries || bytes > limits.maxBytes) remove(entries.keys().next().value!);
-    },
-    get size() {
-      return entries.size;
-    },
-    get bytes() {
-      return bytes;
-    },
-  };
+  return createBoundedCache(limits, (key, value) => value.length + 2 * key.length + ENTRY_OVERHEAD);
 }
 
 /** The cache key of an entity version: every part of the identifier the store looks it up by. */

@@ -6,6 +6,7 @@ import type { EventMetrics } from "./event-counts.js";
 import type { ScheduleHooks } from "../scheduler/scheduler-wiring.js";
 import type { NotificationOutbox } from "../notifications/outbox.js";
 import type { Store } from "../storage/store.js";
+import type { TaskTemplates } from "./task-templates.js";
 
 /** What the RPC handlers are given; app.ts builds it once per server. */
 export interface ApiDeps {
@@ -18,6 +19,8 @@ export interface ApiDeps {
   version: { build: string; version: string; buildTime: string };
   /** Server-level fallbacks for matchable attributes (the config file's execution defaults). */
   attributeDefaults: ServerAttributeDefaults;
+  /** Registered task templates, kept for compiling workflows (see task-templates.ts). */
+  taskTemplates: TaskTemplates;
   /** Registration limits, and the largest page a list may ask for. */
   limits: { maxWorkflowNodes: number; maxPageSize: number };
   /** Most-specific-wins lookups over stored attributes, for executions. */

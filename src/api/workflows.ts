@@ -3,10 +3,11 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { CreateWorkflowFailureReasonSchema, type WorkflowCreateRequest, WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../gen/flyteidl/core/compiler_pb.js";
 import { type Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
+import type { TaskTemplate } from "../../gen/flyteidl/core/tasks_pb.js";
 import type { WorkflowTemplate } from "../../gen/flyteidl/core/workflow_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { compileWorkflow, formatCompileErrors, type LaunchPlanInterface, workflowRequirements } from "../core/compiler/index.js";
-import { structureDigest } from "../core/digest.js";
+import { type EncodedTemplate, encodeCompiledClosure } from "../core/compiled-closure.js";
 import { WORKFLOW_COLUMNS } from "../core/entity-columns.js";
 import { type ErrorDetail, invalidArgument, missingField, notFound } from "../core/errors.js";
 import { identifierText, missingEntityMessage, validateIdentifier } from "../core/identifier.js";
@@ -29,7 +30,7 @@ const failureReason = (id: Identifier, kind: "existsIdenticalStructure" | "exist
  * CreateWorkflow: compile against the registered tasks and launch plans, then
  * store the version (the identical/different rule when its id is taken).
  */
-export async function createWorkflowVersion({ store, domains, limits }: ApiDeps, req: WorkflowCreateRequest): Promise<void> {
+export async function createWorkflowVersion({ store, domains, limits, taskTemplates }: ApiDeps, req: WorkflowCreateRequest): Promise<void> {
   const id = validateIdentifier(req.id, ResourceType.WORKFLOW);
   await validateProjectAndDomain(store.projects, domains, id.project, id.domain);
   if (!req.spec?.template) throw missingField("spec");
@@ -39,12 +40,13 @@ export async function createWorkflowVersion({ store, domains, limits }: ApiDeps,
   const compileFailure = (reason: string) => invalidArgument(`failed to compile workflow for [${identifierText(id)}] with err: ${reason}`);
   const requirements = workflowRequirements(template, req.spec.subWorkflows);
   if (requirements.errors.length > 0) throw compileFailure(formatCompileErrors(requirements.errors));
-  const tasks = [];
+  // Each registered template with its encoding, which the compiled closure's encoding reuses.
+  const tasks = new Map<TaskTemplate, EncodedTemplate>();
   for (const taskId of requirements.tasks) {
     checkIdentifierText(taskId);
-    const task = await store.tasks.get(taskId);
-    if (!task?.closure?.compiledTask?.template) throw compileFailure(missingEntityMessage(taskId, ResourceType.TASK));
-    tasks.push(task.closure.compiledTask.template);
+    const task = await taskTemplates.get(taskId);
+    if (!task) throw compileFailure(missingEntityMessage(taskId, ResourceType.TASK));
+    tasks.set(task.template, task);
   }
   const launchPlans: LaunchPlanInterface[] = [];
   for (const lpId of requirements.launchPlans) {
@@ -53,19 +55,15 @@ export async function createWorkflowVersion({ store, domains, limits }: ApiDeps,
     if (!lp) throw compileFailure(missingEntityMessage(lpId, ResourceType.LAUNCH_PLAN));
     launchPlans.push({ id: lpId, expectedInputs: lp.closure?.expectedInputs, expectedOutputs: lp.closure?.expectedOutputs });
   }
-  const compiled = compileWorkflow({ primary: template, subWorkflows: req.spec.subWorkflows, tasks, launchPlans });
+  const compiled = compileWorkflow({ primary: template, subWorkflows: req.spec.subWorkflows, tasks: [...tasks.keys()], launchPlans });
   if ("errors" in compiled) throw compileFailure(formatCompileErrors(compiled.errors));
   const userNodes = (compiled.closure.primary?.template?.nodes.length ?? 2) - 2;
   if (limits.maxWorkflowNodes > 0 && userNodes > limits.maxWorkflowNodes) {
     throw invalidArgument(`number of nodes in workflow [${identifierText(id)}] exceeds limit (${userNodes} > ${limits.maxWorkflowNodes})`);
   }
-  const digest = structureDigest(CompiledWorkflowClosureSchema, compiled.closure);
+  const { bytes, digest } = encodeCompiledClosure(compiled.closure, tasks);
   const description = req.spec.description;
-  const workflow = create(WorkflowSchema, {
-    id,
-    closure: { compiledWorkflow: compiled.closure },
-    shortDescription: description?.shortDescription ?? "",
-  });
+  const workflow = { id, compiled: bytes, shortDescription: description?.shortDescription ?? "" };
   const existing = await store.workflows.create(workflow, req.spec.template.interface, digest, descriptionEntityOf(id, description));
   if (!existing) return;
   refuseExisting({

@@ -17,6 +17,7 @@ import {
   verifyMd5,
   withMessages,
 } from "./blob-store.js";
+import { closeDescriptor, openDescriptor, syncDescriptor, syncFolder, writeAll, writeDescriptor } from "./descriptor-io.js";
 
 /**
  * Where in-flight writes live. It sits inside the store's directory so `rename` never
@@ -50,12 +51,17 @@ const ABSENT = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
 // O_NOFOLLOW makes opening a symlink fail (ELOOP); Windows has no such flag (nor such links by default).
 const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
-/** One blob of a write: its key, what writes its bytes into the temp file, and whether the key must be new. */
+/** One blob of a write: its key, what writes its bytes into the (open) temp file, and whether the key must be new. */
 interface PendingWrite {
   key: string;
-  write: (fh: FileHandle) => Promise<void>;
+  write: (fd: number) => Promise<void>;
+  /** The bytes `write` writes, when known up front: a blob equal to an earlier one of the write shares its file. */
+  bytes?: Uint8Array;
   createOnly?: boolean;
 }
+
+/** Errors of a filesystem that has no hard links (or not here, or no more for this file). */
+const NO_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "EMLINK"]);
 
 function isAbsent(err: unknown): boolean {
   return ABSENT.has((err as NodeJS.ErrnoException).code ?? "");
@@ -190,12 +196,16 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
    * readers see old or new, never a mix. Every temp file is written and flushed before the
    * first move, so a failure while writing changes no key. Blobs in one folder share its
    * check and its sync. With `createOnly` the move is a hard link, which fails if the key exists.
+   * A blob with the same bytes as an earlier one of the write (an execution's inputs and
+   * user inputs, mostly) is not written and flushed again: its temp file is a hard link to
+   * the earlier one's, flushed already, moved onto its key like any other.
    */
   async function writeAtomically(writes: readonly PendingWrite[]): Promise<void> {
     const planned = writes.map((w) => {
       const segments = localKey(w.key).split("/");
       return { ...w, name: segments[segments.length - 1]!, folderSegments: segments.slice(0, -1), folder: "", tmp: join(tmpDir, randomUUID()) };
     });
+    const sameAs = equalEarlier(writes);
     const byFolder = new Map<string, (typeof planned)[number]>();
     for (const p of planned) if (!byFolder.has(p.folderSegments.join("/"))) byFolder.set(p.folderSegments.join("/"), p);
     const firsts = [...byFolder.values()];
@@ -207,8 +217,10 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     const consumed = new Set<string>();
     try {
       // Settled, not raced: no write may still be running once this has failed.
-      const written = await Promise.allSettled(planned.map((p) => writeTemp(p.tmp, p.write)));
+      const written = await Promise.allSettled(planned.map((p, i) => (sameAs[i] === undefined ? writeTemp(p.tmp, p.write) : undefined)));
       for (const w of written) if (w.status === "rejected") throw w.reason;
+      const linked = await Promise.allSettled(planned.map((p, i) => (sameAs[i] === undefined ? undefined : linkTemp(planned[sameAs[i]!]!.tmp, p.tmp, p.write))));
+      for (const w of linked) if (w.status === "rejected") throw w.reason;
       for (const p of planned) {
         const move = (into: string) => (p.createOnly ? linkNew(p.key, p.tmp, join(into, p.name)) : rename(p.tmp, join(into, p.name)));
         try {
@@ -226,19 +238,29 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     } finally {
       await Promise.all(planned.filter((p) => !consumed.has(p.tmp)).map((p) => rm(p.tmp, { force: true })));
     }
-    await Promise.all([...new Set(planned.map((p) => p.folder))].map(syncDir));
+    await Promise.all([...new Set(planned.map((p) => p.folder))].map(syncFolder));
   }
 
   /** A new temp file holding what `write` writes, flushed. */
-  async function writeTemp(tmp: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, fileMode);
+  async function writeTemp(tmp: string, write: (fd: number) => Promise<void>): Promise<void> {
+    const fd = await openDescriptor(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, fileMode);
     try {
-      await write(fh);
+      await write(fd);
       // Flush data before the rename makes it visible, or a power loss could expose a
       // renamed-but-empty file.
-      await fh.sync();
+      await syncDescriptor(fd);
     } finally {
-      await fh.close();
+      await closeDescriptor(fd);
+    }
+  }
+
+  /** A second name for a flushed temp file; written out again where the filesystem cannot link it. */
+  async function linkTemp(flushed: string, tmp: string, write: (fd: number) => Promise<void>): Promise<void> {
+    try {
+      await link(flushed, tmp);
+    } catch (err) {
+      if (!NO_LINKS.has((err as NodeJS.ErrnoException).code ?? "")) throw err;
+      await writeTemp(tmp, write);
     }
   }
 
@@ -258,13 +280,13 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
   async function put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void> {
     pathOf(key);
     verifyMd5(key, bytes, options?.contentMd5);
-    await writeAtomically([{ key, write: (fh) => fh.writeFile(bytes) }]);
+    await writeAtomically([{ key, write: (fd) => writeAll(fd, bytes) }]);
   }
 
   async function putMany(entries: readonly BlobWrite[]): Promise<void> {
     if (entries.length === 0) return;
     for (const e of entries) pathOf(e.key);
-    await writeAtomically(entries.map((e) => ({ key: e.key, write: (fh: FileHandle) => fh.writeFile(e.bytes) })));
+    await writeAtomically(entries.map((e) => ({ key: e.key, bytes: e.bytes, write: (fd: number) => writeAll(fd, e.bytes) })));
   }
 
   async function putStream(
@@ -277,13 +299,13 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     await writeAtomically([
       {
         key,
-        write: async (fh) => {
+        write: async (fd) => {
           const hash = createHash("md5");
           let size = 0;
           for await (const chunk of source) {
             hash.update(chunk);
             size += chunk.length;
-            for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
+            for (let at = 0; at < chunk.length; ) at += await writeDescriptor(fd, chunk, at);
           }
           accept({ size, contentMd5: new Uint8Array(hash.digest()) });
         },
@@ -492,17 +514,20 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
   );
 }
 
-/** Makes the rename itself durable. Not every platform can fsync a directory; that is not fatal. */
-async function syncDir(path: string): Promise<void> {
-  let fh;
-  try {
-    fh = await open(path, "r");
-    await fh.sync();
-  } catch {
-    // e.g. Windows (EPERM/EISDIR): the data is already fsynced, only the rename's durability is weaker.
-  } finally {
-    await fh?.close();
-  }
+/**
+ * For each write, the index of an earlier one with the same bytes (undefined for none, or
+ * when its bytes are not known up front). Only blobs of the same size are compared.
+ */
+function equalEarlier(writes: readonly PendingWrite[]): (number | undefined)[] {
+  const firstsBySize = new Map<number, number[]>();
+  return writes.map((w, i) => {
+    const bytes = w.bytes;
+    if (!bytes) return undefined;
+    const firsts = firstsBySize.get(bytes.length) ?? [];
+    const same = firsts.find((j) => Buffer.compare(writes[j]!.bytes!, bytes) === 0);
+    if (same === undefined) firstsBySize.set(bytes.length, [...firsts, i]);
+    return same;
+  });
 }
 
 /** Past this Node's readFile refuses a file (ERR_FS_FILE_TOO_LARGE); it is left to say so. */

@@ -1,4 +1,4 @@
-import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 
 /**
  * The payload of an embedded-message field of a binary message, without
@@ -24,4 +24,13 @@ export function messageFieldBytes(bytes: Uint8Array, fieldNo: number): Uint8Arra
     return undefined;
   }
   return found;
+}
+
+/**
+ * A binary message holding one embedded-message field whose payload is
+ * `payload`, as toBinary writes a message with only that field set: the
+ * stored form of a closure made from a part encoded beforehand.
+ */
+export function messageField(fieldNo: number, payload: Uint8Array): Uint8Array {
+  return new BinaryWriter().tag(fieldNo, WireType.LengthDelimited).bytes(payload).finish();
 }

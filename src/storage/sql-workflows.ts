@@ -12,7 +12,7 @@ import { createVersion, listNames, nameScope, versionKey } from "./sql-versions.
 import { placeholders, preparedQuery } from "./prepared-query.js";
 import type { WorkflowStore } from "./store.js";
 import { BINARY_READ_OPTIONS } from "../core/proto-limits.js";
-import { messageFieldBytes } from "../core/proto-fields.js";
+import { messageField, messageFieldBytes } from "../core/proto-fields.js";
 
 // admin.WorkflowClosure { compiled_workflow = 1; created_at = 2 }.
 const WORKFLOW_CLOSURE_COMPILED = 1;
@@ -58,14 +58,15 @@ export function createSqlWorkflows(d: Dialect): WorkflowStore {
 
   return {
     create(workflow, typedInterface, digest, description) {
-      const closure = create(WorkflowClosureSchema, { compiledWorkflow: workflow.closure?.compiledWorkflow });
+      // The stored closure is the compiled workflow alone (created_at comes from the row).
+      const closure = workflow.compiled ? messageField(WORKFLOW_CLOSURE_COMPILED, workflow.compiled) : new Uint8Array();
       const columns = {
-        closure: Buffer.from(toBinary(WorkflowClosureSchema, closure)),
+        closure: Buffer.from(closure.buffer, closure.byteOffset, closure.byteLength),
         typedInterface: typedInterface ? Buffer.from(toBinary(TypedInterfaceSchema, typedInterface)) : null,
         digest: Buffer.from(digest),
         shortDescription: workflow.shortDescription,
       };
-      return createVersion(d, ResourceType.WORKFLOW, t, workflow.id!, columns, toWorkflow, description);
+      return createVersion(d, ResourceType.WORKFLOW, t, workflow.id, columns, toWorkflow, description);
     },
 
     async get(id) {

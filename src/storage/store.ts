@@ -137,11 +137,19 @@ export interface DescriptionStore {
   list(name: Pick<Identifier, "resourceType" | "project" | "domain" | "name">, query: ListQuery): Promise<DescriptionEntity[]>;
 }
 
+/** A workflow version to store, its compiled closure already encoded (registration makes the bytes, see core/compiled-closure). */
+export interface NewWorkflow {
+  id: Identifier;
+  /** The compiled closure (`core.CompiledWorkflowClosure`) in binary; absent for none. */
+  compiled?: Uint8Array;
+  shortDescription: string;
+}
+
 /** Workflow versions, compiled. */
 export interface WorkflowStore {
   /** Like TaskStore.create; `typedInterface` is the template's interface as registered. */
   create(
-    workflow: Workflow,
+    workflow: NewWorkflow,
     typedInterface: TypedInterface | undefined,
     digest: Uint8Array,
     description?: DescriptionEntity,

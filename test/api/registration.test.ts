@@ -70,6 +70,26 @@ describe("workflows", () => {
     });
   });
 
+  it("compile each version against the task as registered, whatever an earlier compile filled in", async () => {
+    // A task whose interface has no outputs map: compiling gives the workflow's copy an empty one.
+    const pkg = hello();
+    const task = pkg.tasks[0]!;
+    task.spec.template!.interface!.outputs = undefined;
+    await admin.createTask(task);
+    const wf = pkg.workflows[0]!;
+    wf.spec.template!.outputs = [];
+    wf.spec.template!.interface!.outputs = undefined;
+    await admin.createWorkflow(wf);
+    // The same structure again (its tasks kept since the first compile) is the same digest.
+    const again = await failure(admin.createWorkflow(wf));
+    expect([again.code, again.message]).toEqual(["AlreadyExists", "workflow with identical structure already exists"]);
+    await admin.createWorkflow({ ...wf, id: { ...wf.id!, version: "v2" } });
+    const compiledTask = async (version: string) => (await admin.getWorkflow({ id: { ...wf.id!, version } })).closure!.compiledWorkflow!.tasks[0]!.template!;
+    expect((await compiledTask("v1")).interface!.outputs).toBeDefined();
+    expect(await compiledTask("v2")).toEqual(await compiledTask("v1"));
+    expect((await admin.getTask({ id: task.id })).closure!.compiledTask!.template!.interface!.outputs).toBeUndefined();
+  });
+
   it("register flytekit's typed DAG with its fan-in", async () => {
     const pkg = loadFlytekitPackage("typed_dag", P, D, "v1");
     await register(pkg);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -56,6 +56,28 @@ describe("local blob store specifics", () => {
     expect(await readFile(join(dir, "metadata/p/d/n/inputs"), "utf8")).toBe("new");
     expect(await readFile(join(dir, "metadata/p/d/n/user_inputs"), "utf8")).toBe("user");
     expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+  });
+
+  it("writes the equal blobs of a batch once, as one file under each key, which later change on their own", async () => {
+    const store = createLocalBlobStore(dir);
+    const folder = join(dir, "metadata/p/d/n");
+    await store.putMany!([
+      { key: "metadata/p/d/n/inputs", bytes: bytes("same") },
+      { key: "metadata/p/d/n/user_inputs", bytes: bytes("same") },
+      { key: "metadata/p/d/n/other", bytes: bytes("diff") },
+      { key: "elsewhere/copy", bytes: bytes("same") },
+    ]);
+    for (const [key, text] of [["metadata/p/d/n/inputs", "same"], ["metadata/p/d/n/user_inputs", "same"], ["metadata/p/d/n/other", "diff"], ["elsewhere/copy", "same"]]) {
+      expect(await readFile(join(dir, key!), "utf8")).toBe(text);
+    }
+    const [inputs, user, other] = await Promise.all(["inputs", "user_inputs", "other"].map((f) => stat(join(folder, f))));
+    expect([inputs!.ino === user!.ino, inputs!.nlink, other!.ino === inputs!.ino, other!.nlink]).toEqual([true, 3, false, 1]);
+    expect(await readdir(join(dir, LOCAL_TMP_DIR))).toEqual([]);
+    // A put replaces the key's file; the other keys keep theirs.
+    await store.put("metadata/p/d/n/inputs", bytes("changed"));
+    expect(await readFile(join(folder, "user_inputs"), "utf8")).toBe("same");
+    await store.delete("metadata/p/d/n/user_inputs");
+    expect([await readFile(join(folder, "inputs"), "utf8"), await readFile(join(dir, "elsewhere/copy"), "utf8")]).toEqual(["changed", "same"]);
   });
 
   it("computes the md5 on head even when none was given", async () => {

@@ -34,4 +34,14 @@ describe("structure digests", () => {
     const reordered = create(LiteralMapSchema, { literals: Object.fromEntries(Object.entries(literals.literals).reverse()) });
     expect(structureDigest(LiteralMapSchema, reordered)).toEqual(structureDigest(LiteralMapSchema, literals));
   });
+
+  it("list map keys that are array indices as the sorted object did: first, in numeric order", () => {
+    const scalar = (value: string) => ({ value: { case: "scalar", value: { value: { case: "primitive", value: { value: { case: "stringValue", value } } } } } }) as never;
+    const keys = ["b", "10", "2", "0", "01", "-1", "4294967294", "4294967295", "1e3", "a"];
+    const literals = create(LiteralMapSchema, { literals: Object.fromEntries(keys.map((k) => [k, scalar(k)])) });
+    expect(structureDigest(LiteralMapSchema, literals)).toEqual(storedWay(canonicalJson(LiteralMapSchema, literals)));
+    expect(JSON.stringify(canonicalJson(LiteralMapSchema, literals)).match(/"[^"]+":\{"scalar"/g)!.map((k) => k.slice(1, k.indexOf('"', 1)))).toEqual([
+      "0", "2", "10", "4294967294", "-1", "01", "1e3", "4294967295", "a", "b",
+    ]);
+  });
 });

@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NamedEntityMetadataSchema, NamedEntityState, Sort_Direction } from "../../gen/flyteidl/admin/common_pb.js";
 import { LaunchPlanSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { TaskSchema, TaskSpecSchema } from "../../gen/flyteidl/admin/task_pb.js";
-import { WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { type Identifier, IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { buildApp } from "../../src/app.js";
@@ -44,7 +43,7 @@ async function rowsPerName(d: Dialect, type: NamedResourceType): Promise<Map<str
 function createVersion(store: Store, type: NamedResourceType, name: string, version: string) {
   const digest = Buffer.from(`${name}@${version}`);
   if (type === ResourceType.TASK) return store.tasks.create(create(TaskSchema, { id: id(type, name, version) }), digest, "python-task");
-  if (type === ResourceType.WORKFLOW) return store.workflows.create(create(WorkflowSchema, { id: id(type, name, version) }), undefined, digest);
+  if (type === ResourceType.WORKFLOW) return store.workflows.create({ id: id(type, name, version), shortDescription: "" }, undefined, digest);
   const lp = create(LaunchPlanSchema, { id: id(type, name, version), spec: { workflowId: id(ResourceType.WORKFLOW, "wf", "v1") } });
   return store.launchPlans.create(lp, digest, "NONE");
 }

@@ -30,7 +30,10 @@ export type CompileResult = { closure: CompiledWorkflowClosure } | { errors: Com
 /**
  * Validates the workflow and returns its compiled closure, or every error found
  * (see formatCompileErrors for the text FlyteAdmin reports). Inputs are not
- * modified: the compiler works on clones.
+ * modified: the compiler rewrites workflow templates in place, so it works on
+ * clones of those. The closure is read-only to callers: it holds the given
+ * task templates themselves (see ownTask), and places in it may share objects
+ * (the end node's inputs are the template's outputs).
  *
  * The closure holds: `primary` (the compiled template with connections),
  * `tasks` (each distinct given task once, sorted by identifier — the order in
@@ -53,7 +56,7 @@ export function compileWorkflow(input: CompileWorkflowInput): CompileResult {
       return { errors: errs.list() };
     }
     const key = identifierKey(task.id);
-    if (!tasks.has(key)) tasks.set(key, clone(TaskTemplateSchema, task));
+    if (!tasks.has(key)) tasks.set(key, ownTask(task));
   }
 
   const subWorkflows = input.subWorkflows.map((t) =>
@@ -75,6 +78,8 @@ export function compileWorkflow(input: CompileWorkflowInput): CompileResult {
   const [compiled, ok] = validateWorkflow(builder, core, errs.newScope());
   if (!ok || !compiled) return { errors: errs.list() };
 
+  // Nothing is changed once compiled: no copy is made for callers (copying
+  // every task template was the larger part of a compile).
   const closure = create(CompiledWorkflowClosureSchema, {
     primary: compiled.core,
     tasks: [...tasks.values()]
@@ -82,9 +87,20 @@ export function compileWorkflow(input: CompileWorkflowInput): CompileResult {
       .map((template) => create(CompiledTaskSchema, { template })),
     subWorkflows,
   });
-  // The compiler shares objects between places (the end node's inputs are the
-  // template outputs); a clone gives callers an independent tree.
-  return { closure: clone(CompiledWorkflowClosureSchema, closure) };
+  return { closure };
+}
+
+/**
+ * The task template the compile uses: the given one, unless the compiler may
+ * write into it. The only write into a task is validateInterface filling in an
+ * interface's absent inputs or outputs (a node's interface is its task's
+ * interface object, normalised in place as in Go), and the closure carries the
+ * normalised template; such a task is cloned, every other one is shared
+ * (registered templates are shared between compiles, see api/task-templates).
+ */
+function ownTask(task: TaskTemplate): TaskTemplate {
+  const iface = task.interface;
+  return iface && (!iface.inputs || !iface.outputs) ? clone(TaskTemplateSchema, task) : task;
 }
 
 /** Every task and launch plan referenced anywhere (sub-workflows included) was given. */

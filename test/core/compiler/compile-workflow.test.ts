@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { clone, create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { type CompiledWorkflowClosure, CompiledWorkflowClosureSchema, type ConnectionSet } from "../../../gen/flyteidl/core/compiler_pb.js";
 import { NodeSchema, type WorkflowTemplate, WorkflowTemplateSchema } from "../../../gen/flyteidl/core/workflow_pb.js";
-import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
+import { type TaskTemplate, TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
+import { VariableMapSchema } from "../../../gen/flyteidl/core/interface_pb.js";
 import { compileWorkflow, formatCompileErrors, type LaunchPlanInterface } from "../../../src/core/compiler/index.js";
 import {
   T, approveNode, arrayNode, branchNode, intValue, launchPlanId, launchPlanInterface, launchPlanNode, listOf, promise,
@@ -76,6 +77,18 @@ describe("compileWorkflow: closure shape", () => {
     expect(equals(WorkflowTemplateSchema, wf, original)).toBe(true);
     const bytes = toBinary(CompiledWorkflowClosureSchema, closure);
     expect(equals(CompiledWorkflowClosureSchema, fromBinary(CompiledWorkflowClosureSchema, bytes), closure)).toBe(true);
+  });
+
+  it("holds the given task templates, or copies of those whose interface it fills in", () => {
+    expect(closure.tasks.map((t) => t.template)).toEqual([inc, show]);
+    expect(closure.tasks[0]!.template).toBe(inc);
+    const partial = pythonTask("wf.partial", { x: T.int() }, {});
+    partial.interface!.outputs = undefined;
+    const given = clone(TaskTemplateSchema, partial);
+    const c = compile(workflow("wf.partial", { inputs: { x: T.int() }, nodes: [taskNode("n0", partial, { inputs: { x: promise("", "x") } })] }), [partial]);
+    expect(equals(TaskTemplateSchema, partial, given)).toBe(true);
+    expect(c.tasks[0]!.template).not.toBe(partial);
+    expect(c.tasks[0]!.template!.interface!.outputs).toEqual(create(VariableMapSchema));
   });
 
   it("normalises a missing interface to empty input/output maps", () => {
