@@ -88,7 +88,7 @@ async function main() {
     }
     if (options.only === "names") {
       const names = await measureNames({ database, sizes, start, log, ...(pg ? { analyze: pg.analyze } : {}) });
-      return alone(`named-entity (seeding ${Math.round(names.seedSeconds)} s)`, "names", names, listRows(names.calls));
+      return alone(`named-entity (seeding ${Math.round(names.seedSeconds)} s)`, "names", names, listRows(names.calls, names.noopCpuMs));
     }
     if (options.only === "scheduler") {
       const scheduler = await measureScheduler({ database, dataDir: dir, schedules: sizes.schedules, firing: sizes.firingSchedules, log });

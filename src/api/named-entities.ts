@@ -8,9 +8,9 @@ import { parseListRequest } from "../core/list-query.js";
 import { checkIdentifierText, checkNoNul } from "../core/text-limits.js";
 import { nextToken } from "../core/pagination.js";
 import type { NamedResourceType } from "../storage/store.js";
-import { answersInBinary, encodedAnswer } from "../server/encoded-answer.js";
+import { answersInBinary, writtenAnswer } from "../server/encoded-answer.js";
 import type { ApiDeps } from "./deps.js";
-import { encodeNamedEntityList } from "./named-entity-bytes.js";
+import { encodeNamedEntityList, encodePackedNamedEntityList } from "./named-entity-bytes.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "getNamedEntity" | "updateNamedEntity" | "listNamedEntities">;
 
@@ -74,10 +74,19 @@ export function namedEntityHandlers({ store, limits }: ApiDeps): Impl {
         { scope: [NAMED_ENTITY_COLUMNS, NAMED_ENTITY_METADATA_COLUMNS], op: "ListNamedEntities", maxPageSize: limits.maxPageSize },
       );
       if (!isNamed(req.resourceType)) throw invalidArgument(`Cannot list entity names for resource type: ${typeName(req.resourceType)}`);
-      const entities = await store.namedEntities.list(req.resourceType, { project: req.project, domain: req.domain }, query);
+      const scope = { project: req.project, domain: req.domain };
+      const binary = answersInBinary(ctx);
+      if (binary) {
+        // A console's list of thousands of names: written from one text the database packs, with no object per name.
+        const page = await store.namedEntities.listPacked(req.resourceType, scope, query);
+        const bytes = encodePackedNamedEntityList(req.resourceType, scope, page, nextToken(query.offset, page.count, req.limit));
+        if (bytes) return writtenAnswer(NamedEntityListSchema, bytes);
+        // A description holds the packing's separator: the page is read again as entities.
+      }
+      const entities = await store.namedEntities.list(req.resourceType, scope, query);
       const token = nextToken(query.offset, entities.length, req.limit);
-      // A console's list of thousands of names: toBinary's reflection would cost far more than the query.
-      if (answersInBinary(ctx)) return encodedAnswer(NamedEntityListSchema, encodeNamedEntityList(entities, token));
+      // toBinary's reflection would cost far more than the query.
+      if (binary) return writtenAnswer(NamedEntityListSchema, encodeNamedEntityList(entities, token));
       return { entities, token };
     },
   };

@@ -32,15 +32,31 @@ export function answersInBinary(ctx: { requestHeader: Headers }): boolean {
  * not a sequence of whole fields.
  */
 export function encodedAnswer<D extends DescMessage>(schema: D, encoded: Uint8Array): MessageShape<D> {
+  return answerOf(schema, encoded, true);
+}
+
+/**
+ * encodedAnswer for bytes written here, field by field, by an encoder whose
+ * tests hold it to toBinary's output (named-entity-bytes.ts): only the first
+ * field's tag is read. Walking every field of a list of 10,000 names costs
+ * about a millisecond, a tenth of writing it.
+ */
+export function writtenAnswer<D extends DescMessage>(schema: D, encoded: Uint8Array): MessageShape<D> {
+  return answerOf(schema, encoded, false);
+}
+
+function answerOf<D extends DescMessage>(schema: D, encoded: Uint8Array, walk: boolean): MessageShape<D> {
   const message = create(schema);
   if (encoded.length === 0) return message;
   const reader = new BinaryReader(encoded);
   const [no, wireType] = reader.tag();
   const start = reader.pos;
-  reader.skip(wireType, no);
-  while (reader.pos < reader.len) {
-    const [next, type] = reader.tag();
-    reader.skip(type, next);
+  if (walk) {
+    reader.skip(wireType, no);
+    while (reader.pos < reader.len) {
+      const [next, type] = reader.tag();
+      reader.skip(type, next);
+    }
   }
   (message as { $unknown?: { no: number; wireType: WireType; data: Uint8Array }[] }).$unknown = [{ no, wireType, data: encoded.subarray(start) }];
   return message;

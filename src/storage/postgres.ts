@@ -7,7 +7,7 @@ import type { Logger } from "../logger.js";
 import { migrationsFolder } from "../paths.js";
 import { databaseFailure } from "./database-errors.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince } from "./database-observer.js";
-import { type Db, type Dialect, driverErrorCode, type Schema } from "./dialect.js";
+import { type Db, type Dialect, driverErrorCode, type PluckableQuery, type Schema } from "./dialect.js";
 import { withTimeout } from "./with-timeout.js";
 import * as schema from "./schema/pg.js";
 import { waitForDatabase } from "./wait-for-database.js";
@@ -222,6 +222,11 @@ function pgDialect(parts: PgParts): Dialect {
     name: "postgres",
     schema: schema as unknown as Schema,
     run: (fn) => fn(parts.db),
+    // The rows are objects already (node-postgres builds one per row either way); only the first value is kept.
+    pluck: async <T>(build: (db: Db) => PluckableQuery) => {
+      const rows = await build(parts.db);
+      return rows.map((row) => Object.values(row)[0] as T);
+    },
     // Each statement commits on whichever pooled connection runs it; batching would need one connection for all.
     write: (fn) => fn(parts.db),
     // The Postgres transaction API is async and takes an async callback.

@@ -8,7 +8,7 @@ import { migrationsFolder } from "../paths.js";
 import { DatabaseOpenError, describeCause } from "./database-open-error.js";
 import { watchFileIdentity } from "./file-identity.js";
 import { type DatabaseObserver, noDatabaseObserver, secondsSince, type WaitKind } from "./database-observer.js";
-import { type Dialect, driverErrorCode } from "./dialect.js";
+import { type Db, type Dialect, driverErrorCode, type PluckableQuery } from "./dialect.js";
 import { groupCommit } from "./group-commit.js";
 import { createMutex } from "./mutex.js";
 import { cacheStatements } from "./statement-cache.js";
@@ -117,6 +117,19 @@ function open(file: string, options: SqliteOptions): Dialect {
         const out = await fn(db);
         if (totalChanges.get() !== before) identity.check();
         return out;
+      }),
+    pluck: <T>(build: (db: Db) => PluckableQuery) =>
+      lock("statement", async () => {
+        identity?.refuseIfKnownGone();
+        const { sql, params } = build(db).toSQL();
+        onQuery?.(sql, params);
+        // Kept statements are shared by SQL text: whoever prepares this text next gets it in its usual mode.
+        const statement = client.prepare(sql).pluck(true);
+        try {
+          return statement.all(...params) as T[];
+        } finally {
+          statement.pluck(false);
+        }
       }),
     write: (fn) => batched(() => fn(db)),
     transaction: (fn) =>

@@ -218,7 +218,24 @@ export interface NamedEntityStore {
   updateMetadata(type: NamedResourceType, id: Required<NameScope>, metadata: NamedEntityMetadata): Promise<boolean>;
   /** Names in a project and domain, filtered on name and metadata, then paged. */
   list(type: NamedResourceType, scope: NameScope, query: ListQuery): Promise<NamedEntity[]>;
+  /** The same page as list(), as the database writes it in one text (see PackedNames). */
+  listPacked(type: NamedResourceType, scope: NameScope, query: ListQuery): Promise<PackedNames>;
 }
+
+/**
+ * A page of names as one text: for each of `count` names in page order, its
+ * name, description and state (decimal), each followed by PACKED_NAME_END.
+ * Names and descriptions are stored text, so a description may hold that
+ * character too: a text that does not split into exactly `count` names that
+ * way is to be read with list() instead.
+ */
+export interface PackedNames {
+  readonly count: number;
+  readonly text: string;
+}
+
+/** Ends each field of PackedNames: a control character, which no name may hold (text-limits.ts). */
+export const PACKED_NAME_END = "\u001f";
 
 /** An execution with the bookkeeping FlyteAdmin keeps beside its spec and closure. */
 export interface StoredExecution {

@@ -1,7 +1,8 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { NamedEntityListSchema, NamedEntitySchema } from "../../gen/flyteidl/admin/common_pb.js";
-import { encodeNamedEntityList } from "../../src/api/named-entity-bytes.js";
+import { encodeNamedEntityList, encodePackedNamedEntityList } from "../../src/api/named-entity-bytes.js";
+import { PACKED_NAME_END } from "../../src/storage/store.js";
 
 /** Random text: ASCII, accents, CJK, emoji (surrogate pairs), lone surrogates, empty. */
 function text(random: () => number, max: number): string {
@@ -52,5 +53,70 @@ describe("encodeNamedEntityList", () => {
   it("writes an empty list as nothing, or the token alone", () => {
     expect(encodeNamedEntityList([], "")).toEqual(new Uint8Array(0));
     expect(Buffer.from(encodeNamedEntityList([], "7")).equals(Buffer.from(toBinary(NamedEntityListSchema, create(NamedEntityListSchema, { token: "7" }))))).toBe(true);
+  });
+});
+
+/** What the store packs for these rows (see PackedNames). */
+const pack = (rows: readonly { name: string; description: string; state: number }[]) => ({
+  count: rows.length,
+  text: rows.map((r) => `${r.name}${PACKED_NAME_END}${r.description}${PACKED_NAME_END}${r.state}${PACKED_NAME_END}`).join(""),
+});
+
+describe("encodePackedNamedEntityList", () => {
+  // What the store's list() makes of the same rows.
+  const entitiesOf = (type: number, scope: { project: string; domain: string }, rows: readonly { name: string; description: string; state: number }[]) =>
+    rows.map((r) => create(NamedEntitySchema, { resourceType: type, id: { ...scope, name: r.name }, metadata: { description: r.description, state: r.state } }));
+
+  it("writes exactly toBinary's bytes for many random packed pages", () => {
+    const random = mulberry32(16);
+    for (let round = 0; round < 300; round++) {
+      const type = ENUMS[Math.floor(random() * ENUMS.length)]!;
+      const scope = { project: text(random, 8), domain: text(random, 8) };
+      const rows = Array.from({ length: Math.floor(random() * 40) }, () => ({
+        // Lone surrogates come back from the database as U+FFFD, as Buffer.from writes them.
+        name: Buffer.from(text(random, 60)).toString(),
+        description: random() < 0.5 ? "" : Buffer.from(text(random, 300)).toString(),
+        state: ENUMS[Math.floor(random() * ENUMS.length)]!,
+      }));
+      const token = random() < 0.5 ? "" : String(Math.floor(random() * 1e6));
+      const expected = toBinary(NamedEntityListSchema, create(NamedEntityListSchema, { entities: entitiesOf(type, scope, rows), token }));
+      const written = encodePackedNamedEntityList(type, scope, pack(rows), token);
+      expect(written && Buffer.from(written).equals(Buffer.from(expected))).toBe(true);
+    }
+  });
+
+  it("writes long pages whose lengths take several varint bytes", () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ name: "n".repeat(i % 200) + i, description: "é".repeat(i % 300 === 0 ? 10_000 : i % 7), state: i % 3 }));
+    const scope = { project: "p".repeat(200), domain: "d" };
+    const expected = toBinary(NamedEntityListSchema, create(NamedEntityListSchema, { entities: entitiesOf(2, scope, rows), token: "3000" }));
+    expect(Buffer.from(encodePackedNamedEntityList(2, scope, pack(rows), "3000")!).equals(Buffer.from(expected))).toBe(true);
+  });
+
+  it("writes an empty page as nothing, or the token alone", () => {
+    expect(encodePackedNamedEntityList(2, { project: "p", domain: "d" }, { count: 0, text: "" }, "")).toEqual(new Uint8Array(0));
+    expect(Buffer.from(encodePackedNamedEntityList(2, { project: "p", domain: "d" }, { count: 0, text: "" }, "7")!).equals(Buffer.from(toBinary(NamedEntityListSchema, create(NamedEntityListSchema, { token: "7" }))))).toBe(true);
+  });
+
+  it("refuses a text that does not split into exactly its count of names", () => {
+    const scope = { project: "p", domain: "d" };
+    const rows = [
+      { name: "a", description: "x", state: 0 },
+      { name: "b", description: "", state: 1 },
+    ];
+    const ok = pack(rows);
+    expect(encodePackedNamedEntityList(2, scope, ok, "")).toBeDefined();
+    // A description holding the separator: one field too many.
+    expect(encodePackedNamedEntityList(2, scope, pack([{ name: "a", description: `x${PACKED_NAME_END}y`, state: 0 }, rows[1]!]), "")).toBeUndefined();
+    expect(encodePackedNamedEntityList(2, scope, pack([{ name: "a", description: `${PACKED_NAME_END}0`, state: 0 }]), "")).toBeUndefined();
+    // More or fewer names than counted, a cut text, a state that is no int32.
+    expect(encodePackedNamedEntityList(2, scope, { ...ok, count: 1 }, "")).toBeUndefined();
+    expect(encodePackedNamedEntityList(2, scope, { ...ok, count: 3 }, "")).toBeUndefined();
+    expect(encodePackedNamedEntityList(2, scope, { ...ok, text: ok.text.slice(0, -1) }, "")).toBeUndefined();
+    for (const state of ["", "-", "1x", "2147483648", "-2147483649", "99999999999"]) {
+      expect(encodePackedNamedEntityList(2, scope, { count: 1, text: `a${PACKED_NAME_END}${PACKED_NAME_END}${state}${PACKED_NAME_END}` }, ""), state).toBeUndefined();
+    }
+    expect(Buffer.from(encodePackedNamedEntityList(2, scope, { count: 1, text: `a${PACKED_NAME_END}${PACKED_NAME_END}-2147483648${PACKED_NAME_END}` }, "")!).equals(
+      Buffer.from(toBinary(NamedEntityListSchema, create(NamedEntityListSchema, { entities: entitiesOf(2, scope, [{ name: "a", description: "", state: -2147483648 }]) }))),
+    )).toBe(true);
   });
 });

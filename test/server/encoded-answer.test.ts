@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NamedEntityListSchema, NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
-import { answersInBinary, encodedAnswer } from "../../src/server/encoded-answer.js";
+import { answersInBinary, encodedAnswer, writtenAnswer } from "../../src/server/encoded-answer.js";
 import { createRpcAdapter } from "../../src/server/rpc-adapter.js";
 
 /**
@@ -126,6 +126,14 @@ describe("pre-encoded answers", () => {
     const twice = Buffer.concat([bytes, bytes]);
     expect(toBinary(NamedEntityListSchema, encodedAnswer(NamedEntityListSchema, twice))).toEqual(new Uint8Array(twice));
     expect(() => encodedAnswer(NamedEntityListSchema, bytes.subarray(0, bytes.length - 1))).toThrow();
+  });
+
+  it("of the server's own writing keep its bytes whole without walking them", () => {
+    expect(toBinary(NamedEntityListSchema, writtenAnswer(NamedEntityListSchema, bytes))).toEqual(bytes);
+    expect(toBinary(NamedEntityListSchema, writtenAnswer(NamedEntityListSchema, new Uint8Array(0)))).toEqual(new Uint8Array(0));
+    // Only the first tag is read: whole fields are the writer's to guarantee.
+    const cut = bytes.subarray(0, bytes.length - 1);
+    expect(toBinary(NamedEntityListSchema, writtenAnswer(NamedEntityListSchema, cut))).toEqual(cut);
   });
 
   it("tell binary answers from the content type alone", () => {

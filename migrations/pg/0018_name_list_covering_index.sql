@@ -1,0 +1,2 @@
+DROP INDEX "named_entity_metadata_state_name_idx";--> statement-breakpoint
+CREATE INDEX "named_entity_metadata_listed_idx" ON "named_entity_metadata" USING btree ("resource_type","project","domain","state","name","description");
