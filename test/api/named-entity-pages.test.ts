@@ -10,7 +10,6 @@ import {
 } from "../../gen/flyteidl/admin/common_pb.js";
 import { LaunchPlanSchema } from "../../gen/flyteidl/admin/launch_plan_pb.js";
 import { TaskSchema } from "../../gen/flyteidl/admin/task_pb.js";
-import { WorkflowSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import { IdentifierSchema, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { ApiDeps } from "../../src/api/deps.js";
 import { namedEntityHandlers } from "../../src/api/named-entities.js";
@@ -69,7 +68,7 @@ function createVersion(store: Store, type: NamedResourceType, scope: { project: 
   const id = create(IdentifierSchema, { resourceType: type, ...scope, name, version: "v1" });
   const digest = Buffer.from(`${scope.project}/${scope.domain}/${name}`);
   if (type === ResourceType.TASK) return store.tasks.create(create(TaskSchema, { id }), digest, "python-task");
-  if (type === ResourceType.WORKFLOW) return store.workflows.create(create(WorkflowSchema, { id }), undefined, digest);
+  if (type === ResourceType.WORKFLOW) return store.workflows.create({ id, shortDescription: "" }, undefined, digest);
   const workflowId = create(IdentifierSchema, { ...id, resourceType: ResourceType.WORKFLOW });
   return store.launchPlans.create(create(LaunchPlanSchema, { id, spec: { workflowId } }), digest, "NONE");
 }
