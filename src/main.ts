@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { authCommand } from "./auth-command.js";
 import { cacheCommand } from "./cache-command.js";
 import { cleanupCommand } from "./cleanup-command.js";
 import { schedulesCommand } from "./schedules-command.js";
@@ -25,6 +26,10 @@ Usage:
   flyteadmin-ts notifications list [--status dead|pending|sending|sent] [--limit N]
   flyteadmin-ts notifications retry ID
                                     list notification deliveries, send a dead one again (see notifications --help)
+  flyteadmin-ts auth init [--secrets-dir DIR]
+                                    write the keys authentication needs (see auth --help)
+  flyteadmin-ts auth hash-secret [--generate]
+                                    the client_secret value of a static OAuth2 client
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -43,6 +48,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === "cleanup" || argv[0] === "executions") {
     return cleanupCommand(argv[0], argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "auth") {
+    return authCommand(argv.slice(1), {
+      stdout: (t) => void process.stdout.write(t),
+      stderr: (t) => void process.stderr.write(t),
+      env: process.env,
+      stdin: () => readStdin(),
+    });
   }
   if (argv[0] === "schedules") {
     return schedulesCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
@@ -116,6 +129,12 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
 
 /**
  * What went wrong, as one line when it is the environment's fault rather than
