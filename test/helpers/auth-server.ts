@@ -7,6 +7,7 @@ import { createClient, type Client, type Interceptor, type Transport } from "@co
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { type Config, loadConfig } from "../../src/config.js";
+import type { BuildOptions } from "../../src/app.js";
 import { createLogger, type Logger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
@@ -28,7 +29,7 @@ export function selfAuth(over: Record<string, unknown> = {}): Record<string, unk
       selfAuthServer: {
         staticClients: {
           [CLIENT_ID]: { client_secret: SECRET_HASH, grant_types: ["client_credentials"], scopes: ["all", "offline"] },
-          "viewer-bot": { client_secret: SECRET_HASH, grant_types: ["client_credentials"], scopes: ["offline", "read"] },
+          "viewer-bot": { client_secret: SECRET_HASH, grant_types: ["client_credentials"], scopes: ["read"] },
           flytectl: { public: true, grant_types: ["authorization_code", "refresh_token"], scopes: ["all", "offline"] },
         },
       },
@@ -68,7 +69,9 @@ export const withHeaders =
   };
 
 /** A real server on a free port with authentication on (self-hosted by default); `flags` are any other options. */
-export async function startAuthServer(o: { auth?: Record<string, unknown>; flags?: Partial<Record<keyof Config, string>>; logger?: Logger; dataDir?: string } = {}): Promise<AuthTestServer> {
+export async function startAuthServer(
+  o: { auth?: Record<string, unknown>; flags?: Partial<Record<keyof Config, string>>; logger?: Logger; dataDir?: string; build?: BuildOptions } = {},
+): Promise<AuthTestServer> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), "flyteadmin-auth-"));
   const config = loadConfig({
     flags: {
@@ -82,7 +85,7 @@ export async function startAuthServer(o: { auth?: Record<string, unknown>; flags
       ...o.flags,
     },
   });
-  const server = await startServer(config, o.logger ?? createLogger("silent"));
+  const server = await startServer(config, o.logger ?? createLogger("silent"), o.build);
   const keyFile = join(config.auth.secretsDir, config.auth.appAuth.selfAuthServer.tokenSigningRSAKeySecretName);
   const signingKey = config.auth.appAuth.authServerType === "Self" ? createPrivateKey(readFileSync(keyFile)) : undefined;
   return {
