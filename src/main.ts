@@ -114,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
     dialect: server.app.store.dialect,
     protocols: "grpc, grpc-web, connect, http",
     engine: engine.kind,
+    auth: config.auth.enabled ? config.auth.appAuth.authServerType.toLowerCase() : "off",
     // The local engine: which flytekit runs tasks (a missing one was warned about above), how many at once, where.
     ...(engine.kind === "local" ? { python: engine.python ?? "not found", taskSlots: engine.taskSlots, runRoot: engine.runRoot } : {}),
   });

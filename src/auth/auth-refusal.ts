@@ -20,24 +20,6 @@ export type RefusalReason =
   | "unavailable"
   | "invalid_client";
 
-export const REFUSAL_REASONS: readonly RefusalReason[] = [
-  "missing",
-  "malformed",
-  "oversized",
-  "unsupported",
-  "expired",
-  "not_yet_valid",
-  "audience",
-  "issuer",
-  "signature",
-  "unknown_key",
-  "algorithm",
-  "claims",
-  "scope",
-  "unavailable",
-  "invalid_client",
-];
-
 /** A credential an authenticator recognised and refused. */
 export class AuthRefusal extends Error {
   constructor(readonly reason: RefusalReason) {

@@ -10,9 +10,11 @@ import type { VerifiedToken } from "./verify-access-token.js";
  */
 export function createJwtAuthenticator(o: { verify: (token: string) => Promise<VerifiedToken>; cache: TokenCache; now: () => number }): Authenticator {
   return async (scheme, token) => {
-    if (scheme !== "bearer" || !looksLikeJwt(token)) return undefined;
+    if (scheme !== "bearer") return undefined;
+    // Only verified JWTs are cached: a hit needs no shape check.
     const cached = o.cache.get(token, o.now());
     if (cached) return cached.identity;
+    if (!looksLikeJwt(token)) return undefined;
     const verified = await o.verify(token);
     o.cache.set(token, verified);
     return verified.identity;
