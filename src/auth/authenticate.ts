@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../logger.js";
 import { AuthRefusal, type RefusalReason } from "./auth-refusal.js";
-import { extractCredential } from "./extract.js";
+import { type Credential, extractCredential } from "./extract.js";
 import type { Identity, IdentityKind } from "./identity.js";
 import { KeySourceUnavailable } from "./verify-access-token.js";
 
@@ -34,6 +34,11 @@ export interface AuthenticateOptions {
   authenticators: readonly Authenticator[];
   /** Header names tried in order, per protocol: `authorization` first, then the configured one. */
   headerNames: Record<CallProtocol, readonly string[]>;
+  /**
+   * Where else a credential may come from when no header carries one, in order: a browser session's
+   * cookie, for instance, as `{ scheme: "session", token }` for a session authenticator to take.
+   */
+  credentialSources?: readonly ((call: CallInfo) => Credential | undefined)[];
   /** Whether a credential is required on the protocol (FlyteAdmin's disableForHttp / disableForGrpc turn it off). */
   enforced: Record<CallProtocol, boolean>;
   /** Scope every identity needs; "" for none. */
@@ -64,7 +69,11 @@ export function createAuthenticate(o: AuthenticateOptions) {
   };
 
   return async function authenticate(call: CallInfo, where: string): Promise<Identity | undefined> {
-    const credential = extractCredential(call.header, o.headerNames[call.protocol]);
+    let credential = extractCredential(call.header, o.headerNames[call.protocol]);
+    for (const source of o.credentialSources ?? []) {
+      if (credential !== undefined) break;
+      credential = source(call);
+    }
     if (credential === undefined) return refuse("missing", call, where);
     if (typeof credential === "string") return refuse(credential, call, where);
     let identity: Identity | undefined;
