@@ -6,6 +6,7 @@ import { InactiveProjectSchema } from "../gen/flyteidl/admin/project_pb.js";
 import { CreateWorkflowFailureReasonSchema } from "../gen/flyteidl/admin/workflow_pb.js";
 import { join, resolve } from "node:path";
 import type { ConnectRouter, Interceptor } from "@connectrpc/connect";
+import { DataCatalog, file_flyteidl_datacatalog_datacatalog } from "../gen/flyteidl/datacatalog/datacatalog_pb.js";
 import { AdminService, file_flyteidl_service_admin } from "../gen/flyteidl/service/admin_pb.js";
 import { AuthMetadataService, file_flyteidl_service_auth } from "../gen/flyteidl/service/auth_pb.js";
 import { DataProxyService, file_flyteidl_service_dataproxy } from "../gen/flyteidl/service/dataproxy_pb.js";
@@ -16,6 +17,7 @@ import { file_grpc_reflection_v1_reflection, ServerReflection } from "../gen/grp
 import { adminService } from "./api/admin-service.js";
 import { createChildExecutions } from "./api/child-executions.js";
 import { dataProxyService } from "./api/data-proxy.js";
+import { dataCatalogService } from "./api/datacatalog-service.js";
 import { unknownService } from "./api/auth-services.js";
 import { createAuth } from "./auth/auth-wiring.js";
 import { signalService } from "./api/signals.js";
@@ -232,6 +234,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       signalService({ signals: store.signals, maxPageSize: config.maxPageSize, onSet: (key) => deps.executor.signalled?.(key) }),
     );
     router.service(DataProxyService, dataProxyService({ ...deps, urls: signer, publicUrl: config.publicUrl }));
+    // What FlyteAdmin deployments run as a server of its own, on the same port here; no REST mapping (its proto has none).
+    router.service(DataCatalog, dataCatalogService({ store: store.dataCatalog, maxPageSize: config.maxPageSize }));
     router.service(AuthMetadataService, auth.services?.authMetadata ?? unknownService(AuthMetadataService));
     router.service(IdentityService, auth.services?.identity ?? unknownService(IdentityService));
     registerHealth(router, health);
@@ -242,12 +246,13 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
           file_flyteidl_service_admin,
           file_flyteidl_service_signal,
           file_flyteidl_service_dataproxy,
+          file_flyteidl_datacatalog_datacatalog,
           file_flyteidl_service_auth,
           file_flyteidl_service_identity,
           file_grpc_health_v1_health,
           file_grpc_reflection_v1_reflection,
         ],
-        [AdminService, SignalService, DataProxyService, AuthMetadataService, IdentityService, Health, ServerReflection].map(
+        [AdminService, SignalService, DataProxyService, DataCatalog, AuthMetadataService, IdentityService, Health, ServerReflection].map(
           (s) => s.typeName,
         ),
       );

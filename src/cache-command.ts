@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { s3Options } from "./app.js";
+import type { BlobStore } from "./blob/blob-store.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
 import { commandConfig } from "./command-config.js";
 import { databaseSettings, flagName, OPTIONS } from "./config.js";
@@ -11,9 +12,10 @@ export const CACHE_USAGE = `flyteadmin-ts cache: the local engine's task cache.
 
 Usage:
   flyteadmin-ts cache evict --project P --domain D [--task NAME] [--version CACHE_VERSION] [options]
-      removes cached outputs of tasks run by the local engine: every entry of a
-      project and domain, or only one task's (its full name, e.g. wf.square),
-      or only those made with one cache_version; later runs compute them again
+      removes cached task outputs (the local engine's and those flytepropeller
+      keeps in this server's DataCatalog): every entry of a project and domain,
+      or only one task's (its full name, e.g. wf.square), or only those made
+      with one cache_version; later runs compute them again
 
 Options: --config <file> and the server's database and storage options
 (--database, --data-dir, --storage, --s3-*), so it works on the server's cache.
@@ -73,14 +75,30 @@ export async function cacheCommand(argv: string[], io: CommandIo): Promise<numbe
   const blobs = openBlobStore(config.storage, s3Options(config), { sweepIntervalMs: 0 });
   try {
     const scope = { project: values.project!, domain: values.domain!, taskName: values.task, cacheVersion: values.version };
-    const removed = await createCatalog({ store: store.catalog, blobs, prefix: CATALOG_PREFIX, logger }).evict(scope);
+    const removed = await createCatalog({ store: store.dataCatalog, blobs, logger }).evict(scope);
     const what = [`project ${scope.project}`, `domain ${scope.domain}`, ...(scope.taskName ? [`task ${scope.taskName}`] : []), ...(scope.cacheVersion ? [`cache version ${scope.cacheVersion}`] : [])];
     io.stdout(`evicted ${removed} cache ${removed === 1 ? "entry" : "entries"} (${what.join(", ")})\n`);
+    const copies = await removeOldCopies(blobs, scope.project, scope.domain);
+    if (copies > 0) io.stdout(`removed ${copies} output ${copies === 1 ? "copy" : "copies"} an earlier version kept under ${CATALOG_PREFIX}/${scope.project}/${scope.domain}/\n`);
     return 0;
   } finally {
     blobs.close();
     await store.close();
   }
+}
+
+/**
+ * Earlier versions kept each entry's outputs as a blob under
+ * `metadata/catalog/<project>/<domain>/`; the upgrade that moved entries into
+ * the DataCatalog tables dropped those entries (their keys are computed
+ * differently now), so every such blob is unused whatever the scope.
+ */
+async function removeOldCopies(blobs: BlobStore, project: string, domain: string): Promise<number> {
+  // Segments with "/" or dot names cannot be a folder of their own: nothing to remove.
+  if ([project, domain].some((s) => s.includes("/") || s === "." || s === "..")) return 0;
+  const keys = await blobs.list(`${CATALOG_PREFIX}/${project}/${domain}/`);
+  for (const key of keys) await blobs.delete(key);
+  return keys.length;
 }
 
 function checkIds(ids: Record<"project" | "domain" | "task" | "version", string | undefined>): string | undefined {

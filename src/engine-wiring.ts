@@ -3,7 +3,6 @@ import type { BlobStore } from "./blob/blob-store.js";
 import { type Config, engineTaskSlots } from "./config.js";
 import { createAdminEventSink } from "./engine/local/admin-sink.js";
 import type { ChildExecutions } from "./engine/local/child-executions.js";
-import { CATALOG_PREFIX } from "./engine/local/catalog.js";
 import { createEchoPlugin } from "./engine/local/echo-plugin.js";
 import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
@@ -101,7 +100,6 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
     blobs,
     sink: createAdminEventSink(deps),
     plugins,
-    catalog: store.catalog,
     config: {
       clusterId: "local",
       metadataPrefix: ENGINE_METADATA_PREFIX,
@@ -109,7 +107,6 @@ function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], 
       maxConcurrentTasks: taskSlots,
       defaultTaskCpus: 1,
       workers: config.engineWorkers,
-      catalogPrefix: CATALOG_PREFIX,
     },
     logger,
     ...(children ? { children } : {}),

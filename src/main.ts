@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { apikeyCommand } from "./apikey-command.js";
 import { authCommand } from "./auth-command.js";
 import { cacheCommand } from "./cache-command.js";
 import { cleanupCommand } from "./cleanup-command.js";
@@ -6,6 +7,7 @@ import { schedulesCommand } from "./schedules-command.js";
 import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS, optionsHelp } from "./config.js";
 import { createLogger } from "./logger.js";
 import { notificationsCommand } from "./notifications-command.js";
+import { rbacCommand } from "./rbac-command.js";
 import { startServer } from "./server.js";
 import { DatabaseOpenError } from "./storage/database-open-error.js";
 import { openStore } from "./storage/open-store.js";
@@ -30,6 +32,10 @@ Usage:
                                     write the keys authentication needs (see auth --help)
   flyteadmin-ts auth hash-secret [--generate]
                                     the client_secret value of a static OAuth2 client
+  flyteadmin-ts apikey create --owner SUBJECT [--expires-in 90d] [--description TEXT] | list | revoke ID
+                                    API keys for scripts and CI, shown once (see apikey --help)
+  flyteadmin-ts rbac grant SUBJECT ROLE [--project P] [--domain D] [--kind user|app|group] | revoke ... | list
+                                    per-project roles (see rbac --help)
   flyteadmin-ts --help
 
 Options (each also settable in the config file and the environment;
@@ -56,6 +62,12 @@ async function main(argv: string[]): Promise<number> {
       env: process.env,
       stdin: () => readStdin(),
     });
+  }
+  if (argv[0] === "apikey") {
+    return apikeyCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "rbac") {
+    return rbacCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
   }
   if (argv[0] === "schedules") {
     return schedulesCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });

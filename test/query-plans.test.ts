@@ -6,6 +6,7 @@ import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sort_Direction } from "../gen/flyteidl/admin/common_pb.js";
 import { ResourceType } from "../gen/flyteidl/core/identifier_pb.js";
+import { DataCatalog } from "../gen/flyteidl/datacatalog/datacatalog_pb.js";
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
 import { buildApp } from "../src/app.js";
 import { createLogger } from "../src/logger.js";
@@ -38,6 +39,14 @@ const TABLES = [
   "signals",
   "schedulable_entities",
   "notification_deliveries",
+  "datasets",
+  "artifacts",
+  "artifact_data",
+  "tags",
+  "partitions",
+  "reservations",
+  "api_keys",
+  "role_bindings",
 ];
 const P = "flytesnacks";
 const D = "development";
@@ -48,12 +57,22 @@ let captured: { sql: string; params: unknown[] }[] = [];
 let app: Awaited<ReturnType<typeof buildApp>>;
 let store: Store;
 let admin: ReturnType<typeof createClient<typeof AdminService>>;
+let dc: ReturnType<typeof createClient<typeof DataCatalog>>;
+const DS = { project: P, domain: D, name: "flyte_task-wf.square", version: "1.0-abcdefgh-ijklmnop" };
+const kv = (key: string, value: string) => ({ propertyFilter: { case: "partitionFilter" as const, value: { property: { case: "keyVal" as const, value: { key, value } } } } });
+const tagged = (name: string) => ({ propertyFilter: { case: "tagFilter" as const, value: { property: { case: "tagName" as const, value: name } } } });
+const datasetField = (field: "project" | "name", value: string) => ({ propertyFilter: { case: "datasetFilter" as const, value: { property: { case: field, value } } } });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "flyteadmin-plans-"));
   store = createSqlStore(openSqlite(join(dir, "admin.db"), { onQuery: (sql, params) => captured.push({ sql, params }) }));
   app = await buildApp(testConfig(), createLogger("silent"), { store });
-  admin = createClient(AdminService, createRouterTransport(app.routes, { router: { interceptors: app.interceptors } }));
+  const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
+  admin = createClient(AdminService, transport);
+  dc = createClient(DataCatalog, transport);
+  await dc.createDataset({ dataset: { id: DS, partitionKeys: ["region"] } });
+  await dc.createArtifact({ artifact: { id: "a1", dataset: DS, data: [{ name: "o0", value: {} }], partitions: [{ key: "region", value: "eu" }] } });
+  await dc.addTag({ tag: { name: "flyte_cached-x", artifactId: "a1", dataset: DS } });
   await admin.registerProject({ project: { id: P, name: P } });
   const pkg = loadFlytekitPackage("hello", P, D, "v1");
   await registerPackage(admin, pkg);
@@ -148,6 +167,22 @@ const lists: [string, () => Promise<unknown>][] = [
   ["An execution's facts for deletion", () => store.deletions.facts({ project: P, domain: D, name: "e1" })],
   ["An execution's child executions", () => store.deletions.children({ project: P, domain: D, name: "e1" }, 100)],
   ["An execution's rows, counted", () => store.deletions.countRows({ project: P, domain: D, name: "e1" })],
+  ["DataCatalog ListDatasets of a project", () => dc.listDatasets({ filter: { filters: [datasetField("project", P)] } })],
+  ["DataCatalog ListDatasets of a name", () => dc.listDatasets({ filter: { filters: [datasetField("name", DS.name)] } })],
+  ["DataCatalog GetDataset", () => dc.getDataset({ dataset: DS })],
+  ["DataCatalog ListArtifacts", () => dc.listArtifacts({ dataset: DS })],
+  ["DataCatalog ListArtifacts by tag and partition", () => dc.listArtifacts({ dataset: DS, filter: { filters: [tagged("flyte_cached-x"), kv("region", "eu")] } })],
+  ["DataCatalog GetArtifact by tag (a cache look-up)", () => dc.getArtifact({ dataset: DS, queryHandle: { case: "tagName", value: "flyte_cached-x" } })],
+  ["DataCatalog GetArtifact by id alone", () => dc.getArtifact({ queryHandle: { case: "artifactId", value: "a1" } })],
+  ["Cache eviction of a task's cache version", () => store.dataCatalog.evictArtifacts({ project: P, domain: D, datasetName: "flyte_task-none", cacheVersion: "1.0" }, 100)],
+  ["An API key by id (every call that carries one)", () => store.apiKeys.get("aaaaaaaaaaaa")],
+  ["One owner's API keys, newest first", () => store.apiKeys.list({ owner: "alice", includeRevoked: true, limit: 100 })],
+  [
+    "A caller's role bindings (subject, email, groups)",
+    () => store.roleBindings.forPrincipals([{ kind: "user", subject: "alice" }, { kind: "user", subject: "alice@example.com" }, { kind: "group", subject: "ml" }, { kind: "group", subject: "ops" }]),
+  ],
+  ["Role bindings of one subject, any kind", () => store.roleBindings.list({ subject: "alice", limit: 100 })],
+  ["Role bindings on one project", () => store.roleBindings.list({ project: P, limit: 100 })],
 ];
 
 describe("list queries use indexes", () => {
@@ -234,6 +269,19 @@ describe("list queries use indexes", () => {
     for (const call of [() => store.notifications.claim("me", now, 60_000, 4), () => store.notifications.list({ status: "dead", limit: 50 })]) {
       const plan = await planOf(call, /^\s*(select|update)/i);
       expect(plan.filter((line) => /TEMP B-TREE/.test(line))).toEqual([]);
+    }
+  });
+
+  it("pages a dataset's artifacts, and all datasets, in index order without sorting them", async () => {
+    for (const [call, index] of [
+      [() => dc.listArtifacts({ dataset: DS }), /^SEARCH artifacts USING INDEX artifacts_dataset_created_at_idx/],
+      [() => dc.listDatasets({}), /^SCAN datasets USING INDEX datasets_created_at_idx$/],
+    ] as const) {
+      const plan = await planOf(call);
+      if (process.env.SHOW_PLANS) console.log(plan);
+      expect(plan.some((line) => index.test(line))).toBe(true);
+      // A page's data, partitions and tags are put in order after they are found; the page itself never is.
+      expect(plan.filter((line) => /TEMP B-TREE FOR ORDER BY/.test(line))).toEqual([]);
     }
   });
 

@@ -16,7 +16,7 @@ import { backends, createTestDatabase, PG_URL } from "./helpers/backends.js";
 type ProjectInit = Partial<Pick<Project, "name" | "description" | "state">> & { labels?: { values: Record<string, string> } };
 const project = (id: string, over: ProjectInit = {}) => create(ProjectSchema, { id, name: id, ...over });
 
-const list = (store: Store, req: { filters?: string; limit?: number; token?: string; sort?: [string, Sort_Direction] }) =>
+const list = (store: Store, req: { filters?: string; limit?: number; token?: string; sort?: [string, Sort_Direction]; only?: string[] }) =>
   store.projects.list(
     parseListRequest(
       {
@@ -27,6 +27,7 @@ const list = (store: Store, req: { filters?: string; limit?: number; token?: str
       },
       { scope: [PROJECT_COLUMNS], op: "ListProjects", zeroLimitMeansAll: true },
     ),
+    req.only ? new Set(req.only) : undefined,
   );
 const ids = async (p: Promise<{ id: string }[]>) => (await p).map((x) => x.id);
 
@@ -75,6 +76,15 @@ describe.each(backends)("Store on $name", ({ open }) => {
     expect(await ids(list(store, { filters: "ne(identifier,zzz)" }))).toEqual(["a", "b", "c", "d", "e"]);
     expect(await ids(list(store, { limit: 2, token: "1" }))).toEqual(["c", "d"]);
     expect(await ids(list(store, { sort: ["identifier", Sort_Direction.DESCENDING] }))).toEqual(["e", "d", "c", "a"]);
+  });
+
+  it("lists only the given projects when told to, with the request's filters and page", async () => {
+    store = createSqlStore(await open());
+    for (const [id, state] of [["c", 0], ["a", 0], ["b", 1], ["d", 0]] as const) await store.projects.create(project(id, { state }));
+    expect(await ids(list(store, { only: ["a", "b", "d", "zzz"] }))).toEqual(["a", "d"]);
+    expect(await ids(list(store, { only: ["a", "b", "d"], filters: "eq(state,1)" }))).toEqual(["b"]);
+    expect(await ids(list(store, { only: ["a", "b", "d"], limit: 1, token: "1" }))).toEqual(["d"]);
+    expect(await ids(list(store, { only: [] }))).toEqual([]);
   });
 
   it("applies every filter function with bound values", async () => {

@@ -8,6 +8,7 @@ import { parseListRequest } from "../core/list-query.js";
 import { nextToken } from "../core/pagination.js";
 import { validateProject, validateProjectRegistration } from "../core/projects.js";
 import { checkKeyText } from "../core/text-limits.js";
+import { visibleProjectsKey } from "../auth/visible-projects.js";
 import type { ApiDeps } from "./deps.js";
 
 type Impl = Pick<ServiceImpl<typeof AdminService>, "registerProject" | "updateProject" | "getProject" | "listProjects" | "getDomains">;
@@ -52,9 +53,11 @@ export function projectHandlers({ store, domains, limits }: ApiDeps): Impl {
       return withDomains(project);
     },
 
-    async listProjects(req) {
+    async listProjects(req, ctx) {
       const query = parseListRequest(req, { scope: [PROJECT_COLUMNS], op: "ListProjects", zeroLimitMeansAll: true, maxPageSize: limits.maxPageSize });
-      const projects = await store.projects.list(query);
+      // With roles on, only the projects the caller may view (set by authorization).
+      const visible = ctx.values.get(visibleProjectsKey);
+      const projects = visible?.size === 0 ? [] : await store.projects.list(query, visible);
       return { projects: projects.map(withDomains), token: nextToken(query.offset, projects.length, req.limit) };
     },
 

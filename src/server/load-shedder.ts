@@ -25,8 +25,9 @@ export interface LoadShedder {
   queued(): number;
 }
 
-// Services whose reads can scan many rows or read blobs; health, reflection and auth metadata never wait.
-const GATED_SERVICES = new Set(["flyteidl.service.AdminService", "flyteidl.service.SignalService", "flyteidl.service.DataProxyService"]);
+// Services whose reads can scan many rows or read blobs (the DataCatalog's lists carry artifacts' data);
+// health, reflection and auth metadata never wait.
+const GATED_SERVICES = new Set(["flyteidl.service.AdminService", "flyteidl.service.SignalService", "flyteidl.service.DataProxyService", "datacatalog.DataCatalog"]);
 
 /**
  * Calls that may read many rows or whole blobs: every List*, the Get*Data

@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { asc, eq, ne } from "drizzle-orm";
+import { and, asc, eq, inArray, ne } from "drizzle-orm";
 import { LabelsSchema } from "../../gen/flyteidl/admin/common_pb.js";
 import { type Project, ProjectSchema } from "../../gen/flyteidl/admin/project_pb.js";
 import { PROJECT_COLUMNS } from "../core/entity-columns.js";
@@ -84,9 +84,10 @@ export function createSqlProjects(d: Dialect): ProjectStore {
       return rows.length === 1;
     },
 
-    async list(query) {
+    async list(query, only) {
       // FlyteAdmin hides archived projects only when the request has no filter at all.
-      const where = query.filters.length > 0 ? whereOf(query.filters, columns) : ne(t.state, ARCHIVED);
+      const filtered = query.filters.length > 0 ? whereOf(query.filters, columns) : ne(t.state, ARCHIVED);
+      const where = only ? and(filtered, inArray(t.identifier, [...only])) : filtered;
       const order = orderOf(query.sort, own, [asc(t.identifier)], [t.identifier]);
       const rows = await d.run((db) => pageOf(db.select().from(t).where(where).orderBy(...order).$dynamic(), query));
       return rows.map(toProject);

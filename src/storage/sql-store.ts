@@ -1,6 +1,8 @@
 import type { Dialect } from "./dialect.js";
+import { createSqlApiKeys } from "./sql-api-keys.js";
+import { createSqlRoleBindings } from "./sql-role-bindings.js";
 import { createSqlAttributes } from "./sql-attributes.js";
-import { createSqlCatalogStore } from "./sql-catalog.js";
+import { createSqlDataCatalog } from "./sql-datacatalog.js";
 import { createSqlDeletions } from "./sql-deletions.js";
 import { createSqlDescriptions } from "./sql-descriptions.js";
 import { createSqlProjects } from "./sql-projects.js";
@@ -33,11 +35,13 @@ export function createSqlStore(d: Dialect): Store {
     taskExecutions: createSqlTaskExecutions(d),
     descriptions: createSqlDescriptions(d),
     engine: createSqlEngineStore(d),
-    catalog: createSqlCatalogStore(d),
+    dataCatalog: createSqlDataCatalog(d),
     deletions: createSqlDeletions(d),
     leases: createSqlLeases(d),
     schedules: createSqlSchedules(d),
     notifications: createSqlNotifications(d),
+    apiKeys: createSqlApiKeys(d),
+    roleBindings: createSqlRoleBindings(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

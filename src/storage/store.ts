@@ -12,7 +12,8 @@ import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifie
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
 import type { ListQuery } from "../core/list-query.js";
-import type { CatalogStore } from "./catalog-store.js";
+import type { DataCatalogStore } from "./datacatalog-store.js";
+import type { ApiKeyStore, RoleBindingStore } from "./access-store.js";
 import type { DeletionStore, LeaseStore } from "./deletion-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { SchedulePlan, ScheduleStore } from "./schedule-store.js";
@@ -41,8 +42,8 @@ export interface Store {
   readonly descriptions: DescriptionStore;
   /** The local engine's durable state (engine_workflows). */
   readonly engine: EngineStore;
-  /** The local engine's task cache and its reservations (catalog_entries, catalog_reservations). */
-  readonly catalog: CatalogStore;
+  /** DataCatalog datasets, artifacts, tags and reservations: the DataCatalog service's, and the local engine's task cache. */
+  readonly dataCatalog: DataCatalogStore;
   /** Retention and deletion of executions with their rows (execution_deletions). */
   readonly deletions: DeletionStore;
   /** Work one replica does at a time (leases). */
@@ -51,6 +52,10 @@ export interface Store {
   readonly schedules: ScheduleStore;
   /** The notification outbox (notification_deliveries). */
   readonly notifications: NotificationStore;
+  /** API keys (api_keys): looked up by id on every call that carries one. */
+  readonly apiKeys: ApiKeyStore;
+  /** Who holds which role where (role_bindings), read by authorization. */
+  readonly roleBindings: RoleBindingStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */
@@ -72,7 +77,8 @@ export interface ProjectStore {
   get(id: string): Promise<Project | undefined>;
   /** Applies the patch; false when no project has this id. */
   update(id: string, patch: ProjectPatch): Promise<boolean>;
-  list(query: ListQuery): Promise<Project[]>;
+  /** Projects matching the query; only those in `only` when given (roles: what the caller may view). */
+  list(query: ListQuery, only?: ReadonlySet<string>): Promise<Project[]>;
 }
 
 /** Matchable attributes, one row per (project, domain, workflow, launch plan, resource type). */

@@ -12,7 +12,6 @@ import { createExecutionFiles } from "../../src/cleanup/execution-files.js";
 import { parseListRequest } from "../../src/core/list-query.js";
 import { EXECUTION_COLUMNS } from "../../src/core/entity-columns.js";
 import { TERMINAL_PHASES } from "../../src/core/retention.js";
-import { CATALOG_PREFIX } from "../../src/engine/local/catalog.js";
 import { ENGINE_METADATA_PREFIX } from "../../src/engine-wiring.js";
 import { createLogger } from "../../src/logger.js";
 import { createSqlStore } from "../../src/storage/sql-store.js";
@@ -73,17 +72,12 @@ describe.each(backends)("Execution cleanup on $name", ({ open }) => {
     const recent = await seed(key("recent"), { ageDays: 10 });
     const running = await seed(key("running"), { phase: Phase.RUNNING, engineActive: true });
     const otherProject = await seed(key("old", "q"));
-    // A cache entry made by the deleted execution outlives it, with its own copy of the outputs.
-    const copy = `${CATALOG_PREFIX}/p/d/artifact.pb`;
-    await blobs.put(copy, new Uint8Array(3));
-    await store.catalog.put(
-      {
-        project: "p", domain: "d", datasetName: "flyte_task-t.square", datasetVersion: "1-a-b", tag: "flyte_cached-x", cacheVersion: "1", artifactId: "artifact",
-        outputsUri: blobs.uri(copy),
-        source: { execution: key("old"), nodeId: "n0", retryAttempt: 0, task: { project: "p", domain: "d", name: "t.square", version: "v1" } },
-      },
-      { overwrite: false, now },
-    );
+    // A cache entry made by the deleted execution outlives it, with its own copy of the outputs (in the database).
+    const dataset = { project: "p", name: "flyte_task-t.square", domain: "d", version: "1-a-b" };
+    const datasetUuid = "7f1b0a36-4a0c-4e4c-9a53-3c1f52a0b7d1";
+    await store.dataCatalog.createDataset({ ...dataset, uuid: datasetUuid, metadata: new Uint8Array(), partitionKeys: [], createdAt: now });
+    await store.dataCatalog.createArtifact({ datasetUuid, artifactId: "artifact", metadata: new Uint8Array(), data: [{ name: "o0", value: new Uint8Array(3) }], partitions: [] }, now);
+    await store.dataCatalog.addTag(datasetUuid, "flyte_cached-x", "artifact", now);
 
     const report = await cleaner.run(olderThan(90, { project: "p", domain: "d" }), false);
     expect(report.executions).toBe(3);
@@ -107,8 +101,7 @@ describe.each(backends)("Execution cleanup on $name", ({ open }) => {
     }
     expect((await store.executions.list({ project: "p", domain: "d" }, list)).map((e) => e.id?.name).sort()).toEqual(["recent", "running"]);
     expect(await store.projects.get("p")).toBeDefined();
-    expect(await store.catalog.get({ project: "p", domain: "d", datasetName: "flyte_task-t.square", datasetVersion: "1-a-b", tag: "flyte_cached-x" })).toBeDefined();
-    expect(await blobs.stat(copy)).toEqual({ size: 3 });
+    expect((await store.dataCatalog.getArtifactByTag(dataset, "flyte_cached-x"))?.data.map((d) => [d.name, d.value.length])).toEqual([["o0", 3]]);
     expect(await store.deletions.pending(10)).toEqual([]);
   }, 60_000);
 

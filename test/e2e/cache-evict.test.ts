@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,6 @@ import { openBlobStore } from "../../src/blob/open-blob-store.js";
 import { cacheCommand } from "../../src/cache-command.js";
 import { CATALOG_PREFIX } from "../../src/engine/local/catalog.js";
 import { packageRoot } from "../../src/paths.js";
-import type { CatalogEntry } from "../../src/storage/catalog-store.js";
 import { openStore } from "../../src/storage/open-store.js";
 
 const cleanups: (() => void)[] = [];
@@ -15,58 +15,48 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
 });
 
-/** A data dir whose SQLite database holds cache entries with their output copies, as the engine leaves them. */
+/** A data dir whose SQLite database holds cache entries as the engine leaves them, and output copies an earlier version left. */
 async function seeded() {
   const dir = mkdtempSync(join(tmpdir(), "flyteadmin-cache-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const database = join(dir, "flyteadmin.db");
   const blobs = openBlobStore(join(dir, "blobs"), {}, { sweepIntervalMs: 0 });
   const store = await openStore(database);
-  const put = async (artifactId: string, o: { domain?: string; task?: string; cacheVersion?: string } = {}) => {
-    const domain = o.domain ?? "development";
-    const cacheVersion = o.cacheVersion ?? "1.0";
-    const key = `${CATALOG_PREFIX}/flytesnacks/${domain}/${artifactId}.pb`;
-    await blobs.put(key, new Uint8Array([1, 2, 3]));
-    const entry: Omit<CatalogEntry, "createdAt"> = {
-      project: "flytesnacks",
-      domain,
-      datasetName: `flyte_task-${o.task ?? "wf.square"}`,
-      datasetVersion: `${cacheVersion}-abcdefgh-ijklmnop`,
-      tag: `flyte_cached-${artifactId}`,
-      cacheVersion,
-      artifactId,
-      outputsUri: blobs.uri(key),
-      source: { execution: { project: "flytesnacks", domain, name: "e" }, nodeId: "n0", retryAttempt: 0, task: { project: "flytesnacks", domain, name: "wf.square", version: "v1" } },
-    };
-    await store.catalog.put(entry, { overwrite: false, now: new Date() });
-    return key;
+  const now = new Date();
+  const datasetOf = (name: string) => {
+    const domain = name === "prod" ? "production" : "development";
+    const task = name === "c" ? "wf.other" : "wf.square";
+    const version = name === "b" ? "2.0" : "1.0";
+    return { project: "flytesnacks", name: `flyte_task-${task}`, domain, version: `${version}-abcdefgh-ijklmnop` };
   };
-  const keys = {
-    a: await put("a"),
-    b: await put("b", { cacheVersion: "2.0" }),
-    c: await put("c", { task: "wf.other" }),
-    prod: await put("prod", { domain: "production" }),
+  const put = async (artifactId: string) => {
+    const dataset = datasetOf(artifactId);
+    await store.dataCatalog.createDataset({ ...dataset, uuid: randomUUID(), metadata: new Uint8Array(), partitionKeys: [], createdAt: now });
+    const { uuid } = (await store.dataCatalog.getDataset(dataset))!;
+    await store.dataCatalog.createArtifact({ datasetUuid: uuid, artifactId, metadata: new Uint8Array(), data: [{ name: "o0", value: new Uint8Array([1, 2, 3]) }], partitions: [] }, now);
+    await store.dataCatalog.addTag(uuid, `flyte_cached-${artifactId}`, artifactId, now);
   };
+  const names = ["a", "b", "c", "prod"];
+  for (const name of names) await put(name);
   await store.close();
+  // Copies an earlier version kept of each entry's outputs.
+  const oldCopies = [`${CATALOG_PREFIX}/flytesnacks/development/x.pb`, `${CATALOG_PREFIX}/flytesnacks/development/y.pb`, `${CATALOG_PREFIX}/flytesnacks/production/z.pb`];
+  for (const key of oldCopies) await blobs.put(key, new Uint8Array([1]));
   const left = async () => {
     const s = await openStore(database);
     try {
       const ids: string[] = [];
-      for (const [name, key] of Object.entries(keys)) {
-        const domain = name === "prod" ? "production" : "development";
-        const task = name === "c" ? "wf.other" : "wf.square";
-        const version = name === "b" ? "2.0" : "1.0";
-        const e = await s.catalog.get({ project: "flytesnacks", domain, datasetName: `flyte_task-${task}`, datasetVersion: `${version}-abcdefgh-ijklmnop`, tag: `flyte_cached-${name}` });
-        if (e) ids.push(name);
-        expect((await blobs.stat(key)) !== undefined).toBe(e !== undefined);
-      }
+      for (const name of names) if (await s.dataCatalog.getArtifactByTag(datasetOf(name), `flyte_cached-${name}`)) ids.push(name);
       return ids;
     } finally {
       await s.close();
     }
   };
-  return { dir, database, left };
+  const copiesLeft = async () => (await blobs.list(`${CATALOG_PREFIX}/`)).length;
+  return { dir, database, left, copiesLeft };
 }
+
+const rmOldCopies = async (dir: string) => rmSync(join(dir, "blobs", CATALOG_PREFIX), { recursive: true, force: true });
 
 const cli = (args: string[]) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -79,16 +69,21 @@ const cli = (args: string[]) =>
   });
 
 describe("flyteadmin-ts cache evict", () => {
-  it("removes one task's entries of one cache version, and their output copies, from the command line", async () => {
-    const { dir, database, left } = await seeded();
+  it("removes one task's entries of one cache version from the command line, and the output copies an earlier version left", async () => {
+    const { dir, database, left, copiesLeft } = await seeded();
     const r = await cli(["cache", "evict", "--project", "flytesnacks", "--domain", "development", "--task", "wf.square", "--version", "1.0", "--database", database, "--data-dir", dir]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("evicted 1 cache entry (project flytesnacks, domain development, task wf.square, cache version 1.0)\n");
+    expect(r.stdout).toBe(
+      "evicted 1 cache entry (project flytesnacks, domain development, task wf.square, cache version 1.0)\n" +
+        "removed 2 output copies an earlier version kept under metadata/catalog/flytesnacks/development/\n",
+    );
     expect(await left()).toEqual(["b", "c", "prod"]);
+    expect(await copiesLeft()).toBe(1);
   }, 60_000);
 
   it("removes a task's entries of every version, then all of a project and domain, and leaves other domains", async () => {
     const { dir, database, left } = await seeded();
+    await rmOldCopies(dir);
     const io = () => {
       const out = { stdout: "", stderr: "" };
       return { out, io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t), env: {} } };

@@ -130,6 +130,7 @@ describe("health and reflection", () => {
     try {
       const list = await run(bufBin, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-services", server.url]);
       expect(list.stdout.trim().split("\n").sort()).toEqual([
+        "datacatalog.DataCatalog",
         "flyteidl.service.AdminService",
         "flyteidl.service.AuthMetadataService",
         "flyteidl.service.DataProxyService",

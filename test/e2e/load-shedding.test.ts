@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient, createContextValues } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DataCatalog } from "../../gen/flyteidl/datacatalog/datacatalog_pb.js";
 import { AdminService, file_flyteidl_service_admin } from "../../gen/flyteidl/service/admin_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { buildApp, type App } from "../../src/app.js";
@@ -95,6 +96,10 @@ describe("the heavy-call gate", () => {
     for (const name of ["GetVersion", "GetExecution", "GetTask", "CreateExecution", "CreateNodeEvent"]) {
       expect(isHeavyCall(method(name)), name).toBe(false);
     }
+    // The DataCatalog's lists too; a cache look-up (GetArtifact) or a reservation never waits behind them.
+    const dc = DataCatalog.method;
+    for (const m of [dc.listArtifacts, dc.listDatasets]) expect(isHeavyCall(m), m.name).toBe(true);
+    for (const m of [dc.getArtifact, dc.getDataset, dc.getOrExtendReservation, dc.createArtifact]) expect(isHeavyCall(m), m.name).toBe(false);
   });
 
   it("drops a waiting call whose client went away, freeing its place in the queue", async () => {

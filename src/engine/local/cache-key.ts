@@ -4,25 +4,37 @@
  * outputs are stored under. Pure functions of the task template and the
  * resolved inputs.
  *
- * [LOCAL] Propeller hashes with objecthash over JSON; the catalog here is the
- * engine's own, so any stable hash serves: SHA-256 over the canonical binary
- * encoding (sorted map keys), in unpadded base64url.
+ * The hashes are propeller's own (objecthash over jsonpb, unpadded base64url),
+ * so the engine and a flytepropeller using this server's DataCatalog compute
+ * the same keys and find each other's entries.
  */
-import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { TypedInterface, VariableMap } from "../../../gen/flyteidl/core/interface_pb.js";
 import { VariableMapSchema } from "../../../gen/flyteidl/core/interface_pb.js";
 import { type Literal, type LiteralMap, LiteralMapSchema, LiteralSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import type { TaskTemplate } from "../../../gen/flyteidl/core/tasks_pb.js";
 import type { LiteralType } from "../../../gen/flyteidl/core/types_pb.js";
-import type { CatalogKey } from "../../storage/catalog-store.js";
-import { canonicalBinary } from "./canonical-binary.js";
+import { checkDatasetKeyText } from "../../core/datacatalog/dc-limits.js";
+import { protoHash } from "../../core/proto-hash.js";
+import { PROTO_RECURSION_LIMIT } from "../../core/proto-limits.js";
 
 const TASK_NAMESPACE = "flyte_task";
 const CACHED_TAG = "flyte_cached";
 const SIGNATURE_HASH_CHARS = 8;
 /** A type annotation that carries this key is kept in the key (flytekit's cache-key metadata). */
 const CACHE_KEY_ANNOTATION = "cache-key-metadata";
+
+/** Where a cached artifact lives: a dataset (one task interface at one cache version) and the tag of its inputs. */
+export interface CatalogKey {
+  project: string;
+  domain: string;
+  /** `flyte_task-<task name>` */
+  datasetName: string;
+  /** `<cache_version>-<in8>-<out8>` */
+  datasetVersion: string;
+  /** `flyte_cached-<hash of the inputs>` */
+  tag: string;
+}
 
 /** The catalog key of one run of a cacheable task, with the cache version it was made from. */
 export interface TaskCacheKey extends CatalogKey {
@@ -51,7 +63,7 @@ export function taskCacheKey(template: TaskTemplate, inputs: LiteralMap): TaskCa
   const cacheVersion = (template.metadata?.discoveryVersion ?? "").replace(/^ +| +$/g, "");
   if (cacheVersion === "") throw new CacheKeyError(`task [${id.name}] is cacheable but has an empty cache_version`);
   try {
-    return {
+    const key = {
       project: id.project,
       domain: id.domain,
       datasetName: datasetName(id.name),
@@ -59,6 +71,9 @@ export function taskCacheKey(template: TaskTemplate, inputs: LiteralMap): TaskCa
       tag: artifactTag(inputs, template.metadata?.cacheIgnoreInputVars ?? []),
       cacheVersion,
     };
+    // A key the DataCatalog would refuse (a cache_version too long to store) can never be cached.
+    for (const field of ["datasetName", "datasetVersion"] as const) checkDatasetKeyText(key[field], field);
+    return key;
   } catch (e) {
     throw new CacheKeyError(`cannot compute the cache key of task [${id.name}]: ${(e as Error).message}`);
   }
@@ -66,7 +81,7 @@ export function taskCacheKey(template: TaskTemplate, inputs: LiteralMap): TaskCa
 
 /** `<in8>-<out8>`: the first characters of the hashes of the input and output variables (type metadata and descriptions left out). */
 export function interfaceSignature(iface: TypedInterface | undefined): string {
-  const part = (vars: VariableMap | undefined) => hashOf(canonicalBinary(VariableMapSchema, strippedVariables(vars))).slice(0, SIGNATURE_HASH_CHARS);
+  const part = (vars: VariableMap | undefined) => hashText(protoHash(VariableMapSchema, strippedVariables(vars))).slice(0, SIGNATURE_HASH_CHARS);
   return `${part(iface?.inputs)}-${part(iface?.outputs)}`;
 }
 
@@ -81,11 +96,12 @@ export function artifactTag(inputs: LiteralMap, ignored: readonly string[] = [])
   for (const [name, literal] of Object.entries(inputs.literals)) {
     if (!skip.has(name)) literals[name] = hashOnly(literal, 0);
   }
-  return `${CACHED_TAG}-${hashOf(canonicalBinary(LiteralMapSchema, create(LiteralMapSchema, { literals })))}`;
+  return `${CACHED_TAG}-${hashText(protoHash(LiteralMapSchema, create(LiteralMapSchema, { literals })))}`;
 }
 
 function hashOnly(literal: Literal, depth: number): Literal {
-  if (depth > 1_000) throw new Error("inputs nest collections and maps too deeply");
+  // Each collection or map level is two message levels (Literal, then LiteralCollection or LiteralMap).
+  if (depth * 2 > PROTO_RECURSION_LIMIT) throw new Error(`inputs nested deeper than ${PROTO_RECURSION_LIMIT} message levels`);
   if (literal.hash !== "") return create(LiteralSchema, { hash: literal.hash });
   const v = literal.value;
   if (v.case === "collection") {
@@ -136,4 +152,4 @@ function strippedType(t: LiteralType, depth: number): LiteralType {
   return out;
 }
 
-const hashOf = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("base64url");
+const hashText = (hash: Uint8Array) => Buffer.from(hash).toString("base64url");

@@ -6,10 +6,10 @@ import { WorkflowExecutionEventSchema } from "../../../gen/flyteidl/event/event_
 import type { BlobStore } from "../../blob/blob-store.js";
 import type { Logger } from "../../logger.js";
 import type { EngineKey } from "../../storage/engine-store.js";
-import type { CatalogStore } from "../../storage/catalog-store.js";
+import type { DataCatalogStore } from "../../storage/datacatalog-store.js";
 import type { Store } from "../../storage/store.js";
 import type { WorkflowExecutor } from "../workflow-executor.js";
-import { CATALOG_PREFIX, createCatalog } from "./catalog.js";
+import { createCatalog } from "./catalog.js";
 import { definitionOf, type ExecutionDefinition } from "./definition.js";
 import { errorText } from "./execution-error.js";
 import { createArrayHandler } from "./array-handler.js";
@@ -47,8 +47,6 @@ export interface LocalEngineConfig {
   workers: number;
   /** Delay before retrying a failed round, doubled per failure up to 30 s (default 1000 ms). */
   retryBaseMs?: number;
-  /** Blob KEY prefix of the task cache's output copies, default CATALOG_PREFIX ("metadata/catalog"). */
-  catalogPrefix?: string;
   /** How often a gate waiting for a signal looks again when SetSignal did not wake it (default 2000 ms). */
   signalPollMs?: number;
   /** Most nodes a dynamic task's workflow may have (default MAX_DYNAMIC_NODES; 0: no limit). */
@@ -65,8 +63,8 @@ export interface LocalEngineOptions {
   clock?: () => Date;
   /** What launch-plan nodes launch their child executions through (the control plane's own functions). */
   children?: ChildExecutions;
-  /** Where cached task outputs are catalogued (default: the store's own catalog). */
-  catalog?: CatalogStore;
+  /** Where cached task outputs are catalogued (default: the store's own DataCatalog). */
+  catalog?: DataCatalogStore;
 }
 
 export interface LocalEngine {
@@ -113,7 +111,7 @@ export function createLocalEngine(options: LocalEngineOptions): LocalEngine {
     signalPollMs: config.signalPollMs ?? SIGNAL_POLL_MS,
     wake: (k, at) => queue.enqueue(textOf(k), at),
     children: options.children,
-    catalog: createCatalog({ store: options.catalog ?? store.catalog, blobs, prefix: config.catalogPrefix ?? CATALOG_PREFIX, logger, clock }),
+    catalog: createCatalog({ store: options.catalog ?? store.dataCatalog, blobs, logger, clock }),
     recovery: createRecoverySource(store, blobs),
   };
   const silent: EventRecorder = {

@@ -317,50 +317,98 @@ export const engineWorkflows = pgTable(
   ],
 );
 
-export const catalogEntries = pgTable(
-  "catalog_entries",
+export const datasets = pgTable(
+  "datasets",
   {
     project: text().notNull(),
+    name: text().notNull(),
     domain: text().notNull(),
-    datasetName: text().notNull(),
-    datasetVersion: text().notNull(),
-    tag: text().notNull(),
-    cacheVersion: text().notNull(),
-    artifactId: text().notNull(),
-    outputsUri: text().notNull(),
-    sourceExecutionProject: text().notNull(),
-    sourceExecutionDomain: text().notNull(),
-    sourceExecutionName: text().notNull(),
-    sourceNodeId: text().notNull(),
-    sourceRetryAttempt: integer().notNull(),
-    sourceTaskProject: text().notNull(),
-    sourceTaskDomain: text().notNull(),
-    sourceTaskName: text().notNull(),
-    sourceTaskVersion: text().notNull(),
+    version: text().notNull(),
+    uuid: text().notNull(),
+    metadata: bytea().notNull(),
+    partitionKeys: text().notNull(),
     createdAt: timestamp(),
   },
   (t) => [
-    // Named: the default name is longer than PostgreSQL's 63-byte identifiers.
-    primaryKey({ name: "catalog_entries_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] }),
-    uniqueIndex("catalog_entries_artifact_id_idx").on(t.artifactId),
+    primaryKey({ name: "datasets_pk", columns: [t.project, t.name, t.domain, t.version] }),
+    uniqueIndex("datasets_uuid_idx").on(t.uuid),
+    index("datasets_created_at_idx").on(t.createdAt, t.uuid),
+    index("datasets_project_domain_idx").on(t.project, t.domain, t.createdAt),
+    index("datasets_name_idx").on(t.name, t.version),
   ],
 );
 
-export const catalogReservations = pgTable(
-  "catalog_reservations",
+export const artifacts = pgTable(
+  "artifacts",
+  {
+    datasetUuid: text().notNull(),
+    artifactId: text().notNull(),
+    metadata: bytea().notNull(),
+    dataBytes: integer().notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ name: "artifacts_pk", columns: [t.datasetUuid, t.artifactId] }),
+    index("artifacts_dataset_created_at_idx").on(t.datasetUuid, t.createdAt, t.artifactId),
+    index("artifacts_artifact_id_idx").on(t.artifactId, t.createdAt),
+  ],
+);
+
+export const artifactData = pgTable(
+  "artifact_data",
+  {
+    datasetUuid: text().notNull(),
+    artifactId: text().notNull(),
+    name: text().notNull(),
+    position: integer().notNull(),
+    value: bytea().notNull(),
+  },
+  (t) => [primaryKey({ name: "artifact_data_pk", columns: [t.datasetUuid, t.artifactId, t.name] })],
+);
+
+export const tags = pgTable(
+  "tags",
+  {
+    datasetUuid: text().notNull(),
+    tagName: text().notNull(),
+    artifactId: text().notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ name: "tags_pk", columns: [t.datasetUuid, t.tagName] }),
+    index("tags_artifact_idx").on(t.datasetUuid, t.artifactId),
+  ],
+);
+
+export const partitions = pgTable(
+  "partitions",
+  {
+    datasetUuid: text().notNull(),
+    artifactId: text().notNull(),
+    key: text().notNull(),
+    value: text().notNull(),
+    position: integer().notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "partitions_pk", columns: [t.datasetUuid, t.artifactId, t.key] }),
+    index("partitions_key_value_idx").on(t.datasetUuid, t.key, t.value),
+  ],
+);
+
+export const reservations = pgTable(
+  "reservations",
   {
     project: text().notNull(),
+    name: text().notNull(),
     domain: text().notNull(),
-    datasetName: text().notNull(),
-    datasetVersion: text().notNull(),
-    tag: text().notNull(),
+    version: text().notNull(),
+    tagName: text().notNull(),
     ownerId: text().notNull(),
     expiresAt: timestamp(),
-    heartbeatMs: integer().notNull(),
     createdAt: timestamp(),
     updatedAt: timestamp(),
   },
-  (t) => [primaryKey({ name: "catalog_reservations_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] })],
+  (t) => [primaryKey({ name: "reservations_pk", columns: [t.project, t.name, t.domain, t.version, t.tagName] })],
 );
 
 /**
@@ -443,5 +491,39 @@ export const notificationDeliveries = pgTable(
     uniqueIndex("notification_deliveries_dedupe_key_idx").on(t.dedupeKey),
     index("notification_deliveries_status_next_idx").on(t.status, t.nextAttemptAt),
     index("notification_deliveries_status_id_idx").on(t.status, t.id),
+  ],
+);
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text().primaryKey(),
+    secretSha256: text().notNull(),
+    ownerSubject: text().notNull(),
+    serviceAccount: text(),
+    description: text().notNull().default(""),
+    createdAt: timestamp(),
+    expiresAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    lastUsedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    revokedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [index("api_keys_owner_idx").on(t.ownerSubject, t.createdAt), index("api_keys_created_at_idx").on(t.createdAt)],
+);
+
+export const roleBindings = pgTable(
+  "role_bindings",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    subjectKind: text().notNull(),
+    subject: text().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    role: text().notNull(),
+    createdAt: timestamp(),
+    createdBy: text().notNull().default(""),
+  },
+  (t) => [
+    uniqueIndex("role_bindings_key_idx").on(t.subjectKind, t.subject, t.project, t.domain, t.role),
+    index("role_bindings_project_idx").on(t.project, t.domain),
   ],
 );

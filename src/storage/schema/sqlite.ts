@@ -348,62 +348,123 @@ export const engineWorkflows = sqliteTable(
 );
 
 /**
- * The local engine's task cache (engine-spec §6.1): one entry per dataset
- * (project, domain, `flyte_task-<task>`, `<cache_version>-<in8>-<out8>`) and
- * artifact tag (`flyte_cached-<hash of the inputs>`). `outputs_uri` is a copy
- * of the outputs the engine owns; the `source_*` columns name the task
- * execution that produced them. `cache_version` is kept apart from the dataset
- * version, whose hash parts may contain `-`, so eviction can match it exactly.
+ * DataCatalog datasets (flyteidl.datacatalog, as datacatalog stores them): a
+ * key of four fields and a UUID the artifacts and tags hang off. The local
+ * engine's task cache is one dataset per task interface and cache version
+ * (`flyte_task-<task>`, `<cache_version>-<in8>-<out8>`), like propeller's.
+ * `metadata` holds datacatalog.Metadata bytes; `partition_keys` a JSON array.
  */
-export const catalogEntries = sqliteTable(
-  "catalog_entries",
+export const datasets = sqliteTable(
+  "datasets",
   {
     project: text().notNull(),
+    name: text().notNull(),
     domain: text().notNull(),
-    datasetName: text().notNull(),
-    datasetVersion: text().notNull(),
-    tag: text().notNull(),
-    cacheVersion: text().notNull(),
-    artifactId: text().notNull(),
-    outputsUri: text().notNull(),
-    sourceExecutionProject: text().notNull(),
-    sourceExecutionDomain: text().notNull(),
-    sourceExecutionName: text().notNull(),
-    sourceNodeId: text().notNull(),
-    sourceRetryAttempt: integer().notNull(),
-    sourceTaskProject: text().notNull(),
-    sourceTaskDomain: text().notNull(),
-    sourceTaskName: text().notNull(),
-    sourceTaskVersion: text().notNull(),
+    version: text().notNull(),
+    uuid: text().notNull(),
+    metadata: blob({ mode: "buffer" }).notNull(),
+    partitionKeys: text().notNull(),
     createdAt: timestamp(),
   },
   (t) => [
-    // Named: the default name is longer than PostgreSQL's 63-byte identifiers.
-    primaryKey({ name: "catalog_entries_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] }),
-    uniqueIndex("catalog_entries_artifact_id_idx").on(t.artifactId),
+    primaryKey({ name: "datasets_pk", columns: [t.project, t.name, t.domain, t.version] }),
+    uniqueIndex("datasets_uuid_idx").on(t.uuid),
+    index("datasets_created_at_idx").on(t.createdAt, t.uuid),
+    index("datasets_project_domain_idx").on(t.project, t.domain, t.createdAt),
+    index("datasets_name_idx").on(t.name, t.version),
   ],
 );
 
 /**
- * Who computes a cache entry right now (cache_serializable tasks): the first
- * owner of a key holds it until it releases it or `expires_at` passes; the
- * owner extends it on every look.
+ * Artifacts of a dataset. `data_bytes` is the size of their data together
+ * (what bounds a list answer); `metadata` datacatalog.Metadata bytes.
  */
-export const catalogReservations = sqliteTable(
-  "catalog_reservations",
+export const artifacts = sqliteTable(
+  "artifacts",
+  {
+    datasetUuid: text().notNull(),
+    artifactId: text().notNull(),
+    metadata: blob({ mode: "buffer" }).notNull(),
+    dataBytes: integer().notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ name: "artifacts_pk", columns: [t.datasetUuid, t.artifactId] }),
+    index("artifacts_dataset_created_at_idx").on(t.datasetUuid, t.createdAt, t.artifactId),
+    index("artifacts_artifact_id_idx").on(t.artifactId, t.createdAt),
+  ],
+);
+
+/**
+ * An artifact's data: one core.Literal per name, kept here rather than in
+ * blob storage as datacatalog does, so an artifact and its data are written
+ * and removed in one transaction (a refused create overwrites nothing, a
+ * removed entry leaves no file behind); their size is bounded per artifact.
+ * `position` keeps the order they were given in.
+ */
+export const artifactData = sqliteTable(
+  "artifact_data",
+  {
+    datasetUuid: text().notNull(),
+    artifactId: text().notNull(),
+    name: text().notNull(),
+    position: integer().notNull(),
+    value: blob({ mode: "buffer" }).notNull(),
+  },
+  (t) => [primaryKey({ name: "artifact_data_pk", columns: [t.datasetUuid, t.artifactId, t.name] })],
+);
+
+/** A tag names one artifact of its dataset (`flyte_cached-<inputs hash>` for task caches); it never moves. */
+export const tags = sqliteTable(
+  "tags",
+  {
+    datasetUuid: text().notNull(),
+    tagName: text().notNull(),
+    artifactId: text().notNull(),
+    createdAt: timestamp(),
+  },
+  (t) => [
+    primaryKey({ name: "tags_pk", columns: [t.datasetUuid, t.tagName] }),
+    index("tags_artifact_idx").on(t.datasetUuid, t.artifactId),
+  ],
+);
+
+/** An artifact's value for each of its dataset's partition keys; `position` keeps the order they were given in. */
+export const partitions = sqliteTable(
+  "partitions",
+  {
+    datasetUuid: text().notNull(),
+    artifactId: text().notNull(),
+    key: text().notNull(),
+    value: text().notNull(),
+    position: integer().notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "partitions_pk", columns: [t.datasetUuid, t.artifactId, t.key] }),
+    index("partitions_key_value_idx").on(t.datasetUuid, t.key, t.value),
+  ],
+);
+
+/**
+ * Who computes an artifact right now (cache_serializable tasks): the first
+ * owner of a dataset key and tag holds it until it releases it or
+ * `expires_at` passes; the owner extends it while it works. The dataset need
+ * not exist (propeller reserves before it creates it).
+ */
+export const reservations = sqliteTable(
+  "reservations",
   {
     project: text().notNull(),
+    name: text().notNull(),
     domain: text().notNull(),
-    datasetName: text().notNull(),
-    datasetVersion: text().notNull(),
-    tag: text().notNull(),
+    version: text().notNull(),
+    tagName: text().notNull(),
     ownerId: text().notNull(),
     expiresAt: timestamp(),
-    heartbeatMs: integer().notNull(),
     createdAt: timestamp(),
     updatedAt: timestamp(),
   },
-  (t) => [primaryKey({ name: "catalog_reservations_pk", columns: [t.project, t.domain, t.datasetName, t.datasetVersion, t.tag] })],
+  (t) => [primaryKey({ name: "reservations_pk", columns: [t.project, t.name, t.domain, t.version, t.tagName] })],
 );
 
 /**
@@ -509,5 +570,53 @@ export const notificationDeliveries = sqliteTable(
     uniqueIndex("notification_deliveries_dedupe_key_idx").on(t.dedupeKey),
     index("notification_deliveries_status_next_idx").on(t.status, t.nextAttemptAt),
     index("notification_deliveries_status_id_idx").on(t.status, t.id),
+  ],
+);
+
+/**
+ * API keys for scripts and CI (`fak_<id>_<secret>`): only the SHA-256 of the
+ * secret is kept, so a leaked database holds nothing a client could send.
+ * A key acts for `owner_subject`, or for `service_account` when one is named.
+ * Rows are never deleted: a revoked or expired key stays listed.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text().primaryKey(),
+    secretSha256: text().notNull(),
+    ownerSubject: text().notNull(),
+    serviceAccount: text(),
+    description: text().notNull().default(""),
+    createdAt: timestamp(),
+    /** Null: the key never expires. */
+    expiresAt: integer({ mode: "timestamp_ms" }),
+    /** Written at most once a minute per key, so a busy script does not turn every call into a write. */
+    lastUsedAt: integer({ mode: "timestamp_ms" }),
+    revokedAt: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [index("api_keys_owner_idx").on(t.ownerSubject, t.createdAt), index("api_keys_created_at_idx").on(t.createdAt)],
+);
+
+/**
+ * Roles granted to principals: a user (token subject or email), an app
+ * (OAuth2 client or service account) or a group (from the groups claim), on
+ * a project and domain where "*" stands for all of them. A principal may hold
+ * several roles on one scope; its permissions are the union.
+ */
+export const roleBindings = sqliteTable(
+  "role_bindings",
+  {
+    id: integer().primaryKey({ autoIncrement: true }),
+    subjectKind: text().notNull(),
+    subject: text().notNull(),
+    project: text().notNull(),
+    domain: text().notNull(),
+    role: text().notNull(),
+    createdAt: timestamp(),
+    createdBy: text().notNull().default(""),
+  },
+  (t) => [
+    uniqueIndex("role_bindings_key_idx").on(t.subjectKind, t.subject, t.project, t.domain, t.role),
+    index("role_bindings_project_idx").on(t.project, t.domain),
   ],
 );

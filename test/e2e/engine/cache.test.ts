@@ -95,7 +95,8 @@ describe.skipIf(!kit)(`local engine: task cache ${kit ? "" : SKIP_MESSAGE}`, () 
     expect(overwritten.attempts).toHaveLength(1);
     expect(overwritten.processes).toBe(1);
     expect(overwritten.metadata?.cacheStatus).toBe(CatalogCacheStatus.CACHE_POPULATED);
-    expect(overwritten.metadata?.catalogKey?.artifactTag?.artifactId).not.toBe(first.metadata?.catalogKey?.artifactTag?.artifactId);
+    // As propeller's overwrite (UpdateArtifact by tag): the entry keeps its artifact and takes the new run's data.
+    expect(overwritten.metadata?.catalogKey?.artifactTag?.artifactId).toBe(first.metadata?.catalogKey?.artifactTag?.artifactId);
 
     // The next run hits the entry the overwrite wrote.
     const after = await runCached(3);

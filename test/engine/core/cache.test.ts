@@ -11,6 +11,7 @@ import { createEchoPlugin } from "../../../src/engine/local/echo-plugin.js";
 import { generatedName } from "../../../src/engine/local/ids.js";
 import { parseStatus } from "../../../src/engine/local/status.js";
 import { DOMAIN, PROJECT, promise, subWorkflowNode, T, taskId, taskNode, workflow, workflowId } from "../../fixtures/flyte-builders.js";
+import { cacheEntry, reservationOwner } from "../../helpers/cache-entries.js";
 import { eventLines, execId, type Harness, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin, type ScriptedPlugin } from "./scripted-plugin.js";
 
@@ -130,12 +131,12 @@ describe("task caching (engine-spec §6.1, scenario 18)", () => {
     expect(launchedBy("miss2")).toHaveLength(1);
   });
 
-  it("reruns with overwrite_cache and replaces the entry, which later runs then hit", async () => {
+  it("reruns with overwrite_cache and replaces the entry's data, which later runs then hit", async () => {
     const { task, wf } = await register();
     await run(wf, "ow1", 5);
     const before = metadataOf(succeeded("ow1"))!.catalogKey!;
     const key = taskCacheKey(task, literals({ x: intLiteral(5) }));
-    const oldEntry = (await h.store.catalog.get(key))!;
+    expect((await cacheEntry(h.store.dataCatalog, key))?.keyMap["execution-name"]).toBe("ow1");
 
     const over = await run(wf, "ow2", 5, { overwriteCache: true });
     expect(over.lines).toEqual(RAN);
@@ -143,12 +144,12 @@ describe("task caching (engine-spec §6.1, scenario 18)", () => {
     const after = metadataOf(succeeded("ow2"))!;
     expect(after.cacheStatus).toBe(CatalogCacheStatus.CACHE_POPULATED);
     expect(after.catalogKey?.artifactTag?.name).toBe(before.artifactTag?.name);
-    expect(after.catalogKey?.artifactTag?.artifactId).not.toBe(before.artifactTag?.artifactId);
+    // As propeller's Update: the tagged artifact keeps its id and takes the new run's data and source.
+    expect(after.catalogKey?.artifactTag?.artifactId).toBe(before.artifactTag?.artifactId);
     expect(after.catalogKey?.sourceExecution.case).toBe("sourceTaskExecution");
-    // The replaced copy of the outputs is gone; the new one is the entry's.
-    expect(await h.blobs.stat(h.blobs.keyOf(oldEntry.outputsUri)!)).toBeUndefined();
-    const entry = (await h.store.catalog.get(key))!;
-    expect(entry.source.execution.name).toBe("ow2");
+    const entry = (await cacheEntry(h.store.dataCatalog, key))!;
+    expect(entry.keyMap["execution-name"]).toBe("ow2");
+    expect(entry.data.map((d) => d.name)).toEqual(["o0"]);
 
     const again = await run(wf, "ow3", 5);
     expect(again.lines).toEqual(HIT);
@@ -166,7 +167,7 @@ describe("task caching (engine-spec §6.1, scenario 18)", () => {
     const populated = metadataOf(succeeded("cv2"))!;
     expect(populated.cacheStatus).toBe(CatalogCacheStatus.CACHE_POPULATED);
     expect(populated.catalogKey?.datasetId?.version).toMatch(/^2\.0-/);
-    expect(await h.store.catalog.get(taskCacheKey(v1.task, literals({ x: intLiteral(6) })))).toBeDefined();
+    expect(await cacheEntry(h.store.dataCatalog, taskCacheKey(v1.task, literals({ x: intLiteral(6) })))).toBeDefined();
     // A new task version with the same cache_version still hits.
     const v3 = await register({ version: "v3", cacheVersion: "2.0" });
     expect((await run(v3.wf, "cv3", 6)).lines).toEqual(HIT);
@@ -256,7 +257,7 @@ describe("cache_serializable (engine-spec §6.1)", () => {
     expect(await taskExecutions("ser2")).toEqual([]);
     // The reservation is gone: anyone takes it now.
     const key = taskCacheKey(task, literals({ x: intLiteral(7) }));
-    expect((await h.store.catalog.getOrExtendReservation(key, "someone", 10_000, new Date())).ownerId).toBe("someone");
+    expect(await reservationOwner(h.store.dataCatalog, key, "someone")).toBe("someone");
   });
 
   it("lets a waiting run take over when the holder fails, and run the task itself", async () => {

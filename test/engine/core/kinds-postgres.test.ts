@@ -15,6 +15,7 @@ import { parseStatus } from "../../../src/engine/local/status.js";
 import { bindings, branchNode, intValue, launchPlanId, launchPlanNode, promise, signalNode, subWorkflowNode, T, taskNode, workflow } from "../../fixtures/flyte-builders.js";
 import { childExecutionName, generatedName } from "../../fixtures/engine/expected-names.js";
 import { createTestDatabase, PG_URL } from "../../helpers/backends.js";
+import { cacheEntry, reservationOwner } from "../../helpers/cache-entries.js";
 import { createElementPlugin, type ElementPlugin } from "./element-plugin.js";
 import { eventLines, execId, type Harness, type HarnessOptions, intLiteral, launch, literals, registerTasks, registerWorkflow, startHarness, taskOfType, waitFor, waitForPhase } from "./harness.js";
 import { createScriptedPlugin, type ScriptedPlugin } from "./scripted-plugin.js";
@@ -211,7 +212,7 @@ describe.skipIf(!PG_URL)("node kinds on PostgreSQL (needs FLYTEADMIN_TEST_PG_URL
     await waitFor("the first run's task", () => (scripted.started.includes(generatedName("pgc1", "n0", 0)) ? true : undefined), 60_000);
     const key = taskCacheKey(t, literals({ x: intLiteral(7) }));
     // The reservation is the first run's, in PostgreSQL.
-    expect((await h!.store.catalog.getOrExtendReservation(key, "someone else", 10_000, new Date())).ownerId).toBe(generatedName("pgc1", "n0", 0));
+    expect(await reservationOwner(h!.store.dataCatalog, key, "someone else")).toBe(generatedName("pgc1", "n0", 0));
     const second = await launch(h!.admin, wf.id!, "pgc2", literals({ x: intLiteral(7) }));
     await waitFor("the second run to wait", async () => {
       const row = await h!.store.engine.get({ project: second.project, domain: second.domain, name: second.name });
@@ -229,8 +230,8 @@ describe.skipIf(!PG_URL)("node kinds on PostgreSQL (needs FLYTEADMIN_TEST_PG_URL
     expect(scripted.launched.filter((g) => g.startsWith("pgc2"))).toEqual([]);
     expect((await h!.admin.getExecutionData({ id: second })).fullOutputs?.literals.o0).toEqual(intLiteral(7));
     // The entry names the first run; the reservation was released.
-    expect((await h!.store.catalog.get(key))?.source.execution.name).toBe("pgc1");
-    expect((await h!.store.catalog.getOrExtendReservation(key, "someone else", 10_000, new Date())).ownerId).toBe("someone else");
+    expect((await cacheEntry(h!.store.dataCatalog, key))?.keyMap["execution-name"]).toBe("pgc1");
+    expect(await reservationOwner(h!.store.dataCatalog, key, "someone else")).toBe("someone else");
     noRefusals();
   });
 });
