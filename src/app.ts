@@ -221,9 +221,9 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   setMaxListeners(0, shutdown.signal);
   // Shared by every protocol and the REST gateway, so one flood of lists cannot dodge it by switching.
   const shedder = createLoadShedder({ maxRunning: config.maxConcurrentHeavyCalls, maxQueued: config.maxQueuedHeavyCalls });
-  // Authentication after the observer (refusals are logged and counted like any failure) and before the
-  // shedder, so calls without a valid credential never take a heavy-call slot.
-  const interceptors = [createObservingInterceptor(logger, metrics?.rpc), ...(auth.interceptor ? [auth.interceptor] : []), shedder.interceptor];
+  // Authentication (then roles) after the observer (refusals are logged and counted like any failure) and
+  // before the shedder, so calls without a valid credential never take a heavy-call slot.
+  const interceptors = [createObservingInterceptor(logger, metrics?.rpc), ...auth.attach(store), shedder.interceptor];
 
   // One implementation for both routers (RPC and the REST gateway's in-process one): its answer caches are shared.
   const admin = adminService(deps);

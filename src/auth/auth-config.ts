@@ -1,4 +1,5 @@
 import { parseGoDurationNanos } from "../core/go-duration.js";
+import { defaultRbacConfig, parseRbacConfig, type RbacConfig, RbacConfigError } from "./rbac-config.js";
 import { parseStaticClients, type StaticClient } from "./static-clients.js";
 
 export type { StaticClient } from "./static-clients.js";
@@ -27,6 +28,8 @@ export interface AuthConfig {
   /** Where key files are read from (and `auth init` writes them). Default `<data-dir>/secrets`. */
   secretsDir: string;
   userAuth: { openId: { baseUrl: string } };
+  /** Per-project roles (README "Roles"), off unless enabled. */
+  rbac: RbacConfig;
   appAuth: {
     authServerType: "Self" | "External";
     selfAuthServer: SelfAuthServerConfig;
@@ -81,6 +84,7 @@ export const defaultAuth = (): AuthConfig => ({
   insecureCookieHeader: false,
   secretsDir: "",
   userAuth: { openId: { baseUrl: "" } },
+  rbac: defaultRbacConfig(),
   appAuth: {
     authServerType: "Self",
     selfAuthServer: {
@@ -110,6 +114,7 @@ const KEYS = {
     "insecureCookieHeader",
     "secretsDir",
     "userAuth",
+    "rbac",
     "appAuth",
   ],
   userAuth: ["openId"],
@@ -174,6 +179,15 @@ export function parseAuth(raw: unknown, previous: AuthConfig = defaultAuth()): A
     if (u.openId !== undefined) {
       const o = section(u.openId, "userAuth.openId", KEYS.openId);
       if (o.baseUrl !== undefined) out.userAuth.openId.baseUrl = httpUrl(o.baseUrl, "userAuth.openId.baseUrl");
+    }
+  }
+  if (top.rbac !== undefined) {
+    try {
+      out.rbac = parseRbacConfig(top.rbac);
+    } catch (e) {
+      if (!(e instanceof RbacConfigError)) throw e;
+      // Its messages name the key from the top (auth.rbac.…).
+      throw fail(e.message.replace(/^auth\./, ""));
     }
   }
   if (top.appAuth !== undefined) parseAppAuth(section(top.appAuth, "appAuth", KEYS.appAuth), out.appAuth);

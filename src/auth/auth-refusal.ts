@@ -18,7 +18,9 @@ export type RefusalReason =
   | "claims"
   | "scope"
   | "unavailable"
-  | "invalid_client";
+  | "invalid_client"
+  | "revoked"
+  | "invalid_key";
 
 /** A credential an authenticator recognised and refused. */
 export class AuthRefusal extends Error {

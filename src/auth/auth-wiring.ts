@@ -8,7 +8,10 @@ import { pickPublicUrl } from "../core/public-url.js";
 import type { Logger } from "../logger.js";
 import type { Req, Res } from "../server/http-types.js";
 import type { AuthConfig } from "./auth-config.js";
-import { type AuthMetrics, createAuthenticate } from "./authenticate.js";
+import type { Store } from "../storage/store.js";
+import { createApiKeyAuthenticator } from "./api-keys.js";
+import { type Authenticator, type AuthMetrics, createAuthenticate } from "./authenticate.js";
+import { createAuthorization } from "./authz.js";
 import { createAuthHttpRoutes } from "./http-routes.js";
 import { createAuthInterceptor } from "./interceptor.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
@@ -22,8 +25,12 @@ import { createAccessTokenVerifier, KeySourceUnavailable, type TokenTrust } from
 /** Authentication as the app uses it; everything is a no-op when it is off. */
 export interface AuthRuntime {
   enabled: boolean;
-  /** The authentication interceptor (undefined when off). */
-  interceptor: Interceptor | undefined;
+  /**
+   * Binds what reads the database (API keys, role bindings) once it is open, and
+   * returns the interceptors to run: authentication, then roles when they are on
+   * (none when authentication is off). Called once.
+   */
+  attach(access: AccessStores): Interceptor[];
   /** AuthMetadataService and IdentityService (undefined when off: they answer "unknown service"). */
   services: { authMetadata: ServiceImpl<typeof AuthMetadataService>; identity: ServiceImpl<typeof IdentityService> } | undefined;
   /** `/oauth2/*` and `/.well-known/openid-configuration`; false for other requests. */
@@ -46,9 +53,12 @@ export interface AuthWiringOptions {
   jwksCooldownMs?: number | undefined;
 }
 
+/** The stores authentication reads on calls. */
+export type AccessStores = Pick<Store, "apiKeys" | "roleBindings">;
+
 const OFF: AuthRuntime = {
   enabled: false,
-  interceptor: undefined,
+  attach: () => [],
   services: undefined,
   routes: async () => false,
   refuseHttp: async () => false,
@@ -94,12 +104,14 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
   }
 
   const verify = createAccessTokenVerifier({ trust, audiences, clock: o.clock });
+  // API keys go first once the database is attached: their `fak_` bearer values are no JWTs.
+  const authenticators: Authenticator[] = [createJwtAuthenticator({ verify, cache: createTokenCache(), now })];
   const headerNames = {
     grpc: ["authorization", auth.grpcAuthorizationHeader],
     http: ["authorization", auth.httpAuthorizationHeader],
   };
   const authenticate = createAuthenticate({
-    authenticators: [createJwtAuthenticator({ verify, cache: createTokenCache(), now })],
+    authenticators,
     headerNames,
     enforced: { http: !auth.disableForHttp, grpc: !auth.disableForGrpc },
     requiredScope: auth.requiredScope,
@@ -109,7 +121,18 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
   const flyteClient = auth.appAuth.thirdPartyConfig.flyteClient;
   return {
     enabled: true,
-    interceptor: createAuthInterceptor(authenticate),
+    attach(access) {
+      authenticators.unshift(
+        createApiKeyAuthenticator({
+          store: access.apiKeys,
+          ...(o.clock ? { clock: o.clock } : {}),
+          onTouchError: (e) => logger.warn("recording an API key's last use failed", { error: String(e) }),
+        }),
+      );
+      const authentication = createAuthInterceptor(authenticate);
+      if (!auth.rbac.enabled) return [authentication];
+      return [authentication, createAuthorization({ store: access, config: auth.rbac, now }).interceptor];
+    },
     services: {
       authMetadata: authMetadataService({ metadata, client: flyteClient, authorizationMetadataKey: auth.grpcAuthorizationHeader }),
       identity: identityService(),

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { ApiKeyRefused } from "./api-keys.js";
 import type { Logger } from "../logger.js";
 import { AuthRefusal, type RefusalReason } from "./auth-refusal.js";
 import { type Credential, extractCredential } from "./extract.js";
@@ -84,6 +85,14 @@ export function createAuthenticate(o: AuthenticateOptions) {
       }
     } catch (e) {
       if (e instanceof AuthRefusal) return refuse(e.reason, call, where);
+      if (e instanceof ApiKeyRefused) {
+        // Its own message (`invalid API key`), whatever was wrong with the key.
+        const reason = e.reason === "invalid" ? "invalid_key" : e.reason;
+        o.metrics?.refused(reason);
+        o.logger.info("authentication refused", { reason, protocol: call.protocol, call: where });
+        if (o.enforced[call.protocol]) throw e;
+        return undefined;
+      }
       if (e instanceof KeySourceUnavailable) {
         o.metrics?.refused("unavailable");
         o.logger.warn("cannot verify an access token: the key source is unreachable", { error: e.message, call: where });

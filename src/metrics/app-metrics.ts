@@ -132,7 +132,7 @@ export function createAppMetrics(): AppMetrics {
   });
   const authRefused = new Counter({
     name: "flyteadmin_auth_refused_total",
-    help: "Credentials refused, by reason: missing, malformed, oversized, unsupported (scheme), expired, not_yet_valid, audience, issuer, signature, unknown_key, algorithm, claims, scope (PERMISSION_DENIED), unavailable (the identity provider's keys could not be fetched), invalid_client (token endpoint).",
+    help: "Credentials refused, by reason: missing, malformed, oversized, unsupported (scheme), expired, not_yet_valid, audience, issuer, signature, unknown_key, algorithm, claims, scope (PERMISSION_DENIED), unavailable (the identity provider's keys could not be fetched), invalid_client (token endpoint); for API keys invalid_key, revoked, expired, malformed.",
     labelNames: ["reason"] as const,
     registers,
   });

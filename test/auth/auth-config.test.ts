@@ -82,6 +82,13 @@ describe("the auth option", () => {
     expect(listed.auth.appAuth.selfAuthServer.staticClients[0]).toMatchObject({ id: "my-client", secretHash: HASH });
   });
 
+  it("takes the roles' settings under rbac", () => {
+    const { auth } = loadConfig({ file: file("auth:\n  authorizedUris: [http://x]\n  rbac:\n    enabled: true\n    superAdmins: [alice]\n    cacheTtl: 30s\n") });
+    expect(auth.rbac).toMatchObject({ enabled: true, superAdmins: ["alice"], cacheTtlMs: 30_000 });
+    expect(loadConfig().auth.rbac.enabled).toBe(false);
+    expect(() => loadConfig({ flags: { auth: JSON.stringify({ authorizedUris: ["http://x"], rbac: { defaultRole: "god" } }) } })).toThrow(/^--auth: rbac\.defaultRole/);
+  });
+
   it("takes the public URL when no authorized URIs are given", () => {
     expect(loadConfig({ flags: { auth: "true", publicUrl: "https://flyte.example.com" } }).auth.authorizedUris).toEqual(["https://flyte.example.com"]);
   });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { AuthMetadataService } from "../../gen/flyteidl/service/auth_pb.js";
 import { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
+import { DataCatalog } from "../../gen/flyteidl/datacatalog/datacatalog_pb.js";
 import { IdentityService } from "../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
@@ -46,9 +47,9 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe("scenario 1: no token", () => {
   describe.each(PROTOCOLS)("over %s", (protocol) => {
-    it("every AdminService, DataProxyService and SignalService RPC is UNAUTHENTICATED", async () => {
+    it("every AdminService, DataProxyService, SignalService and DataCatalog RPC is UNAUTHENTICATED", async () => {
       const transport = transportFor(protocol, s.server.url);
-      for (const service of [AdminService, DataProxyService, SignalService]) {
+      for (const service of [AdminService, DataProxyService, SignalService, DataCatalog]) {
         const client = createClient(service, transport) as unknown as Record<string, (r: object) => Promise<unknown>>;
         for (const method of service.methods) {
           expect(await codeOf(client[method.localName]!({})), `${service.typeName}/${method.name}`).toBe("Unauthenticated");
