@@ -9,8 +9,8 @@ import { create, type DescMethodUnary, fromBinary, type MessageInitShape, type M
  * the load generator would then measure itself.
  */
 export interface GrpcClient {
-  /** Calls `method` and returns the encoded answer; a non-OK status rejects with its code and message. */
-  raw<I extends DescMethodUnary>(method: I, input: MessageInitShape<I["input"]> | Uint8Array): Promise<Uint8Array>;
+  /** Calls `method` and returns the encoded answer; a non-OK status rejects with its code and message. `extra` headers go with this call only. */
+  raw<I extends DescMethodUnary>(method: I, input: MessageInitShape<I["input"]> | Uint8Array, extra?: Record<string, string>): Promise<Uint8Array>;
   /** Like raw, decoded. */
   call<I extends DescMethodUnary>(method: I, input: MessageInitShape<I["input"]>): Promise<MessageShape<I["output"]>>;
   close(): void;
@@ -25,7 +25,8 @@ export class GrpcError extends Error {
   }
 }
 
-export function grpcClient(url: string): GrpcClient {
+/** `headers` go with every call (a credential, for instance). */
+export function grpcClient(url: string, headers: Record<string, string> = {}): GrpcClient {
   let session: ClientHttp2Session | undefined;
   const open = () => {
     if (session && !session.closed && !session.destroyed) return session;
@@ -34,7 +35,7 @@ export function grpcClient(url: string): GrpcClient {
     return session;
   };
 
-  const raw = <I extends DescMethodUnary>(method: I, input: MessageInitShape<I["input"]> | Uint8Array): Promise<Uint8Array> => {
+  const raw = <I extends DescMethodUnary>(method: I, input: MessageInitShape<I["input"]> | Uint8Array, extra?: Record<string, string>): Promise<Uint8Array> => {
     const body = input instanceof Uint8Array ? input : toBinary(method.input, create(method.input, input));
     const frame = Buffer.allocUnsafe(5 + body.length);
     frame[0] = 0;
@@ -46,6 +47,8 @@ export function grpcClient(url: string): GrpcClient {
         [constants.HTTP2_HEADER_PATH]: `/${method.parent.typeName}/${method.name}`,
         "content-type": "application/grpc+proto",
         te: "trailers",
+        ...headers,
+        ...extra,
       });
       const chunks: Buffer[] = [];
       let status: string | undefined;

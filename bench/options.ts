@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import type { ListScale } from "./seed.js";
 
 /** The row groups `--only` can run alone. */
-export const ONLY_ROWS = ["engine", "api", "events", "writes", "replicas", "floor", "names", "console", "scheduler"] as const;
+export const ONLY_ROWS = ["engine", "api", "events", "writes", "replicas", "floor", "names", "console", "scheduler", "auth"] as const;
 export type OnlyRows = (typeof ONLY_ROWS)[number];
 
 export interface BenchOptions {
@@ -15,7 +15,7 @@ export interface BenchOptions {
   profileDir?: string;
   /** Rebuild dist/ before starting (the server runs compiled). */
   build: boolean;
-  /** Run only these rows (`engine`: the local engine's; `api`: all but the engine's; `events`: CreateNodeEvent + CreateTaskEvent; `writes`: CreateTask, CreateWorkflow and CreateExecution; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js; `names`: ListNamedEntities'; `console`: the execution page in Chromium; `scheduler`: the in-process scheduler over many active schedules), on a fresh database. */
+  /** Run only these rows (`engine`: the local engine's; `api`: all but the engine's; `events`: CreateNodeEvent + CreateTaskEvent; `writes`: CreateTask, CreateWorkflow and CreateExecution; `replicas`: two servers on one PostgreSQL; `floor`: Health/Check against bare connect-node and grpc-js; `names`: ListNamedEntities'; `console`: the execution page in Chromium; `scheduler`: the in-process scheduler over many active schedules; `auth`: GetTask with authentication off and on), on a fresh database. */
   only?: OnlyRows;
 }
 

@@ -1,6 +1,7 @@
 import { engineRows } from "./engine-report.js";
 import type { FloorResults } from "./floor.js";
 import { replicaRows } from "./replicas.js";
+import { authRows } from "./auth-run.js";
 import type { Results } from "./run.js";
 import { type Measured, round } from "./stats.js";
 
@@ -19,6 +20,7 @@ export function table(r: Results): string {
   const o = r.unary;
   if (r.floor) rows.push(...floorRows(o, r.floor));
   else rows.push(...unaryRows(o));
+  if (r.auth) rows.push(...authRows(r.auth));
   rows.push(...writeRows(r.writes));
   rows.push(eventRow(r.events));
   const b = r.eventBaseline;

@@ -27,6 +27,7 @@ import { DOMAIN, PROJECT } from "./payloads.js";
 import { seedLists } from "./seed.js";
 import { measureReplicas, type ReplicaRows, replicaRows } from "./replicas.js";
 import { measureScheduler, schedulerRows } from "./scheduler-run.js";
+import { type AuthResults, authRows, measureAuth } from "./auth-run.js";
 import { rssSampler, type ServerOptions, type ServerProcess, startServerProcess } from "./server-process.js";
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -94,6 +95,11 @@ async function main() {
       const scheduler = await measureScheduler({ database, dataDir: dir, schedules: sizes.schedules, firing: sizes.firingSchedules, log });
       return alone("scheduler", "scheduler", scheduler, schedulerRows(scheduler));
     }
+    const authRowsOf = () => measureAuth({ dir, seconds: sizes.unarySeconds, log, ...(options.profileDir ? { nodeArgs: server().nodeArgs! } : {}) });
+    if (options.only === "auth") {
+      const auth = await authRowsOf();
+      return alone("authentication", "auth", auth, authRows(auth));
+    }
     if (options.only === "events") {
       const one = await start();
       const admin = grpcClient(one.url);
@@ -125,6 +131,8 @@ async function main() {
       admin.close();
       return alone("floor", "floor", { unary, floor }, floorRows(unary, floor));
     }
+    // Two servers of their own (authentication off and on), while the first idles.
+    const auth = await authRowsOf();
     // Each phase's CPU is compared with the no-op's just before and after it: load on a shared machine drifts between phases.
     const noop = await noopBaseline(admin, first.cpuSeconds);
     log("write paths...");
@@ -166,6 +174,7 @@ async function main() {
       date: new Date().toISOString(),
       unary: { ...unary, noopCall: "grpc.health.v1.Health/Check" },
       floor,
+      auth,
       writes,
       events,
       eventBaseline,
@@ -192,6 +201,7 @@ export type Results = {
   machine: ReturnType<typeof machine>;
   unary: Awaited<ReturnType<typeof unaryOverhead>>;
   floor?: Awaited<ReturnType<typeof measureFloor>>;
+  auth?: AuthResults;
   writes: Awaited<ReturnType<typeof writePaths>> & { noopCpuMs?: number };
   events: Awaited<ReturnType<typeof eventIngestion>> & { noopCpuMs?: number };
   eventBaseline: ReturnType<typeof rawEventInserts>;

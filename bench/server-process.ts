@@ -4,13 +4,13 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { AdminService } from "../gen/flyteidl/service/admin_pb.js";
 import { packageRoot } from "../src/paths.js";
-import { grpcClient } from "./grpc-client.js";
+import { GrpcError, grpcClient } from "./grpc-client.js";
 
 export interface ServerProcess {
   readonly url: string;
   readonly port: number;
   readonly pid: number;
-  /** From spawn to the first GetVersion answered. */
+  /** From spawn to the first GetVersion answered (refused, with authentication on). */
   readonly startupMs: number;
   /** Resident memory of the server process now (VmRSS). */
   rssMb(): number;
@@ -65,7 +65,9 @@ export async function startServerProcess(options: ServerOptions): Promise<Server
     try {
       await probe.raw(AdminService.method.getVersion, {});
       break;
-    } catch {
+    } catch (e) {
+      // With authentication on, a refusal is an answer too.
+      if (e instanceof GrpcError && e.status === 16) break;
       await new Promise((r) => setTimeout(r, 2));
     } finally {
       probe.close();

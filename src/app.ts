@@ -19,6 +19,7 @@ import { createChildExecutions } from "./api/child-executions.js";
 import { dataProxyService } from "./api/data-proxy.js";
 import { dataCatalogService } from "./api/datacatalog-service.js";
 import { unknownService } from "./api/auth-services.js";
+import { createAuth } from "./auth/auth-wiring.js";
 import { signalService } from "./api/signals.js";
 import type { ApiDeps } from "./api/deps.js";
 import { createTaskTemplates } from "./api/task-templates.js";
@@ -37,6 +38,7 @@ import { createEngineRuntime, type EngineSummary } from "./engine-wiring.js";
 import type { Logger } from "./logger.js";
 import { packageRoot } from "./paths.js";
 import { createConsoleStatic } from "./server/console-static.js";
+import { ENGINE_LOGS_PATH } from "./server/engine-logs-endpoint.js";
 import { createCors } from "./server/cors.js";
 import { createRequestOrigin } from "./server/request-origin.js";
 import { createGateway } from "./server/gateway/gateway.js";
@@ -104,6 +106,8 @@ export interface BuildOptions {
   sleep?: Sleep;
   /** Notification channels instead of the configured SMTP server and webhooks, and the backoff jitter (tests). */
   notifications?: { channels?: DeliveryChannels; jitter?: () => number };
+  /** How soon an external identity provider's JWKS may be fetched again for an unknown key id (tests: 0). */
+  auth?: { jwksCooldownMs?: number };
 }
 
 /** Wires store, services and transport for a configuration. Does not listen. */
@@ -117,6 +121,16 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   const consoleServed = config.console ? consoleFolder(config.consoleDir) : undefined;
   checkDataDirMode(config.dataDir, logger);
   const requestOrigin = createTrustedOrigin(config.trustedProxies);
+  // Before the database is opened: a missing or bad key stops start-up with nothing opened.
+  const auth = await createAuth({
+    auth: config.auth,
+    dialect: options.store?.dialect ?? (/^postgres(ql)?:\/\//.test(config.database) ? "postgres" : "sqlite"),
+    modes: files,
+    logger,
+    metrics: metrics?.auth,
+    clock: options.clock,
+    jwksCooldownMs: options.auth?.jwksCooldownMs,
+  });
   const store =
     options.store ??
     (await openStore(config.database, { ...databaseSettings(config), ...(metrics ? { observer: metrics.database } : {}), logger }));
@@ -209,7 +223,9 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
   setMaxListeners(0, shutdown.signal);
   // Shared by every protocol and the REST gateway, so one flood of lists cannot dodge it by switching.
   const shedder = createLoadShedder({ maxRunning: config.maxConcurrentHeavyCalls, maxQueued: config.maxQueuedHeavyCalls });
-  const interceptors = [createObservingInterceptor(logger, metrics?.rpc), shedder.interceptor];
+  // Authentication (then roles) after the observer (refusals are logged and counted like any failure) and
+  // before the shedder, so calls without a valid credential never take a heavy-call slot.
+  const interceptors = [createObservingInterceptor(logger, metrics?.rpc), ...auth.attach(store), shedder.interceptor];
 
   // One implementation for both routers (RPC and the REST gateway's in-process one): its answer caches are shared.
   const admin = adminService(deps);
@@ -222,8 +238,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     router.service(DataProxyService, dataProxyService({ ...deps, urls: signer, publicUrl: config.publicUrl }));
     // What FlyteAdmin deployments run as a server of its own, on the same port here; no REST mapping (its proto has none).
     router.service(DataCatalog, dataCatalogService({ store: store.dataCatalog, maxPageSize: config.maxPageSize }));
-    router.service(AuthMetadataService, unknownService(AuthMetadataService));
-    router.service(IdentityService, unknownService(IdentityService));
+    router.service(AuthMetadataService, auth.services?.authMetadata ?? unknownService(AuthMetadataService));
+    router.service(IdentityService, auth.services?.identity ?? unknownService(IdentityService));
     registerHealth(router, health);
     if (config.reflection) {
       registerReflection(
@@ -252,6 +268,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     registry: createRegistry(InactiveProjectSchema, CreateWorkflowFailureReasonSchema, EventFailureReasonSchema),
     maxBodyBytes: config.maxMessageBytes,
     holdHeader: shedder.holdHeader,
+    forwardHeaders: auth.forwardHeaders,
   });
   const rpc = createRpcAdapter({
     routes,
@@ -261,10 +278,16 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     jsonOptions: JSON_READ_OPTIONS,
     shutdownSignal: shutdown.signal,
     onFailure: (procedure, e) => logger.error("rpc response failed unexpectedly", { procedure, error: String((e as Error)?.stack ?? e) }),
-    // Paths that are not RPCs: signed blob URLs, task logs, FlyteAdmin's REST mapping, then its plain endpoints.
+    // Paths that are not RPCs: signed blob URLs (checked by their signature), task logs (which need a
+    // caller when authentication is on), the authentication routes, FlyteAdmin's REST mapping, then its plain endpoints.
     fallback: (req, res) => {
       signedBlobs(req, res).then(
-        async (handled) => handled || (await engine.logs(req, res)) || (await gateway(req, res)) || plainHttp(req, res, health),
+        async (handled) =>
+          handled ||
+          (await taskLogs(req, res)) ||
+          (await auth.routes(req, res)) ||
+          (await gateway(req, res)) ||
+          plainHttp(req, res, health),
         (e: unknown) => {
           // The path only: a query string may hold a signed URL's signature.
           logger.error("http request failed unexpectedly", { path: (req.url ?? "").split("?")[0], error: String((e as Error)?.stack ?? e) });
@@ -274,7 +297,11 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       );
     },
   });
-  const cors = createCors(config.corsOrigins);
+  const taskLogs = async (req: Req, res: Res) => {
+    if (!(req.url ?? "").startsWith(ENGINE_LOGS_PATH)) return false;
+    return (await auth.refuseHttp(req, res)) || (await engine.logs(req, res));
+  };
+  const cors = createCors(config.corsOrigins, auth.forwardHeaders);
   const consoleStatic = consoleServed ? createConsoleStatic({ ...consoleServed, logger }) : () => false;
   const metricsEndpoint = metrics
     ? createMetricsEndpoint(metrics.scrape, (e) => logger.error("collecting metrics failed", { error: String((e as Error)?.stack ?? e) }))

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { parse as parseYaml } from "yaml";
 import {
@@ -11,6 +11,7 @@ import {
 import { loadLocation } from "./core/cron.js";
 import { parseRetentionPolicy, RetentionError, type RetentionPolicy } from "./core/retention.js";
 import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
+import { type AuthConfig, AuthConfigError, defaultAuth, parseAuth, resolveAuth } from "./auth/auth-config.js";
 import { checkNotifications, defaultNotifications, NotificationConfigError, type NotificationsConfig, parseNotifications } from "./notification-config.js";
 
 export { engineTaskSlots, type HostResources, hostTaskResources } from "./engine-config.js";
@@ -96,6 +97,7 @@ export interface Config {
   smtpPassword: string;
   smtpPasswordFile: string;
   emailFrom: string;
+  auth: AuthConfig;
 }
 
 /** Which engine runs executions: the embedded one, or none (an outside engine such as flytepropeller reports events). */
@@ -117,7 +119,8 @@ type Kind =
   | "env-map"
   | "choice"
   | "retention"
-  | "notifications";
+  | "notifications"
+  | "auth";
 
 interface Option {
   key: keyof Config;
@@ -235,6 +238,12 @@ export const OPTIONS: readonly Option[] = [
   { key: "smtpPassword", kind: "string", default: "", help: "with --notifications: the SMTP password (prefer the environment or --smtp-password-file over flags)" },
   { key: "smtpPasswordFile", kind: "string", default: "", help: "with --notifications: a file holding the SMTP password; overrides notifications.email.passwordFile" },
   { key: "emailFrom", kind: "string", default: "", help: "with --notifications: the From address of notification emails; overrides notifications.email.from" },
+  {
+    key: "auth",
+    kind: "auth",
+    default: "",
+    help: "authentication on every protocol, as FlyteAdmin's useAuth: true or false (keeps the file's settings), or a mapping (config file) or JSON with FlyteAdmin's auth keys: authorizedUris, grpcAuthorizationHeader, httpAuthorizationHeader, disableForHttp, disableForGrpc, requiredScope, secretsDir, rbac {enabled, superAdmins, defaultRole, ...}, appAuth {authServerType Self|External, selfAuthServer {issuer, accessTokenLifespan, staticClients, ...}, externalAuthServer {baseUrl, metadataUrl, allowedAudience, ...}, thirdPartyConfig {flyteClient}}; see the README's Authentication section (default: off)",
+  },
 ];
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -295,6 +304,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (!/^0?[0-7]{3}$/.test(config[key])) throw new ConfigError(`--${flagName(key)}: expected octal permissions such as 0600, got ${JSON.stringify(config[key])}`);
   }
   config.notifications = withFlatNotificationOptions(config);
+  config.auth = resolvedAuth(config);
   return config;
 }
 
@@ -315,6 +325,22 @@ function withFlatNotificationOptions(config: Config): NotificationsConfig {
     throw new ConfigError(`notifications: ${e.message}`);
   }
   return merged;
+}
+
+/** The auth setting with what it takes from the rest of the configuration (public URL, data folder), checked whole. */
+function resolvedAuth(config: Config): AuthConfig {
+  let auth: AuthConfig;
+  try {
+    auth = resolveAuth(config.auth, { publicUrl: config.publicUrl, dataDir: config.dataDir, join });
+  } catch (e) {
+    if (!(e instanceof AuthConfigError)) throw e;
+    throw new ConfigError(`auth: ${e.message}`);
+  }
+  // Tasks read <engine-secrets-dir>/<group>/<key>: a secrets folder one level below it would hand them the signing key.
+  if (auth.enabled && config.engine === "local" && resolve(dirname(resolve(auth.secretsDir))) === resolve(config.engineSecretsDir)) {
+    throw new ConfigError(`auth: secretsDir ${auth.secretsDir} is a folder of --engine-secrets-dir, where tasks can read it; put the server's keys elsewhere`);
+  }
+  return auth;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
@@ -393,6 +419,13 @@ function coerce(opt: Option, raw: unknown, where: string, previous?: unknown): u
         return parseRetentionPolicy(raw);
       } catch (e) {
         if (!(e instanceof RetentionError)) throw e;
+        throw new ConfigError(`${where}: ${e.message}`);
+      }
+    case "auth":
+      try {
+        return parseAuth(raw, (previous as AuthConfig | undefined) ?? defaultAuth());
+      } catch (e) {
+        if (!(e instanceof AuthConfigError)) throw e;
         throw new ConfigError(`${where}: ${e.message}`);
       }
     case "notifications":

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { apikeyCommand } from "./apikey-command.js";
+import { authCommand } from "./auth-command.js";
 import { cacheCommand } from "./cache-command.js";
 import { cleanupCommand } from "./cleanup-command.js";
 import { schedulesCommand } from "./schedules-command.js";
@@ -27,6 +28,10 @@ Usage:
   flyteadmin-ts notifications list [--status dead|pending|sending|sent] [--limit N]
   flyteadmin-ts notifications retry ID
                                     list notification deliveries, send a dead one again (see notifications --help)
+  flyteadmin-ts auth init [--secrets-dir DIR]
+                                    write the keys authentication needs (see auth --help)
+  flyteadmin-ts auth hash-secret [--generate]
+                                    the client_secret value of a static OAuth2 client
   flyteadmin-ts apikey create --owner SUBJECT [--expires-in 90d] [--description TEXT] | list | revoke ID
                                     API keys for scripts and CI, shown once (see apikey --help)
   flyteadmin-ts rbac grant SUBJECT ROLE [--project P] [--domain D] [--kind user|app|group] | revoke ... | list
@@ -49,6 +54,14 @@ async function main(argv: string[]): Promise<number> {
   }
   if (argv[0] === "cleanup" || argv[0] === "executions") {
     return cleanupCommand(argv[0], argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
+  }
+  if (argv[0] === "auth") {
+    return authCommand(argv.slice(1), {
+      stdout: (t) => void process.stdout.write(t),
+      stderr: (t) => void process.stderr.write(t),
+      env: process.env,
+      stdin: () => readStdin(),
+    });
   }
   if (argv[0] === "apikey") {
     return apikeyCommand(argv.slice(1), { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t), env: process.env });
@@ -113,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
     dialect: server.app.store.dialect,
     protocols: "grpc, grpc-web, connect, http",
     engine: engine.kind,
+    auth: config.auth.enabled ? config.auth.appAuth.authServerType.toLowerCase() : "off",
     // The local engine: which flytekit runs tasks (a missing one was warned about above), how many at once, where.
     ...(engine.kind === "local" ? { python: engine.python ?? "not found", taskSlots: engine.taskSlots, runRoot: engine.runRoot } : {}),
   });
@@ -128,6 +142,12 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
 
 /**
  * What went wrong, as one line when it is the environment's fault rather than

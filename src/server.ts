@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { buildApp, type App } from "./app.js";
+import { buildApp, type App, type BuildOptions } from "./app.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import { createListener } from "./server/listener.js";
@@ -22,10 +22,10 @@ export function parseListen(listen: string): { host: string | undefined; port: n
 }
 
 /** Builds the app and serves it on the configured address. */
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: Config, logger: Logger, options: BuildOptions = {}): Promise<RunningServer> {
   const { host, port } = parseListen(config.listen);
   const tls = config.tlsCert ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } : undefined;
-  const app = await buildApp(config, logger);
+  const app = await buildApp(config, logger, options);
   const listener = createListener(app.handler, {
     tls,
     headersTimeoutMs: config.headersTimeoutMs,

@@ -23,6 +23,7 @@ async function launchAgain(
   name: string,
   edit: (spec: ExecutionSpec) => void,
   inputsFrom: (stored: Stored) => Promise<LiteralMap | undefined>,
+  principal: string,
 ): Promise<WorkflowExecutionIdentifier> {
   const requestedAt = new Date();
   const stored = await deps.store.executions.get(reference);
@@ -41,6 +42,7 @@ async function launchAgain(
     spec,
     inputs,
     requestedAt,
+    principal,
   });
 }
 
@@ -48,11 +50,11 @@ const userInputs = (deps: ApiDeps) => async (stored: Stored) =>
   stored.userInputsUri ? await deps.blobs.getMessage(deps.blobs.keyOf(stored.userInputsUri) ?? "", LiteralMapSchema) : undefined;
 
 /** RelaunchExecution: the same launch again, with the same user inputs. */
-export function relaunchExecution(deps: ApiDeps, reference: ExecutionKey, name: string, overwriteCache: boolean): Promise<WorkflowExecutionIdentifier> {
+export function relaunchExecution(deps: ApiDeps, reference: ExecutionKey, name: string, overwriteCache: boolean, principal = ""): Promise<WorkflowExecutionIdentifier> {
   return launchAgain(deps, reference, name, (spec) => {
     spec.metadata!.mode = Mode.RELAUNCH;
     spec.overwriteCache = overwriteCache;
-  }, async (stored) => (await userInputs(deps)(stored)) ?? stored.execution.spec?.inputs);
+  }, async (stored) => (await userInputs(deps)(stored)) ?? stored.execution.spec?.inputs, principal);
 }
 
 /**
@@ -61,9 +63,15 @@ export function relaunchExecution(deps: ApiDeps, reference: ExecutionKey, name: 
  * the local engine's launch-plan nodes, which recover their reference's child
  * under a parent node of their own.
  */
-export function recoverExecution(deps: ApiDeps, reference: ExecutionKey, name: string, parentNodeExecution?: NodeExecutionIdentifier): Promise<WorkflowExecutionIdentifier> {
+export function recoverExecution(
+  deps: ApiDeps,
+  reference: ExecutionKey,
+  name: string,
+  parentNodeExecution?: NodeExecutionIdentifier,
+  principal = "",
+): Promise<WorkflowExecutionIdentifier> {
   return launchAgain(deps, reference, name, (spec) => {
     spec.metadata!.mode = Mode.RECOVERED;
     if (parentNodeExecution) spec.metadata!.parentNodeExecution = parentNodeExecution;
-  }, userInputs(deps));
+  }, userInputs(deps), principal);
 }

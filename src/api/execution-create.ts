@@ -10,7 +10,7 @@ import { launchExecution } from "./execution-launch.js";
  * RPC and by the local engine's launch-plan nodes, so a child execution is
  * checked and launched exactly as a client's would be.
  */
-export async function createExecution(deps: ApiDeps, req: ExecutionCreateRequest): Promise<WorkflowExecutionIdentifier> {
+export async function createExecution(deps: ApiDeps, req: ExecutionCreateRequest, principal = ""): Promise<WorkflowExecutionIdentifier> {
   const requestedAt = new Date();
   validateExecutionName(req);
   await validateProjectAndDomain(deps.store.projects, deps.domains, req.project, req.domain);
@@ -22,5 +22,6 @@ export async function createExecution(deps: ApiDeps, req: ExecutionCreateRequest
     spec: req.spec!,
     inputs,
     requestedAt,
+    principal,
   });
 }

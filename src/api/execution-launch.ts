@@ -35,6 +35,8 @@ export interface LaunchRequest {
   /** The user's inputs as sent (kept as `user_inputs`). */
   inputs: LiteralMap | undefined;
   requestedAt: Date;
+  /** Who asked (the authenticated subject), "" without authentication. */
+  principal: string;
 }
 
 /** Where FlyteAdmin keeps an execution's inputs: `metadata/<project>/<domain>/<name>/{inputs,user_inputs}`. */
@@ -88,8 +90,8 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
 
   const spec = clone(ExecutionSpecSchema, req.spec);
   spec.metadata ??= create(ExecutionMetadataSchema);
-  // No authentication: FlyteAdmin records an empty user, or the parent run's for a child execution.
-  spec.metadata.principal = inherited?.principal ?? "";
+  // The caller (FlyteAdmin's getUser: "" without authentication), or the parent run's for a child execution.
+  spec.metadata.principal = inherited?.principal ?? req.principal;
   spec.metadata.artifactIds = [];
   if (inherited) {
     spec.metadata.nesting = inherited.nesting;
@@ -111,7 +113,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
         : spec.notificationOverrides.case === "notifications" && spec.notificationOverrides.value.notifications.length > 0
           ? spec.notificationOverrides.value.notifications
           : (lpSpec.entityMetadata?.notifications ?? []),
-    stateChangeDetails: { state: ExecutionState.EXECUTION_ACTIVE, principal: "", occurredAt: timestampFromDate(createdAt) },
+    stateChangeDetails: { state: ExecutionState.EXECUTION_ACTIVE, principal: spec.metadata.principal, occurredAt: timestampFromDate(createdAt) },
   });
   const tags = isTask ? [] : [...Object.entries(spec.labels?.values ?? {}), ...spec.tags.map((t) => [t, ""] as [string, string])];
   // The row and the input blobs are written together: a duplicate name (even

@@ -28,7 +28,7 @@ const alreadyTerminal = (current: Phase) =>
  * concurrent event is never overwritten), then asks the executor to stop it.
  * Shared by the RPC and by the cascading abort of a launch-plan node's child.
  */
-export async function terminateExecution(deps: Pick<ApiDeps, "store" | "executor">, id: ExecutionKey, cause: string): Promise<void> {
+export async function terminateExecution(deps: Pick<ApiDeps, "store" | "executor">, id: ExecutionKey, cause: string, principal = ""): Promise<void> {
   const { store, executor } = deps;
   for (;;) {
     const stored = await store.executions.get(id);
@@ -38,7 +38,7 @@ export async function terminateExecution(deps: Pick<ApiDeps, "store" | "executor
     if (TERMINAL.has(current)) throw alreadyTerminal(current);
     closure.phase = Phase.ABORTING;
     closure.updatedAt = timestampFromDate(new Date());
-    closure.outputResult = { case: "abortMetadata", value: { $typeName: "flyteidl.admin.AbortMetadata", cause, principal: "" } };
+    closure.outputResult = { case: "abortMetadata", value: { $typeName: "flyteidl.admin.AbortMetadata", cause, principal } };
     if (await store.executions.updateClosure(id, current, closure, { abortCause: cause, expectedClosure: stored.closureBytes })) break;
   }
   await executor.abort({ $typeName: "flyteidl.core.WorkflowExecutionIdentifier", ...id, org: "" }, cause);

@@ -24,6 +24,7 @@ import { recoverExecution, relaunchExecution } from "./execution-again.js";
 import { createExecution } from "./execution-create.js";
 import { executionNotFound, terminateExecution } from "./execution-terminate.js";
 import { readInlineData } from "./inline-data.js";
+import { principalOf } from "../auth/identity.js";
 
 type Impl = Pick<
   ServiceImpl<typeof AdminService>,
@@ -57,16 +58,16 @@ export function executionHandlers(deps: ApiDeps): Impl {
   };
 
   return {
-    async createExecution(req) {
-      return { id: await createExecution(deps, req) };
+    async createExecution(req, ctx) {
+      return { id: await createExecution(deps, req, principalOf(ctx)) };
     },
 
-    async relaunchExecution(req) {
-      return { id: await relaunchExecution(deps, requireExecutionId(req.id), req.name, req.overwriteCache) };
+    async relaunchExecution(req, ctx) {
+      return { id: await relaunchExecution(deps, requireExecutionId(req.id), req.name, req.overwriteCache, principalOf(ctx)) };
     },
 
-    async recoverExecution(req) {
-      return { id: await recoverExecution(deps, requireExecutionId(req.id), req.name, req.metadata?.parentNodeExecution) };
+    async recoverExecution(req, ctx) {
+      return { id: await recoverExecution(deps, requireExecutionId(req.id), req.name, req.metadata?.parentNodeExecution, principalOf(ctx)) };
     },
 
     async getExecution(req) {
@@ -74,24 +75,24 @@ export function executionHandlers(deps: ApiDeps): Impl {
       return stored.execution;
     },
 
-    async updateExecution(req) {
+    async updateExecution(req, ctx) {
       const id = requireExecutionId(req.id);
       const requestedAt = new Date();
       // Retried compare-and-set on the phase, so a concurrent event is never overwritten.
       for (;;) {
         const stored = await load(id);
         const closure = clone(ExecutionClosureSchema, stored.execution.closure!);
-        closure.stateChangeDetails = { $typeName: "flyteidl.admin.ExecutionStateChangeDetails", state: req.state, principal: "", occurredAt: timestampFromDate(requestedAt) };
+        closure.stateChangeDetails = { $typeName: "flyteidl.admin.ExecutionStateChangeDetails", state: req.state, principal: principalOf(ctx), occurredAt: timestampFromDate(requestedAt) };
         closure.updatedAt = timestampFromDate(requestedAt);
         const applied = await store.executions.updateClosure(id, closure.phase, closure, { state: req.state, expectedClosure: stored.closureBytes });
         if (applied) return {};
       }
     },
 
-    async terminateExecution(req) {
+    async terminateExecution(req, ctx) {
       const id = requireExecutionId(req.id);
       checkNoNul(req.cause, "cause");
-      await terminateExecution(deps, id, req.cause);
+      await terminateExecution(deps, id, req.cause, principalOf(ctx));
       return {};
     },
 

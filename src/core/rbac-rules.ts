@@ -1,5 +1,6 @@
 import type { MessageShape } from "@bufbuild/protobuf";
 import type { GenService, GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import type { DataCatalog } from "../../gen/flyteidl/datacatalog/datacatalog_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import type { AuthMetadataService } from "../../gen/flyteidl/service/auth_pb.js";
 import type { DataProxyService } from "../../gen/flyteidl/service/dataproxy_pb.js";
@@ -124,6 +125,24 @@ const SIGNAL: RulesOf<typeof SignalService> = {
   setSignal: project("create_executions", (r) => at(r.id?.executionId)),
 };
 
+/**
+ * The task cache flytepropeller keeps in the DataCatalog: an engine writes it (the system role, like
+ * events), reading it is reading executions' outputs. Datasets name their project and domain.
+ */
+const DATA_CATALOG: RulesOf<typeof DataCatalog> = {
+  createDataset: project("write_events", (r) => at(r.dataset?.id)),
+  getDataset: project("view_executions", (r) => at(r.dataset)),
+  createArtifact: project("write_events", (r) => at(r.artifact?.dataset)),
+  getArtifact: project("view_executions", (r) => at(r.dataset)),
+  addTag: project("write_events", (r) => at(r.tag?.dataset)),
+  listArtifacts: project("view_executions", (r) => at(r.dataset)),
+  // Filters may name a project but need not: every project's datasets at once.
+  listDatasets: { kind: "global", action: "administer_platform" },
+  updateArtifact: project("write_events", (r) => at(r.dataset)),
+  getOrExtendReservation: project("write_events", (r) => at(r.reservationId?.datasetId)),
+  releaseReservation: project("write_events", (r) => at(r.reservationId?.datasetId)),
+};
+
 const IDENTITY: RulesOf<typeof IdentityService> = { userInfo: AUTHENTICATED };
 
 // Asked on an unauthenticated channel before a client has a token.
@@ -138,6 +157,7 @@ export const RPC_RULES: Readonly<Record<string, Readonly<Record<string, Rule<nev
   "flyteidl.service.AdminService": ADMIN as Record<string, Rule<never>>,
   "flyteidl.service.DataProxyService": DATA_PROXY as Record<string, Rule<never>>,
   "flyteidl.service.SignalService": SIGNAL as Record<string, Rule<never>>,
+  "datacatalog.DataCatalog": DATA_CATALOG as Record<string, Rule<never>>,
   "flyteidl.service.IdentityService": IDENTITY as Record<string, Rule<never>>,
   "flyteidl.service.AuthMetadataService": AUTH_METADATA as Record<string, Rule<never>>,
 };

@@ -5,6 +5,7 @@ import type { SchedulerMetrics } from "../scheduler/schedule-firing.js";
 import type { FireResult } from "../scheduler/schedule-request.js";
 import { DELIVERY_CHANNELS, type NotificationMetrics } from "../notifications/notification-metrics.js";
 import type { RpcObserver } from "../server/interceptors.js";
+import type { AuthMetrics } from "../auth/authenticate.js";
 import type { DatabaseObserver, PoolStats, WaitKind } from "../storage/database-observer.js";
 import { processMetrics } from "./process-metrics.js";
 
@@ -16,6 +17,7 @@ export interface AppMetrics {
   cleanup: CleanupMetrics;
   scheduler: SchedulerMetrics;
   notifications: NotificationMetrics;
+  auth: AuthMetrics;
   /** The Prometheus text exposition of every metric, with its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -122,6 +124,18 @@ export function createAppMetrics(): AppMetrics {
     registers,
   });
   for (const channel of DELIVERY_CHANNELS) for (const c of [enqueued, sent, dead]) c.inc({ channel }, 0);
+  const authAccepted = new Counter({
+    name: "flyteadmin_auth_accepted_total",
+    help: "Calls whose credential was accepted (with authentication on), by kind of caller: user, app (an OAuth2 client), apikey.",
+    labelNames: ["kind"] as const,
+    registers,
+  });
+  const authRefused = new Counter({
+    name: "flyteadmin_auth_refused_total",
+    help: "Credentials refused, by reason: missing, malformed, oversized, unsupported (scheme), expired, not_yet_valid, audience, issuer, signature, unknown_key, algorithm, claims, scope (PERMISSION_DENIED), unavailable (the identity provider's keys could not be fetched), invalid_client (token endpoint); for API keys invalid_key, revoked, expired, malformed.",
+    labelNames: ["reason"] as const,
+    registers,
+  });
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -162,6 +176,10 @@ export function createAppMetrics(): AppMetrics {
       },
       retried: (channel, reason) => retried.inc({ channel, reason }),
       dead: (channel) => dead.inc({ channel }),
+    },
+    auth: {
+      accepted: (kind) => authAccepted.inc({ kind }),
+      refused: (reason) => authRefused.inc({ reason }),
     },
     async scrape() {
       // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;

@@ -3,7 +3,7 @@ import type { Req, Res } from "./http-types.js";
 
 const ALLOW_METHODS = [...new Set([...connectCors.allowedMethods, "GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])].join(", ");
 // Connect/gRPC-Web headers, plus what the Flyte console and browser apps send (Content-MD5 with signed uploads).
-const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "flyte-authorization", "X-Request-Id", "Accept", "Content-MD5"].join(", ");
+const ALLOW_HEADERS = [...connectCors.allowedHeaders, "Authorization", "flyte-authorization", "X-Request-Id", "Accept", "Content-MD5"];
 const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id", "ETag"].join(", ");
 
 /**
@@ -24,7 +24,9 @@ const EXPOSE_HEADERS = [...connectCors.exposedHeaders, "X-Request-Id", "ETag"].j
  * ("No 'Access-Control-Allow-Origin' header") instead of "does not have HTTP ok status".
  * Returns true when it answered the request itself.
  */
-export function createCors(origins: readonly string[]) {
+export function createCors(origins: readonly string[], credentialHeaders: readonly string[] = []) {
+  // A credential header configured instead of flyte-authorization must pass preflights too.
+  const allowHeaders = [...new Set([...ALLOW_HEADERS, ...credentialHeaders])].join(", ");
   const enabled = origins.length > 0;
   const any = origins.includes("*");
   const listed = new Set(origins.filter((o) => o !== "*"));
@@ -49,7 +51,7 @@ export function createCors(origins: readonly string[]) {
     res.setHeader("access-control-expose-headers", EXPOSE_HEADERS);
     if (preflight) {
       res.setHeader("access-control-allow-methods", ALLOW_METHODS);
-      res.setHeader("access-control-allow-headers", ALLOW_HEADERS);
+      res.setHeader("access-control-allow-headers", allowHeaders);
       res.setHeader("access-control-max-age", "7200");
       res.statusCode = 204;
       res.end();

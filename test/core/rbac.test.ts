@@ -8,17 +8,20 @@ import { IdentityService } from "../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../gen/flyteidl/service/signal_pb.js";
 import { allows, allowsGlobal, grantsOf, type ProjectAction, type ScopedRole, visibleProjects } from "../../src/core/rbac.js";
 import { PUBLIC_SERVICES, RPC_RULES, ruleOf } from "../../src/core/rbac-rules.js";
+import { DataCatalog } from "../../gen/flyteidl/datacatalog/datacatalog_pb.js";
 
 const SERVICES: GenService<GenServiceMethods>[] = [AdminService, DataProxyService, SignalService, IdentityService, AuthMetadataService];
+// What the server serves besides the specification's services: flytepropeller's DataCatalog (its task cache).
+const SERVED: GenService<GenServiceMethods>[] = [...SERVICES, DataCatalog];
 
 describe("RPC rules", () => {
-  it("has a rule for every method of every served flyteidl service, and none for a method that does not exist", () => {
-    for (const service of SERVICES) {
+  it("has a rule for every method of every served flyteidl and datacatalog service, and none for a method that does not exist", () => {
+    for (const service of SERVED) {
       const names = service.methods.map((m) => m.localName).sort();
       expect(Object.keys(RPC_RULES[service.typeName] ?? {}).sort(), service.typeName).toEqual(names);
       for (const m of service.methods) expect(ruleOf(service.typeName, m.localName), `${service.typeName}/${m.name}`).toBeDefined();
     }
-    expect(Object.keys(RPC_RULES).sort()).toEqual(SERVICES.map((s) => s.typeName).sort());
+    expect(Object.keys(RPC_RULES).sort()).toEqual(SERVED.map((s) => s.typeName).sort());
     expect(AdminService.methods).toHaveLength(56);
   });
 

@@ -33,5 +33,12 @@ export function grpcJsAdminClient(address: string) {
       if (!fn) throw new Error(`no method ${method}`);
       fn.call(client, request, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res)));
     });
-  return { call, close: () => client.close() };
+  /** Like call, with metadata (a credential, for instance). */
+  const callWith = (method: string, request: object, metadata: grpc.Metadata): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const fn = (client as unknown as Record<string, Function>)[method];
+      if (!fn) throw new Error(`no method ${method}`);
+      fn.call(client, request, metadata, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res)));
+    });
+  return { call, callWith, close: () => client.close() };
 }

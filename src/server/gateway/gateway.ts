@@ -20,6 +20,8 @@ export interface GatewayOptions {
   /** Detail message types the JSON error bodies can expand. */
   registry: Registry;
   maxBodyBytes: number;
+  /** Request headers passed on to the in-process call besides the usual ones: a configured credential header. */
+  forwardHeaders?: readonly string[];
   /** Registers where a heavy call's slot waits until the REST answer is written (src/server/load-shedder.ts). */
   holdHeader?: (hold: WriteHold) => { header: [string, string]; done(): void };
 }
@@ -36,6 +38,7 @@ const FORWARDED = ["authorization", "flyte-authorization", "x-request-id", "x-fo
  */
 export function createGateway(options: GatewayOptions) {
   const routes = routesOf(options.services);
+  const forwarded = [...new Set([...FORWARDED, ...(options.forwardHeaders ?? [])])];
   // Outermost, so the observing interceptor logs and counts these calls as "rest".
   const interceptors = [markProtocol("rest"), ...options.interceptors];
   // The in-process hop encodes and decodes the message again: with the server's read limits, or a
@@ -104,7 +107,7 @@ export function createGateway(options: GatewayOptions) {
       return fail(new ConnectError(e instanceof BadRequest ? e.message : String(e), Code.InvalidArgument));
     }
     const headers: Record<string, string> = {};
-    for (const name of FORWARDED) {
+    for (const name of forwarded) {
       const value = req.headers[name];
       if (typeof value === "string") headers[name] = value;
     }

@@ -11,14 +11,18 @@ const canonical = (name: string) =>
     .map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase())
     .join("-");
 
+// IdentityService.UserInfo's user headers, which FlyteAdmin's gateway writes as they are (a forward-response hook of its own).
+const isPlain = (name: string) => name === "x-user-subject" || name.startsWith("x-user-claim-");
+
 /**
  * Response metadata a handler or interceptor set, as grpc-gateway's default
  * outgoing matcher surfaces it: every key as a `Grpc-Metadata-<key>` header,
- * on successful and failed calls alike.
+ * on successful and failed calls alike; the user headers of `/me` unprefixed.
  */
 export function writeMetadata(res: Res, metadata: Headers | undefined): void {
   metadata?.forEach((value, key) => {
-    if (!isProtocol(key)) res.appendHeader(canonical(`Grpc-Metadata-${key}`), value);
+    if (isPlain(key)) res.setHeader(canonical(key), value);
+    else if (!isProtocol(key)) res.appendHeader(canonical(`Grpc-Metadata-${key}`), value);
   });
 }
 
