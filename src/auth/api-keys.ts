@@ -21,8 +21,6 @@ export class ApiKeyRefused extends ConnectError {
   }
 }
 
-/** One step of the authentication chain: an identity for a credential it recognises, undefined for one it does not. */
-export type Authenticator = (scheme: string, token: string) => Promise<Identity | undefined>;
 
 export interface ApiKeyAuthenticatorOptions {
   store: Pick<ApiKeyStore, "get" | "touch">;
@@ -46,7 +44,7 @@ const DUMMY_DIGEST = Buffer.from(secretDigest("no such key"), "hex");
  * A database failure is thrown as it is (the call fails UNAVAILABLE, not
  * UNAUTHENTICATED: a client must not drop a good key because of an outage).
  */
-export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): Authenticator {
+export function createApiKeyAuthenticator(options: ApiKeyAuthenticatorOptions): (scheme: string, token: string) => Promise<Identity | undefined> {
   const clock = options.clock ?? (() => new Date());
   return async (scheme, token) => {
     if (scheme.toLowerCase() !== "bearer" || !looksLikeApiKey(token)) return undefined;

@@ -1,21 +1,8 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { isPublicRpc } from "../core/rbac-rules.js";
 import { protocolKey } from "../server/interceptors.js";
 import type { CallInfo } from "./authenticate.js";
 import { type Identity, identityKey } from "./identity.js";
-
-/**
- * Services callable without a credential: what a client asks before it has
- * one (AuthMetadataService), and health and reflection, which FlyteAdmin's
- * Go clients and ops tools call bare (health is public here, unlike in
- * FlyteAdmin, where the Go client only gets through by authenticating on
- * UNAUTHENTICATED).
- */
-export const PUBLIC_SERVICES: ReadonlySet<string> = new Set([
-  "flyteidl.service.AuthMetadataService",
-  "grpc.health.v1.Health",
-  "grpc.reflection.v1.ServerReflection",
-  "grpc.reflection.v1alpha.ServerReflection",
-]);
 
 /**
  * The one authentication interceptor, for every protocol: gRPC, gRPC-Web and
@@ -26,7 +13,9 @@ export const PUBLIC_SERVICES: ReadonlySet<string> = new Set([
  */
 export function createAuthInterceptor(authenticate: (call: CallInfo, where: string) => Promise<Identity | undefined>): Interceptor {
   return (next) => async (req) => {
-    if (PUBLIC_SERVICES.has(req.service.typeName)) return next(req);
+    // Public: what a client asks before it has a credential (AuthMetadataService), and health and
+    // reflection, which Go clients and ops tools call bare (health needs a token in FlyteAdmin; D5).
+    if (isPublicRpc(req.service.typeName, req.method.localName)) return next(req);
     const protocol = req.contextValues.get(protocolKey) === "rest" ? "http" : "grpc";
     const identity = await authenticate({ protocol, header: (name) => req.header.get(name) }, req.method.name);
     if (identity) req.contextValues.set(identityKey, identity);

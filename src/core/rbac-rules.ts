@@ -171,3 +171,8 @@ export function ruleOf(service: string, method: string): Rule<unknown> | undefin
   if (!rules || !Object.hasOwn(rules, method)) return undefined;
   return rules[method] as Rule<unknown>;
 }
+
+/** Whether a method is callable without a credential: a service with no rules, or a method whose rule is public. */
+export function isPublicRpc(service: string, method: string): boolean {
+  return PUBLIC_SERVICES.has(service) || ruleOf(service, method)?.kind === "public";
+}

@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Intercept
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { type App, buildApp } from "../../src/app.js";
-import { ApiKeyRefused, type Authenticator, createApiKeyAuthenticator, issueApiKey } from "../../src/auth/api-keys.js";
+import { ApiKeyRefused, createApiKeyAuthenticator, issueApiKey } from "../../src/auth/api-keys.js";
 import { createAuthorization } from "../../src/auth/authz.js";
 import { type Identity, identityKey } from "../../src/auth/identity.js";
 import { defaultRbacConfig } from "../../src/auth/rbac-config.js";
@@ -16,7 +16,7 @@ const DAY = 86_400_000;
 
 let app: App;
 let clock: { now: Date };
-let authenticate: Authenticator;
+let authenticate: ReturnType<typeof createApiKeyAuthenticator>;
 
 beforeAll(async () => {
   app = await buildApp(testConfig(), createLogger("silent"));
