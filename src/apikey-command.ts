@@ -1,13 +1,11 @@
 import { parseArgs } from "node:util";
 import { issueApiKey } from "./auth/api-keys.js";
 import type { CommandIo } from "./cache-command.js";
-import { commandConfig } from "./command-config.js";
-import { databaseSettings, flagName, OPTIONS } from "./config.js";
+import { commandConfig, openCommandStore } from "./command-config.js";
+import { flagName, OPTIONS } from "./config.js";
 import { parseApiKey } from "./core/api-key.js";
 import { parseAge, RetentionError } from "./core/retention.js";
-import { createLogger } from "./logger.js";
 import type { ApiKeyRow } from "./storage/access-store.js";
-import { openStore } from "./storage/open-store.js";
 import { hasControlChars, tableTime, textTable } from "./text-table.js";
 
 export const APIKEY_USAGE = `flyteadmin-ts apikey: API keys for scripts and CI.
@@ -73,9 +71,7 @@ export async function apikeyCommand(argv: string[], io: CommandIo, now: () => Da
 
   const config = commandConfig(values, io);
   if (!config) return 2;
-  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
-  const settings = databaseSettings(config);
-  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const { store } = await openCommandStore(config, io);
   try {
     const at = now();
     if (request.kind === "create") {

@@ -2,11 +2,9 @@ import { parseArgs } from "node:util";
 import { s3Options } from "./app.js";
 import type { BlobStore } from "./blob/blob-store.js";
 import { openBlobStore } from "./blob/open-blob-store.js";
-import { commandConfig } from "./command-config.js";
-import { databaseSettings, flagName, OPTIONS } from "./config.js";
+import { commandConfig, openCommandStore } from "./command-config.js";
+import { flagName, OPTIONS } from "./config.js";
 import { CATALOG_PREFIX, createCatalog } from "./engine/local/catalog.js";
-import { createLogger } from "./logger.js";
-import { openStore } from "./storage/open-store.js";
 
 export const CACHE_USAGE = `flyteadmin-ts cache: the local engine's task cache.
 
@@ -69,9 +67,7 @@ export async function cacheCommand(argv: string[], io: CommandIo): Promise<numbe
   const config = commandConfig(values, io);
   if (!config) return 2;
   // The log goes to stderr, the answer to stdout.
-  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
-  const settings = databaseSettings(config);
-  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const { store, logger } = await openCommandStore(config, io);
   const blobs = openBlobStore(config.storage, s3Options(config), { sweepIntervalMs: 0 });
   try {
     const scope = { project: values.project!, domain: values.domain!, taskName: values.task, cacheVersion: values.version };

@@ -5,11 +5,9 @@ import { type CleanupReport, CleanupRefused } from "./cleanup/execution-cleaner.
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
 import type { FileTally } from "./cleanup/execution-files.js";
 import type { CommandIo } from "./cache-command.js";
-import { commandConfig } from "./command-config.js";
-import { databaseSettings, flagName, OPTIONS } from "./config.js";
+import { commandConfig, openCommandStore } from "./command-config.js";
+import { flagName, OPTIONS } from "./config.js";
 import { maxAgeFor, parseAge, parsePhases, RetentionError } from "./core/retention.js";
-import { createLogger } from "./logger.js";
-import { openStore } from "./storage/open-store.js";
 
 export const CLEANUP_USAGE = `flyteadmin-ts cleanup: delete old terminal executions with their data.
 
@@ -89,9 +87,7 @@ export async function cleanupCommand(command: "cleanup" | "executions", argv: st
   if (!config) return 2;
   if (!target && olderThanMs === undefined && config.retention.length === 0) return usage(io, "--older-than is required when no --retention policy is configured");
 
-  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
-  const settings = databaseSettings(config);
-  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const { store, logger } = await openCommandStore(config, io);
   const blobs = openBlobStore(config.storage, s3Options(config), { sweepIntervalMs: 0 });
   try {
     const { cleaner } = createCleanup({ config, store, blobs, logger });

@@ -1,5 +1,8 @@
 import type { CommandIo } from "./cache-command.js";
-import { type Config, ConfigError, flagName, loadConfig, OPTIONS } from "./config.js";
+import { type Config, ConfigError, databaseSettings, flagName, loadConfig, OPTIONS } from "./config.js";
+import { createLogger, type Logger } from "./logger.js";
+import { openStore } from "./storage/open-store.js";
+import type { Store } from "./storage/store.js";
 
 /**
  * The configuration a maintenance command (`cache evict`, `cleanup`, `executions delete`) runs with:
@@ -21,4 +24,17 @@ export function commandConfig(values: Record<string, unknown>, io: CommandIo): C
     io.stderr(`${e.message}\n`);
     return undefined;
   }
+}
+
+/**
+ * The store a maintenance command works on: the server's database, with one
+ * connection (a command runs one statement at a time, beside a server that
+ * may be using the pool's others), and a logger that is quiet unless
+ * `--log-level debug`.
+ */
+export async function openCommandStore(config: Config, io: CommandIo): Promise<{ store: Store; logger: Logger }> {
+  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
+  const settings = databaseSettings(config);
+  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  return { store, logger };
 }

@@ -1,9 +1,7 @@
 import { parseArgs } from "node:util";
 import type { CommandIo } from "./cache-command.js";
-import { commandConfig } from "./command-config.js";
-import { databaseSettings, flagName, OPTIONS } from "./config.js";
-import { createLogger } from "./logger.js";
-import { openStore } from "./storage/open-store.js";
+import { commandConfig, openCommandStore } from "./command-config.js";
+import { flagName, OPTIONS } from "./config.js";
 import { DELIVERY_STATUSES, type Delivery, type DeliveryStatus } from "./storage/notification-store.js";
 
 export const NOTIFICATIONS_USAGE = `flyteadmin-ts notifications: the notification outbox.
@@ -66,9 +64,7 @@ export async function notificationsCommand(argv: string[], io: CommandIo): Promi
 
   const config = commandConfig(values, io);
   if (!config) return 2;
-  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
-  const settings = databaseSettings(config);
-  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const { store } = await openCommandStore(config, io);
   try {
     if (request.kind === "list") {
       const rows = await store.notifications.list({ status: request.status, limit: request.limit, beforeId: request.beforeId });

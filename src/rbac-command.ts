@@ -1,11 +1,9 @@
 import { parseArgs } from "node:util";
 import type { CommandIo } from "./cache-command.js";
-import { commandConfig } from "./command-config.js";
-import { databaseSettings, flagName, OPTIONS } from "./config.js";
+import { commandConfig, openCommandStore } from "./command-config.js";
+import { flagName, OPTIONS } from "./config.js";
 import { ALL, isRole, ROLES } from "./core/rbac.js";
-import { createLogger } from "./logger.js";
 import { type BindingKey, type RoleBinding, SUBJECT_KINDS, type SubjectKind } from "./storage/access-store.js";
-import { openStore } from "./storage/open-store.js";
 import { hasControlChars, tableTime, textTable } from "./text-table.js";
 
 export const RBAC_USAGE = `flyteadmin-ts rbac: who holds which role where (with auth.rbac.enabled).
@@ -69,9 +67,7 @@ export async function rbacCommand(argv: string[], io: CommandIo, now: () => Date
     return usage(io, `--domain: ${JSON.stringify(request.key.domain)} is not a configured domain (${config.domains.map((d) => d.id).join(", ")})`);
   }
 
-  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
-  const settings = databaseSettings(config);
-  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const { store } = await openCommandStore(config, io);
   try {
     if (request.kind === "list") {
       const rows = await store.roleBindings.list({ subjectKind: request.subjectKind, subject: request.subject, project: request.project, limit: request.limit + 1 });

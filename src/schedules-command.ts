@@ -1,11 +1,9 @@
 import { parseArgs } from "node:util";
 import type { CommandIo } from "./cache-command.js";
-import { commandConfig } from "./command-config.js";
-import { databaseSettings, flagName, OPTIONS } from "./config.js";
-import { createLogger } from "./logger.js";
+import { commandConfig, openCommandStore } from "./command-config.js";
+import { flagName, OPTIONS } from "./config.js";
 import { scheduleText } from "./scheduler/schedule-plan.js";
 import type { ScheduleRow } from "./storage/schedule-store.js";
-import { openStore } from "./storage/open-store.js";
 
 export const SCHEDULES_USAGE = `flyteadmin-ts schedules: launch-plan schedules and where they stand.
 
@@ -53,9 +51,7 @@ export async function schedulesCommand(argv: string[], io: CommandIo): Promise<n
   }
   const config = commandConfig(values, io);
   if (!config) return 2;
-  const logger = createLogger(config.logLevel === "debug" ? "debug" : "warn", io.stderr);
-  const settings = databaseSettings(config);
-  const store = await openStore(config.database, { ...settings, postgres: { ...settings.postgres, poolSize: 1 }, logger });
+  const { store } = await openCommandStore(config, io);
   try {
     const rows = await store.schedules.list({ all: values.all === true, limit: limit + 1 });
     io.stdout(scheduleTable(rows.slice(0, limit)));
