@@ -4,7 +4,9 @@ import { AdminService } from "../../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../../gen/flyteidl/service/dataproxy_pb.js";
 import { IdentityService } from "../../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../../gen/flyteidl/service/signal_pb.js";
+import { earlyAnswerInterceptor } from "../lib/early-answer-interceptor.js";
 import { createPageLimit, pageSizeInterceptor } from "../lib/paging.js";
+import { CALL_TIMEOUT_MS, earlyAnswers } from "./early-calls.js";
 
 /** The server's page-size cap, learned from its first refusal (lib/paging). */
 const pageLimit = createPageLimit();
@@ -16,8 +18,10 @@ const pageLimit = createPageLimit();
 export const transport = createGrpcWebTransport({
   baseUrl: globalThis.location?.origin ?? "http://localhost",
   // A stuck request would freeze a page's spinner forever; every call gets a deadline.
-  defaultTimeoutMs: 30_000,
-  interceptors: [pageSizeInterceptor(pageLimit)],
+  defaultTimeoutMs: CALL_TIMEOUT_MS,
+  // The page-size interceptor goes first: it may change the request, and an early answer fits
+  // only the request as it finally goes out.
+  interceptors: [pageSizeInterceptor(pageLimit), earlyAnswerInterceptor(earlyAnswers)],
 });
 
 export const adminClient: Client<typeof AdminService> = createClient(AdminService, transport);
