@@ -58,6 +58,24 @@ describeBrowser("console: execution page (reported events)", () => {
     await page.close();
   });
 
+  it("asks for the execution and its nodes once, before the app has started, in one call each", async () => {
+    const watched = await browser.newPage();
+    const calls: string[] = [];
+    watched.page.on("request", (r) => {
+      const m = /AdminService\/(\w+)$/.exec(r.url());
+      if (m) calls.push(m[1]!);
+    });
+    await watched.page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/wide`);
+    const table = watched.page.getByRole("table", { name: "Nodes" });
+    await expect.poll(() => table.getAttribute("aria-rowcount"), { timeout: 15_000 }).toBe(String(WIDTH + 1));
+    // The entry script sends both; the app's first call (the layout's projects) comes after them.
+    expect(calls.slice(0, 2).sort()).toEqual(["GetExecution", "ListNodeExecutions"]);
+    expect(calls.indexOf("ListProjects")).toBeGreaterThan(1);
+    expect(calls.filter((c) => c === "GetExecution" || c === "ListNodeExecutions")).toHaveLength(2);
+    expect(watched.problems).toEqual({ failedRequests: [], consoleErrors: [] });
+    await watched.page.close();
+  });
+
   it("follows a running execution without a reload, then stops polling", async () => {
     await runFanout(admin, "live", 3, { running: new Set(["n2"]) });
     const { page, problems } = await open("live");
