@@ -242,6 +242,17 @@ describe("the page's reads after the early calls", () => {
     expect(reached).toEqual(["ListNodeExecutions 10000 ", "ListNodeExecutions 300 ", "ListNodeExecutions 300 300", "ListNodeExecutions 300 600", "ListNodeExecutions 300 900"]);
   });
 
+  it("ends a call cancelled while its early answer is on its way, as a cancelled call", async () => {
+    const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
+    const request = toBinary(WorkflowExecutionGetRequestSchema, create(WorkflowExecutionGetRequestSchema, { id: ID }));
+    answers.put(`${ORIGIN}/flyteidl.service.AdminService/GetExecution`, request, new Promise(() => undefined));
+    const { admin } = consoleClient(answers);
+    const controller = new AbortController();
+    const call = admin.getExecution({ id: ID }, { signal: controller.signal });
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: Code.Canceled });
+  });
+
   it("does not answer a request that differs from the early one", async () => {
     const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
     await early(answers);

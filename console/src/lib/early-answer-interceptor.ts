@@ -10,7 +10,9 @@ import type { EarlyAnswers } from "./early-answers.js";
 export function earlyAnswerInterceptor(answers: EarlyAnswers): Interceptor {
   return (next) => async (req) => {
     if (req.stream || !answers.expects(req.url)) return next(req);
-    const bytes = await answers.take(req.url, toBinary(req.method.input, req.message));
+    const early = answers.take(req.url, toBinary(req.method.input, req.message));
+    const bytes = early && (await untilAborted(early, req.signal));
+    // A cancelled call goes on to the transport, which ends it as it ends any cancelled call.
     if (bytes === undefined || req.signal.aborted) return next(req);
     let message;
     try {
@@ -21,4 +23,17 @@ export function earlyAnswerInterceptor(answers: EarlyAnswers): Interceptor {
     const answer: UnaryResponse = { stream: false, service: req.service, method: req.method, header: new Headers(), trailer: new Headers(), message };
     return answer as Awaited<ReturnType<typeof next>>;
   };
+}
+
+/** The answer, or undefined as soon as the call is cancelled. */
+function untilAborted(answer: Promise<Uint8Array | undefined>, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const abort = () => resolve(undefined);
+    signal.addEventListener("abort", abort, { once: true });
+    void answer.then((bytes) => {
+      signal.removeEventListener("abort", abort);
+      resolve(bytes);
+    });
+  });
 }
