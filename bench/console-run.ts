@@ -19,7 +19,7 @@ export interface ConsoleResults {
   firstRenderMs: number[];
   /**
    * The part of it after the last ListNodeExecutions answer arrived (ms): the page's own work, and,
-   * as the entry script asks for the nodes before the app has started, whatever of the app's start
+   * as the page's inline script asks for the nodes before the app has started, whatever of the app's start
    * was still left when they came.
    */
   afterDataMs: number[];

@@ -68,7 +68,7 @@ describeBrowser("console: execution page (reported events)", () => {
     await watched.page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/wide`);
     const table = watched.page.getByRole("table", { name: "Nodes" });
     await expect.poll(() => table.getAttribute("aria-rowcount"), { timeout: 15_000 }).toBe(String(WIDTH + 1));
-    // The entry script sends both; the app's first call (the layout's projects) comes after them.
+    // The page's inline script sends both; the app's first call (the layout's projects) comes after them.
     expect(calls.slice(0, 2).sort()).toEqual(["GetExecution", "ListNodeExecutions"]);
     expect(calls.indexOf("ListProjects")).toBeGreaterThan(1);
     expect(calls.filter((c) => c === "GetExecution" || c === "ListNodeExecutions")).toHaveLength(2);

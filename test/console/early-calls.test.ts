@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient, createRouterTransport, type Intercept
 import { describe, expect, it } from "vitest";
 import { sendExecutionPageCalls } from "../../console/src/pages/execution/early-calls.js";
 import { earlyAnswerInterceptor } from "../../console/src/lib/early-answer-interceptor.js";
-import { createEarlyAnswers, type EarlyAnswers } from "../../console/src/lib/early-answers.js";
+import { createEarlyAnswers, type EarlyAnswers, publishEarlyAnswers, publishedEarlyAnswers } from "../../console/src/lib/early-answers.js";
 import { executionOfPath, getExecutionRequest, listNodeExecutionsRequest, nodeListPage } from "../../console/src/lib/execution-page-calls.js";
 import { answerOf, grpcWebUnary } from "../../console/src/lib/grpc-web-unary.js";
 import { createPageLimit, pageSizeInterceptor } from "../../console/src/lib/paging.js";
@@ -122,6 +122,17 @@ describe("early answers", () => {
     expect(answers.take(url, bytes([1, 2]))).toBeUndefined();
     expect(answers.expects(url)).toBe(false);
   });
+  it("reach the app through the scope the early script publishes them in, and nothing else does", () => {
+    const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
+    const scope = {};
+    expect(publishedEarlyAnswers(scope)).toBeUndefined();
+    publishEarlyAnswers(scope, answers);
+    expect(publishedEarlyAnswers(scope)).toBe(answers);
+    expect(Object.keys(scope)).toEqual([]);
+    const other = { [Symbol.for("flyteadmin-ts.console.earlyAnswers")]: { take: "not a store" } };
+    expect(publishedEarlyAnswers(other)).toBeUndefined();
+  });
+
   it("are not taken once older than their age limit", () => {
     let now = 1_000;
     const answers = createEarlyAnswers({ maxAgeMs: 10_000, now: () => now });
@@ -240,6 +251,24 @@ describe("the page's reads after the early calls", () => {
     expect(reads.nodes.items).toHaveLength(total);
     // The refusal came from the server again, and the page learned the cap from it.
     expect(reached).toEqual(["ListNodeExecutions 10000 ", "ListNodeExecutions 300 ", "ListNodeExecutions 300 300", "ListNodeExecutions 300 600", "ListNodeExecutions 300 900"]);
+  });
+
+  it("ask for the node list only once what it waits for is in, the execution at once", async () => {
+    total = 1_000;
+    const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
+    const sent: string[] = [];
+    const fakeFetch = (async (url: string) => {
+      sent.push(url.slice(url.lastIndexOf("/") + 1));
+      return new Response(grpcWebBody([toBinary(NodeExecutionListSchema, create(NodeExecutionListSchema, { nodeExecutions: [node(0)] }))]));
+    }) as typeof fetch;
+    let filesIn!: () => void;
+    const files = new Promise<void>((resolve) => (filesIn = resolve));
+    const done = sendExecutionPageCalls(ORIGIN, ID, { answers, fetch: fakeFetch, timeoutMs: 5_000, nodesAfter: files });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual(["GetExecution"]);
+    filesIn();
+    await done;
+    expect(sent).toEqual(["GetExecution", "ListNodeExecutions"]);
   });
 
   it("ends a call cancelled while its early answer is on its way, as a cancelled call", async () => {

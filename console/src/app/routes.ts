@@ -1,5 +1,5 @@
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
-import { CONSOLE_BASE } from "./console-base.js";
+import { CONSOLE_BASE } from "./console-settings.js";
 
 /**
  * Every console URL, built and matched in one place. The paths are the Flyte console's, so links

@@ -5,11 +5,15 @@ import { DataProxyService } from "../../../gen/flyteidl/service/dataproxy_pb.js"
 import { IdentityService } from "../../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../../gen/flyteidl/service/signal_pb.js";
 import { earlyAnswerInterceptor } from "../lib/early-answer-interceptor.js";
+import { publishedEarlyAnswers } from "../lib/early-answers.js";
 import { createPageLimit, pageSizeInterceptor } from "../lib/paging.js";
-import { CALL_TIMEOUT_MS, earlyAnswers } from "./early-calls.js";
+import { CALL_TIMEOUT_MS } from "./console-settings.js";
 
 /** The server's page-size cap, learned from its first refusal (lib/paging). */
 const pageLimit = createPageLimit();
+
+/** Answers to a first visit's calls, sent by the page's early script before the app started (app/early-calls.ts). */
+const early = publishedEarlyAnswers(globalThis);
 
 /**
  * The console talks to the server that served it (same origin), over gRPC-Web in the binary format:
@@ -21,7 +25,7 @@ export const transport = createGrpcWebTransport({
   defaultTimeoutMs: CALL_TIMEOUT_MS,
   // The page-size interceptor goes first: it may change the request, and an early answer fits
   // only the request as it finally goes out.
-  interceptors: [pageSizeInterceptor(pageLimit), earlyAnswerInterceptor(earlyAnswers)],
+  interceptors: [pageSizeInterceptor(pageLimit), ...(early ? [earlyAnswerInterceptor(early)] : [])],
 });
 
 export const adminClient: Client<typeof AdminService> = createClient(AdminService, transport);

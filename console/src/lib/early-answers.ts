@@ -46,3 +46,20 @@ export function createEarlyAnswers(options: { maxAgeMs: number; now?: () => numb
     },
   };
 }
+
+/**
+ * Where the early script leaves its answers for the app. The two are built apart (the early script is
+ * inline in the page, src/early.ts) and share no module, so they meet on the global object, under a
+ * registered symbol no other script uses.
+ */
+const PUBLISHED = Symbol.for("flyteadmin-ts.console.earlyAnswers");
+
+export function publishEarlyAnswers(scope: object, answers: EarlyAnswers): void {
+  Object.defineProperty(scope, PUBLISHED, { value: answers, configurable: true });
+}
+
+/** The answers the early script published in `scope`, if it ran. */
+export function publishedEarlyAnswers(scope: object): EarlyAnswers | undefined {
+  const found = (scope as Record<symbol, unknown>)[PUBLISHED] as Partial<EarlyAnswers> | undefined;
+  return typeof found?.take === "function" && typeof found.expects === "function" && typeof found.put === "function" ? (found as EarlyAnswers) : undefined;
+}

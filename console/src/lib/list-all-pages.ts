@@ -1,6 +1,6 @@
 /**
- * Reading a list page by page, on its own (no Connect, no generated code) so the entry script's
- * early calls page through a list exactly as the page that takes their answers does.
+ * Reading a list page by page, on its own (no Connect, no generated code) so the page's inline early
+ * script pages through a list exactly as the page that takes its answers does.
  */
 
 /** A page size that keeps a 1,000-row list to two calls; FlyteAdmin itself has no cap. */

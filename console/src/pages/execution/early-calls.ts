@@ -8,12 +8,13 @@ const ADMIN_SERVICE = "flyteidl.service.AdminService";
 /**
  * Sends the execution page's first calls (GetExecution, and every page of the top-level
  * ListNodeExecutions) in the order and form the page makes them, keeping their answers in `answers`.
- * Settles when the node list's last page is in or one call fails; never rejects.
+ * The node list waits for `nodesAfter` when given. Settles when the node list's last page is in or
+ * one call fails; never rejects.
  */
 export function sendExecutionPageCalls(
   origin: string,
   id: ExecutionKey,
-  options: { answers: EarlyAnswers; fetch: typeof fetch; timeoutMs: number },
+  options: { answers: EarlyAnswers; fetch: typeof fetch; timeoutMs: number; nodesAfter?: Promise<unknown> },
 ): Promise<void> {
   const call = (method: string, request: Uint8Array) => {
     const url = `${origin}/${ADMIN_SERVICE}/${method}`;
@@ -22,12 +23,14 @@ export function sendExecutionPageCalls(
     return answer;
   };
   void call("GetExecution", getExecutionRequest(id));
-  return listNodePages(async (limit, token) => {
-    const bytes = await call("ListNodeExecutions", listNodeExecutionsRequest(id, limit, token));
-    // An unanswered page ends the early reading there; the page asks for it, and the rest, itself.
-    const page = bytes ? nodeListPage(bytes) : { count: 0, token: "" };
-    return { items: new Array<undefined>(page.count), token: page.token };
-  }).then(
+  const nodes = () =>
+    listNodePages(async (limit, token) => {
+      const bytes = await call("ListNodeExecutions", listNodeExecutionsRequest(id, limit, token));
+      // An unanswered page ends the early reading there; the page asks for it, and the rest, itself.
+      const page = bytes ? nodeListPage(bytes) : { count: 0, token: "" };
+      return { items: new Array<undefined>(page.count), token: page.token };
+    });
+  return (options.nodesAfter ?? Promise.resolve()).then(nodes).then(
     () => undefined,
     () => undefined,
   );

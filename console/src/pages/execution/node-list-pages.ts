@@ -9,7 +9,7 @@ export const MAX_NODES = 10_000;
  * for all it shows at once, which is within the server's default page cap. A server capped lower
  * refuses, and the transport learns the cap and pages within it (lib/paging).
  *
- * The page and the entry script's early calls both read a list through this, so they ask for the
+ * The page and its inline early script both read a list through this, so they ask for the
  * same pages with the same limits and tokens, and the early answers fit.
  */
 export function listNodePages<T>(fetchPage: (limit: number, token: string) => Promise<PageAnswer<T>>): Promise<AllPages<T>> {
