@@ -253,24 +253,6 @@ describe("the page's reads after the early calls", () => {
     expect(reached).toEqual(["ListNodeExecutions 10000 ", "ListNodeExecutions 300 ", "ListNodeExecutions 300 300", "ListNodeExecutions 300 600", "ListNodeExecutions 300 900"]);
   });
 
-  it("ask for the node list only once what it waits for is in, the execution at once", async () => {
-    total = 1_000;
-    const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
-    const sent: string[] = [];
-    const fakeFetch = (async (url: string) => {
-      sent.push(url.slice(url.lastIndexOf("/") + 1));
-      return new Response(grpcWebBody([toBinary(NodeExecutionListSchema, create(NodeExecutionListSchema, { nodeExecutions: [node(0)] }))]));
-    }) as typeof fetch;
-    let filesIn!: () => void;
-    const files = new Promise<void>((resolve) => (filesIn = resolve));
-    const done = sendExecutionPageCalls(ORIGIN, ID, { answers, fetch: fakeFetch, timeoutMs: 5_000, nodesAfter: files });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(sent).toEqual(["GetExecution"]);
-    filesIn();
-    await done;
-    expect(sent).toEqual(["GetExecution", "ListNodeExecutions"]);
-  });
-
   it("ends a call cancelled while its early answer is on its way, as a cancelled call", async () => {
     const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
     const request = toBinary(WorkflowExecutionGetRequestSchema, create(WorkflowExecutionGetRequestSchema, { id: ID }));

@@ -18,34 +18,28 @@ export function startEarlyCalls(location: { origin: string; pathname: string }, 
   if (!execution) return;
   const answers = createEarlyAnswers({ maxAgeMs: 10_000 });
   publishEarlyAnswers(globalThis, answers);
-  const files = preload(executionPageFiles, doc);
-  // The server answers one call at a time, and the node list is its longest answer: sent once the
-  // page's files are in, so they do not wait behind it. The execution is a quick read.
-  void sendExecutionPageCalls(location.origin, execution, { answers, fetch: (input, init) => fetch(input, init), timeoutMs: CALL_TIMEOUT_MS, nodesAfter: files });
+  // The calls first: the server answers one request at a time and the node list takes it longest,
+  // while the page's files are only needed once the app is evaluated. (Waiting for the files would
+  // not help: their load events wait for that evaluation too.)
+  void sendExecutionPageCalls(location.origin, execution, { answers, fetch: (input, init) => fetch(input, init), timeoutMs: CALL_TIMEOUT_MS });
+  preload(executionPageFiles, doc);
 }
 
 /**
  * Asks for the files now; they are evaluated when the router loads the page. The links are made as
  * Vite's own preloads are (crossorigin), so its loader finds the scripts here and reuses the sheets.
- * Settles once every file is in or has failed (a browser without module preloads does not wait).
  */
-function preload(files: readonly string[], doc: Document): Promise<unknown> {
-  return Promise.all(
-    files.map((href) => {
-      const link = doc.createElement("link");
-      const css = href.endsWith(".css");
-      link.rel = css ? "preload" : "modulepreload";
-      if (css) link.as = "style";
-      link.crossOrigin = "";
-      link.href = href;
-      const done = link.relList.supports(link.rel)
-        ? new Promise((settle) => {
-            link.addEventListener("load", settle);
-            link.addEventListener("error", settle);
-          })
-        : undefined;
-      doc.head.append(link);
-      return done;
-    }),
-  );
+function preload(files: readonly string[], doc: Document): void {
+  for (const href of files) {
+    const link = doc.createElement("link");
+    if (href.endsWith(".css")) {
+      link.rel = "preload";
+      link.as = "style";
+    } else {
+      link.rel = "modulepreload";
+    }
+    link.crossOrigin = "";
+    link.href = href;
+    doc.head.append(link);
+  }
 }
