@@ -8,9 +8,9 @@ const EXECUTION_PAGE = /[\\/]src[\\/]pages[\\/]execution[\\/]execution-page\.tsx
 /**
  * Puts the early script (src/early.ts, app/early-calls.ts) in the built page's head, inline and
  * before the app's script, so it runs while the page is parsed: a module script would wait for its
- * own file, for the style sheet, and for the parser. It is bundled on its own as a classic script, and the element
- * names the execution page's files (its chunk, the chunks it imports that the page does not already
- * load, and their style sheets), which the script asks for on that page.
+ * own file, for the style sheet, and for the parser. It is bundled on its own as a classic script,
+ * and its element names the execution page's files (its chunk, the chunks it imports that the page
+ * does not already load, and their style sheets), which the script asks for on that page.
  */
 export function inlineEarlyScript(): Plugin {
   let base = "/";
