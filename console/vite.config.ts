@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
+import { inlineEarlyScript } from "./inline-early-script.js";
 
 // `npm run console:dev` serves the sources on Vite's own port; its calls go to this server.
 const devTarget = process.env["FLYTEADMIN_URL"] ?? "http://127.0.0.1:8089";
@@ -10,7 +11,7 @@ const devTarget = process.env["FLYTEADMIN_URL"] ?? "http://127.0.0.1:8089";
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "/console/",
-  plugins: [react()],
+  plugins: [react(), inlineEarlyScript()],
   // The app calls its own origin; in development that is Vite, which passes the RPCs on.
   server: { proxy: { "^/flyteidl\\.": { target: devTarget } } },
   build: {

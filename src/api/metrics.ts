@@ -9,6 +9,7 @@ import type { Node } from "../../gen/flyteidl/core/workflow_pb.js";
 import type { AdminService } from "../../gen/flyteidl/service/admin_pb.js";
 import { END_NODE_ID, executionSpan, lookupExecution, MetricsSnapshot, START_NODE_ID, workflowKeyOf } from "../core/execution-metrics.js";
 import type { ListQuery } from "../core/list-query.js";
+import { nodeExecutionOfListed } from "../core/listed-node-execution.js";
 import type { NodeParent } from "../storage/store.js";
 import type { ApiDeps } from "./deps.js";
 import { checkIdentifierText } from "../core/text-limits.js";
@@ -91,7 +92,7 @@ export async function preload(deps: MetricsDeps, source: MetricsSnapshot, root: 
     const all: NodeExecution[] = [];
     for (let offset = 0; ; offset += PAGE) {
       const query: ListQuery = { filters: [], limit: PAGE, offset };
-      const page = await store.nodeExecutions.list({ project: exec.project, domain: exec.domain, name: exec.name }, parent, query);
+      const page = (await store.nodeExecutions.list({ project: exec.project, domain: exec.domain, name: exec.name }, parent, query)).map(nodeExecutionOfListed);
       all.push(...page);
       if (page.length < PAGE) return all;
     }

@@ -196,7 +196,8 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
       const order = orderOf(query.sort, own, [asc(t.createdAt)], [t.nodeId]);
       const joinsExecution = query.filters.some((f) => f.entity === EXECUTION_COLUMNS.code);
       const rows = await d.run((db) => {
-        const base = db.select({ ne: t }).from(t).$dynamic();
+        // The columns a listed node execution is made of: a list may be thousands of rows.
+        const base = db.select({ project: t.project, domain: t.domain, name: t.name, nodeId: t.nodeId, inputUri: t.inputUri, closure: t.closure, metadata: t.metadata }).from(t).$dynamic();
         const joined = joinsExecution ? base.innerJoin(e, and(eq(e.project, t.project), eq(e.domain, t.domain), eq(e.name, t.name))) : base;
         const where = and(
           eq(t.project, execution.project),
@@ -208,7 +209,7 @@ export function createSqlNodeExecutions(d: Dialect): NodeExecutionStore {
         );
         return pageOf(joined.where(where).orderBy(...order), query);
       });
-      return rows.map((r) => toNodeExecution(r.ne));
+      return rows.map((r) => ({ id: { project: r.project, domain: r.domain, name: r.name, nodeId: r.nodeId }, inputUri: r.inputUri, closure: r.closure, metadata: r.metadata }));
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Task } from "../../gen/flyteidl/admin/task_pb.js";
 import type { Workflow } from "../../gen/flyteidl/admin/workflow_pb.js";
 import type { TypedInterface } from "../../gen/flyteidl/core/interface_pb.js";
 import type { ListedExecution } from "../core/listed-execution.js";
+import type { ListedNodeExecution } from "../core/listed-node-execution.js";
 import type { Identifier, ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { MatchableResource, MatchingAttributes } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { Project } from "../../gen/flyteidl/admin/project_pb.js";
@@ -351,7 +352,8 @@ export interface NodeExecutionStore {
   ): Promise<boolean>;
   /** Where the dynamic workflow a node generated is stored ("" when none). */
   dynamicWorkflowUri(id: NodeExecutionKey): Promise<string>;
-  list(execution: ExecutionKey, parent: NodeParent, query: ListQuery): Promise<NodeExecution[]>;
+  /** Rows as stored (closure and metadata bytes): lists answer them spliced (api/node-execution-list-bytes.ts). */
+  list(execution: ExecutionKey, parent: NodeParent, query: ListQuery): Promise<ListedNodeExecution[]>;
 }
 
 /** A task execution attempt's key. */

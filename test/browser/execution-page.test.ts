@@ -58,6 +58,42 @@ describeBrowser("console: execution page (reported events)", () => {
     await page.close();
   });
 
+  it("asks for the execution and its nodes once, before the app has started, in one call each", async () => {
+    const watched = await browser.newPage();
+    const calls: string[] = [];
+    watched.page.on("request", (r) => {
+      const m = /AdminService\/(\w+)$/.exec(r.url());
+      if (m) calls.push(m[1]!);
+    });
+    await watched.page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/wide`);
+    const table = watched.page.getByRole("table", { name: "Nodes" });
+    await expect.poll(() => table.getAttribute("aria-rowcount"), { timeout: 15_000 }).toBe(String(WIDTH + 1));
+    // The page's inline script sends both; the app's first call (the layout's projects) comes after them.
+    expect(calls.slice(0, 2).sort()).toEqual(["GetExecution", "ListNodeExecutions"]);
+    expect(calls.indexOf("ListProjects")).toBeGreaterThan(1);
+    expect(calls.filter((c) => c === "GetExecution" || c === "ListNodeExecutions")).toHaveLength(2);
+    expect(watched.problems).toEqual({ failedRequests: [], consoleErrors: [] });
+    await watched.page.close();
+  });
+
+  it("opens on the page itself, with no placeholder for the page's module first", async () => {
+    const watched = await browser.newPage();
+    // As text: the tests compile without the DOM's types. Records every "Loading …" line the page ever shows.
+    await watched.page.addInitScript(`
+      window.__shown = [];
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll("[role=status]")) if (!window.__shown.includes(el.textContent)) window.__shown.push(el.textContent);
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    `);
+    await watched.page.goto(`${server.url}/console/projects/${PROJECT}/domains/${DOMAIN}/executions/wide`);
+    const table = watched.page.getByRole("table", { name: "Nodes" });
+    await expect.poll(() => table.getAttribute("aria-rowcount"), { timeout: 15_000 }).toBe(String(WIDTH + 1));
+    const shown = (await watched.page.evaluate("window.__shown")) as string[];
+    expect(shown.filter((s) => s.startsWith("Loading page"))).toEqual([]);
+    expect(watched.problems).toEqual({ failedRequests: [], consoleErrors: [] });
+    await watched.page.close();
+  });
+
   it("follows a running execution without a reload, then stops polling", async () => {
     await runFanout(admin, "live", 3, { running: new Set(["n2"]) });
     const { page, problems } = await open("live");

@@ -1,4 +1,5 @@
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
+import { CONSOLE_BASE } from "./console-settings.js";
 
 /**
  * Every console URL, built and matched in one place. The paths are the Flyte console's, so links
@@ -8,7 +9,7 @@ import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
  * Patterns are relative to the router's basename (`/console`); builders return the same relative
  * form for `<Link to>` and `navigate()`, and `absolute()` adds the base for anything outside the router.
  */
-export const CONSOLE_BASE = "/console";
+export { CONSOLE_BASE };
 
 const PD = "/projects/:project/domains/:domain";
 

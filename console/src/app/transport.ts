@@ -4,10 +4,16 @@ import { AdminService } from "../../../gen/flyteidl/service/admin_pb.js";
 import { DataProxyService } from "../../../gen/flyteidl/service/dataproxy_pb.js";
 import { IdentityService } from "../../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../../gen/flyteidl/service/signal_pb.js";
+import { earlyAnswerInterceptor } from "../lib/early-answer-interceptor.js";
+import { publishedEarlyAnswers } from "../lib/early-answers.js";
 import { createPageLimit, pageSizeInterceptor } from "../lib/paging.js";
+import { CALL_TIMEOUT_MS } from "./console-settings.js";
 
 /** The server's page-size cap, learned from its first refusal (lib/paging). */
 const pageLimit = createPageLimit();
+
+/** Answers to a first visit's calls, sent by the page's early script before the app started (app/early-calls.ts). */
+const early = publishedEarlyAnswers(globalThis);
 
 /**
  * The console talks to the server that served it (same origin), over gRPC-Web in the binary format:
@@ -16,8 +22,10 @@ const pageLimit = createPageLimit();
 export const transport = createGrpcWebTransport({
   baseUrl: globalThis.location?.origin ?? "http://localhost",
   // A stuck request would freeze a page's spinner forever; every call gets a deadline.
-  defaultTimeoutMs: 30_000,
-  interceptors: [pageSizeInterceptor(pageLimit)],
+  defaultTimeoutMs: CALL_TIMEOUT_MS,
+  // The page-size interceptor goes first: it may change the request, and an early answer fits
+  // only the request as it finally goes out.
+  interceptors: [pageSizeInterceptor(pageLimit), ...(early ? [earlyAnswerInterceptor(early)] : [])],
 });
 
 export const adminClient: Client<typeof AdminService> = createClient(AdminService, transport);

@@ -19,7 +19,8 @@ import { ExecutionTimeline } from "./execution-timeline.js";
 import { NodeList } from "./node-list.js";
 import { NodePanel } from "./node-panel.js";
 import { useDocumentVisible, useLiveInterval } from "./use-live.js";
-import { MAX_NODES, nodeListKey, useNodeExecutions } from "./use-node-executions.js";
+import { MAX_NODES } from "./node-list-pages.js";
+import { nodeListKey, useNodeExecutions } from "./use-node-executions.js";
 import "./execution.css";
 
 // React Flow and dagre are the page's heaviest parts: loaded (and the layout computed) when the graph tab opens.

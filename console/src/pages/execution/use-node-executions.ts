@@ -5,12 +5,9 @@ import { useMemo } from "react";
 import type { NodeExecution } from "../../../../gen/flyteidl/admin/node_execution_pb.js";
 import type { WorkflowExecutionIdentifier } from "../../../../gen/flyteidl/core/identifier_pb.js";
 import { AdminService } from "../../../../gen/flyteidl/service/admin_pb.js";
-import { listAllPages } from "../../lib/paging.js";
 import { timestampMs } from "../../lib/time-format.js";
+import { listNodePages } from "./node-list-pages.js";
 import { useLiveInterval } from "./use-live.js";
-
-/** The most node executions one list shows; past it the page says the list is cut. */
-export const MAX_NODES = 10_000;
 
 export interface NodeList {
   nodes: NodeExecution[];
@@ -39,13 +36,10 @@ export function useNodeExecutions(id: Id, executionTerminal: boolean, parents: r
 
   const listAll = async (uniqueParentId: string, signal: AbortSignal): Promise<NodeList> => {
     const workflowExecutionId = { project: id.project, domain: id.domain, name: id.name };
-    const all = await listAllPages(
-      async (limit, token) => {
-        const page = await client.listNodeExecutions({ workflowExecutionId, uniqueParentId, limit, token }, { signal });
-        return { items: page.nodeExecutions, token: page.token };
-      },
-      { maxItems: MAX_NODES },
-    );
+    const all = await listNodePages(async (limit, token) => {
+      const page = await client.listNodeExecutions({ workflowExecutionId, uniqueParentId, limit, token }, { signal });
+      return { items: page.nodeExecutions, token: page.token };
+    });
     return { nodes: all.items, cut: all.cut };
   };
 
