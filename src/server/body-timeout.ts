@@ -54,6 +54,7 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
     const stop = () => {
       clearInterval(timer);
       socket.off("close", stop);
+      req.off("end", stop);
     };
     const timer = setInterval(() => {
       if (req.complete || socket.destroyed) return stop();
@@ -81,6 +82,10 @@ export function createBodyTimeout(timeoutMs: number, minBytesPerSecond = 0): (re
     }, tickMs);
     timer.unref();
     socket.once("close", stop);
+    // A body read to its end (or dumped after an early answer) ends the watch at once: on a
+    // keep-alive connection, waiting for the next tick would leave one "close" listener per
+    // request on the socket, and a client sending many small requests a tick would pile them up.
+    req.once("end", stop);
   };
 }
 
