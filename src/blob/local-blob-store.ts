@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { constants, type Dirent, mkdirSync, realpathSync } from "node:fs";
 import { type FileHandle, link, lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from "node:fs/promises";
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import {
   type BlobEntry,
@@ -132,8 +132,11 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     return folder === undefined ? undefined : join(folder, key.slice(key.lastIndexOf("/") + 1));
   }
 
-  /** Creates the folders below the root one by one (with dirMode), refusing any that is a link. */
-  async function writableFolder(key: string, segments: string[]): Promise<string> {
+  /**
+   * Creates the folders below the root one by one (with dirMode), refusing any that is a link.
+   * Each folder it makes is added to `made`, whose parents the caller syncs.
+   */
+  async function writableFolder(key: string, segments: string[], made: string[]): Promise<string> {
     let path = realRoot;
     for (const segment of segments) {
       path = join(path, segment);
@@ -147,6 +150,7 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
         if (st) throw Object.assign(new Error(`cannot store ${key}: ${path} is a file, not a folder`), { code: "ENOTDIR" });
         try {
           await mkdir(path, { mode: dirMode });
+          made.push(path);
           break;
         } catch (err) {
           // Made by a concurrent writer meanwhile: look again (once).
@@ -165,25 +169,26 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
    * way, a name the filesystem spells differently, a folder made meanwhile) is left to the
    * walk, which decides as before.
    */
-  async function verifiedFolder(key: string, segments: string[]): Promise<string> {
+  async function verifiedFolder(key: string, segments: string[], made: string[]): Promise<string> {
     for (let depth = segments.length; depth >= 0; depth--) {
       const path = join(realRoot, ...segments.slice(0, depth));
       const real = await realpath(path).catch((err: NodeJS.ErrnoException) => (err.code === "ENOENT" ? null : undefined));
       if (real === null) continue; // missing: look one level up
       if (real !== path) break;
-      const made = await makeFolders(path, segments.slice(depth));
-      if (made !== undefined) return made;
+      const folder = await makeFolders(path, segments.slice(depth), made);
+      if (folder !== undefined) return folder;
       break;
     }
-    return writableFolder(key, segments);
+    return writableFolder(key, segments, made);
   }
 
-  /** Makes `rest` below `path`, each with dirMode; undefined when one cannot be made as new. */
-  async function makeFolders(path: string, rest: string[]): Promise<string | undefined> {
+  /** Makes `rest` below `path`, each with dirMode, adding each to `made`; undefined when one cannot be made as new. */
+  async function makeFolders(path: string, rest: string[], made: string[]): Promise<string | undefined> {
     for (const segment of rest) {
       path = join(path, segment);
       try {
         await mkdir(path, { mode: dirMode });
+        made.push(path);
       } catch {
         return undefined;
       }
@@ -210,7 +215,8 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     for (const p of planned) if (!byFolder.has(p.folderSegments.join("/"))) byFolder.set(p.folderSegments.join("/"), p);
     const firsts = [...byFolder.values()];
     // The folders are checked at once; a key's folder's fault is reported before the temp folder's, as when checked in turn.
-    const checks = await Promise.allSettled([...firsts.map((p) => verifiedFolder(p.key, p.folderSegments)), verifiedFolder(planned[0]!.key, [LOCAL_TMP_DIR])]);
+    const made: string[] = [];
+    const checks = await Promise.allSettled([...firsts.map((p) => verifiedFolder(p.key, p.folderSegments, made)), verifiedFolder(planned[0]!.key, [LOCAL_TMP_DIR], made)]);
     for (const check of checks) if (check.status === "rejected") throw check.reason;
     const folderOf = new Map(firsts.map((p, i) => [p.folderSegments.join("/"), (checks[i] as PromiseFulfilledResult<string>).value]));
     for (const p of planned) p.folder = folderOf.get(p.folderSegments.join("/"))!;
@@ -229,7 +235,7 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
           // The folder went away (or became a file) since it was checked: check it the long way, then move once more.
           const code = (err as NodeJS.ErrnoException).code;
           if (code !== "ENOENT" && code !== "ENOTDIR") throw err;
-          p.folder = await writableFolder(p.key, p.folderSegments);
+          p.folder = await writableFolder(p.key, p.folderSegments, made);
           await move(p.folder);
         }
         // A rename consumed the temp file; a link left it behind.
@@ -238,7 +244,9 @@ export function createLocalBlobStore(dir: string, options: LocalBlobStoreOptions
     } finally {
       await Promise.all(planned.filter((p) => !consumed.has(p.tmp)).map((p) => rm(p.tmp, { force: true })));
     }
-    await Promise.all([...new Set(planned.map((p) => p.folder))].map(syncFolder));
+    // The folders holding the new names, and the parent of every folder made on the way: a
+    // new folder's own entry must be durable too, or a power loss could drop it with its files.
+    await Promise.all([...new Set([...planned.map((p) => p.folder), ...made.map((f) => dirname(f))])].map(syncFolder));
   }
 
   /** A new temp file holding what `write` writes, flushed. */
