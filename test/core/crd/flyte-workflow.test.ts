@@ -1,13 +1,15 @@
 import { clone, create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { WorkflowExecutionConfigSchema } from "../../../gen/flyteidl/admin/matchable_resource_pb.js";
+import { TaskResourceAttributesSchema, WorkflowExecutionConfigSchema } from "../../../gen/flyteidl/admin/matchable_resource_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
 import { IdentifierSchema } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
+import { Resources_ResourceName as Name, TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
 import { buildFlyteWorkflow, FlyteWorkflowBuildError, sanitizedWorkflowName, sanitizeLabelValue, shardKey } from "../../../src/core/crd/flyte-workflow.js";
 import { goDurationJson, goFloat32, goTimeJson } from "../../../src/core/crd/go-json.js";
 import { stripTypeMetadata } from "../../../src/core/crd/strip-interface.js";
+import { withTaskResourceDefaults } from "../../../src/core/crd/task-resource-defaults.js";
 import { fnv32a } from "../../../src/core/crd/workflow-labels.js";
 import type { ExecutionLaunch } from "../../../src/engine/workflow-executor.js";
 import { crdCases } from "../../fixtures/crd-cases.js";
@@ -250,5 +252,69 @@ describe("Go spellings", () => {
     expect(out.type.case === "collectionType" && out.type.value.metadata).toBeUndefined();
     expect(out.type.case === "collectionType" && out.type.value.annotation).toBeUndefined();
     expect(inner.metadata).toEqual({ a: 1 });
+  });
+});
+
+describe("platform task resources (FlyteAdmin's setCompiledTaskDefaults)", () => {
+  const task = (requests: [number, string][], limits: [number, string][], target: "container" | "none" = "container") =>
+    create(TaskTemplateSchema, {
+      type: "python-task",
+      target:
+        target === "container"
+          ? {
+              case: "container",
+              value: {
+                image: "i",
+                resources: { requests: requests.map(([name, value]) => ({ name, value })), limits: limits.map(([name, value]) => ({ name, value })) },
+              },
+            }
+          : { case: undefined },
+    });
+  const entries = (t: ReturnType<typeof task>) => {
+    if (t.target.case !== "container") return undefined;
+    const r = t.target.value.resources!;
+    return { requests: r.requests.map((e) => [Name[e.name], e.value]), limits: r.limits.map((e) => [Name[e.name], e.value]) };
+  };
+
+  it("gives CPU and memory a request and a limit always, from the task or the platform default", () => {
+    expect(entries(withTaskResourceDefaults(task([], []), {}))).toEqual({ requests: [["CPU", "0"], ["MEMORY", "0"]], limits: [["CPU", "0"], ["MEMORY", "0"]] });
+    expect(entries(withTaskResourceDefaults(task([[Name.CPU, "250m"]], []), { defaults: { cpu: "1", memory: "200Mi" } }))).toEqual({
+      requests: [["CPU", "250m"], ["MEMORY", "200Mi"]],
+      limits: [["CPU", "250m"], ["MEMORY", "200Mi"]],
+    });
+  });
+
+  it("takes a missing request from the limit, caps the limit at the platform limit and the request at the limit", () => {
+    const t = task([[Name.MEMORY, "8Gi"]], [[Name.CPU, "4"]]);
+    expect(entries(withTaskResourceDefaults(t, { defaults: { memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } }))).toEqual({
+      requests: [["CPU", "2"], ["MEMORY", "4Gi"]],
+      limits: [["CPU", "2"], ["MEMORY", "4Gi"]],
+    });
+  });
+
+  it("adds ephemeral storage and GPU only when the task or the platform default names them, and drops other resources", () => {
+    const t = task([[Name.STORAGE, "1Gi"]], [[Name.GPU, "1"]]);
+    expect(entries(withTaskResourceDefaults(t, { defaults: { ephemeralStorage: "500Mi" } }))).toEqual({
+      requests: [["CPU", "0"], ["MEMORY", "0"], ["EPHEMERAL_STORAGE", "500Mi"], ["GPU", "1"]],
+      limits: [["CPU", "0"], ["MEMORY", "0"], ["EPHEMERAL_STORAGE", "500Mi"], ["GPU", "1"]],
+    });
+  });
+
+  it("treats an unparsable task quantity as unset, leaves tasks without a container alone, and never changes its input", () => {
+    const t = task([[Name.CPU, "lots"]], []);
+    const before = toBinary(TaskTemplateSchema, t);
+    expect(entries(withTaskResourceDefaults(t, { defaults: { cpu: "100m" } }))?.requests[0]).toEqual(["CPU", "100m"]);
+    expect(toBinary(TaskTemplateSchema, t)).toEqual(before);
+    const other = task([], [], "none");
+    expect(withTaskResourceDefaults(other, { defaults: { cpu: "1" } })).toBe(other);
+  });
+
+  it("is applied from launch.taskResources when the options do not give any", () => {
+    const launch = baseLaunch();
+    launch.taskResources = create(TaskResourceAttributesSchema, { defaults: { cpu: "300m", memory: "1Gi" } });
+    const obj = buildFlyteWorkflow(launch, NS);
+    const double = Object.values(obj.tasks!).find((t) => JSON.stringify(t).includes("wf.ops.double")) as { container: { resources: unknown } };
+    expect(double.container.resources).toEqual({ requests: [{ name: "CPU", value: "300m" }, { name: "MEMORY", value: "1Gi" }], limits: [{ name: "CPU", value: "300m" }, { name: "MEMORY", value: "1Gi" }] });
+    expect(obj.executionConfig.TaskResources.Requests.CPU).toBe("300m");
   });
 });
