@@ -32,6 +32,7 @@ import { buildWorkflowSpec } from "./workflow-spec.js";
 export type { FlyteWorkflowObject } from "./flyte-workflow-types.js";
 export type { PlatformTaskResources } from "./execution-config.js";
 export { FlyteWorkflowBuildError } from "./flyte-workflow-error.js";
+export { offloadedWorkflowClosure } from "./offloaded-closure.js";
 export { sanitizedWorkflowName, sanitizeLabelValue, shardKey } from "./workflow-labels.js";
 
 export const FLYTE_WORKFLOW_API_VERSION = "flyte.lyft.com/v1alpha1";
@@ -50,7 +51,11 @@ export interface FlyteWorkflowOptions {
   consoleUrl?: string;
   /** Annotation key under which the security context's IAM role is written (FlyteAdmin's `roleNameKey`). */
   roleNameKey?: string;
-  /** When set, the closure is stored there: `spec`, `subWorkflows` and `tasks` are left out and propeller reads the closure proto. */
+  /**
+   * When set, the closure is stored there: `spec`, `subWorkflows` and `tasks`
+   * are left out and propeller reads them from that blob, an
+   * admin.WorkflowClosure (see offloadedWorkflowClosure).
+   */
   offloadedClosureUri?: string;
   /** When set, the inputs are stored there and `inputs` is left out. */
   offloadedInputsUri?: string;

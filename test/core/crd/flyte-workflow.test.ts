@@ -1,12 +1,13 @@
-import { clone, create, toBinary } from "@bufbuild/protobuf";
+import { clone, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { TaskResourceAttributesSchema, WorkflowExecutionConfigSchema } from "../../../gen/flyteidl/admin/matchable_resource_pb.js";
+import { WorkflowClosureSchema } from "../../../gen/flyteidl/admin/workflow_pb.js";
 import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
 import { IdentifierSchema } from "../../../gen/flyteidl/core/identifier_pb.js";
 import { LiteralMapSchema } from "../../../gen/flyteidl/core/literals_pb.js";
 import { Resources_ResourceName as Name, TaskTemplateSchema } from "../../../gen/flyteidl/core/tasks_pb.js";
 import { LiteralTypeSchema, SimpleType } from "../../../gen/flyteidl/core/types_pb.js";
-import { buildFlyteWorkflow, FlyteWorkflowBuildError, sanitizedWorkflowName, sanitizeLabelValue, shardKey } from "../../../src/core/crd/flyte-workflow.js";
+import { buildFlyteWorkflow, FlyteWorkflowBuildError, offloadedWorkflowClosure, sanitizedWorkflowName, sanitizeLabelValue, shardKey } from "../../../src/core/crd/flyte-workflow.js";
 import { goDurationJson, goFloat32, goTimeJson } from "../../../src/core/crd/go-json.js";
 import { stripTypeMetadata } from "../../../src/core/crd/strip-interface.js";
 import { withTaskResourceDefaults } from "../../../src/core/crd/task-resource-defaults.js";
@@ -316,5 +317,20 @@ describe("platform task resources (FlyteAdmin's setCompiledTaskDefaults)", () =>
     const double = Object.values(obj.tasks!).find((t) => JSON.stringify(t).includes("wf.ops.double")) as { container: { resources: unknown } };
     expect(double.container.resources).toEqual({ requests: [{ name: "CPU", value: "300m" }, { name: "MEMORY", value: "1Gi" }], limits: [{ name: "CPU", value: "300m" }, { name: "MEMORY", value: "1Gi" }] });
     expect(obj.executionConfig.TaskResources.Requests.CPU).toBe("300m");
+  });
+});
+
+describe("offloaded closure", () => {
+  it("is an admin.WorkflowClosure holding the compiled closure, with platform task resources filled in", () => {
+    const launch = baseLaunch();
+    const plain = offloadedWorkflowClosure(launch);
+    expect(toBinary(CompiledWorkflowClosureSchema, plain.compiledWorkflow!)).toEqual(toBinary(CompiledWorkflowClosureSchema, launch.closure));
+    const before = toBinary(CompiledWorkflowClosureSchema, launch.closure);
+    const sized = offloadedWorkflowClosure(launch, { defaults: { cpu: "1", memory: "1Gi" } });
+    const container = sized.compiledWorkflow!.tasks[0]!.template!.target;
+    expect(container.case === "container" && container.value.resources?.requests.map((r) => r.value)).toEqual(["1", "1Gi"]);
+    const decoded = fromBinary(WorkflowClosureSchema, toBinary(WorkflowClosureSchema, sized));
+    expect(decoded.compiledWorkflow?.primary?.template?.id?.name).toBe(launch.closure.primary?.template?.id?.name);
+    expect(toBinary(CompiledWorkflowClosureSchema, launch.closure)).toEqual(before);
   });
 });
