@@ -1,0 +1,106 @@
+import { toBinary } from "@bufbuild/protobuf";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
+import type { BlobStore } from "../../blob/blob-store.js";
+import { executionClosureKey } from "../../core/blob-keys.js";
+import { AdminError } from "../../core/errors.js";
+import { namespaceOf } from "../../core/k8s-template.js";
+import type { Logger } from "../../logger.js";
+import type { ExecutionLaunch, WorkflowExecutor } from "../workflow-executor.js";
+import type { KubeClient } from "./kube-client.js";
+
+/** Where FlyteWorkflow objects live (flytepropeller's CRD). */
+export const FLYTE_WORKFLOWS = { group: "flyte.lyft.com", version: "v1alpha1", plural: "flyteworkflows" } as const;
+
+/** What the FlyteWorkflow builder takes beyond the launch. */
+export interface FlyteWorkflowBuildOptions {
+  namespace: string;
+  clusterId?: string;
+  consoleUrl?: string;
+  roleNameKey?: string;
+  offloadedClosureUri?: string;
+  offloadedInputsUri?: string;
+}
+
+/** Builds the FlyteWorkflow object of a launch (a pure function). */
+export type FlyteWorkflowBuilder = (launch: ExecutionLaunch, options: FlyteWorkflowBuildOptions) => KubernetesObject;
+
+export interface K8sExecutorOptions {
+  client: KubeClient;
+  blobs: BlobStore;
+  build: FlyteWorkflowBuilder;
+  /** FlyteAdmin's namespace_mapping, e.g. `{{ project }}-{{ domain }}`. */
+  namespaceTemplate: string;
+  /** The cluster executions record ("" in-cluster). */
+  clusterId: string;
+  createNamespaces: boolean;
+  offloadClosure: boolean;
+  offloadInputs: boolean;
+  roleNameKey: string;
+  consoleUrl: string;
+  logger: Logger;
+  /** Most namespaces remembered as existing (a bound on memory; forgetting one only costs a create that answers 409). */
+  maxKnownNamespaces?: number;
+}
+
+/**
+ * The hand-off to flytepropeller (FlyteAdmin's K8sWorkflowExecutor): each
+ * execution becomes a FlyteWorkflow object in its project-domain namespace;
+ * propeller runs it and reports back through the event RPCs. Nothing is
+ * kept here: creating an object that exists already is success, so a retried
+ * launch is harmless, and aborting deletes the object (propeller's finalizer
+ * keeps it until propeller has aborted the nodes and sent ABORTED).
+ */
+export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
+  const known = new Set<string>();
+  const maxKnown = o.maxKnownNamespaces ?? 10_000;
+
+  const ensureNamespace = async (namespace: string) => {
+    if (!o.createNamespaces || known.has(namespace)) return;
+    const outcome = await o.client.createNamespace(namespace);
+    if (outcome === "created") o.logger.info("created namespace", { namespace });
+    if (known.size >= maxKnown) known.clear();
+    known.add(namespace);
+  };
+
+  return {
+    kind: "k8s",
+    async execute(launch) {
+      const { project, domain, name } = launch.id;
+      const namespace = namespaceOf(o.namespaceTemplate, project, domain);
+      try {
+        await ensureNamespace(namespace);
+        let offloadedClosureUri: string | undefined;
+        if (o.offloadClosure) {
+          const key = executionClosureKey(launch.id);
+          await o.blobs.put(key, launch.closureBytes ?? toBinary(CompiledWorkflowClosureSchema, launch.closure));
+          offloadedClosureUri = o.blobs.uri(key);
+        }
+        const body = o.build(launch, {
+          namespace,
+          ...(o.clusterId !== "" ? { clusterId: o.clusterId } : {}),
+          ...(o.consoleUrl !== "" ? { consoleUrl: o.consoleUrl } : {}),
+          ...(o.roleNameKey !== "" ? { roleNameKey: o.roleNameKey } : {}),
+          ...(offloadedClosureUri ? { offloadedClosureUri } : {}),
+          ...(o.offloadInputs ? { offloadedInputsUri: launch.inputsUri } : {}),
+        });
+        const outcome = await o.client.createCustomObject({ ...FLYTE_WORKFLOWS, namespace }, body);
+        o.logger.debug("handed execution to flytepropeller", { project, domain, name, namespace, outcome });
+      } catch (e) {
+        o.logger.warn("handing an execution to flytepropeller failed", { project, domain, name, namespace, error: String((e as Error)?.message ?? e) });
+        // FlyteAdmin's wording; the launch records it as the execution's error.
+        throw new AdminError("Internal", `failed to create workflow in propeller ${String((e as Error)?.message ?? e)}`);
+      }
+      return { cluster: o.clusterId };
+    },
+    async abort(id, cause) {
+      const namespace = namespaceOf(o.namespaceTemplate, id.project, id.domain);
+      try {
+        const outcome = await o.client.deleteCustomObject({ ...FLYTE_WORKFLOWS, namespace }, id.name);
+        o.logger.debug("asked flytepropeller to abort", { project: id.project, domain: id.domain, name: id.name, cause, outcome });
+      } catch (e) {
+        throw new AdminError("Internal", `failed to terminate execution: ${id.name} with err ${String((e as Error)?.message ?? e)}`);
+      }
+    },
+  };
+}
