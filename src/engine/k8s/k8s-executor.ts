@@ -1,8 +1,8 @@
 import { toBinary } from "@bufbuild/protobuf";
-import type { KubernetesObject } from "@kubernetes/client-node";
 import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
 import { executionClosureKey } from "../../core/blob-keys.js";
+import { buildFlyteWorkflow, type FlyteWorkflowObject, type FlyteWorkflowOptions } from "../../core/crd/flyte-workflow.js";
 import { AdminError } from "../../core/errors.js";
 import { namespaceOf } from "../../core/k8s-template.js";
 import type { Logger } from "../../logger.js";
@@ -12,23 +12,14 @@ import type { KubeClient } from "./kube-client.js";
 /** Where FlyteWorkflow objects live (flytepropeller's CRD). */
 export const FLYTE_WORKFLOWS = { group: "flyte.lyft.com", version: "v1alpha1", plural: "flyteworkflows" } as const;
 
-/** What the FlyteWorkflow builder takes beyond the launch. */
-export interface FlyteWorkflowBuildOptions {
-  namespace: string;
-  clusterId?: string;
-  consoleUrl?: string;
-  roleNameKey?: string;
-  offloadedClosureUri?: string;
-  offloadedInputsUri?: string;
-}
-
-/** Builds the FlyteWorkflow object of a launch (a pure function). */
-export type FlyteWorkflowBuilder = (launch: ExecutionLaunch, options: FlyteWorkflowBuildOptions) => KubernetesObject;
+/** Builds the FlyteWorkflow object of a launch (a pure function; tests may pass their own). */
+export type FlyteWorkflowBuilder = (launch: ExecutionLaunch, options: FlyteWorkflowOptions) => FlyteWorkflowObject;
 
 export interface K8sExecutorOptions {
   client: KubeClient;
   blobs: BlobStore;
-  build: FlyteWorkflowBuilder;
+  /** Default: the FlyteWorkflow builder of Flyte v1.16.8's shape. */
+  build?: FlyteWorkflowBuilder;
   /** FlyteAdmin's namespace_mapping, e.g. `{{ project }}-{{ domain }}`. */
   namespaceTemplate: string;
   /** The cluster executions record ("" in-cluster). */
@@ -52,6 +43,7 @@ export interface K8sExecutorOptions {
  * keeps it until propeller has aborted the nodes and sent ABORTED).
  */
 export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
+  const build = o.build ?? buildFlyteWorkflow;
   const known = new Set<string>();
   const maxKnown = o.maxKnownNamespaces ?? 10_000;
 
@@ -68,27 +60,24 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
     async execute(launch) {
       const { project, domain, name } = launch.id;
       const namespace = namespaceOf(o.namespaceTemplate, project, domain);
+      const closureKey = executionClosureKey(launch.id);
+      // Built first: a closure propeller could not run fails the launch before anything is written.
+      const body = build(launch, {
+        namespace,
+        ...(o.clusterId !== "" ? { clusterId: o.clusterId } : {}),
+        ...(o.consoleUrl !== "" ? { consoleUrl: o.consoleUrl } : {}),
+        ...(o.roleNameKey !== "" ? { roleNameKey: o.roleNameKey } : {}),
+        ...(o.offloadClosure ? { offloadedClosureUri: o.blobs.uri(closureKey) } : {}),
+        ...(o.offloadInputs ? { offloadedInputsUri: launch.inputsUri } : {}),
+      });
+      if (o.offloadClosure) await o.blobs.put(closureKey, launch.closureBytes ?? toBinary(CompiledWorkflowClosureSchema, launch.closure));
       try {
         await ensureNamespace(namespace);
-        let offloadedClosureUri: string | undefined;
-        if (o.offloadClosure) {
-          const key = executionClosureKey(launch.id);
-          await o.blobs.put(key, launch.closureBytes ?? toBinary(CompiledWorkflowClosureSchema, launch.closure));
-          offloadedClosureUri = o.blobs.uri(key);
-        }
-        const body = o.build(launch, {
-          namespace,
-          ...(o.clusterId !== "" ? { clusterId: o.clusterId } : {}),
-          ...(o.consoleUrl !== "" ? { consoleUrl: o.consoleUrl } : {}),
-          ...(o.roleNameKey !== "" ? { roleNameKey: o.roleNameKey } : {}),
-          ...(offloadedClosureUri ? { offloadedClosureUri } : {}),
-          ...(o.offloadInputs ? { offloadedInputsUri: launch.inputsUri } : {}),
-        });
         const outcome = await o.client.createCustomObject({ ...FLYTE_WORKFLOWS, namespace }, body);
         o.logger.debug("handed execution to flytepropeller", { project, domain, name, namespace, outcome });
       } catch (e) {
         o.logger.warn("handing an execution to flytepropeller failed", { project, domain, name, namespace, error: String((e as Error)?.message ?? e) });
-        // FlyteAdmin's wording; the launch records it as the execution's error.
+        // FlyteAdmin's wording; a launch-plan launch records it as the execution's error.
         throw new AdminError("Internal", `failed to create workflow in propeller ${String((e as Error)?.message ?? e)}`);
       }
       return { cluster: o.clusterId };

@@ -73,13 +73,13 @@ describe("start-up report", () => {
     expect(lines.find((l) => l.msg.startsWith("python tasks will fail"))).toBeUndefined();
   });
 
-  it("refuses the k8s engine in one line", async () => {
-    const { code, stderr } = await startupLines(["--engine", "k8s"]);
+  it("refuses the k8s engine without a loadable kubeconfig in one line", async () => {
+    const { code, stderr } = await startupLines(["--engine", "k8s", "--k8s-kubeconfig", "/nonexistent/kubeconfig"]);
     expect(code).toBe(1);
     const failure = stderr
       .trim()
       .split("\n")
       .filter((l) => !l.includes("running them through tsx"));
-    expect(failure).toEqual(['flyteadmin-ts: --engine: engine "k8s" is not available in this version; use local or none']);
+    expect(failure).toEqual(["flyteadmin-ts: --k8s-kubeconfig: no such file /nonexistent/kubeconfig"]);
   });
 });
