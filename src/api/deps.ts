@@ -31,4 +31,6 @@ export interface ApiDeps {
   events?: EventMetrics;
   /** Notifications on terminal phases (none are sent when absent: notifications are off). */
   notifications?: NotificationOutbox | undefined;
+  /** Called once a project is registered (the cluster resource sync gives it its namespaces); must not throw. */
+  projectRegistered?: ((project: string) => void) | undefined;
 }
