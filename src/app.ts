@@ -32,6 +32,7 @@ import type { UrlSigner } from "./blob/url-signer.js";
 import { urlSigningKey } from "./blob/url-signing-key.js";
 import type { S3ConnectionOptions } from "./blob/s3-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
+import { namespaceOf } from "./core/k8s-template.js";
 import type { ChildExecutions } from "./engine/local/child-executions.js";
 import type { WorkflowExecutor } from "./engine/workflow-executor.js";
 import { createEngineRuntime, type EngineSummary } from "./engine-wiring.js";
@@ -202,6 +203,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     schedules: schedules.hooks,
     ...events,
     notifications: notifications.outbox,
+    namespaceOf: (project, domain) => namespaceOf(config.k8sNamespaceTemplate, project, domain),
     projectRegistered: clusterResources
       ? (project) => {
           clusterResources.syncProject(project).catch((e: unknown) => logger.error("cluster resources: the project's sync failed", { project, error: String((e as Error)?.message ?? e) }));

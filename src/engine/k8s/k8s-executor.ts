@@ -1,6 +1,8 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
+import { MatchableResource } from "../../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
+import type { AttributeResolver } from "../../core/attribute-resolver.js";
 import { executionClosureKey } from "../../core/blob-keys.js";
 import { buildFlyteWorkflow, type FlyteWorkflowObject, type FlyteWorkflowOptions } from "../../core/crd/flyte-workflow.js";
 import { AdminError } from "../../core/errors.js";
@@ -30,6 +32,8 @@ export interface K8sExecutorOptions {
   roleNameKey: string;
   consoleUrl: string;
   logger: Logger;
+  /** Task resource defaults and limits and plugin overrides that apply to a launch (FlyteAdmin passes both to propeller). */
+  attributes?: Pick<AttributeResolver, "taskResources" | "resolve"> | undefined;
   /** Most namespaces remembered as existing (a bound on memory; forgetting one only costs a create that answers 409). */
   maxKnownNamespaces?: number;
 }
@@ -61,6 +65,9 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
       const { project, domain, name } = launch.id;
       const namespace = namespaceOf(o.namespaceTemplate, project, domain);
       const closureKey = executionClosureKey(launch.id);
+      const scope = { project, domain, workflow: launch.workflow.name, launchPlan: launch.launchPlan.name };
+      const resources = await o.attributes?.taskResources(scope);
+      const overrides = await o.attributes?.resolve(scope, MatchableResource.PLUGIN_OVERRIDE);
       // Built first: a closure propeller could not run fails the launch before anything is written.
       const body = build(launch, {
         namespace,
@@ -69,6 +76,8 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
         ...(o.roleNameKey !== "" ? { roleNameKey: o.roleNameKey } : {}),
         ...(o.offloadClosure ? { offloadedClosureUri: o.blobs.uri(closureKey) } : {}),
         ...(o.offloadInputs ? { offloadedInputsUri: launch.inputsUri } : {}),
+        ...(resources ? { taskResources: { defaults: resources.defaults, limits: resources.limits } } : {}),
+        ...(overrides?.target.case === "pluginOverrides" ? { taskPluginOverrides: overrides.target.value.overrides } : {}),
       });
       if (o.offloadClosure) await o.blobs.put(closureKey, launch.closureBytes ?? toBinary(CompiledWorkflowClosureSchema, launch.closure));
       try {

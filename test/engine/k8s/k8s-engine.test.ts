@@ -57,6 +57,8 @@ describe("--engine k8s", () => {
       inputs: { literals: { name: { scalar: { primitive: { stringValue: "world" } } } } },
     });
     expect(body.metadata.labels["shard-key"]).toMatch(/^\d+$/);
+    // The platform's task resources (here the configured defaults) travel with the object, as FlyteAdmin sends them.
+    expect(body.executionConfig.TaskResources).toMatchObject({ Requests: { CPU: "2", Memory: "200Mi" }, Limits: { CPU: "2", Memory: "1Gi" } });
     expect(Object.keys(body.spec.nodes)).toContain("n0");
     expect(Object.keys(body.tasks)).toHaveLength(1);
     expect(kube.get("flyte.lyft.com/v1alpha1", "flyteworkflows", NS, "k1")).toBeDefined();
