@@ -96,6 +96,17 @@ describe("--engine k8s", () => {
     expect((await get("k5")).closure?.phase).toBe(Phase.ABORTING);
   });
 
+  it("answers INTERNAL when the delete cannot be made, and a later terminate retries it", async () => {
+    await launch("k6");
+    kube.mode = "down";
+    const err = await admin.terminateExecution({ id: { project: P, domain: D, name: "k6" }, cause: "stop" }).catch((e: unknown) => e);
+    expect((err as ConnectError).code).toBe(Code.Internal);
+    expect((err as ConnectError).rawMessage).toMatch(/^failed to terminate execution: k6 with err kubernetes API unreachable to delete flyteworkflows\.flyte\.lyft\.com flytesnacks-development\/k6/);
+    kube.mode = "ok";
+    await admin.terminateExecution({ id: { project: P, domain: D, name: "k6" }, cause: "stop" });
+    expect(kube.get("flyte.lyft.com/v1alpha1", "flyteworkflows", NS, "k6")?.metadata.deletionTimestamp).toBeDefined();
+  });
+
   it("records a launch plan's execution FAILED with FlyteAdmin's message when the API is down", async () => {
     kube.mode = "down";
     await launch("down1");
