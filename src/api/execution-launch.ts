@@ -1,6 +1,7 @@
 import { clone, create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { NamedEntityMetadataSchema, NamedEntityState } from "../../gen/flyteidl/admin/common_pb.js";
+import { MatchableResource } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import { WorkflowCreateRequestSchema } from "../../gen/flyteidl/admin/workflow_pb.js";
 import {
   ExecutionClosureSchema,
@@ -80,6 +81,11 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
     securityContext: legacySecurityContext(req.spec, isTask ? undefined : lpSpec),
   });
   const clusterAssignment = await attributes.clusterAssignment(scope, req.spec.clusterAssignment);
+  // FlyteAdmin looks plugin overrides up under the execution's name as the workflow for a task launch.
+  const [taskResources, pluginOverrides] = await Promise.all([
+    attributes.taskResources(scope),
+    attributes.resolve(isTask ? { project: id.project, domain: id.domain, workflow: id.name } : scope, MatchableResource.PLUGIN_OVERRIDE),
+  ]);
   if (!isTask) await checkConcurrency(deps, launchPlan);
   // Checked only now, so a bad request is reported as such even under a taken name.
   if (await store.executions.exists(id)) throw duplicate();
@@ -161,6 +167,8 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
       recoveryExecution: spec.metadata.mode === Mode.RECOVERED ? spec.metadata.referenceExecution : undefined,
       parentExecution: inherited ? spec.metadata.parentNodeExecution?.executionId : undefined,
       nesting: inherited?.nesting ?? 0,
+      taskResources,
+      taskPluginOverrides: pluginOverrides?.target.case === "pluginOverrides" ? pluginOverrides.target.value.overrides : undefined,
     }));
   } catch (e) {
     if (isTask) {

@@ -1,4 +1,4 @@
-import type { WorkflowExecutionConfig } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
+import type { PluginOverride, TaskResourceAttributes, WorkflowExecutionConfig } from "../../gen/flyteidl/admin/matchable_resource_pb.js";
 import type { ClusterAssignment } from "../../gen/flyteidl/admin/cluster_assignment_pb.js";
 import type { CompiledWorkflowClosure } from "../../gen/flyteidl/core/compiler_pb.js";
 import type { Identifier, WorkflowExecutionIdentifier } from "../../gen/flyteidl/core/identifier_pb.js";
@@ -26,6 +26,14 @@ export interface ExecutionLaunch {
   parentExecution?: WorkflowExecutionIdentifier | undefined;
   /** How deep this execution is below the one that started the chain of launch-plan nodes (0 at the top). */
   nesting?: number;
+  /**
+   * The platform's task resource defaults and limits for this workflow (the
+   * TASK_RESOURCE attribute, else the server's): FlyteAdmin fills container
+   * tasks' unset resources from them before handing the workflow over.
+   */
+  taskResources?: TaskResourceAttributes | undefined;
+  /** The PLUGIN_OVERRIDE attribute resolved for the execution, if any. */
+  taskPluginOverrides?: PluginOverride[] | undefined;
 }
 
 /** Runs workflow executions. The engine reports progress back through the event RPCs. */

@@ -8,6 +8,7 @@ import { WorkflowExecution_Phase as Phase } from "../../gen/flyteidl/core/execut
 import { ResourceType } from "../../gen/flyteidl/core/identifier_pb.js";
 import type { LiteralMap } from "../../gen/flyteidl/core/literals_pb.js";
 import type { App } from "../../src/app.js";
+import type { ExecutionLaunch } from "../../src/engine/workflow-executor.js";
 import { inMemoryAdmin } from "../helpers/app.js";
 import { failure } from "../helpers/rpc-failure.js";
 import { loadFlytekitPackage, registerPackage } from "../fixtures/flytekit.js";
@@ -229,5 +230,34 @@ describe("execution config resolution", () => {
     });
     const x = await admin.getExecution({ id: explicit.id });
     expect([x.spec?.maxParallelism, x.spec?.securityContext?.runAs?.k8sServiceAccount]).toEqual([3, "mine"]);
+  });
+});
+
+describe("what the executor is handed", () => {
+  it("carries the resolved task resources and plugin overrides (for the FlyteWorkflow object)", async () => {
+    const launches: ExecutionLaunch[] = [];
+    const capturing = await inMemoryAdmin({}, {
+      executor: { kind: "test", execute: async (l: ExecutionLaunch) => (launches.push(l), { cluster: "" }), abort: async () => undefined },
+    });
+    try {
+      const a = capturing.admin;
+      await a.registerProject({ project: { id: P, name: P } });
+      await registerPackage(a, pkg);
+      await a.createExecution({ project: P, domain: D, name: "plain", spec: { launchPlan: lpId }, inputs: {} });
+      expect(launches[0]?.taskPluginOverrides).toBeUndefined();
+      expect(launches[0]?.taskResources).toBeDefined();
+      await a.updateProjectDomainAttributes({
+        attributes: { project: P, domain: D, matchingAttributes: { target: { case: "taskResourceAttributes", value: { defaults: { cpu: "300m" }, limits: { cpu: "1" } } } } },
+      });
+      await a.updateProjectDomainAttributes({
+        attributes: { project: P, domain: D, matchingAttributes: { target: { case: "pluginOverrides", value: { overrides: [{ taskType: "spark", pluginId: ["spark-k8s"] }] } } } },
+      });
+      await a.createExecution({ project: P, domain: D, name: "tuned", spec: { launchPlan: lpId }, inputs: {} });
+      expect(launches[1]?.taskResources?.defaults?.cpu).toBe("300m");
+      expect(launches[1]?.taskResources?.limits?.cpu).toBe("1");
+      expect(launches[1]?.taskPluginOverrides?.map((o) => [o.taskType, o.pluginId])).toEqual([["spark", ["spark-k8s"]]]);
+    } finally {
+      await capturing.app.close();
+    }
   });
 });

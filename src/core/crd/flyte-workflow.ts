@@ -25,12 +25,14 @@ import { START_NODE_ID } from "./flyte-workflow-nodes.js";
 import type { FlyteWorkflowObject, WorkflowSpecJson } from "./flyte-workflow-types.js";
 import { goTimeJson } from "./go-json.js";
 import { stripInterfaceTypeMetadata } from "./strip-interface.js";
+import { withTaskResourceDefaults } from "./task-resource-defaults.js";
 import { workflowLabels, workflowIdText } from "./workflow-labels.js";
 import { buildWorkflowSpec } from "./workflow-spec.js";
 
 export type { FlyteWorkflowObject } from "./flyte-workflow-types.js";
 export type { PlatformTaskResources } from "./execution-config.js";
 export { FlyteWorkflowBuildError } from "./flyte-workflow-error.js";
+export { offloadedWorkflowClosure } from "./offloaded-closure.js";
 export { sanitizedWorkflowName, sanitizeLabelValue, shardKey } from "./workflow-labels.js";
 
 export const FLYTE_WORKFLOW_API_VERSION = "flyte.lyft.com/v1alpha1";
@@ -49,15 +51,24 @@ export interface FlyteWorkflowOptions {
   consoleUrl?: string;
   /** Annotation key under which the security context's IAM role is written (FlyteAdmin's `roleNameKey`). */
   roleNameKey?: string;
-  /** When set, the closure is stored there: `spec`, `subWorkflows` and `tasks` are left out and propeller reads the closure proto. */
+  /**
+   * When set, the closure is stored there: `spec`, `subWorkflows` and `tasks`
+   * are left out and propeller reads them from that blob, an
+   * admin.WorkflowClosure (see offloadedWorkflowClosure).
+   */
   offloadedClosureUri?: string;
   /** When set, the inputs are stored there and `inputs` is left out. */
   offloadedInputsUri?: string;
   /** `workflowMeta.eventVersion`; FlyteAdmin's default is 2. */
   eventVersion?: number;
-  /** Resolved PLUGIN_OVERRIDE attributes of the execution. */
+  /** Resolved PLUGIN_OVERRIDE attributes of the execution; `launch.taskPluginOverrides` when not given. */
   taskPluginOverrides?: readonly PluginOverride[];
-  /** Platform task resource defaults and limits resolved for the workflow. */
+  /**
+   * Platform task resource defaults and limits resolved for the workflow;
+   * `launch.taskResources` when not given. When known, container tasks get
+   * their unset requests and limits filled from them, as FlyteAdmin does; with
+   * neither, tasks are written as compiled (what propeller's own builder does).
+   */
   taskResources?: PlatformTaskResources;
 }
 
@@ -77,12 +88,13 @@ function checkInputs(launch: ExecutionLaunch): void {
   }
 }
 
-function buildTasks(tasks: readonly TaskTemplate[]): Record<string, JsonObject> {
+function buildTasks(tasks: readonly TaskTemplate[], platform: PlatformTaskResources | undefined): Record<string, JsonObject> {
   const out: Record<string, JsonObject> = {};
   for (const t of tasks) {
     const key = identifierText(t.id);
     if (key in out) throw buildInvalid(`task [${key}] appears twice in the closure`);
-    out[key] = toJson(TaskTemplateSchema, { ...t, interface: stripInterfaceTypeMetadata(t.interface) }) as JsonObject;
+    const withDefaults = platform ? withTaskResourceDefaults(t, platform) : t;
+    out[key] = toJson(TaskTemplateSchema, { ...withDefaults, interface: stripInterfaceTypeMetadata(t.interface) }) as JsonObject;
   }
   return out;
 }
@@ -117,7 +129,11 @@ function build(launch: ExecutionLaunch, options: FlyteWorkflowOptions): FlyteWor
   for (const sub of closure.subWorkflows) {
     subWorkflows[identifierText(sub.template?.id)] = buildWorkflowSpec(sub, taskIndex, offloaded);
   }
-  const tasks = buildTasks(closure.tasks.map((t) => t.template).filter((t): t is TaskTemplate => t !== undefined));
+  const platform = options.taskResources ?? launch.taskResources;
+  const tasks = buildTasks(
+    closure.tasks.map((t) => t.template).filter((t): t is TaskTemplate => t !== undefined),
+    platform,
+  );
 
   const annotations: Record<string, string> = {};
   const securityContext = config.securityContext;
@@ -142,7 +158,7 @@ function build(launch: ExecutionLaunch, options: FlyteWorkflowOptions): FlyteWor
     // Go embeds core.SecurityContext without a JSON marshaller: proto field names, enums as numbers.
     securityContext: runAs && securityContext ? (toJson(SecurityContextSchema, securityContext, { useProtoFieldName: true, enumAsInteger: true }) as JsonObject) : {},
     rawOutputDataConfig: {},
-    executionConfig: buildExecutionConfig(config, launch.recoveryExecution, options.taskPluginOverrides, options.taskResources),
+    executionConfig: buildExecutionConfig(config, launch.recoveryExecution, options.taskPluginOverrides ?? launch.taskPluginOverrides, platform),
   };
   const eventVersion = options.eventVersion ?? DEFAULT_EVENT_VERSION;
   if (eventVersion !== 0) obj.workflowMeta.eventVersion = eventVersion;

@@ -15,15 +15,22 @@ import { buildFlyteWorkflow } from "../../../src/core/crd/flyte-workflow.js";
 
 const ROOT = process.env.FLYTE_TESTDATA ?? "/work/flyte-src/flytepropeller/pkg/compiler/test/testdata";
 
-/** Every directory with both a `compiled/` and a `k8s/` folder holding pairs of the same file name. */
+/**
+ * The closure → object pairs: `branch/` and `dynamic/` name both files alike;
+ * `snacks-core/` (flytesnacks examples, written by the v1.16 test) pairs
+ * `compiled/X_wf.json` with `k8s/X_wf_crd.json`.
+ */
 function goldenPairs(): { name: string; closure: string; object: string }[] {
   const pairs: { name: string; closure: string; object: string }[] = [];
-  for (const dir of ["branch", "dynamic"]) {
+  for (const dir of ["branch", "dynamic", "snacks-core"]) {
     const compiled = join(ROOT, dir, "compiled");
     const k8s = join(ROOT, dir, "k8s");
     if (!existsSync(compiled) || !existsSync(k8s)) continue;
     for (const file of readdirSync(compiled).filter((f) => f.endsWith(".json")).sort()) {
-      if (existsSync(join(k8s, file))) pairs.push({ name: `${dir}/${file}`, closure: join(compiled, file), object: join(k8s, file) });
+      const objectFile = existsSync(join(k8s, file)) ? file : file.replace(/_wf\.json$/, "_wf_crd.json");
+      if (objectFile.endsWith(".json") && existsSync(join(k8s, objectFile))) {
+        pairs.push({ name: `${dir}/${file}`, closure: join(compiled, file), object: join(k8s, objectFile) });
+      }
     }
   }
   return pairs;
