@@ -8,7 +8,6 @@ import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
 import { platformDefaultEnv } from "./engine/local/process/platform-env.js";
 import type { TaskPlugin } from "./engine/local/task-plugin.js";
-import { createAttributeResolver } from "./core/attribute-resolver.js";
 import { createK8sExecutor } from "./engine/k8s/k8s-executor.js";
 import { createKubeClient } from "./engine/k8s/kube-client.js";
 import { loadKubeConfig } from "./engine/k8s/kube-config.js";
@@ -91,11 +90,6 @@ function createK8sRuntime(config: Config, deps: EngineRuntimeOptions["deps"], lo
     roleNameKey: config.k8sRoleNameKey,
     consoleUrl: config.k8sConsoleUrl,
     logger,
-    attributes: createAttributeResolver(deps.store.attributes, {
-      workflowExecutionConfig: config.workflowExecutionConfig,
-      taskResources: config.taskResources,
-      clusterPools: config.clusterPools,
-    }),
   });
   return { executor, summary: { kind: executor.kind, cluster: client.server }, logs: notHandled, start: async () => {}, stop: async () => {} };
 }

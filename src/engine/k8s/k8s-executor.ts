@@ -1,10 +1,8 @@
 import { toBinary } from "@bufbuild/protobuf";
-import { CompiledWorkflowClosureSchema } from "../../../gen/flyteidl/core/compiler_pb.js";
-import { MatchableResource } from "../../../gen/flyteidl/admin/matchable_resource_pb.js";
+import { WorkflowClosureSchema } from "../../../gen/flyteidl/admin/workflow_pb.js";
 import type { BlobStore } from "../../blob/blob-store.js";
-import type { AttributeResolver } from "../../core/attribute-resolver.js";
 import { executionClosureKey } from "../../core/blob-keys.js";
-import { buildFlyteWorkflow, type FlyteWorkflowObject, type FlyteWorkflowOptions } from "../../core/crd/flyte-workflow.js";
+import { buildFlyteWorkflow, type FlyteWorkflowObject, type FlyteWorkflowOptions, offloadedWorkflowClosure } from "../../core/crd/flyte-workflow.js";
 import { AdminError } from "../../core/errors.js";
 import { namespaceOf } from "../../core/k8s-template.js";
 import type { Logger } from "../../logger.js";
@@ -32,8 +30,6 @@ export interface K8sExecutorOptions {
   roleNameKey: string;
   consoleUrl: string;
   logger: Logger;
-  /** Task resource defaults and limits and plugin overrides that apply to a launch (FlyteAdmin passes both to propeller). */
-  attributes?: Pick<AttributeResolver, "taskResources" | "resolve"> | undefined;
   /** Most namespaces remembered as existing (a bound on memory; forgetting one only costs a create that answers 409). */
   maxKnownNamespaces?: number;
 }
@@ -65,9 +61,6 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
       const { project, domain, name } = launch.id;
       const namespace = namespaceOf(o.namespaceTemplate, project, domain);
       const closureKey = executionClosureKey(launch.id);
-      const scope = { project, domain, workflow: launch.workflow.name, launchPlan: launch.launchPlan.name };
-      const resources = await o.attributes?.taskResources(scope);
-      const overrides = await o.attributes?.resolve(scope, MatchableResource.PLUGIN_OVERRIDE);
       // Built first: a closure propeller could not run fails the launch before anything is written.
       const body = build(launch, {
         namespace,
@@ -76,10 +69,9 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
         ...(o.roleNameKey !== "" ? { roleNameKey: o.roleNameKey } : {}),
         ...(o.offloadClosure ? { offloadedClosureUri: o.blobs.uri(closureKey) } : {}),
         ...(o.offloadInputs ? { offloadedInputsUri: launch.inputsUri } : {}),
-        ...(resources ? { taskResources: { defaults: resources.defaults, limits: resources.limits } } : {}),
-        ...(overrides?.target.case === "pluginOverrides" ? { taskPluginOverrides: overrides.target.value.overrides } : {}),
       });
-      if (o.offloadClosure) await o.blobs.put(closureKey, launch.closureBytes ?? toBinary(CompiledWorkflowClosureSchema, launch.closure));
+      // Propeller reads an admin.WorkflowClosure there, with the platform's task resources filled in as in the object.
+      if (o.offloadClosure) await o.blobs.put(closureKey, toBinary(WorkflowClosureSchema, offloadedWorkflowClosure(launch)));
       try {
         await ensureNamespace(namespace);
         const outcome = await o.client.createCustomObject({ ...FLYTE_WORKFLOWS, namespace }, body);

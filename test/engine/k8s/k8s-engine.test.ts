@@ -1,7 +1,10 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { fromBinary } from "@bufbuild/protobuf";
 import { join } from "node:path";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { WorkflowClosureSchema } from "../../../gen/flyteidl/admin/workflow_pb.js";
 import { WorkflowExecution_Phase as Phase } from "../../../gen/flyteidl/core/execution_pb.js";
 import { ResourceType } from "../../../gen/flyteidl/core/identifier_pb.js";
 import type { AdminService } from "../../../gen/flyteidl/service/admin_pb.js";
@@ -145,6 +148,31 @@ describe("--engine k8s", () => {
     expect((err as ConnectError).rawMessage).toMatch(/^failed to create workflow in propeller /);
     const missing = await get("task1").catch((e: unknown) => e);
     expect((missing as ConnectError).code).toBe(Code.NotFound);
+  });
+});
+
+describe("--engine k8s with offloading", () => {
+  it("sends the closure and inputs by location, the closure stored as the admin.WorkflowClosure propeller reads", async () => {
+    const off = await inMemoryAdmin({ engine: "k8s", k8sKubeconfig: kube.kubeconfigPath, k8sOffloadClosure: "true", k8sOffloadInputs: "true", k8sConsoleUrl: "https://flyte.example.com/console" });
+    try {
+      await off.admin.registerProject({ project: { id: "offp", name: "offp" } });
+      const offPkg = loadFlytekitPackage("hello", "offp", D, "v1");
+      await registerPackage(off.admin, offPkg);
+      await off.admin.createExecution({ project: "offp", domain: D, name: "off1", spec: { launchPlan: offPkg.launchPlans[0]!.id }, inputs: {} });
+      const body = kube.get("flyte.lyft.com/v1alpha1", "flyteworkflows", `offp-${D}`, "off1") as Record<string, any>;
+      expect(body).toBeDefined();
+      expect(body.spec).toBeUndefined();
+      expect(body.tasks).toBeUndefined();
+      expect(body.inputs).toBeUndefined();
+      expect(body.consoleUrl).toBe("https://flyte.example.com/console");
+      expect(body.offloadedInputs).toMatch(/^file:\/\/.*\/metadata\/offp\/development\/off1\/inputs$/);
+      expect(body.workflowClosureReference).toMatch(/^file:\/\/.*\/metadata\/offp\/development\/off1\/workflow_closure$/);
+      const stored = fromBinary(WorkflowClosureSchema, readFileSync(fileURLToPath(body.workflowClosureReference)));
+      expect(stored.compiledWorkflow?.primary?.template?.id?.name).toBe(offPkg.workflows[0]!.id.name);
+      expect(stored.compiledWorkflow?.tasks).toHaveLength(1);
+    } finally {
+      await off.app.close();
+    }
   });
 });
 
