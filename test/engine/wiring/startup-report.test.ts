@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { packageRoot } from "../../../src/paths.js";
+import { startKubeApiServer } from "../../fixtures/kube-api-server.js";
 
 /** What `flyteadmin-ts serve` says about its engine when it starts, from the command line. */
 const KIT = "/work/shared/flytekit";
@@ -71,6 +72,17 @@ describe("start-up report", () => {
     expect(serving?.engine).toBe("none");
     expect(serving).not.toHaveProperty("python");
     expect(lines.find((l) => l.msg.startsWith("python tasks will fail"))).toBeUndefined();
+  });
+
+  it("names the k8s engine and the cluster it hands executions to", async () => {
+    const kube = await startKubeApiServer();
+    try {
+      const { lines, code } = await startupLines(["--engine", "k8s", "--k8s-kubeconfig", kube.kubeconfigPath, "--cluster-resources", "true"]);
+      expect(code).toBe(0);
+      expect(lines.find((l) => l.msg === "serving")).toMatchObject({ engine: "k8s", cluster: kube.url });
+    } finally {
+      await kube.close();
+    }
   });
 
   it("refuses the k8s engine without a loadable kubeconfig in one line", async () => {
