@@ -78,6 +78,8 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
         o.logger.debug("handed execution to flytepropeller", { project, domain, name, namespace, outcome });
       } catch (e) {
         o.logger.warn("handing an execution to flytepropeller failed", { project, domain, name, namespace, error: String((e as Error)?.message ?? e) });
+        // Nothing reads the offloaded closure of a run propeller never got; a failed delete leaves it to the orphan sweep.
+        if (o.offloadClosure) await o.blobs.delete(closureKey).catch(() => {});
         // FlyteAdmin's wording; a launch-plan launch records it as the execution's error.
         throw new AdminError("Internal", `failed to create workflow in propeller ${String((e as Error)?.message ?? e)}`);
       }

@@ -140,7 +140,10 @@ export function toKubeApiError(what: string, e: unknown, timeoutMs: number): Kub
   if (err?.name === "AbortError" || err?.type === "aborted") {
     return new KubeApiError(`kubernetes API did not answer to ${what} within ${timeoutMs} ms`, 0, "Timeout");
   }
-  return new KubeApiError(`kubernetes API unreachable to ${what}: ${String(err?.message ?? e).split("\n")[0]}`, 0, err?.code ?? "Unreachable");
+  const message = String(err?.message ?? e).split("\n")[0];
+  // node-fetch's FetchError: no answer at all (refused, reset, DNS); anything else failed before a request was made (an unknown kind).
+  if (err?.name === "FetchError") return new KubeApiError(`kubernetes API unreachable to ${what}: ${message}`, 0, err.code ?? "Unreachable");
+  return new KubeApiError(`cannot ${what}: ${message}`, 0, "ClientError");
 }
 
 /** The Kubernetes Status object of an error answer, whether the client parsed it or not. */

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { join } from "node:path";
@@ -170,6 +170,12 @@ describe("--engine k8s with offloading", () => {
       const stored = fromBinary(WorkflowClosureSchema, readFileSync(fileURLToPath(body.workflowClosureReference)));
       expect(stored.compiledWorkflow?.primary?.template?.id?.name).toBe(offPkg.workflows[0]!.id.name);
       expect(stored.compiledWorkflow?.tasks).toHaveLength(1);
+
+      // A hand-off that fails keeps no offloaded closure behind.
+      kube.mode = "down";
+      await off.admin.createExecution({ project: "offp", domain: D, name: "off2", spec: { launchPlan: offPkg.launchPlans[0]!.id }, inputs: {} });
+      expect((await off.admin.getExecution({ id: { project: "offp", domain: D, name: "off2" } })).closure?.phase).toBe(Phase.FAILED);
+      expect(existsSync(fileURLToPath(body.workflowClosureReference.replace("/off1/", "/off2/")))).toBe(false);
     } finally {
       await off.app.close();
     }
