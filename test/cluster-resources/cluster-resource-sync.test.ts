@@ -131,4 +131,14 @@ describe("cluster resources", () => {
     await app.clusterResources!.syncAll();
     expect(kube.get("v1", "limitranges", "beta-production", "limits")).toBeDefined();
   });
+
+  it("reports a kind the cluster does not serve, and applies the rest", async () => {
+    writeFileSync(join(templates, "40-widget.yaml"), "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n");
+    writeFileSync(join(templates, "50-config.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after-widget}\ndata: {project: '{{ project }}'}\n");
+    await app.clusterResources!.syncAll();
+    const failed = logs.find((l) => l.msg === "cluster resources: cannot apply a template" && l.kind === "Widget");
+    expect(failed).toMatchObject({ level: "error", template: "40-widget.yaml", namespace: "alpha-production" });
+    expect(String(failed?.error)).toMatch(/^kubernetes API refused to create Widget alpha-production\/w: 404/);
+    expect(kube.get("v1", "configmaps", "beta-production", "after-widget")).toMatchObject({ data: { project: "beta" } });
+  });
 });
