@@ -32,6 +32,7 @@ import type { UrlSigner } from "./blob/url-signer.js";
 import { urlSigningKey } from "./blob/url-signing-key.js";
 import type { S3ConnectionOptions } from "./blob/s3-blob-store.js";
 import { createAttributeResolver } from "./core/attribute-resolver.js";
+import { namespaceOf } from "./core/k8s-template.js";
 import type { ChildExecutions } from "./engine/local/child-executions.js";
 import type { WorkflowExecutor } from "./engine/workflow-executor.js";
 import { createEngineRuntime, type EngineSummary } from "./engine-wiring.js";
@@ -55,6 +56,8 @@ import { registerReflection } from "./server/reflection.js";
 import { startStoreHealth } from "./server/store-health.js";
 import { openStore } from "./storage/open-store.js";
 import { createCleanup } from "./cleanup/cleanup-wiring.js";
+import type { ClusterResourceSync } from "./cluster-resources/cluster-resource-sync.js";
+import { createClusterResources } from "./cluster-resources/cluster-resource-wiring.js";
 import type { ExecutionCleaner } from "./cleanup/execution-cleaner.js";
 import type { RetentionTimer } from "./cleanup/retention-timer.js";
 import { createNotifications, type DeliveryChannels, type Notifications, smtpPassword } from "./notifications/notification-wiring.js";
@@ -78,6 +81,8 @@ export interface App {
   childExecutions: ChildExecutions;
   /** Retention: the cleaner (what `executions delete` and `cleanup` use) and the timer applying the configured policy. */
   cleanup: { cleaner: ExecutionCleaner; timer: RetentionTimer };
+  /** Keeps project-domain namespaces and templated resources in the cluster (undefined unless `--cluster-resources`). */
+  clusterResources: ClusterResourceSync | undefined;
   /** Fires launch-plan schedules; started with the app unless `--scheduler false`. */
   scheduler: Scheduler;
   /** The notification outbox's enqueue side and this replica's delivery workers (both undefined when off). */
@@ -183,6 +188,8 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     clock: options.clock,
     sleep: options.sleep,
   });
+  // Before the API: registering a project starts its namespaces' sync.
+  const clusterResources = createClusterResources({ config, store, logger, metrics: metrics?.clusterResources });
   const deps: ApiDeps = {
     store,
     blobs,
@@ -196,6 +203,12 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     schedules: schedules.hooks,
     ...events,
     notifications: notifications.outbox,
+    namespaceOf: (project, domain) => namespaceOf(config.k8sNamespaceTemplate, project, domain),
+    projectRegistered: clusterResources
+      ? (project) => {
+          clusterResources.syncProject(project).catch((e: unknown) => logger.error("cluster resources: the project's sync failed", { project, error: String((e as Error)?.message ?? e) }));
+        }
+      : undefined,
   };
   apiDeps = deps;
   const cleanup = createCleanup({ config, store, blobs, logger, metrics: metrics?.cleanup, ...(options.clock ? { clock: options.clock } : {}) });
@@ -327,12 +340,14 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     childExecutions,
     cleanup,
     scheduler: schedules.scheduler,
+    clusterResources,
     notifications,
     async start(listeningUrl) {
       await engine.start(listeningUrl);
       cleanup.timer.start();
       if (config.scheduler) schedules.scheduler.start();
       notifications.start(listeningUrl);
+      clusterResources?.start();
     },
     async close() {
       storeHealth.stop();
@@ -340,6 +355,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
       // First: no execution is created once the rest starts shutting down.
       await schedules.scheduler.stop();
       await cleanup.timer.stop();
+      await clusterResources?.stop();
       // Before the store closes: rounds in flight finish their writes. Task processes keep running.
       try {
         await engine.stop();

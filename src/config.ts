@@ -9,6 +9,7 @@ import {
   WorkflowExecutionConfigSchema,
 } from "../gen/flyteidl/admin/matchable_resource_pb.js";
 import { loadLocation } from "./core/cron.js";
+import { renderTemplate, TemplateError } from "./core/k8s-template.js";
 import { parseRetentionPolicy, RetentionError, type RetentionPolicy } from "./core/retention.js";
 import { absoluteEnginePaths, envMap, type HostResources, hostTaskResources, thisHost } from "./engine-config.js";
 import { type AuthConfig, AuthConfigError, defaultAuth, parseAuth, resolveAuth } from "./auth/auth-config.js";
@@ -77,6 +78,20 @@ export interface Config {
   engineEnv: Record<string, string>;
   engineSecretsDir: string;
   engineContainerRuntime: "" | "docker" | "podman";
+  k8sKubeconfig: string;
+  k8sContext: string;
+  k8sNamespaceTemplate: string;
+  k8sClusterId: string;
+  k8sCreateNamespaces: boolean;
+  k8sOffloadClosure: boolean;
+  k8sOffloadInputs: boolean;
+  k8sRoleNameKey: string;
+  k8sConsoleUrl: string;
+  k8sRequestTimeoutMs: number;
+  clusterResources: boolean;
+  clusterResourcesTemplatePath: string;
+  clusterResourcesIntervalMs: number;
+  clusterResourcesCustomData: Record<string, Record<string, string>>;
   retention: RetentionPolicy;
   retentionIntervalMs: number;
   retentionBatch: number;
@@ -101,7 +116,7 @@ export interface Config {
 }
 
 /** Which engine runs executions: the embedded one, or none (an outside engine such as flytepropeller reports events). */
-export type EngineKind = "local" | "none";
+export type EngineKind = "local" | "none" | "k8s";
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -118,6 +133,7 @@ type Kind =
   | "string-map"
   | "env-map"
   | "choice"
+  | "custom-data"
   | "retention"
   | "notifications"
   | "auth";
@@ -135,9 +151,9 @@ interface Option {
   max?: number;
 }
 
-const ENGINE_CHOICES: readonly EngineKind[] = ["local", "none"];
-/** Engine kinds that are named but not built yet: `k8s` is the FlyteWorkflow hand-off to flytepropeller. */
-const UNAVAILABLE_ENGINES = new Set(["k8s"]);
+const ENGINE_CHOICES: readonly EngineKind[] = ["local", "none", "k8s"];
+/** Engine kinds that are named but not built yet. */
+const UNAVAILABLE_ENGINES = new Set<string>();
 
 /**
  * Every option, in --help order. Each is settable as `key` in the config file,
@@ -198,7 +214,7 @@ export const OPTIONS: readonly Option[] = [
   { key: "dirMode", kind: "string", default: "0700", help: "permissions (octal) of the folders the server creates, the data dir included" },
   { key: "maxWorkflowNodes", kind: "int", default: "100", help: "most user nodes a registered workflow may have (0: no limit)" },
   { key: "clusterPools", kind: "string-map", default: "{}", help: 'cluster pool per domain when no CLUSTER_ASSIGNMENT attribute applies, as JSON: {"production":"gpu-pool"}' },
-  { key: "engine", kind: "choice", choices: ENGINE_CHOICES, default: "local", help: "what runs executions: local (the embedded engine runs tasks as processes on this machine) or none (executions wait for an outside engine, e.g. flytepropeller, that reports events)" },
+  { key: "engine", kind: "choice", choices: ENGINE_CHOICES, default: "local", help: "what runs executions: local (the embedded engine runs tasks as processes on this machine), k8s (each execution becomes a FlyteWorkflow resource in Kubernetes that flytepropeller runs; see the --k8s-* options) or none (executions wait for an outside engine, e.g. flytepropeller, that reports events)" },
   { key: "enginePython", kind: "string", default: "", help: "with --engine local: the Python environment that provides flytekit, a virtualenv or its bin folder holding pyflyte-execute (default: pyflyte-execute found on PATH)" },
   { key: "engineCodePaths", kind: "list", default: "", help: "with --engine local: folders put first on PYTHONPATH of every task, comma-separated, for code registered without fast registration" },
   { key: "engineRunRoot", kind: "string", default: "", help: "with --engine local: where each task attempt gets its working folder and task.log (default <data-dir>/engine)" },
@@ -208,6 +224,20 @@ export const OPTIONS: readonly Option[] = [
   { key: "engineEnv", kind: "env-map", default: "", help: "with --engine local: environment variables given to every task, comma-separated KEY=VALUE pairs (a config file may give a mapping)" },
   { key: "engineSecretsDir", kind: "string", default: "", help: "with --engine local: folder of <group>/<key> files; a task's requested secrets are passed to it as flytekit reads them (default <data-dir>/secrets)" },
   { key: "engineContainerRuntime", kind: "choice", choices: ["", "docker", "podman"], default: "", help: "with --engine local: docker or podman to run raw-container tasks (flytekit ContainerTask) in their image; python tasks always run as processes on this host (empty: every task does, images ignored)" },
+  { key: "k8sKubeconfig", kind: "string", default: "", help: "with --engine k8s or --cluster-resources: the kubeconfig file of the cluster (empty: the pod's service account when KUBERNETES_SERVICE_HOST is set, else KUBECONFIG or ~/.kube/config)" },
+  { key: "k8sContext", kind: "string", default: "", help: "with --engine k8s or --cluster-resources: the kubeconfig context to use (empty: its current context)" },
+  { key: "k8sNamespaceTemplate", kind: "string", default: "{{ project }}-{{ domain }}", help: "the Kubernetes namespace of a project and domain, as FlyteAdmin's namespace_mapping; {{ project }} and {{ domain }} are replaced" },
+  { key: "k8sClusterId", kind: "string", default: "", help: "with --engine k8s: the cluster name executions record (empty: in-cluster, as FlyteAdmin)" },
+  { key: "k8sCreateNamespaces", kind: "bool", default: "true", help: "with --engine k8s: create an execution's namespace when it is missing" },
+  { key: "k8sOffloadClosure", kind: "bool", default: "false", help: "with --engine k8s: write the compiled workflow to blob storage and send only its location in the FlyteWorkflow (FlyteAdmin's useOffloadedWorkflowClosure)" },
+  { key: "k8sOffloadInputs", kind: "bool", default: "false", help: "with --engine k8s: send the inputs' location instead of the inputs in the FlyteWorkflow (FlyteAdmin's useOffloadedInputs)" },
+  { key: "k8sRoleNameKey", kind: "string", default: "", help: "with --engine k8s: the annotation that carries an execution's IAM role on its FlyteWorkflow (FlyteAdmin's roleNameKey; empty: none)" },
+  { key: "k8sConsoleUrl", kind: "string", default: "", help: "with --engine k8s: the console URL flytepropeller puts in task log links and events (empty: none)" },
+  { key: "k8sRequestTimeoutMs", kind: "int", min: 100, max: 300_000, default: "10000", help: "with --engine k8s or --cluster-resources: longest one Kubernetes API call may take, in milliseconds" },
+  { key: "clusterResources", kind: "bool", default: "false", help: "keep each project-domain's namespace and the resources of --cluster-resources-template-path in the Kubernetes cluster, at project creation and every --cluster-resources-interval-ms (FlyteAdmin's clusterresource sync)" },
+  { key: "clusterResourcesTemplatePath", kind: "string", default: "", help: "with --cluster-resources: folder of YAML or JSON templates applied to every project-domain namespace; {{ namespace }}, {{ project }}, {{ domain }}, CLUSTER_RESOURCE attribute values and custom data are replaced" },
+  { key: "clusterResourcesIntervalMs", kind: "int", min: 1000, max: 24 * 3600 * 1000, default: "60000", help: "with --cluster-resources: time between two sync passes, in milliseconds (jittered by up to a tenth)" },
+  { key: "clusterResourcesCustomData", kind: "custom-data", default: "{}", help: 'with --cluster-resources: template values per domain, as JSON (a config file may give a mapping): {"production":{"projectQuotaCpu":"16"}}' },
   {
     key: "retention",
     kind: "retention",
@@ -302,6 +332,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   for (const key of ["fileMode", "dirMode"] as const) {
     if (!/^0?[0-7]{3}$/.test(config[key])) throw new ConfigError(`--${flagName(key)}: expected octal permissions such as 0600, got ${JSON.stringify(config[key])}`);
+  }
+  try {
+    renderTemplate(config.k8sNamespaceTemplate, { project: "p", domain: "d" });
+  } catch (e) {
+    if (!(e instanceof TemplateError)) throw e;
+    throw new ConfigError(`--k8s-namespace-template: ${e.message}; it may use {{ project }} and {{ domain }}`);
   }
   config.notifications = withFlatNotificationOptions(config);
   config.auth = resolvedAuth(config);
@@ -414,6 +450,8 @@ function coerce(opt: Option, raw: unknown, where: string, previous?: unknown): u
     }
     case "env-map":
       return envMap(raw, fail);
+    case "custom-data":
+      return customData(typeof raw === "string" ? parseJson(raw, fail) : raw, fail);
     case "retention":
       try {
         return parseRetentionPolicy(raw);
@@ -445,6 +483,23 @@ function coerce(opt: Option, raw: unknown, where: string, previous?: unknown): u
       });
     }
   }
+}
+
+/** Template values per domain: a mapping of domains to mappings of names to texts (numbers and booleans are written as text). */
+function customData(value: unknown, fail: (what: string) => ConfigError): Record<string, Record<string, string>> {
+  const what = "expected a mapping of domains to mappings of values";
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw fail(what);
+  const out: Record<string, Record<string, string>> = Object.create(null);
+  for (const [domain, values] of Object.entries(value)) {
+    if (!values || typeof values !== "object" || Array.isArray(values)) throw fail(what);
+    const texts: Record<string, string> = Object.create(null);
+    for (const [name, v] of Object.entries(values)) {
+      if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") throw fail(`${what} (${domain}.${name} is not a text)`);
+      texts[name] = String(v);
+    }
+    out[domain] = texts;
+  }
+  return out;
 }
 
 function parseJson(text: string, fail: (what: string) => ConfigError): unknown {

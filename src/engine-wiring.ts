@@ -8,6 +8,9 @@ import { createLocalEngine } from "./engine/local/local-engine.js";
 import { createLocalProcessPlugin, findFlytekit } from "./engine/local/process/local-process-plugin.js";
 import { platformDefaultEnv } from "./engine/local/process/platform-env.js";
 import type { TaskPlugin } from "./engine/local/task-plugin.js";
+import { createK8sExecutor } from "./engine/k8s/k8s-executor.js";
+import { createKubeClient } from "./engine/k8s/kube-client.js";
+import { loadKubeConfig } from "./engine/k8s/kube-config.js";
 import { createExternalExecutor, type WorkflowExecutor } from "./engine/workflow-executor.js";
 import type { Logger } from "./logger.js";
 import type { Req, Res } from "./server/http-types.js";
@@ -18,10 +21,12 @@ export const ENGINE_METADATA_PREFIX = "metadata/propeller";
 
 /** What the start-up log and GetVersion say about the engine. */
 export interface EngineSummary {
-  /** "local", "none", or the kind of an executor handed in by the caller. */
+  /** "local", "none", "k8s", or the kind of an executor handed in by the caller. */
   kind: string;
   /** Local engine: the folder holding pyflyte-execute, or undefined when none was found. */
   python?: string | undefined;
+  /** k8s engine: the Kubernetes API server FlyteWorkflow objects are created on. */
+  cluster?: string;
   /** Local engine: CPU slots for tasks. */
   taskSlots?: number;
   /** Local engine: where attempts run and log. */
@@ -59,11 +64,34 @@ const notHandled = async () => false;
 export function createEngineRuntime({ config, deps, logger, executor, children }: EngineRuntimeOptions): EngineRuntime {
   if (executor) return passive(executor);
   if (config.engine === "none") return passive(createExternalExecutor());
+  if (config.engine === "k8s") return createK8sRuntime(config, deps, logger);
   return createLocalRuntime(config, deps, logger, children);
 }
 
 function passive(executor: WorkflowExecutor): EngineRuntime {
   return { executor, summary: { kind: executor.kind }, logs: notHandled, start: async () => {}, stop: async () => {} };
+}
+
+/**
+ * The hand-off to flytepropeller: the cluster connection is loaded now, so a
+ * missing or malformed kubeconfig stops start-up with one line.
+ */
+function createK8sRuntime(config: Config, deps: EngineRuntimeOptions["deps"], logger: Logger): EngineRuntime {
+  const kubeConfig = loadKubeConfig({ kubeconfig: config.k8sKubeconfig, context: config.k8sContext });
+  const client = createKubeClient({ kubeConfig, timeoutMs: config.k8sRequestTimeoutMs });
+  const executor = createK8sExecutor({
+    client,
+    blobs: deps.blobs,
+    namespaceTemplate: config.k8sNamespaceTemplate,
+    clusterId: config.k8sClusterId,
+    createNamespaces: config.k8sCreateNamespaces,
+    offloadClosure: config.k8sOffloadClosure,
+    offloadInputs: config.k8sOffloadInputs,
+    roleNameKey: config.k8sRoleNameKey,
+    consoleUrl: config.k8sConsoleUrl,
+    logger,
+  });
+  return { executor, summary: { kind: executor.kind, cluster: client.server }, logs: notHandled, start: async () => {}, stop: async () => {} };
 }
 
 function createLocalRuntime(config: Config, deps: EngineRuntimeOptions["deps"], logger: Logger, children: ChildExecutions | undefined): EngineRuntime {

@@ -129,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
     auth: config.auth.enabled ? config.auth.appAuth.authServerType.toLowerCase() : "off",
     // The local engine: which flytekit runs tasks (a missing one was warned about above), how many at once, where.
     ...(engine.kind === "local" ? { python: engine.python ?? "not found", taskSlots: engine.taskSlots, runRoot: engine.runRoot } : {}),
+    ...(engine.kind === "k8s" ? { cluster: engine.cluster } : {}),
   });
   await stopped;
   logger.info("stopped");

@@ -31,4 +31,8 @@ export interface ApiDeps {
   events?: EventMetrics;
   /** Notifications on terminal phases (none are sent when absent: notifications are off). */
   notifications?: NotificationOutbox | undefined;
+  /** The Kubernetes namespace of a project and domain (FlyteAdmin's namespace_mapping; default `<project>-<domain>`). */
+  namespaceOf?: ((project: string, domain: string) => string) | undefined;
+  /** Called once a project is registered (the cluster resource sync gives it its namespaces); must not throw. */
+  projectRegistered?: ((project: string) => void) | undefined;
 }

@@ -92,7 +92,7 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
 
   const inputsUri = blobs.uri(inputsKey(id, "inputs"));
   const userInputsUri = blobs.uri(inputsKey(id, "user_inputs"));
-  const namespace = `${id.project}-${id.domain}`;
+  const namespace = deps.namespaceOf ? deps.namespaceOf(id.project, id.domain) : `${id.project}-${id.domain}`;
 
   const spec = clone(ExecutionSpecSchema, req.spec);
   spec.metadata ??= create(ExecutionMetadataSchema);

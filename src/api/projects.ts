@@ -14,7 +14,7 @@ import type { ApiDeps } from "./deps.js";
 type Impl = Pick<ServiceImpl<typeof AdminService>, "registerProject" | "updateProject" | "getProject" | "listProjects" | "getDomains">;
 
 /** Projects and domains (FlyteAdmin's ProjectManager). */
-export function projectHandlers({ store, domains, limits }: ApiDeps): Impl {
+export function projectHandlers({ store, domains, limits, projectRegistered }: ApiDeps): Impl {
   // Projects are returned with the configured domains: they are never stored per project.
   const domainMessages = () => domains.map((d) => create(DomainSchema, d));
   const withDomains = (p: Project) => create(ProjectSchema, { ...p, domains: domainMessages() });
@@ -24,6 +24,7 @@ export function projectHandlers({ store, domains, limits }: ApiDeps): Impl {
     async registerProject(req) {
       const project = validateProjectRegistration(req);
       await store.projects.create(project);
+      projectRegistered?.(project.id);
       return {};
     },
 

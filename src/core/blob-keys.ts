@@ -10,7 +10,7 @@
  */
 
 /** The files an execution keeps directly in its folder, beside its nodes' folders. */
-const EXECUTION_FILES = new Set(["inputs", "user_inputs", "offloaded_outputs"]);
+const EXECUTION_FILES = new Set(["inputs", "user_inputs", "offloaded_outputs", "workflow_closure"]);
 
 const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
 
@@ -43,6 +43,9 @@ const executionFolder = (e: ExecutionRef) => `metadata/${keySegment(e.project)}/
 
 /** An execution's inputs as launched, or as the user sent them. */
 export const executionInputsKey = (e: ExecutionRef, which: "inputs" | "user_inputs") => `${executionFolder(e)}/${which}`;
+
+/** The compiled workflow an execution was handed to flytepropeller with, when the FlyteWorkflow carries only its location. */
+export const executionClosureKey = (e: ExecutionRef) => `${executionFolder(e)}/workflow_closure`;
 
 /** An execution's outputs, offloaded from an inline event. */
 export const executionOutputsKey = (e: ExecutionRef) => `${executionFolder(e)}/offloaded_outputs`;

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventKind, EventMetrics, RefusalReason } from "../api/event-counts.js";
 import type { CleanupMetrics } from "../cleanup/execution-cleaner.js";
+import type { ClusterResourceMetrics } from "../cluster-resources/cluster-resource-sync.js";
 import type { SchedulerMetrics } from "../scheduler/schedule-firing.js";
 import type { FireResult } from "../scheduler/schedule-request.js";
 import { DELIVERY_CHANNELS, type NotificationMetrics } from "../notifications/notification-metrics.js";
@@ -15,6 +16,7 @@ export interface AppMetrics {
   database: DatabaseObserver;
   events: EventMetrics;
   cleanup: CleanupMetrics;
+  clusterResources: ClusterResourceMetrics;
   scheduler: SchedulerMetrics;
   notifications: NotificationMetrics;
   auth: AuthMetrics;
@@ -139,6 +141,12 @@ export function createAppMetrics(): AppMetrics {
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
+  const clusterResources = new Counter({
+    name: "flyteadmin_cluster_resources_total",
+    help: "Namespaces and template objects the cluster resource sync handled, by result (created, updated, unchanged, error).",
+    labelNames: ["result"] as const,
+    registers,
+  });
   return {
     rpc: {
       finished({ procedure, protocol, code, seconds }) {
@@ -162,6 +170,9 @@ export function createAppMetrics(): AppMetrics {
         deleted.inc({ kind: "orphan_files" }, t.files);
         deleted.inc({ kind: "orphan_bytes" }, t.bytes);
       },
+    },
+    clusterResources: {
+      applied: (result) => clusterResources.inc({ result }),
     },
     scheduler: {
       fired: (result) => fires.inc({ result }),

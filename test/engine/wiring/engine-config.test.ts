@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, engineTaskSlots, hostTaskResources, loadConfig } from "../../../src/config.js";
+import { engineTaskSlots, hostTaskResources, loadConfig } from "../../../src/config.js";
 
 const file = (text: string) => {
   const path = join(mkdtempSync(join(tmpdir(), "flyteadmin-engine-config-")), "config.yaml");
@@ -63,11 +63,21 @@ describe("engine options", () => {
     expect(derived).toMatchObject({ database: join("./rel-data", "flyteadmin.db"), storage: join("./rel-data", "blobs") });
   });
 
+  it("take the k8s engine and its options from flags and files", () => {
+    const flags = loadConfig({ flags: { engine: "k8s", k8sKubeconfig: "/etc/kube/config", k8sClusterId: "east", k8sOffloadInputs: "true" } });
+    expect(flags).toMatchObject({ engine: "k8s", k8sKubeconfig: "/etc/kube/config", k8sClusterId: "east", k8sOffloadInputs: true, k8sOffloadClosure: false, k8sCreateNamespaces: true });
+    expect(flags.k8sNamespaceTemplate).toBe("{{ project }}-{{ domain }}");
+    const fromFile = loadConfig({ file: file("engine: k8s\nclusterResources: true\nclusterResourcesCustomData:\n  production: {projectQuotaCpu: 16, gpu: true}\n") });
+    expect(fromFile).toMatchObject({ engine: "k8s", clusterResources: true, clusterResourcesCustomData: { production: { projectQuotaCpu: "16", gpu: "true" } } });
+  });
+
   it("refuse what cannot work, naming the source", () => {
-    expect(() => loadConfig({ flags: { engine: "k8s" } })).toThrow(ConfigError);
-    expect(() => loadConfig({ flags: { engine: "k8s" } })).toThrow('--engine: engine "k8s" is not available in this version; use local or none');
-    expect(() => loadConfig({ env: { FLYTEADMIN_ENGINE: "propeller" } })).toThrow(/FLYTEADMIN_ENGINE: expected one of local, none, got "propeller"/);
-    expect(() => loadConfig({ file: file("engine: k8s\n") })).toThrow(/engine: engine "k8s" is not available/);
+    expect(() => loadConfig({ env: { FLYTEADMIN_ENGINE: "propeller" } })).toThrow(/FLYTEADMIN_ENGINE: expected one of local, none, k8s, got "propeller"/);
+    expect(() => loadConfig({ flags: { k8sNamespaceTemplate: "{{ project }}-{{ cluster }}" } })).toThrow(
+      "--k8s-namespace-template: unknown template variable {{ cluster }}; it may use {{ project }} and {{ domain }}",
+    );
+    expect(() => loadConfig({ flags: { k8sRequestTimeoutMs: "10" } })).toThrow(/--k8s-request-timeout-ms: expected an integer of at least 100/);
+    expect(() => loadConfig({ flags: { clusterResourcesCustomData: '{"production":{"quota":{}}}' } })).toThrow(/--cluster-resources-custom-data: expected a mapping of domains/);
     expect(() => loadConfig({ flags: { engineWorkers: "0" } })).toThrow(/--engine-workers: expected an integer of at least 1/);
     expect(() => loadConfig({ flags: { engineTaskSlots: "-1" } })).toThrow(/--engine-task-slots: expected a non-negative integer/);
     expect(() => loadConfig({ flags: { engineGracePeriodMs: String(2 ** 31) } })).toThrow(/--engine-grace-period-ms: expected an integer of at most 86400000/);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { packageRoot } from "../../../src/paths.js";
+import { startKubeApiServer } from "../../fixtures/kube-api-server.js";
 
 /** What `flyteadmin-ts serve` says about its engine when it starts, from the command line. */
 const KIT = "/work/shared/flytekit";
@@ -73,13 +74,24 @@ describe("start-up report", () => {
     expect(lines.find((l) => l.msg.startsWith("python tasks will fail"))).toBeUndefined();
   });
 
-  it("refuses the k8s engine in one line", async () => {
-    const { code, stderr } = await startupLines(["--engine", "k8s"]);
+  it("names the k8s engine and the cluster it hands executions to", async () => {
+    const kube = await startKubeApiServer();
+    try {
+      const { lines, code } = await startupLines(["--engine", "k8s", "--k8s-kubeconfig", kube.kubeconfigPath, "--cluster-resources", "true"]);
+      expect(code).toBe(0);
+      expect(lines.find((l) => l.msg === "serving")).toMatchObject({ engine: "k8s", cluster: kube.url });
+    } finally {
+      await kube.close();
+    }
+  });
+
+  it("refuses the k8s engine without a loadable kubeconfig in one line", async () => {
+    const { code, stderr } = await startupLines(["--engine", "k8s", "--k8s-kubeconfig", "/nonexistent/kubeconfig"]);
     expect(code).toBe(1);
     const failure = stderr
       .trim()
       .split("\n")
       .filter((l) => !l.includes("running them through tsx"));
-    expect(failure).toEqual(['flyteadmin-ts: --engine: engine "k8s" is not available in this version; use local or none']);
+    expect(failure).toEqual(["flyteadmin-ts: --k8s-kubeconfig: no such file /nonexistent/kubeconfig"]);
   });
 });
