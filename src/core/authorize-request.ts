@@ -31,14 +31,18 @@ export type AuthorizeOutcome =
   /** The redirect URI is the client's: the error goes back to it with the state (RFC 6749 §4.1.2.1). */
   | { redirect: { redirectUri: string; state: string; error: AuthorizeErrorCode; description: string } };
 
-/** Longest value taken per parameter: far above what flytekit and flytectl send, far below anything abusive. */
+/**
+ * Longest value taken per parameter: far above what flytekit and flytectl
+ * send, and small enough that the sealed request stays within the 4 KB a
+ * browser keeps of a cookie (the redirect URI is a registered one).
+ */
 const MAX_LENGTH: Record<string, number> = {
   client_id: 200,
   response_type: 100,
-  redirect_uri: 2048,
-  scope: 1024,
-  state: 1024,
-  nonce: 1024,
+  redirect_uri: 1024,
+  scope: 512,
+  state: 512,
+  nonce: 512,
   code_challenge: 128,
   code_challenge_method: 20,
 };

@@ -109,6 +109,18 @@ describe("GET /oauth2/authorize", () => {
     // Sealed, not signed: nothing of the request shows.
     expect(set).not.toContain(challenge);
   });
+
+  it("keeps the cookie within what a browser stores (4 KB) at the longest values taken", async () => {
+    const res = await authorize(s, authorizeParams(challenge, { state: "s".repeat(512), nonce: "n".repeat(512), scope: `all offline ${"all.x".repeat(100)}`.slice(0, 512) }));
+    expect(res.status).toBe(307);
+    expect(Buffer.byteLength(res.headers.get("set-cookie")!)).toBeLessThan(4096);
+  });
+
+  it("issues codes on GET only", async () => {
+    const cookie = authCookie(await authorize(s, authorizeParams(challenge)));
+    const res = await fetch(`${s.server.url}/oauth2/authorize_callback`, { method: "HEAD", headers: { cookie, authorization: `Bearer ${await alice()}` }, redirect: "manual" });
+    expect(res.status).toBe(405);
+  });
 });
 
 describe("GET /oauth2/authorize_callback", () => {

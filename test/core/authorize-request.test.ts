@@ -72,7 +72,7 @@ describe("checkAuthorizeRequest", () => {
     const p = new URLSearchParams(good());
     p.append("state", "again");
     expect(checkAuthorizeRequest(p, (id) => clients.get(id))).toHaveProperty("fatal");
-    expect(check(good({ state: "s".repeat(1025) }))).toHaveProperty("fatal");
+    expect(check(good({ state: "s".repeat(513) }))).toHaveProperty("fatal");
   });
 
   it("adds the response to the redirect URI, keeping its query", () => {

@@ -70,7 +70,8 @@ export function createAuthorizeEndpoints(o: AuthorizeEndpointsOptions) {
 
   async function callback(req: Req, res: Res): Promise<void> {
     req.resume();
-    if (req.method !== "GET" && req.method !== "HEAD") return answer(res, 405, "invalid_request", "the authorization callback takes GET", { allow: "GET, HEAD" });
+    // GET only: it issues a code, which a HEAD must not.
+    if (req.method !== "GET") return answer(res, 405, "invalid_request", "the authorization callback takes GET", { allow: "GET" });
     const sealed = cookieValue(header(req, "cookie"), AUTH_CODE_COOKIE);
     const request = sealed ? await o.sealer.open(sealed, o.now()) : undefined;
     if (!request) return answer(res, 400, "invalid_request", "no authorization request in progress, or it expired: start the login again from the client");
