@@ -23,11 +23,11 @@ export function pkcePair(): { verifier: string; challenge: string } {
 }
 
 /** A token standing for the browser's logged-in user: what a session will carry once login is in place. */
-export async function userToken(s: AuthTestServer, subject: string, nowMs: number): Promise<string> {
+export async function userToken(s: AuthTestServer, subject: string, nowMs: number, publicUrl = PUBLIC_URL): Promise<string> {
   return new SignJWT({ email: `${subject}@example.com`, name: `User ${subject}` })
     .setProtectedHeader({ alg: "RS256" })
-    .setIssuer(PUBLIC_URL)
-    .setAudience(PUBLIC_URL)
+    .setIssuer(publicUrl)
+    .setAudience(publicUrl)
     .setSubject(subject)
     .setIssuedAt(Math.floor(nowMs / 1000))
     .setExpirationTime(Math.floor(nowMs / 1000) + 86_400)
