@@ -4,7 +4,7 @@ import type { AuthMetadataService } from "../../gen/flyteidl/service/auth_pb.js"
 import type { IdentityService } from "../../gen/flyteidl/service/identity_pb.js";
 import { authMetadataService, identityService } from "../api/auth-services.js";
 import { ConfigError } from "../config.js";
-import { pickPublicUrl } from "../core/public-url.js";
+import { endpointOf, pickPublicUrl } from "../core/public-url.js";
 import type { Logger } from "../logger.js";
 import type { Req, Res } from "../server/http-types.js";
 import type { AuthConfig } from "./auth-config.js";
@@ -12,11 +12,13 @@ import type { Store } from "../storage/store.js";
 import { createApiKeyAuthenticator } from "./api-keys.js";
 import { type Authenticator, type AuthMetrics, createAuthenticate } from "./authenticate.js";
 import { createAuthorization } from "./authz.js";
-import { createAuthHttpRoutes } from "./http-routes.js";
+import { type AuthHttpRoutesOptions, createAuthHttpRoutes } from "./http-routes.js";
 import { createAuthInterceptor } from "./interceptor.js";
 import { createJwtAuthenticator } from "./jwt-authenticator.js";
-import { type FileModes, KeyFileError, loadSigningKeys, type VerifyingKey } from "./keys.js";
+import { type FileModes, KeyFileError, loadCookieBlockKey, loadSigningKeys, type VerifyingKey } from "./keys.js";
 import { createExternalMetadata, selfMetadata } from "./oauth2-metadata.js";
+import { createAuthorizeCookieSealer } from "./self-as/authorize-cookie.js";
+import { createAuthorizeEndpoints } from "./self-as/authorize-endpoints.js";
 import { createTokenIssuer } from "./self-as/issue-token.js";
 import { createTokenEndpoint } from "./self-as/token-endpoint.js";
 import { createTokenCache } from "./token-cache.js";
@@ -39,6 +41,13 @@ export interface AuthRuntime {
   refuseHttp(req: Req, res: Res): Promise<boolean>;
   /** Request headers the REST gateway must pass on to its in-process calls. */
   forwardHeaders: readonly string[];
+  /**
+   * Revokes every refresh token the self-hosted server issued to a subject
+   * (a logout); returns how many. 0 when there is no self-hosted server or
+   * the store is not attached yet. Access tokens already issued stay valid
+   * until they expire: they are not looked up.
+   */
+  revokeUserGrants(subject: string): Promise<number>;
 }
 
 export interface AuthWiringOptions {
@@ -54,7 +63,7 @@ export interface AuthWiringOptions {
 }
 
 /** The stores authentication reads on calls. */
-export type AccessStores = Pick<Store, "apiKeys" | "roleBindings">;
+export type AccessStores = Pick<Store, "apiKeys" | "roleBindings" | "oauthGrants">;
 
 const OFF: AuthRuntime = {
   enabled: false,
@@ -63,6 +72,7 @@ const OFF: AuthRuntime = {
   routes: async () => false,
   refuseHttp: async () => false,
   forwardHeaders: [],
+  revokeUserGrants: async () => 0,
 };
 
 /** Builds what the configuration asks for: keys, verifier, interceptor, services and routes. */
@@ -77,7 +87,9 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
 
   let trust: () => TokenTrust | Promise<TokenTrust>;
   let metadata: Parameters<typeof authMetadataService>[0]["metadata"];
-  let self: { keys: Awaited<ReturnType<typeof loadSigningKeys>>["keys"]; token(req: Req, res: Res): Promise<void> } | undefined;
+  let self: AuthHttpRoutesOptions["self"];
+  // The stores, once attach() has run: the code flow's endpoints read them per request.
+  let attached: AccessStores | undefined;
   if (auth.appAuth.authServerType === "Self") {
     const s = auth.appAuth.selfAuthServer;
     let loaded;
@@ -93,8 +105,30 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
     trust = () => fixed;
     const issue = createTokenIssuer({ keys, lifespanMs: s.accessTokenLifespanMs, now });
     const clients = new Map(s.staticClients.map((c) => [c.id, c]));
-    self = { keys, token: createTokenEndpoint({ clients, issue, publicUrlOf: fromReq, issuer: s.issuer, metrics: o.metrics, logger }) };
-    metadata = (ctx) => selfMetadata(publicUrlOf((name) => ctx.requestHeader.get(name) ?? undefined), s.issuer, ["client_credentials"]);
+    const codeFlow = userCodeFlow(auth, logger);
+    const grants = () => attached?.oauthGrants;
+    const userGrants = codeFlow ? { store: grants, issue, refreshLifespanMs: s.refreshTokenLifespanMs, now } : undefined;
+    self = {
+      keys,
+      token: createTokenEndpoint({ clients, issue, publicUrlOf: fromReq, issuer: s.issuer, metrics: o.metrics, logger, userGrants }),
+      authorize: codeFlow
+        ? createAuthorizeEndpoints({
+            clients,
+            sealer: createAuthorizeCookieSealer(codeFlow.blockKey),
+            store: grants,
+            authenticate: (call, where) => authenticate(call, where),
+            codeLifespanMs: s.authorizationCodeLifespanMs,
+            insecureCookie: auth.insecureCookieHeader,
+            now,
+            logger,
+          })
+        : undefined,
+    };
+    const served = codeFlow ? ["authorization_code", "client_credentials", "refresh_token"] : ["client_credentials"];
+    metadata = (ctx) => {
+      const publicUrl = publicUrlOf((name) => ctx.requestHeader.get(name) ?? undefined);
+      return selfMetadata(publicUrl, s.issuer, served, codeFlow ? endpointOf(publicUrl, "/oauth2/authorize") : "");
+    };
   } else {
     const ext = auth.appAuth.externalAuthServer;
     const baseUrl = ext.baseUrl || auth.userAuth.openId.baseUrl;
@@ -122,6 +156,7 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
   return {
     enabled: true,
     attach(access) {
+      attached = access;
       authenticators.unshift(
         createApiKeyAuthenticator({
           store: access.apiKeys,
@@ -153,7 +188,35 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
       }
     },
     forwardHeaders: [auth.httpAuthorizationHeader],
+    async revokeUserGrants(subject) {
+      if (!attached || auth.appAuth.authServerType !== "Self") return 0;
+      return attached.oauthGrants.revokeSubject(subject, new Date(now()));
+    },
   };
+}
+
+/**
+ * Whether the self-hosted server runs the authorization_code flow (with its
+ * refresh tokens): only when user login is configured (`userAuth.openId`),
+ * since `/oauth2/authorize` hands the browser to `/login`, and the secrets
+ * folder has the cookie block key the request is sealed with. Otherwise
+ * none of it is served or advertised, and clients fail at once instead of
+ * opening a browser on a page that does not exist.
+ */
+function userCodeFlow(auth: AuthConfig, logger: Logger): { blockKey: Buffer } | undefined {
+  if (auth.userAuth.openId.baseUrl === "") return undefined;
+  let blockKey: Buffer | undefined;
+  try {
+    blockKey = loadCookieBlockKey(auth.secretsDir);
+  } catch (e) {
+    if (e instanceof KeyFileError) throw new ConfigError(`auth: ${e.message}`);
+    throw e;
+  }
+  if (!blockKey) {
+    logger.warn("the authorization_code flow is off: the secrets folder has no cookie block key", { fix: `flyteadmin-ts auth init --secrets-dir ${auth.secretsDir}` });
+    return undefined;
+  }
+  return { blockKey };
 }
 
 const headerText = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : v);

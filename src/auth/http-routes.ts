@@ -1,9 +1,15 @@
 import type { Req, Res } from "../server/http-types.js";
 import type { SigningKeys } from "./keys.js";
 
+/** The authorization_code flow's browser endpoints, when it is enabled. */
+export interface AuthorizeRoutes {
+  authorize(req: Req, res: Res): Promise<void>;
+  callback(req: Req, res: Res): Promise<void>;
+}
+
 export interface AuthHttpRoutesOptions {
   /** The self-hosted server's keys and token endpoint; absent with an external authorization server. */
-  self?: { keys: SigningKeys; token(req: Req, res: Res): Promise<void> } | undefined;
+  self?: { keys: SigningKeys; token(req: Req, res: Res): Promise<void>; authorize?: AuthorizeRoutes | undefined } | undefined;
   /** The OIDC provider browser login uses (`userAuth.openId.baseUrl`), "" when none is configured. */
   openIdBaseUrl: string;
 }
@@ -11,8 +17,9 @@ export interface AuthHttpRoutesOptions {
 /**
  * The authentication routes that are not RPCs (the RPC ones, `/.well-known/
  * oauth-authorization-server`, `/config/v1/flyte_client` and `/me`, are REST
- * mappings of AuthMetadataService and IdentityService): `/oauth2/token` and
- * `/oauth2/jwks` of the self-hosted server, and `/.well-known/openid-configuration`,
+ * mappings of AuthMetadataService and IdentityService): `/oauth2/token`,
+ * `/oauth2/jwks` and (with user login) `/oauth2/authorize` and
+ * `/oauth2/authorize_callback` of the self-hosted server, and `/.well-known/openid-configuration`,
  * a 303 to the identity provider's own document. Each is public and does its
  * own checks. Returns false for other paths (and those of an absent part),
  * which then answer 404 like any unknown path.
@@ -25,6 +32,14 @@ export function createAuthHttpRoutes(o: AuthHttpRoutesOptions) {
     const path = (req.url ?? "/").split("?", 1)[0]!;
     if (o.self && path === "/oauth2/token") {
       await o.self.token(req, res);
+      return true;
+    }
+    if (o.self?.authorize && path === "/oauth2/authorize") {
+      await o.self.authorize.authorize(req, res);
+      return true;
+    }
+    if (o.self?.authorize && path === "/oauth2/authorize_callback") {
+      await o.self.authorize.callback(req, res);
       return true;
     }
     if (o.self && path === "/oauth2/jwks" && (req.method === "GET" || req.method === "HEAD")) {

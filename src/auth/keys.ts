@@ -130,3 +130,22 @@ async function verifyingKey(publicKey: KeyObject): Promise<VerifyingKey> {
   const kid = await calculateJwkThumbprint({ kty: kty!, n: n!, e: e! }, "sha256");
   return { kid, publicKey, jwk: { kty, n, e, kid, alg: "RS256", use: "sig" } };
 }
+
+/**
+ * The cookie block key (`cookie_block_key`, base64 of 32 random bytes as
+ * `auth init` writes it), or undefined when the secrets folder has none.
+ * Errors name the file, never its content.
+ */
+export function loadCookieBlockKey(dir: string): Buffer | undefined {
+  const file = join(dir, COOKIE_BLOCK_KEY);
+  if (!existsSync(file)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (e) {
+    throw new KeyFileError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, "base64") : Buffer.alloc(0);
+  if (key.length < 16) throw new KeyFileError(`${file}: expected the base64 of at least 16 random bytes`);
+  return key;
+}

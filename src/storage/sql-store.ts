@@ -1,5 +1,6 @@
 import type { Dialect } from "./dialect.js";
 import { createSqlApiKeys } from "./sql-api-keys.js";
+import { createSqlOAuthGrants } from "./sql-oauth-grants.js";
 import { createSqlRoleBindings } from "./sql-role-bindings.js";
 import { createSqlAttributes } from "./sql-attributes.js";
 import { createSqlDataCatalog } from "./sql-datacatalog.js";
@@ -42,6 +43,7 @@ export function createSqlStore(d: Dialect): Store {
     notifications: createSqlNotifications(d),
     apiKeys: createSqlApiKeys(d),
     roleBindings: createSqlRoleBindings(d),
+    oauthGrants: createSqlOAuthGrants(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

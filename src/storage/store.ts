@@ -16,6 +16,7 @@ import type { ListQuery } from "../core/list-query.js";
 import type { DataCatalogStore } from "./datacatalog-store.js";
 import type { ApiKeyStore, RoleBindingStore } from "./access-store.js";
 import type { DeletionStore, LeaseStore } from "./deletion-store.js";
+import type { OAuthGrantStore } from "./oauth-grant-store.js";
 import type { EngineStore } from "./engine-store.js";
 import type { SchedulePlan, ScheduleStore } from "./schedule-store.js";
 import type { NotificationStore } from "./notification-store.js";
@@ -57,6 +58,8 @@ export interface Store {
   readonly apiKeys: ApiKeyStore;
   /** Who holds which role where (role_bindings), read by authorization. */
   readonly roleBindings: RoleBindingStore;
+  /** The self-hosted authorization server's codes and refresh tokens (oauth_codes, oauth_refresh_tokens). */
+  readonly oauthGrants: OAuthGrantStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */

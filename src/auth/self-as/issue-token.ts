@@ -9,13 +9,15 @@ export interface TokenGrant {
   subject: string;
   clientId: string;
   scopes: readonly string[];
+  /** The user's OIDC userinfo fields, as the `user_info` claim (user grants only). */
+  userInfo?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
  * Signs access tokens: RS256 JWTs with the key id in both `kid` and
  * FlyteAdmin's own `key_id` header (so a FlyteAdmin sharing the key accepts
  * them too), and the claims FlyteAdmin's resource server reads: `iss`, `sub`,
- * `aud`, `iat`, `exp`, `jti`, `scp`, `client_id`. Go clients read `exp`
+ * `aud`, `iat`, `exp`, `jti`, `scp`, `client_id`, and `user_info` for a user. Go clients read `exp`
  * (unverified) to decide when to fetch a new token.
  */
 export function createTokenIssuer(o: { keys: SigningKeys; lifespanMs: number; now: () => number }) {
@@ -24,7 +26,7 @@ export function createTokenIssuer(o: { keys: SigningKeys; lifespanMs: number; no
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + Math.floor(o.lifespanMs / 1000);
     const { kid, privateKey } = o.keys.current;
-    const token = await new SignJWT({ scp: [...grant.scopes], client_id: grant.clientId })
+    const token = await new SignJWT({ scp: [...grant.scopes], client_id: grant.clientId, ...(grant.userInfo ? { user_info: { ...grant.userInfo } } : {}) })
       .setProtectedHeader({ alg: "RS256", typ: "JWT", kid, key_id: kid })
       .setIssuer(grant.issuer)
       .setSubject(grant.subject)

@@ -6,6 +6,7 @@ import type { StaticClient } from "../static-clients.js";
 import { authenticateClient, presentedClient } from "./client-credentials.js";
 import type { TokenGrant } from "./issue-token.js";
 import { OAuthError } from "./oauth-error.js";
+import { authorizationCodeGrant, refreshTokenGrant, type UserGrantOptions } from "./user-grants.js";
 
 export interface TokenEndpointOptions {
   clients: ReadonlyMap<string, StaticClient>;
@@ -16,17 +17,20 @@ export interface TokenEndpointOptions {
   issuer: string;
   metrics?: AuthMetrics | undefined;
   logger: Logger;
+  /** The authorization_code and refresh_token grants; absent: both answer unsupported_grant_type. */
+  userGrants?: Omit<UserGrantOptions, "logger"> | undefined;
 }
 
 const MAX_FORM_BYTES = 64 * 1024;
 // Parameters that must not repeat (RFC 6749 §3.2); others, such as the authorize parameters flytekit repeats, are ignored.
 const SINGLE = ["grant_type", "scope", "client_id", "client_secret", "code", "code_verifier", "redirect_uri", "refresh_token"];
-// Issued by a later version with its stored codes and refresh tokens; refused as unsupported until then.
-const NOT_YET = new Set(["authorization_code", "refresh_token"]);
+const USER_GRANTS = new Set(["authorization_code", "refresh_token"]);
 
 /**
  * `POST /oauth2/token`: the client_credentials grant for the configured
- * static clients (flytepropeller, CI bots, flytekit's ClientSecret mode).
+ * static clients (flytepropeller, CI bots, flytekit's ClientSecret mode), and
+ * when enabled authorization_code (PKCE) and refresh_token for the CLIs'
+ * public clients (flytectl, flytekit's Pkce mode).
  * Unknown parameters are ignored, `offline` is tolerated, failures are RFC
  * 6749 §5.2 JSON (flytekit reads the body of every answer as JSON). Neither
  * a secret nor a token is ever logged.
@@ -66,12 +70,17 @@ async function grant(o: TokenEndpointOptions, req: Req) {
   for (const name of SINGLE) if (form.getAll(name).length > 1) throw new OAuthError("invalid_request", `${name} is given more than once`);
   const grantType = form.get("grant_type") ?? "";
   if (grantType === "") throw new OAuthError("invalid_request", "grant_type is required");
-  if (NOT_YET.has(grantType)) throw new OAuthError("unsupported_grant_type", `${grantType} is not served by this server yet; use client_credentials`);
-  if (grantType !== "client_credentials") throw new OAuthError("unsupported_grant_type", "only client_credentials is served");
+  const served = o.userGrants ? ["client_credentials", ...USER_GRANTS] : ["client_credentials"];
+  if (!served.includes(grantType)) throw new OAuthError("unsupported_grant_type", `only ${served.join(", ")} ${served.length > 1 ? "are" : "is"} served`);
   const authorization = typeof req.headers.authorization === "string" ? req.headers.authorization : undefined;
   const presented = presentedClient(authorization, form);
   if (!presented) throw new OAuthError("invalid_client", "client authentication is required", true);
   const client = await authenticateClient(o.clients, presented);
+  if (o.userGrants && USER_GRANTS.has(grantType)) {
+    const publicUrl = o.publicUrlOf(req);
+    const run = grantType === "authorization_code" ? authorizationCodeGrant : refreshTokenGrant;
+    return run({ ...o.userGrants, logger: o.logger }, client, form, publicUrl, o.issuer || publicUrl);
+  }
   if (client.public || !client.grantTypes.includes("client_credentials")) {
     throw new OAuthError("unauthorized_client", `client ${client.id} may not use the client_credentials grant`);
   }

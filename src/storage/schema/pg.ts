@@ -530,3 +530,41 @@ export const roleBindings = pgTable(
     index("role_bindings_project_idx").on(t.project, t.domain),
   ],
 );
+
+export const oauthCodes = pgTable(
+  "oauth_codes",
+  {
+    codeHash: text().primaryKey(),
+    clientId: text().notNull(),
+    redirectUri: text().notNull(),
+    codeChallenge: text().notNull(),
+    scopes: text().notNull(),
+    subject: text().notNull(),
+    userInfo: text().notNull(),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    usedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [index("oauth_codes_expires_at_idx").on(t.expiresAt)],
+);
+
+export const oauthRefreshTokens = pgTable(
+  "oauth_refresh_tokens",
+  {
+    idHash: text().primaryKey(),
+    family: text().notNull(),
+    clientId: text().notNull(),
+    subject: text().notNull(),
+    scopes: text().notNull(),
+    userInfo: text().notNull(),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    usedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+    revokedAt: pgTimestamp({ withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    index("oauth_refresh_tokens_family_idx").on(t.family),
+    index("oauth_refresh_tokens_subject_idx").on(t.subject),
+    index("oauth_refresh_tokens_expires_at_idx").on(t.expiresAt),
+  ],
+);

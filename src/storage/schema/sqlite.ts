@@ -623,3 +623,55 @@ export const roleBindings = sqliteTable(
     index("role_bindings_project_idx").on(t.project, t.domain),
   ],
 );
+
+/**
+ * Authorization codes of the self-hosted server's authorization_code grant,
+ * by the SHA-256 of the code (the code itself is never stored). A code is
+ * redeemed by one conditional UPDATE of `used_at`, so it works once across
+ * every replica on the database. Rows go once they expire.
+ */
+export const oauthCodes = sqliteTable(
+  "oauth_codes",
+  {
+    codeHash: text().primaryKey(),
+    clientId: text().notNull(),
+    redirectUri: text().notNull(),
+    /** The PKCE S256 challenge; "" when a confidential client sent none. */
+    codeChallenge: text().notNull(),
+    /** Granted scopes, space-separated. */
+    scopes: text().notNull(),
+    subject: text().notNull(),
+    /** The user's OIDC userinfo fields, JSON, for the access token's `user_info` claim. */
+    userInfo: text().notNull(),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    usedAt: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [index("oauth_codes_expires_at_idx").on(t.expiresAt)],
+);
+
+/**
+ * Refresh tokens, by the SHA-256 of the token. Each one is used once: using
+ * it marks it used and issues the next of its family (the tokens descending
+ * from one authorization code). Using a used one again revokes the family.
+ */
+export const oauthRefreshTokens = sqliteTable(
+  "oauth_refresh_tokens",
+  {
+    idHash: text().primaryKey(),
+    family: text().notNull(),
+    clientId: text().notNull(),
+    subject: text().notNull(),
+    scopes: text().notNull(),
+    userInfo: text().notNull(),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    usedAt: integer({ mode: "timestamp_ms" }),
+    revokedAt: integer({ mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("oauth_refresh_tokens_family_idx").on(t.family),
+    index("oauth_refresh_tokens_subject_idx").on(t.subject),
+    index("oauth_refresh_tokens_expires_at_idx").on(t.expiresAt),
+  ],
+);
