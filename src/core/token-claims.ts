@@ -47,7 +47,8 @@ export function identityFromClaims(claims: Readonly<Record<string, unknown>>): I
   };
 }
 
-const USER_INFO_FIELDS: readonly [keyof UserInfo, string][] = [
+/** UserInfo fields and the OIDC claim names they travel under. */
+export const USER_INFO_FIELDS: readonly [keyof UserInfo, string][] = [
   ["subject", "sub"],
   ["name", "name"],
   ["preferredUsername", "preferred_username"],

@@ -4,7 +4,8 @@ import type { Logger } from "../../logger.js";
 import type { Req, Res } from "../../server/http-types.js";
 import type { OAuthGrantStore } from "../../storage/oauth-grant-store.js";
 import type { CallInfo } from "../authenticate.js";
-import type { Identity, UserInfo } from "../identity.js";
+import type { Identity } from "../identity.js";
+import { USER_INFO_FIELDS } from "../../core/token-claims.js";
 import { AUTH_CODE_COOKIE, type AuthorizeCookieSealer, cookieValue } from "./authorize-cookie.js";
 import { newSecret, secretHash } from "./user-grants.js";
 
@@ -158,14 +159,8 @@ function redirectTo(res: Res, status: number, uri: string, params: Record<string
   res.end();
 }
 
-const USER_INFO_CLAIMS: readonly [keyof UserInfo, string][] = [
-  ["name", "name"],
-  ["preferredUsername", "preferred_username"],
-  ["givenName", "given_name"],
-  ["familyName", "family_name"],
-  ["email", "email"],
-  ["picture", "picture"],
-];
+// Every field but the subject, which the code carries on its own.
+const USER_INFO_CLAIMS = USER_INFO_FIELDS.filter(([field]) => field !== "subject");
 
 const MAX_CLAIM_CHARS = 1024;
 
