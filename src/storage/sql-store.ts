@@ -11,6 +11,7 @@ import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlLeases } from "./sql-leases.js";
 import { createSqlSchedules } from "./sql-schedules.js";
+import { createSqlSessions } from "./sql-sessions.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlNotifications } from "./sql-notifications.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
@@ -42,6 +43,7 @@ export function createSqlStore(d: Dialect): Store {
     notifications: createSqlNotifications(d),
     apiKeys: createSqlApiKeys(d),
     roleBindings: createSqlRoleBindings(d),
+    sessions: createSqlSessions(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

@@ -530,3 +530,20 @@ export const roleBindings = pgTable(
     index("role_bindings_project_idx").on(t.project, t.domain),
   ],
 );
+
+export const authSessions = pgTable(
+  "auth_sessions",
+  {
+    idHash: text().primaryKey(),
+    subject: text().notNull(),
+    idToken: text().notNull(),
+    accessToken: text().notNull(),
+    refreshToken: text().notNull().default(""),
+    userInfo: text().notNull().default("{}"),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    tokensExpireAt: timestamp(),
+    lastSeenAt: timestamp(),
+  },
+  (t) => [index("auth_sessions_expires_at_idx").on(t.expiresAt), index("auth_sessions_subject_idx").on(t.subject)],
+);
