@@ -7,7 +7,8 @@ import { ConfigError } from "../config.js";
 import { pickPublicUrl } from "../core/public-url.js";
 import type { Logger } from "../logger.js";
 import type { Req, Res } from "../server/http-types.js";
-import type { AuthConfig } from "./auth-config.js";
+import { type AuthConfig, loginConfigured } from "./auth-config.js";
+import { createBrowserLogin } from "./browser-login.js";
 import type { Store } from "../storage/store.js";
 import { createApiKeyAuthenticator } from "./api-keys.js";
 import { type Authenticator, type AuthMetrics, createAuthenticate } from "./authenticate.js";
@@ -39,6 +40,8 @@ export interface AuthRuntime {
   refuseHttp(req: Req, res: Res): Promise<boolean>;
   /** Request headers the REST gateway must pass on to its in-process calls. */
   forwardHeaders: readonly string[];
+  /** Stops background work (the provider's discovery retries, the purge of ended sessions). */
+  close(): void;
 }
 
 export interface AuthWiringOptions {
@@ -54,7 +57,7 @@ export interface AuthWiringOptions {
 }
 
 /** The stores authentication reads on calls. */
-export type AccessStores = Pick<Store, "apiKeys" | "roleBindings">;
+export type AccessStores = Pick<Store, "apiKeys" | "roleBindings" | "sessions">;
 
 const OFF: AuthRuntime = {
   enabled: false,
@@ -63,6 +66,7 @@ const OFF: AuthRuntime = {
   routes: async () => false,
   refuseHttp: async () => false,
   forwardHeaders: [],
+  close: () => undefined,
 };
 
 /** Builds what the configuration asks for: keys, verifier, interceptor, services and routes. */
@@ -110,8 +114,16 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
     grpc: ["authorization", auth.grpcAuthorizationHeader],
     http: ["authorization", auth.httpAuthorizationHeader],
   };
+  let stores: AccessStores | undefined;
+  const sessionStore = () => {
+    if (!stores) throw new Error("browser sessions used before the database is attached");
+    return stores.sessions;
+  };
+  const login = loginConfigured(auth) ? await createBrowserLogin({ auth, dialect: o.dialect, modes: o.modes, logger, metrics: o.metrics, now, store: sessionStore, publicUrlOf: fromReq }) : undefined;
+  if (login) authenticators.push(login.authenticator);
   const authenticate = createAuthenticate({
     authenticators,
+    ...(login ? { credentialSources: [login.credentialSource] } : {}),
     headerNames,
     enforced: { http: !auth.disableForHttp, grpc: !auth.disableForGrpc },
     requiredScope: auth.requiredScope,
@@ -122,6 +134,8 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
   return {
     enabled: true,
     attach(access) {
+      stores = access;
+      login?.start();
       authenticators.unshift(
         createApiKeyAuthenticator({
           store: access.apiKeys,
@@ -137,7 +151,7 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
       authMetadata: authMetadataService({ metadata, client: flyteClient, authorizationMetadataKey: auth.grpcAuthorizationHeader }),
       identity: identityService(),
     },
-    routes: createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl }),
+    routes: login ? orRoutes(createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl }), login.routes) : createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl }),
     async refuseHttp(req, res) {
       try {
         await authenticate({ protocol: "http", header: (name) => headerText(req.headers[name]) }, (req.url ?? "").split("?", 1)[0]!);
@@ -152,9 +166,18 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
         return true;
       }
     },
-    forwardHeaders: [auth.httpAuthorizationHeader],
+    // The session cookie reaches the REST gateway's in-process calls like a credential header.
+    forwardHeaders: login ? [auth.httpAuthorizationHeader, "cookie"] : [auth.httpAuthorizationHeader],
+    close: () => login?.close(),
   };
 }
+
+const orRoutes =
+  (...handlers: ((req: Req, res: Res) => Promise<boolean>)[]) =>
+  async (req: Req, res: Res): Promise<boolean> => {
+    for (const handle of handlers) if (await handle(req, res)) return true;
+    return false;
+  };
 
 const headerText = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : v);
 

@@ -130,3 +130,27 @@ async function verifyingKey(publicKey: KeyObject): Promise<VerifyingKey> {
   const kid = await calculateJwkThumbprint({ kty: kty!, n: n!, e: e! }, "sha256");
   return { kid, publicKey, jwk: { kty, n, e, kid, alg: "RS256", use: "sig" } };
 }
+
+/**
+ * The 32-byte cookie block key (`cookie_block_key`, base64 without padding, as
+ * `auth init` writes it), which seals the login-in-progress cookie. Generated
+ * with the rest of the set on a single node (SQLite) when missing; on several
+ * replicas every one must read the same file, so a missing one is an error.
+ */
+export function loadCookieBlockKey(dir: string, o: { generate: boolean; modes: FileModes }): Uint8Array {
+  const file = join(dir, COOKIE_BLOCK_KEY);
+  if (!existsSync(file) && o.generate) createOnce(file, () => randomSecret(32), o.modes);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new KeyFileError(`no cookie block key at ${file}; run \`flyteadmin-ts auth init --secrets-dir ${dir}\` and give every replica the same folder`);
+    }
+    throw new KeyFileError(`${file}: cannot read it (${code ?? "error"})`);
+  }
+  const key = Buffer.from(text, "base64");
+  if (key.length !== 32) throw new KeyFileError(`${file}: expected 32 bytes in base64, as auth init writes it`);
+  return new Uint8Array(key);
+}
