@@ -1,3 +1,4 @@
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oidc from "openid-client";
 import type { Logger } from "../logger.js";
 
@@ -43,6 +44,9 @@ export function createOidcProvider(o: OidcProviderOptions) {
   const now = o.now ?? Date.now;
   const maxBackoff = o.maxBackoffMs ?? 60_000;
   let config: oidc.Configuration | undefined;
+  // openid-client checks an ID token's claims but not its signature (the token endpoint is trusted over TLS);
+  // it is checked here too against the provider's keys, as FlyteAdmin's go-oidc does.
+  let keys: ReturnType<typeof createRemoteJWKSet> | undefined;
   let attempt: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -58,6 +62,9 @@ export function createOidcProvider(o: OidcProviderOptions) {
           timeout: REQUEST_TIMEOUT_SECONDS,
         });
         c.timeout = REQUEST_TIMEOUT_SECONDS;
+        const jwksUri = c.serverMetadata().jwks_uri;
+        if (!jwksUri) throw new ProviderError("the provider's discovery document has no jwks_uri");
+        keys = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: REQUEST_TIMEOUT_SECONDS * 1000, cooldownDuration: 30_000 });
         config = c;
         if (failures > 0) o.logger.info("the identity provider answered discovery; browser login is available", { provider: o.baseUrl });
         failures = 0;
@@ -85,10 +92,17 @@ export function createOidcProvider(o: OidcProviderOptions) {
     return config;
   };
 
-  const tokensOf = (r: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, previous?: ProviderTokens): ProviderTokens => {
+  const tokensOf = async (r: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHelpers, previous?: ProviderTokens): Promise<ProviderTokens> => {
     const claims = r.claims() as Record<string, unknown> | undefined;
     const idToken = r.id_token ?? previous?.idToken;
     if (!idToken || !(claims ?? previous?.claims)) throw new ProviderError("the token response has no id_token");
+    if (r.id_token) {
+      try {
+        await jwtVerify(r.id_token, keys!, { issuer: need().serverMetadata().issuer, audience: o.clientId, clockTolerance: 60 });
+      } catch (e) {
+        throw new ProviderError(`the ID token's signature or claims do not verify: ${(e as { code?: string }).code ?? (e as Error).name}`);
+      }
+    }
     const expiries: number[] = [];
     const exp = (claims ?? previous!.claims).exp;
     if (typeof exp === "number") expiries.push(exp * 1000);
@@ -124,7 +138,7 @@ export function createOidcProvider(o: OidcProviderOptions) {
           expectedNonce: checks.nonce,
           idTokenExpected: true,
         });
-        return tokensOf(r);
+        return await tokensOf(r);
       } catch (e) {
         throw asProviderError(e);
       }
@@ -139,7 +153,7 @@ export function createOidcProvider(o: OidcProviderOptions) {
     async refresh(previous: ProviderTokens): Promise<ProviderTokens> {
       try {
         const r = await oidc.refreshTokenGrant(need(), previous.refreshToken);
-        const next = tokensOf(r, previous);
+        const next = await tokensOf(r, previous);
         if (next.claims.sub !== previous.claims.sub) throw new ProviderError("the refreshed ID token names another subject");
         return next;
       } catch (e) {

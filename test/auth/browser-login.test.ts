@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IdentityService } from "../../gen/flyteidl/service/identity_pb.js";
 import { createLogger } from "../../src/logger.js";
@@ -194,6 +195,24 @@ describe("scenario 10: browser login", () => {
       issuer.failLogin(0);
     }
     expect(await s.server.app.store.sessions.purgeExpired(new Date(8.64e15), 10_000)).toBe(0);
+  });
+
+  it("refuses (403) an ID token the provider's keys do not verify, or with another nonce", async () => {
+    client.forgeWith = (await generateKeyPair("RS256")).privateKey;
+    try {
+      const { callback, session } = await logIn(issuer, s.server.url);
+      expect(callback.status).toBe(403);
+      expect(session).toBe("");
+    } finally {
+      client.forgeWith = undefined;
+    }
+    client.nonce = "another-nonce";
+    try {
+      expect((await logIn(issuer, s.server.url)).callback.status).toBe(403);
+    } finally {
+      client.nonce = undefined;
+    }
+    expect((await logIn(issuer, s.server.url)).callback.status).toBe(307);
   });
 
   it("never logs a token, a code, a session cookie or the client secret", async () => {
