@@ -45,6 +45,11 @@ export async function createBrowserLogin(o: BrowserLoginOptions) {
     if (e instanceof KeyFileError) throw new ConfigError(`auth: ${e.message}`);
     throw e;
   }
+  logger.info("browser login on", {
+    provider: openId.baseUrl,
+    clientId: openId.clientId,
+    redirectUris: auth.authorizedUris.map((u) => new URL("/callback", u).toString()),
+  });
   const provider = createOidcProvider({ baseUrl: openId.baseUrl, clientId: openId.clientId, clientSecret: readClientSecret(auth), logger, now: o.now });
   const sessions = createSessionAuth({ store: o.store, provider, now: o.now, logger });
   const routes = createLoginRoutes({
