@@ -131,6 +131,7 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
     logger,
   });
   const flyteClient = auth.appAuth.thirdPartyConfig.flyteClient;
+  const authRoutes = createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl });
   return {
     enabled: true,
     attach(access) {
@@ -151,7 +152,7 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
       authMetadata: authMetadataService({ metadata, client: flyteClient, authorizationMetadataKey: auth.grpcAuthorizationHeader }),
       identity: identityService(),
     },
-    routes: login ? orRoutes(createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl }), login.routes) : createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl }),
+    routes: login ? orRoutes(authRoutes, login.routes) : authRoutes,
     async refuseHttp(req, res) {
       try {
         await authenticate({ protocol: "http", header: (name) => headerText(req.headers[name]) }, (req.url ?? "").split("?", 1)[0]!);
