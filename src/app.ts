@@ -314,7 +314,11 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     if (!(req.url ?? "").startsWith(ENGINE_LOGS_PATH)) return false;
     return (await auth.refuseHttp(req, res)) || (await engine.logs(req, res));
   };
-  const cors = createCors(config.corsOrigins, auth.forwardHeaders);
+  // Cookie is forwarded to the gateway's calls but is no header a page may set: preflights need not list it.
+  const cors = createCors(
+    config.corsOrigins,
+    auth.forwardHeaders.filter((h) => h !== "cookie"),
+  );
   const consoleStatic = consoleServed ? createConsoleStatic({ ...consoleServed, logger }) : () => false;
   const metricsEndpoint = metrics
     ? createMetricsEndpoint(metrics.scrape, (e) => logger.error("collecting metrics failed", { error: String((e as Error)?.stack ?? e) }))
@@ -351,6 +355,7 @@ export async function buildApp(config: Config, logger: Logger, options: BuildOpt
     },
     async close() {
       storeHealth.stop();
+      auth.close();
       health.shutdown();
       // First: no execution is created once the rest starts shutting down.
       await schedules.scheduler.stop();

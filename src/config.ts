@@ -272,7 +272,7 @@ export const OPTIONS: readonly Option[] = [
     key: "auth",
     kind: "auth",
     default: "",
-    help: "authentication on every protocol, as FlyteAdmin's useAuth: true or false (keeps the file's settings), or a mapping (config file) or JSON with FlyteAdmin's auth keys: authorizedUris, grpcAuthorizationHeader, httpAuthorizationHeader, disableForHttp, disableForGrpc, requiredScope, secretsDir, rbac {enabled, superAdmins, defaultRole, ...}, appAuth {authServerType Self|External, selfAuthServer {issuer, accessTokenLifespan, staticClients, ...}, externalAuthServer {baseUrl, metadataUrl, allowedAudience, ...}, thirdPartyConfig {flyteClient}}; see the README's Authentication section (default: off)",
+    help: "authentication on every protocol, as FlyteAdmin's useAuth: true or false (keeps the file's settings), or a mapping (config file) or JSON with FlyteAdmin's auth keys: authorizedUris, grpcAuthorizationHeader, httpAuthorizationHeader, disableForHttp, disableForGrpc, requiredScope, secretsDir, rbac {enabled, superAdmins, defaultRole, ...}, appAuth {authServerType Self|External, selfAuthServer {issuer, accessTokenLifespan, staticClients, ...}, externalAuthServer {baseUrl, metadataUrl, allowedAudience, ...}, thirdPartyConfig {flyteClient}}, userAuth {redirectUrl, openId {baseUrl, clientId, clientSecretName, clientSecretFile, scopes}, cookieSetting {sameSitePolicy, domain}, idpQueryParameter} (browser login); see the README's Authentication section (default: off)",
   },
 ];
 

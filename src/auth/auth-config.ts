@@ -27,7 +27,7 @@ export interface AuthConfig {
   insecureCookieHeader: boolean;
   /** Where key files are read from (and `auth init` writes them). Default `<data-dir>/secrets`. */
   secretsDir: string;
-  userAuth: { openId: { baseUrl: string } };
+  userAuth: UserAuthConfig;
   /** Per-project roles (README "Roles"), off unless enabled. */
   rbac: RbacConfig;
   appAuth: {
@@ -37,6 +37,32 @@ export interface AuthConfig {
     thirdPartyConfig: { flyteClient: { clientId: string; redirectUri: string; scopes: string[]; audience: string } };
   };
 }
+
+/** Browser login against an external OpenID Connect provider (README "Browser login"). */
+export interface UserAuthConfig {
+  /** Where a login lands when it names no `redirect_url`: a path or an absolute http(s) URL. */
+  redirectUrl: string;
+  openId: {
+    /** The provider; "" for none. Also the external authorization server when that has no base URL of its own. */
+    baseUrl: string;
+    /** This server's client id at the provider; browser login is on when it and baseUrl are set. */
+    clientId: string;
+    /** The file in the secrets folder holding the client secret. */
+    clientSecretName: string;
+    /** FlyteAdmin's older key: a path read as is, which wins over clientSecretName when set. */
+    clientSecretFile: string;
+    scopes: string[];
+  };
+  cookieSetting: { sameSitePolicy: SameSitePolicy; domain: string };
+  /** A `/login` query parameter copied onto the provider's URL (Okta's `idp`), "" for none. */
+  idpQueryParameter: string;
+}
+
+/** FlyteAdmin's names; DefaultMode sends Lax, the attribute browsers assume when there is none. */
+export type SameSitePolicy = "DefaultMode" | "LaxMode" | "StrictMode" | "NoneMode";
+
+/** Whether browser login is configured: a provider and a client id at it. */
+export const loginConfigured = (auth: AuthConfig) => auth.userAuth.openId.baseUrl !== "" && auth.userAuth.openId.clientId !== "";
 
 export interface SelfAuthServerConfig {
   /** The `iss` of issued tokens; "" means the public URL the token is issued for. */
@@ -83,7 +109,12 @@ export const defaultAuth = (): AuthConfig => ({
   requiredScope: "all",
   insecureCookieHeader: false,
   secretsDir: "",
-  userAuth: { openId: { baseUrl: "" } },
+  userAuth: {
+    redirectUrl: "/console",
+    openId: { baseUrl: "", clientId: "", clientSecretName: "oidc_client_secret", clientSecretFile: "", scopes: ["openid", "profile"] },
+    cookieSetting: { sameSitePolicy: "DefaultMode", domain: "" },
+    idpQueryParameter: "",
+  },
   rbac: defaultRbacConfig(),
   appAuth: {
     authServerType: "Self",
@@ -117,8 +148,9 @@ const KEYS = {
     "rbac",
     "appAuth",
   ],
-  userAuth: ["openId"],
-  openId: ["baseUrl"],
+  userAuth: ["redirectUrl", "openId", "cookieSetting", "idpQueryParameter"],
+  openId: ["baseUrl", "clientId", "clientSecretName", "clientSecretFile", "scopes"],
+  cookieSetting: ["sameSitePolicy", "domain"],
   appAuth: ["authServerType", "selfAuthServer", "externalAuthServer", "thirdPartyConfig"],
   self: [
     "issuer",
@@ -174,13 +206,7 @@ export function parseAuth(raw: unknown, previous: AuthConfig = defaultAuth()): A
   for (const key of ["disableForHttp", "disableForGrpc", "insecureCookieHeader"] as const) if (top[key] !== undefined) out[key] = bool(top[key], key);
   if (top.requiredScope !== undefined) out.requiredScope = str(top.requiredScope, "requiredScope");
   if (top.secretsDir !== undefined) out.secretsDir = str(top.secretsDir, "secretsDir");
-  if (top.userAuth !== undefined) {
-    const u = section(top.userAuth, "userAuth", KEYS.userAuth);
-    if (u.openId !== undefined) {
-      const o = section(u.openId, "userAuth.openId", KEYS.openId);
-      if (o.baseUrl !== undefined) out.userAuth.openId.baseUrl = httpUrl(o.baseUrl, "userAuth.openId.baseUrl");
-    }
-  }
+  if (top.userAuth !== undefined) parseUserAuth(section(top.userAuth, "userAuth", KEYS.userAuth), out.userAuth);
   if (top.rbac !== undefined) {
     try {
       out.rbac = parseRbacConfig(top.rbac);
@@ -192,6 +218,61 @@ export function parseAuth(raw: unknown, previous: AuthConfig = defaultAuth()): A
   }
   if (top.appAuth !== undefined) parseAppAuth(section(top.appAuth, "appAuth", KEYS.appAuth), out.appAuth);
   return out;
+}
+
+const SAME_SITE: Record<string, SameSitePolicy> = {
+  defaultmode: "DefaultMode",
+  default: "DefaultMode",
+  laxmode: "LaxMode",
+  lax: "LaxMode",
+  strictmode: "StrictMode",
+  strict: "StrictMode",
+  nonemode: "NoneMode",
+  none: "NoneMode",
+};
+// A cookie Domain attribute: a host name, optionally with FlyteAdmin's leading dot.
+const COOKIE_DOMAIN = /^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+// An OAuth2 scope token (RFC 6749 §3.3) and a URL query parameter name.
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,200}$/;
+const QUERY_NAME = /^[A-Za-z0-9._~-]{1,100}$/;
+
+function parseUserAuth(u: Partial<Record<(typeof KEYS.userAuth)[number], unknown>>, out: UserAuthConfig): void {
+  if (u.redirectUrl !== undefined) {
+    const r = str(u.redirectUrl, "userAuth.redirectUrl");
+    if (!/^\/(?![/\\])/.test(r) && !isHttpUrl(r)) throw fail(`userAuth.redirectUrl: expected a path such as /console or an http(s) URL, got ${JSON.stringify(r)}`);
+    out.redirectUrl = r;
+  }
+  if (u.openId !== undefined) {
+    const o = section(u.openId, "userAuth.openId", KEYS.openId);
+    if (o.baseUrl !== undefined) out.openId.baseUrl = httpUrl(o.baseUrl, "userAuth.openId.baseUrl");
+    if (o.clientId !== undefined) out.openId.clientId = str(o.clientId, "userAuth.openId.clientId").trim();
+    if (o.clientSecretName !== undefined) out.openId.clientSecretName = fileName(o.clientSecretName, "userAuth.openId.clientSecretName");
+    if (o.clientSecretFile !== undefined) out.openId.clientSecretFile = str(o.clientSecretFile, "userAuth.openId.clientSecretFile").trim();
+    if (o.scopes !== undefined) {
+      const scopes = list(o.scopes, "userAuth.openId.scopes");
+      for (const scope of scopes) if (!SCOPE.test(scope)) throw fail(`userAuth.openId.scopes: ${JSON.stringify(scope)} is not an OAuth2 scope`);
+      if (!scopes.includes("openid")) throw fail("userAuth.openId.scopes: must include openid (the login needs an ID token)");
+      out.openId.scopes = scopes;
+    }
+  }
+  if (u.cookieSetting !== undefined) {
+    const c = section(u.cookieSetting, "userAuth.cookieSetting", KEYS.cookieSetting);
+    if (c.sameSitePolicy !== undefined) {
+      const policy = SAME_SITE[str(c.sameSitePolicy, "userAuth.cookieSetting.sameSitePolicy").toLowerCase()];
+      if (!policy) throw fail(`userAuth.cookieSetting.sameSitePolicy: expected DefaultMode, LaxMode, StrictMode or NoneMode, got ${JSON.stringify(c.sameSitePolicy)}`);
+      out.cookieSetting.sameSitePolicy = policy;
+    }
+    if (c.domain !== undefined) {
+      const domain = str(c.domain, "userAuth.cookieSetting.domain").trim();
+      if (domain !== "" && (domain.length > 253 || !COOKIE_DOMAIN.test(domain))) throw fail(`userAuth.cookieSetting.domain: expected a domain such as example.com, got ${JSON.stringify(c.domain)}`);
+      out.cookieSetting.domain = domain;
+    }
+  }
+  if (u.idpQueryParameter !== undefined) {
+    const name = str(u.idpQueryParameter, "userAuth.idpQueryParameter").trim();
+    if (name !== "" && !QUERY_NAME.test(name)) throw fail(`userAuth.idpQueryParameter: expected a query parameter name such as idp, got ${JSON.stringify(u.idpQueryParameter)}`);
+    out.idpQueryParameter = name;
+  }
 }
 
 function parseAppAuth(a: Partial<Record<(typeof KEYS.appAuth)[number], unknown>>, out: AuthConfig["appAuth"]): void {
@@ -260,6 +341,11 @@ export function resolveAuth(auth: AuthConfig, o: { publicUrl: string; dataDir: s
   if (app.authServerType === "External" && app.externalAuthServer.baseUrl === "" && out.userAuth.openId.baseUrl === "") {
     throw fail("appAuth.externalAuthServer.baseUrl (or userAuth.openId.baseUrl) is required with authServerType External, e.g. https://company.okta.com/oauth2/default");
   }
+  const openId = out.userAuth.openId;
+  if (openId.clientId !== "" && openId.baseUrl === "") throw fail("userAuth.openId.baseUrl is required with userAuth.openId.clientId: the identity provider browsers log in with, e.g. https://company.okta.com/oauth2/default");
+  if (loginConfigured(out) && out.userAuth.cookieSetting.sameSitePolicy === "NoneMode" && out.insecureCookieHeader) {
+    throw fail("userAuth.cookieSetting.sameSitePolicy NoneMode needs Secure cookies: browsers drop SameSite=None cookies without it (insecureCookieHeader is true)");
+  }
   return out;
 }
 
@@ -284,6 +370,15 @@ function bool(v: unknown, where: string): boolean {
 function list(v: unknown, where: string): string[] {
   if (!Array.isArray(v) || v.length > 100) throw fail(`${where}: expected a list of strings`);
   return v.map((s, i) => str(s, `${where}[${i}]`));
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const url = new URL(s);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
 }
 
 function httpUrl(v: unknown, where: string): string {

@@ -7,7 +7,8 @@ import { ConfigError } from "../config.js";
 import { endpointOf, pickPublicUrl } from "../core/public-url.js";
 import type { Logger } from "../logger.js";
 import type { Req, Res } from "../server/http-types.js";
-import type { AuthConfig } from "./auth-config.js";
+import { type AuthConfig, loginConfigured } from "./auth-config.js";
+import { createBrowserLogin } from "./browser-login.js";
 import type { Store } from "../storage/store.js";
 import { createApiKeyAuthenticator } from "./api-keys.js";
 import { type Authenticator, type AuthMetrics, createAuthenticate } from "./authenticate.js";
@@ -48,6 +49,8 @@ export interface AuthRuntime {
    * until they expire: they are not looked up.
    */
   revokeUserGrants(subject: string): Promise<number>;
+  /** Stops background work (the provider's discovery retries, the purge of ended sessions). */
+  close(): void;
 }
 
 export interface AuthWiringOptions {
@@ -63,7 +66,7 @@ export interface AuthWiringOptions {
 }
 
 /** The stores authentication reads on calls. */
-export type AccessStores = Pick<Store, "apiKeys" | "roleBindings" | "oauthGrants">;
+export type AccessStores = Pick<Store, "apiKeys" | "roleBindings" | "oauthGrants" | "sessions">;
 
 const OFF: AuthRuntime = {
   enabled: false,
@@ -73,6 +76,7 @@ const OFF: AuthRuntime = {
   refuseHttp: async () => false,
   forwardHeaders: [],
   revokeUserGrants: async () => 0,
+  close: () => undefined,
 };
 
 /** Builds what the configuration asks for: keys, verifier, interceptor, services and routes. */
@@ -105,7 +109,7 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
     trust = () => fixed;
     const issue = createTokenIssuer({ keys, lifespanMs: s.accessTokenLifespanMs, now });
     const clients = new Map(s.staticClients.map((c) => [c.id, c]));
-    const codeFlow = userCodeFlow(auth, logger);
+    const codeFlow = userCodeFlow(auth, o.dialect, o.modes);
     const grants = () => attached?.oauthGrants;
     const userGrants = codeFlow ? { store: grants, issue, refreshLifespanMs: s.refreshTokenLifespanMs, now } : undefined;
     self = {
@@ -144,8 +148,21 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
     grpc: ["authorization", auth.grpcAuthorizationHeader],
     http: ["authorization", auth.httpAuthorizationHeader],
   };
+  const sessionStore = () => {
+    if (!attached) throw new Error("browser sessions used before the database is attached");
+    return attached.sessions;
+  };
+  const revokeUserGrants = async (subject: string) => {
+    if (!attached || auth.appAuth.authServerType !== "Self") return 0;
+    return attached.oauthGrants.revokeSubject(subject, new Date(now()));
+  };
+  const login = loginConfigured(auth)
+    ? await createBrowserLogin({ auth, dialect: o.dialect, modes: o.modes, logger, metrics: o.metrics, now, store: sessionStore, publicUrlOf: fromReq, onLogout: revokeUserGrants })
+    : undefined;
+  if (login) authenticators.push(login.authenticator);
   const authenticate = createAuthenticate({
     authenticators,
+    ...(login ? { credentialSources: [login.credentialSource] } : {}),
     headerNames,
     enforced: { http: !auth.disableForHttp, grpc: !auth.disableForGrpc },
     requiredScope: auth.requiredScope,
@@ -153,10 +170,12 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
     logger,
   });
   const flyteClient = auth.appAuth.thirdPartyConfig.flyteClient;
+  const authRoutes = createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl });
   return {
     enabled: true,
     attach(access) {
       attached = access;
+      login?.start();
       authenticators.unshift(
         createApiKeyAuthenticator({
           store: access.apiKeys,
@@ -172,7 +191,7 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
       authMetadata: authMetadataService({ metadata, client: flyteClient, authorizationMetadataKey: auth.grpcAuthorizationHeader }),
       identity: identityService(),
     },
-    routes: createAuthHttpRoutes({ self, openIdBaseUrl: auth.userAuth.openId.baseUrl }),
+    routes: login ? orRoutes(authRoutes, login.routes) : authRoutes,
     async refuseHttp(req, res) {
       try {
         await authenticate({ protocol: "http", header: (name) => headerText(req.headers[name]) }, (req.url ?? "").split("?", 1)[0]!);
@@ -187,36 +206,36 @@ export async function createAuth(o: AuthWiringOptions): Promise<AuthRuntime> {
         return true;
       }
     },
-    forwardHeaders: [auth.httpAuthorizationHeader],
-    async revokeUserGrants(subject) {
-      if (!attached || auth.appAuth.authServerType !== "Self") return 0;
-      return attached.oauthGrants.revokeSubject(subject, new Date(now()));
-    },
+    // The session cookie reaches the REST gateway's in-process calls like a credential header.
+    forwardHeaders: login ? [auth.httpAuthorizationHeader, "cookie"] : [auth.httpAuthorizationHeader],
+    revokeUserGrants,
+    close: () => login?.close(),
   };
 }
+
+const orRoutes =
+  (...handlers: ((req: Req, res: Res) => Promise<boolean>)[]) =>
+  async (req: Req, res: Res): Promise<boolean> => {
+    for (const handle of handlers) if (await handle(req, res)) return true;
+    return false;
+  };
 
 /**
  * Whether the self-hosted server runs the authorization_code flow (with its
  * refresh tokens): only when user login is configured (`userAuth.openId`),
- * since `/oauth2/authorize` hands the browser to `/login`, and the secrets
- * folder has the cookie block key the request is sealed with. Otherwise
- * none of it is served or advertised, and clients fail at once instead of
- * opening a browser on a page that does not exist.
+ * since `/oauth2/authorize` hands the browser to `/login`. Its requests are
+ * sealed with the cookie block key, which browser login reads (and on a
+ * single node makes) too. Otherwise none of it is served or advertised, and
+ * clients fail at once instead of opening a browser on a page that does not exist.
  */
-function userCodeFlow(auth: AuthConfig, logger: Logger): { blockKey: Buffer } | undefined {
-  if (auth.userAuth.openId.baseUrl === "") return undefined;
-  let blockKey: Buffer | undefined;
+function userCodeFlow(auth: AuthConfig, dialect: string, modes: FileModes): { blockKey: Buffer } | undefined {
+  if (!loginConfigured(auth)) return undefined;
   try {
-    blockKey = loadCookieBlockKey(auth.secretsDir);
+    return { blockKey: Buffer.from(loadCookieBlockKey(auth.secretsDir, { generate: dialect === "sqlite", modes })) };
   } catch (e) {
     if (e instanceof KeyFileError) throw new ConfigError(`auth: ${e.message}`);
     throw e;
   }
-  if (!blockKey) {
-    logger.warn("the authorization_code flow is off: the secrets folder has no cookie block key", { fix: `flyteadmin-ts auth init --secrets-dir ${auth.secretsDir}` });
-    return undefined;
-  }
-  return { blockKey };
 }
 
 const headerText = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(", ") : v);

@@ -29,6 +29,8 @@ export type Authenticator = (scheme: string, token: string, call: CallInfo) => P
 export interface AuthMetrics {
   accepted(kind: IdentityKind): void;
   refused(reason: RefusalReason): void;
+  /** A browser login completed or a logout ended a session. */
+  browserSession?(event: "login" | "logout"): void;
 }
 
 export interface AuthenticateOptions {

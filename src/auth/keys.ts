@@ -132,20 +132,25 @@ async function verifyingKey(publicKey: KeyObject): Promise<VerifyingKey> {
 }
 
 /**
- * The cookie block key (`cookie_block_key`, base64 of 32 random bytes as
- * `auth init` writes it), or undefined when the secrets folder has none.
- * Errors name the file, never its content.
+ * The 32-byte cookie block key (`cookie_block_key`, base64 without padding, as
+ * `auth init` writes it), which seals the login-in-progress cookie. Generated
+ * with the rest of the set on a single node (SQLite) when missing; on several
+ * replicas every one must read the same file, so a missing one is an error.
  */
-export function loadCookieBlockKey(dir: string): Buffer | undefined {
+export function loadCookieBlockKey(dir: string, o: { generate: boolean; modes: FileModes }): Uint8Array {
   const file = join(dir, COOKIE_BLOCK_KEY);
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(file) && o.generate) createOnce(file, () => randomSecret(32), o.modes);
   let text: string;
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (e) {
-    throw new KeyFileError(`${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new KeyFileError(`no cookie block key at ${file}; run \`flyteadmin-ts auth init --secrets-dir ${dir}\` and give every replica the same folder`);
+    }
+    throw new KeyFileError(`${file}: cannot read it (${code ?? "error"})`);
   }
-  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, "base64") : Buffer.alloc(0);
-  if (key.length < 16) throw new KeyFileError(`${file}: expected the base64 of at least 16 random bytes`);
-  return key;
+  const key = Buffer.from(text, "base64");
+  if (key.length !== 32) throw new KeyFileError(`${file}: expected 32 bytes in base64, as auth init writes it`);
+  return new Uint8Array(key);
 }

@@ -138,6 +138,13 @@ export function createAppMetrics(): AppMetrics {
     labelNames: ["reason"] as const,
     registers,
   });
+  const browserSessions = new Counter({
+    name: "flyteadmin_auth_browser_sessions_total",
+    help: "Browser logins completed (a session created at /callback) and logouts (a session deleted at /logout).",
+    labelNames: ["event"] as const,
+    registers,
+  });
+  for (const event of ["login", "logout"]) browserSessions.inc({ event }, 0);
   // Present from the start, so a rate over the first events is not lost.
   for (const kind of EVENT_KINDS) accepted.inc({ kind }, 0);
 
@@ -191,6 +198,7 @@ export function createAppMetrics(): AppMetrics {
     auth: {
       accepted: (kind) => authAccepted.inc({ kind }),
       refused: (reason) => authRefused.inc({ reason }),
+      browserSession: (event) => browserSessions.inc({ event }),
     },
     async scrape() {
       // prom-client writes a NaN value (an event-loop lag before its first sample) as `Nan`;

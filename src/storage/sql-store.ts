@@ -12,6 +12,7 @@ import { createSqlExecutions } from "./sql-executions.js";
 import { createSqlLaunchPlans } from "./sql-launch-plans.js";
 import { createSqlLeases } from "./sql-leases.js";
 import { createSqlSchedules } from "./sql-schedules.js";
+import { createSqlSessions } from "./sql-sessions.js";
 import { createSqlNamedEntities } from "./sql-named-entities.js";
 import { createSqlNotifications } from "./sql-notifications.js";
 import { createSqlNodeExecutions } from "./sql-node-executions.js";
@@ -44,6 +45,7 @@ export function createSqlStore(d: Dialect): Store {
     apiKeys: createSqlApiKeys(d),
     roleBindings: createSqlRoleBindings(d),
     oauthGrants: createSqlOAuthGrants(d),
+    sessions: createSqlSessions(d),
     dialect: d.name,
     probe: () => d.probe(),
     close: () => d.close(),

@@ -21,6 +21,7 @@ import type { EngineStore } from "./engine-store.js";
 import type { SchedulePlan, ScheduleStore } from "./schedule-store.js";
 import type { NotificationStore } from "./notification-store.js";
 import type { SignalStore } from "./signal-store.js";
+import type { SessionStore } from "./session-store.js";
 import type { PlannedDelivery } from "../core/notification-plan.js";
 import type { AttributeKey, ScopedAttributes } from "../core/matchable.js";
 
@@ -60,6 +61,8 @@ export interface Store {
   readonly roleBindings: RoleBindingStore;
   /** The self-hosted authorization server's codes and refresh tokens (oauth_codes, oauth_refresh_tokens). */
   readonly oauthGrants: OAuthGrantStore;
+  /** Browser sessions (auth_sessions), read on every call a logged-in browser makes. */
+  readonly sessions: SessionStore;
   /** "sqlite" or "postgres", for logs and the start-up banner. */
   readonly dialect: string;
   /** Rejects when the database cannot serve now (see Dialect.probe); health reporting calls it. */

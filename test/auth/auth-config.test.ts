@@ -125,6 +125,53 @@ describe("the auth option", () => {
     }
   });
 
+  it("takes FlyteAdmin's userAuth keys for browser login, with its defaults", () => {
+    const defaults = loadConfig({ flags: { auth: JSON.stringify({ authorizedUris: ["http://x"] }) } }).auth.userAuth;
+    expect(defaults).toEqual({
+      redirectUrl: "/console",
+      openId: { baseUrl: "", clientId: "", clientSecretName: "oidc_client_secret", clientSecretFile: "", scopes: ["openid", "profile"] },
+      cookieSetting: { sameSitePolicy: "DefaultMode", domain: "" },
+      idpQueryParameter: "",
+    });
+    const path = file(
+      [
+        "auth:",
+        "  authorizedUris: [https://flyte.example.com]",
+        "  userAuth:",
+        "    redirectUrl: https://flyte.example.com/console/projects",
+        "    idpQueryParameter: idp",
+        "    cookieSetting: {sameSitePolicy: StrictMode, domain: .example.com}",
+        "    openId:",
+        "      baseUrl: https://company.okta.com/oauth2/default",
+        "      clientId: 0oa1flyte",
+        "      clientSecretName: okta_secret",
+        "      scopes: [openid, profile, email, offline_access]",
+        "",
+      ].join("\n"),
+    );
+    expect(loadConfig({ file: path }).auth.userAuth).toEqual({
+      redirectUrl: "https://flyte.example.com/console/projects",
+      openId: { baseUrl: "https://company.okta.com/oauth2/default", clientId: "0oa1flyte", clientSecretName: "okta_secret", clientSecretFile: "", scopes: ["openid", "profile", "email", "offline_access"] },
+      cookieSetting: { sameSitePolicy: "StrictMode", domain: ".example.com" },
+      idpQueryParameter: "idp",
+    });
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ redirectUrl: "//evil.example" }, /userAuth.redirectUrl: expected a path/],
+      [{ openId: { clientId: "c" } }, /userAuth.openId.baseUrl is required with userAuth.openId.clientId/],
+      [{ openId: { baseUrl: "https://idp", clientId: "c", scopes: ["profile"] } }, /scopes: must include openid/],
+      [{ openId: { baseUrl: "https://idp", clientSecretName: "../secret" } }, /clientSecretName: expected a file name/],
+      [{ openId: { baseUrl: "https://idp", issuer: "x" } }, /userAuth.openId: unknown key issuer/],
+      [{ cookieSetting: { sameSitePolicy: "Sometimes" } }, /sameSitePolicy: expected DefaultMode, LaxMode, StrictMode or NoneMode/],
+      [{ cookieSetting: { domain: "exa mple.com" } }, /cookieSetting.domain: expected a domain/],
+      [{ idpQueryParameter: "a&b" }, /idpQueryParameter: expected a query parameter name/],
+    ];
+    for (const [userAuth, message] of bad) {
+      expect(() => loadConfig({ flags: { auth: JSON.stringify({ authorizedUris: ["http://x"], userAuth }) } }), JSON.stringify(userAuth)).toThrow(message);
+    }
+    const none = { authorizedUris: ["http://x"], insecureCookieHeader: true, userAuth: { openId: { baseUrl: "https://idp", clientId: "c" }, cookieSetting: { sameSitePolicy: "NoneMode" } } };
+    expect(() => loadConfig({ flags: { auth: JSON.stringify(none) } })).toThrow(/NoneMode needs Secure cookies/);
+  });
+
   it("refuses a secrets folder tasks could read as a secret group", () => {
     expect(() => loadConfig({ flags: { engine: "local", dataDir: "/srv/f", auth: JSON.stringify({ authorizedUris: ["http://x"], secretsDir: "/srv/f/secrets/flyte" }) } })).toThrow(
       /secretsDir .* is a folder of --engine-secrets-dir/,

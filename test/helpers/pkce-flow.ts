@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SignJWT } from "jose";
 import { type AuthTestServer, PUBLIC_URL, selfAuth } from "./auth-server.js";
 
@@ -10,10 +13,20 @@ export const REDIRECT_URI = "http://localhost:53593/callback";
  * callbacks, and `clients` adds or replaces others.
  */
 export function pkceAuth(over: Record<string, unknown> = {}, clients: Record<string, unknown> = {}): Record<string, unknown> {
-  const base = selfAuth({ userAuth: { openId: { baseUrl: "https://idp.example.com" } }, ...over });
+  const base = selfAuth({ userAuth: { openId: { baseUrl: "https://idp.example.com", clientId: "flyteadmin", clientSecretFile: loginClientSecretFile() } }, ...over });
   const self = (base.appAuth as { selfAuthServer: { staticClients: Record<string, unknown> } }).selfAuthServer;
   const flytectl = { public: true, grant_types: ["authorization_code", "refresh_token"], scopes: ["all", "offline"], redirect_uris: [REDIRECT_URI, "http://localhost:12345/callback"] };
   return { ...base, appAuth: { selfAuthServer: { ...self, staticClients: { ...self.staticClients, flytectl, ...clients } } } };
+}
+
+let secretFile: string | undefined;
+/** The browser login client's secret, in a file of its own (the provider is never reached in these tests). */
+function loginClientSecretFile(): string {
+  if (!secretFile) {
+    secretFile = join(mkdtempSync(join(tmpdir(), "flyteadmin-pkce-login-")), "oidc_client_secret");
+    writeFileSync(secretFile, "login-client-secret\n", { mode: 0o600 });
+  }
+  return secretFile;
 }
 
 /** A PKCE pair as flytekit makes one: a 64-byte random verifier in base64url, its S256 challenge. */

@@ -5,6 +5,7 @@ import { DataProxyService } from "../../../gen/flyteidl/service/dataproxy_pb.js"
 import { IdentityService } from "../../../gen/flyteidl/service/identity_pb.js";
 import { SignalService } from "../../../gen/flyteidl/service/signal_pb.js";
 import { earlyAnswerInterceptor } from "../lib/early-answer-interceptor.js";
+import { browserLoginPage, loginRedirectInterceptor } from "../lib/login-redirect.js";
 import { publishedEarlyAnswers } from "../lib/early-answers.js";
 import { createPageLimit, pageSizeInterceptor } from "../lib/paging.js";
 import { CALL_TIMEOUT_MS } from "./console-settings.js";
@@ -14,6 +15,9 @@ const pageLimit = createPageLimit();
 
 /** Answers to a first visit's calls, sent by the page's early script before the app started (app/early-calls.ts). */
 const early = publishedEarlyAnswers(globalThis);
+
+/** Where an unauthenticated call sends the browser: the server's login, back to this page after. */
+const loginPage = browserLoginPage();
 
 /**
  * The console talks to the server that served it (same origin), over gRPC-Web in the binary format:
@@ -25,7 +29,8 @@ export const transport = createGrpcWebTransport({
   defaultTimeoutMs: CALL_TIMEOUT_MS,
   // The page-size interceptor goes first: it may change the request, and an early answer fits
   // only the request as it finally goes out.
-  interceptors: [pageSizeInterceptor(pageLimit), ...(early ? [earlyAnswerInterceptor(early)] : [])],
+  // The login redirect is outermost: it sees every refusal, early answers' included.
+  interceptors: [...(loginPage ? [loginRedirectInterceptor(loginPage)] : []), pageSizeInterceptor(pageLimit), ...(early ? [earlyAnswerInterceptor(early)] : [])],
 });
 
 export const adminClient: Client<typeof AdminService> = createClient(AdminService, transport);

@@ -568,3 +568,20 @@ export const oauthRefreshTokens = pgTable(
     index("oauth_refresh_tokens_expires_at_idx").on(t.expiresAt),
   ],
 );
+
+export const authSessions = pgTable(
+  "auth_sessions",
+  {
+    idHash: text().primaryKey(),
+    subject: text().notNull(),
+    idToken: text().notNull(),
+    accessToken: text().notNull(),
+    refreshToken: text().notNull().default(""),
+    userInfo: text().notNull().default("{}"),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    tokensExpireAt: timestamp(),
+    lastSeenAt: timestamp(),
+  },
+  (t) => [index("auth_sessions_expires_at_idx").on(t.expiresAt), index("auth_sessions_subject_idx").on(t.subject)],
+);

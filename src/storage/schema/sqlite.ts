@@ -675,3 +675,25 @@ export const oauthRefreshTokens = sqliteTable(
     index("oauth_refresh_tokens_expires_at_idx").on(t.expiresAt),
   ],
 );
+
+/**
+ * Browser sessions (src/storage/session-store.ts): the cookie's SHA-256 as
+ * key, the provider's tokens and user info. Rows past `expires_at` are
+ * purged in small batches.
+ */
+export const authSessions = sqliteTable(
+  "auth_sessions",
+  {
+    idHash: text().primaryKey(),
+    subject: text().notNull(),
+    idToken: text().notNull(),
+    accessToken: text().notNull(),
+    refreshToken: text().notNull().default(""),
+    userInfo: text().notNull().default("{}"),
+    createdAt: timestamp(),
+    expiresAt: timestamp(),
+    tokensExpireAt: timestamp(),
+    lastSeenAt: timestamp(),
+  },
+  (t) => [index("auth_sessions_expires_at_idx").on(t.expiresAt), index("auth_sessions_subject_idx").on(t.subject)],
+);
