@@ -1,21 +1,13 @@
+import { fnv32a as fnv32aBytes } from "../fnv.js";
 import type { Identifier } from "../../../gen/flyteidl/core/identifier_pb.js";
 
 /** How many shards propeller's label-based sharding divides executions into (v1alpha1.ShardKeyspaceSize). */
 export const SHARD_KEYSPACE_SIZE = 32;
 
-const FNV32_OFFSET = 0x811c9dc5;
-const FNV32_PRIME = 0x01000193;
 const utf8 = new TextEncoder();
 
 /** FNV-1a (32-bit) of the UTF-8 bytes of `text`. */
-export function fnv32a(text: string): number {
-  let h = FNV32_OFFSET;
-  for (const b of utf8.encode(text)) {
-    h ^= b;
-    h = Math.imul(h, FNV32_PRIME) >>> 0;
-  }
-  return h >>> 0;
-}
+export const fnv32a = (text: string): number => fnv32aBytes(utf8.encode(text));
 
 /**
  * The `shard-key` label: fnv32a of the execution name modulo 32, in decimal.

@@ -4,15 +4,13 @@
  * admin, the console and recovery look nodes and tasks up by these strings.
  */
 
+import { fnv32a, fnv64a } from "../../core/fnv.js";
+
+export { fnv32a, fnv64a };
+
 const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz123456";
 const SHARD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 const SHARD_COUNT = SHARD_CHARS.length * SHARD_CHARS.length; // 1296
-
-const FNV32_OFFSET = 0x811c9dc5;
-const FNV32_PRIME = 0x01000193;
-const FNV64_OFFSET = 0xcbf29ce484222325n;
-const FNV64_PRIME = 0x100000001b3n;
-const MASK64 = 0xffffffffffffffffn;
 
 const utf8 = new TextEncoder();
 
@@ -24,26 +22,6 @@ export function joinParts(parts: readonly string[]): string {
     out += part;
   });
   return out;
-}
-
-/** FNV-1a, 32-bit, over bytes. */
-export function fnv32a(bytes: Uint8Array): number {
-  let h = FNV32_OFFSET;
-  for (const b of bytes) {
-    h ^= b;
-    h = Math.imul(h, FNV32_PRIME) >>> 0;
-  }
-  return h >>> 0;
-}
-
-/** FNV-1a, 64-bit, over bytes. */
-export function fnv64a(bytes: Uint8Array): bigint {
-  let h = FNV64_OFFSET;
-  for (const b of bytes) {
-    h ^= BigInt(b);
-    h = (h * FNV64_PRIME) & MASK64;
-  }
-  return h;
 }
 
 /** RFC 4648 base32 bit packing over a custom alphabet, without padding (Go's base32 NoPadding). */
