@@ -28,7 +28,7 @@ export interface LoginRoutesOptions {
   logger: Logger;
   /** Counts logins and logouts, when metrics are on. */
   count?: ((event: "login" | "logout") => void) | undefined;
-  /** Runs after a logout deleted its session, with the session's subject: the self-hosted server revokes that user's refresh tokens. */
+  /** Runs on logout before its session is deleted, with the session's subject: the self-hosted server revokes that user's refresh tokens. */
   onLogout?: ((subject: string) => Promise<unknown>) | undefined;
 }
 
@@ -154,11 +154,14 @@ export function createLoginRoutes(o: LoginRoutesOptions) {
       try {
         const hash = sessionIdHash(current);
         const session = await o.store().get(hash);
-        if (await o.store().delete(hash)) o.count?.("logout");
+        // Revoke first: if that fails, the session (and with it the subject) is
+        // still there for the retry, instead of a deleted session leaving the
+        // user's refresh tokens alive for good.
         if (session && o.onLogout) await o.onLogout(session.subject);
+        if (await o.store().delete(hash)) o.count?.("logout");
       } catch (e) {
-        o.logger.error("deleting a browser session failed", { error: String(e) });
-        return answer(res, 503, "logout failed: the session could not be deleted; try again");
+        o.logger.error("ending a browser session failed", { error: String(e) });
+        return answer(res, 503, "logout failed: the session or its tokens could not be ended; try again");
       }
     }
     const expire = [cookie(SESSION_COOKIE, "", 0)];
