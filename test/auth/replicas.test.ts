@@ -1,13 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { authCommand } from "../../src/auth-command.js";
-import { openStore } from "../../src/storage/open-store.js";
-import type { Store } from "../../src/storage/store.js";
-import { PG_URL } from "../helpers/backends.js";
+import { replicaDatabases } from "../helpers/replica-databases.js";
 import { type AuthTestServer, CLIENT_ID, selfAuth, startAuthServer } from "../helpers/auth-server.js";
 import { authorizeParams, codeFor, flytekitExchange, pkceAuth, pkcePair, tokenRequest, userToken } from "../helpers/pkce-flow.js";
 
@@ -23,48 +16,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-type Setup = () => Promise<{ database: string; store?: Store; secretsDir: string }>;
-const setups: [string, Setup][] = [
-  [
-    "a sqlite file",
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), "flyteadmin-auth-replicas-"));
-      const database = join(dir, "admin.db");
-      // A SQLite file is one process's database: the two apps share its connection.
-      const store = await openStore(database);
-      cleanups.push(() => store.close());
-      return { database, store: { ...store, close: async () => undefined }, secretsDir: join(dir, "secrets") };
-    },
-  ],
-  ...(PG_URL
-    ? [
-        [
-          "postgres (server)",
-          async () => {
-            const name = `h_au_replicas_${randomBytes(5).toString("hex")}`;
-            await adminQuery(`create database ${name}`);
-            cleanups.push(() => adminQuery(`drop database if exists ${name} with (force)`));
-            const url = new URL(PG_URL);
-            url.pathname = `/${name}`;
-            const secretsDir = join(mkdtempSync(join(tmpdir(), "flyteadmin-auth-replicas-")), "secrets");
-            const out: string[] = [];
-            expect(await authCommand(["init", "--secrets-dir", secretsDir], { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t), env: {} })).toBe(0);
-            return { database: url.toString(), secretsDir };
-          },
-        ] as [string, Setup],
-      ]
-    : []),
-];
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client(PG_URL);
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const setups = replicaDatabases(cleanups);
 
 describe.each(setups)("two replicas on %s", (_name, setup) => {
   it("accept each other's tokens (gRPC, Connect and REST)", async () => {
