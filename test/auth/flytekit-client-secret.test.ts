@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
@@ -14,6 +13,7 @@ import { execId, outputsOf, primitive, uniqueName, waitForTerminal, waitUntil } 
 import { findFlytekit, type FlytekitKit, pyflyteEnv, SKIP_MESSAGE } from "../fixtures/engine/flytekit-kit.js";
 import { killLeftoverTasks } from "../fixtures/engine/invariants.js";
 import { CLIENT_ID, CLIENT_SECRET, selfAuth, withHeaders } from "../helpers/auth-server.js";
+import { freePort } from "../helpers/free-port.js";
 
 /**
  * The real flytekit against the self-hosted authorization server, with
@@ -103,17 +103,6 @@ function clientSecretCli(kit: FlytekitKit, dir: string, port: number, secret = C
         else resolve({ stdout, stderr });
       });
     });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 async function clientCredentialsToken(url: string): Promise<string> {

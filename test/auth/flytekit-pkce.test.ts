@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +9,7 @@ import { packageRoot } from "../../src/paths.js";
 import { findFlytekit, kitPython, pyflyteEnv, SKIP_MESSAGE } from "../fixtures/engine/flytekit-kit.js";
 import { type AuthTestServer, startAuthServer } from "../helpers/auth-server.js";
 import { pkceAuth, tokenRequest, userToken } from "../helpers/pkce-flow.js";
+import { freePort } from "../helpers/free-port.js";
 
 /**
  * The real flytekit's Pkce mode (its PKCEAuthenticator and AuthorizationClient,
@@ -68,14 +68,3 @@ describe.skipIf(!kit)(`flytekit with Pkce authentication ${kit ? "" : SKIP_MESSA
     expect((await admin.listProjects({})).projects).toBeDefined();
   }, 90_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
