@@ -84,9 +84,13 @@ export function createSessionAuth(o: SessionAuthOptions) {
       if (!refreshed) throw new AuthRefusal("expired");
       s = refreshed;
     }
-    o.store()
-      .touch(idHash, new Date(now), TOUCH_INTERVAL_MS)
-      .catch((e: unknown) => o.logger.warn("recording a browser session's last use failed", { error: String(e) }));
+    // The row just read says whether a minute has passed: only then is a write sent (conditional
+    // still, for replicas touching it at once), not on every call a browser makes.
+    if (now - s.lastSeenAt.getTime() >= TOUCH_INTERVAL_MS) {
+      o.store()
+        .touch(idHash, new Date(now), TOUCH_INTERVAL_MS)
+        .catch((e: unknown) => o.logger.warn("recording a browser session's last use failed", { error: String(e) }));
+    }
     return identityOf(s);
   }
 
