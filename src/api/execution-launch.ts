@@ -82,10 +82,12 @@ export async function launchExecution(deps: ApiDeps, req: LaunchRequest): Promis
   });
   const clusterAssignment = await attributes.clusterAssignment(scope, req.spec.clusterAssignment);
   // FlyteAdmin looks plugin overrides up under the execution's name as the workflow for a task launch.
-  const [taskResources, pluginOverrides] = await Promise.all([
-    attributes.taskResources(scope),
-    attributes.resolve(isTask ? { project: id.project, domain: id.domain, workflow: id.name } : scope, MatchableResource.PLUGIN_OVERRIDE),
-  ]);
+  const [taskResources, pluginOverrides] = executor.wantsTaskAttributes
+    ? await Promise.all([
+        attributes.taskResources(scope),
+        attributes.resolve(isTask ? { project: id.project, domain: id.domain, workflow: id.name } : scope, MatchableResource.PLUGIN_OVERRIDE),
+      ])
+    : [undefined, undefined];
   if (!isTask) await checkConcurrency(deps, launchPlan);
   // Checked only now, so a bad request is reported as such even under a taken name.
   if (await store.executions.exists(id)) throw duplicate();

@@ -41,6 +41,12 @@ export interface WorkflowExecutor {
   /** Which engine this is ("none", "local", "k8s"), for GetVersion and the start-up log. */
   readonly kind: string;
   /**
+   * Whether launches must carry `taskResources` and `taskPluginOverrides`:
+   * two attribute look-ups per CreateExecution, made only for an engine that
+   * reads them (the FlyteWorkflow hand-off).
+   */
+  readonly wantsTaskAttributes?: boolean;
+  /**
    * Accepts the execution (durably, when the engine keeps state); returns the
    * cluster it runs on ("" when there is only one). Nothing may be reported
    * for the execution before `launched` is called.

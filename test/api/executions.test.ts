@@ -237,7 +237,7 @@ describe("what the executor is handed", () => {
   it("carries the resolved task resources and plugin overrides (for the FlyteWorkflow object)", async () => {
     const launches: ExecutionLaunch[] = [];
     const capturing = await inMemoryAdmin({}, {
-      executor: { kind: "test", execute: async (l: ExecutionLaunch) => (launches.push(l), { cluster: "" }), abort: async () => undefined },
+      executor: { kind: "test", wantsTaskAttributes: true, execute: async (l: ExecutionLaunch) => (launches.push(l), { cluster: "" }), abort: async () => undefined },
     });
     try {
       const a = capturing.admin;
@@ -256,6 +256,22 @@ describe("what the executor is handed", () => {
       expect(launches[1]?.taskResources?.defaults?.cpu).toBe("300m");
       expect(launches[1]?.taskResources?.limits?.cpu).toBe("1");
       expect(launches[1]?.taskPluginOverrides?.map((o) => [o.taskType, o.pluginId])).toEqual([["spark", ["spark-k8s"]]]);
+    } finally {
+      await capturing.app.close();
+    }
+  });
+
+  it("leaves them out for an engine that does not read them (no look-ups on the launch path)", async () => {
+    const launches: ExecutionLaunch[] = [];
+    const capturing = await inMemoryAdmin({}, {
+      executor: { kind: "test", execute: async (l: ExecutionLaunch) => (launches.push(l), { cluster: "" }), abort: async () => undefined },
+    });
+    try {
+      const a = capturing.admin;
+      await a.registerProject({ project: { id: P, name: P } });
+      await registerPackage(a, pkg);
+      await a.createExecution({ project: P, domain: D, name: "plain", spec: { launchPlan: lpId }, inputs: {} });
+      expect([launches[0]?.taskResources, launches[0]?.taskPluginOverrides]).toEqual([undefined, undefined]);
     } finally {
       await capturing.app.close();
     }

@@ -57,6 +57,7 @@ export function createK8sExecutor(o: K8sExecutorOptions): WorkflowExecutor {
 
   return {
     kind: "k8s",
+    wantsTaskAttributes: true,
     async execute(launch) {
       const { project, domain, name } = launch.id;
       const namespace = namespaceOf(o.namespaceTemplate, project, domain);
